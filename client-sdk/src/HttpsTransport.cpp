@@ -1,0 +1,101 @@
+#include "verdant/client/HttpsTransport.hpp"
+
+#include "verdant/shared/ErrorCode.hpp"
+
+#include <Poco/Exception.h>
+#include <Poco/Net/Context.h>
+#include <Poco/Net/HTTPClientSession.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPResponse.h>
+#include <Poco/Net/HTTPSClientSession.h>
+#include <Poco/Net/NetException.h>
+#include <Poco/Net/SSLException.h>
+#include <Poco/StreamCopier.h>
+#include <Poco/URI.h>
+
+#include <sstream>
+
+namespace verdant::client {
+
+using shared::Error;
+using shared::ErrorCode;
+
+class HttpsTransport::Session {
+public:
+    explicit Session(const ServerEndpoint& endpoint) {
+        Poco::URI uri;
+        try {
+            uri = Poco::URI(endpoint.baseUrl);
+        } catch (const Poco::SyntaxException&) {
+            throw Error(ErrorCode::InvalidParameter, "'" + endpoint.baseUrl + "' is not a URL");
+        }
+        if (uri.getHost().empty() || (uri.getScheme() != "https" && uri.getScheme() != "http")) {
+            throw Error(ErrorCode::InvalidParameter,
+                        "'" + endpoint.baseUrl + "' is not an https:// server address");
+        }
+        if (uri.getScheme() == "https") {
+            Poco::Net::Context::Params params;
+            params.caLocation = endpoint.caFile;
+            params.loadDefaultCAs = endpoint.caFile.empty();
+            params.verificationMode = Poco::Net::Context::VERIFY_STRICT;
+            params.cipherList = "HIGH:!aNULL:!MD5:!RC4:!3DES";
+            Poco::Net::Context::Ptr context =
+                new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, params);
+            context->requireMinimumProtocol(Poco::Net::Context::PROTO_TLSV1_2);
+            session = std::make_unique<Poco::Net::HTTPSClientSession>(uri.getHost(), uri.getPort(),
+                                                                      context);
+        } else {
+            session = std::make_unique<Poco::Net::HTTPClientSession>(uri.getHost(), uri.getPort());
+        }
+        session->setTimeout(Poco::Timespan(endpoint.timeoutSeconds, 0));
+        session->setKeepAlive(true);
+    }
+
+    std::unique_ptr<Poco::Net::HTTPClientSession> session;
+};
+
+HttpsTransport::HttpsTransport(ServerEndpoint endpoint)
+    : _endpoint(std::move(endpoint)), _session(std::make_unique<Session>(_endpoint)) {}
+
+HttpsTransport::~HttpsTransport() = default;
+
+HttpResponse HttpsTransport::send(const std::string& method, const std::string& path,
+                                  const std::string& contentType, const std::string& body,
+                                  const std::map<std::string, std::string>& headers) {
+    Poco::Net::HTTPRequest request(method, path, Poco::Net::HTTPMessage::HTTP_1_1);
+    for (const auto& [name, value] : headers) {
+        request.set(name, value);
+    }
+    if (!contentType.empty()) {
+        request.setContentType(contentType);
+    }
+    if (!body.empty() || method == "POST" || method == "PUT") {
+        request.setContentLength64(static_cast<Poco::Int64>(body.size()));
+    }
+    try {
+        auto& out = _session->session->sendRequest(request);
+        out.write(body.data(), static_cast<std::streamsize>(body.size()));
+        Poco::Net::HTTPResponse response;
+        auto& in = _session->session->receiveResponse(response);
+        HttpResponse result;
+        result.status = static_cast<int>(response.getStatus());
+        result.contentType = response.getContentType();
+        for (const auto& [name, value] : response) {
+            result.headers[name] = value;
+        }
+        std::ostringstream text;
+        Poco::StreamCopier::copyStream(in, text);
+        result.body = text.str();
+        return result;
+    } catch (const Poco::Net::SSLException& e) {
+        _session->session->reset();
+        throw Error(ErrorCode::TlsUntrusted,
+                    "the server's TLS certificate is not trusted: " + e.displayText());
+    } catch (const Poco::Exception& e) {
+        _session->session->reset();
+        throw Error(ErrorCode::ServerUnreachable,
+                    "cannot reach " + _endpoint.baseUrl + ": " + e.displayText());
+    }
+}
+
+}  // namespace verdant::client

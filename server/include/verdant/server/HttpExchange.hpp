@@ -1,0 +1,87 @@
+#pragma once
+
+#include "verdant/shared/ErrorCode.hpp"
+
+#include <Poco/JSON/Object.h>
+#include <Poco/Net/HTTPResponse.h>
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerResponse.h>
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+namespace verdant::server {
+
+/// One HTTP request and its response, as a route handler sees them.
+///
+/// Owns nothing of Poco's: the request and response must outlive the exchange (they do, as the
+/// exchange lives on the handler's stack). Not thread-safe; one exchange serves one request on
+/// one worker thread. A handler sends exactly one response; if it throws instead, the dispatcher
+/// turns the exception into an error response.
+class HttpExchange {
+public:
+    /// `maxBodyBytes` bounds what `readBody` accepts; `requestId` is echoed in `X-Request-Id`.
+    HttpExchange(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response,
+                 std::int64_t maxBodyBytes, std::string requestId);
+
+    /// The request (method, URI, headers).
+    const Poco::Net::HTTPServerRequest& request() const { return _request; }
+
+    /// The request path without the query string, e.g. "/v1/health"; the raw URI when the URI
+    /// cannot be parsed.
+    const std::string& path() const { return _path; }
+
+    /// Whether the request URI could be parsed (the dispatcher refuses the request otherwise).
+    bool hasValidUri() const { return _validUri; }
+
+    /// The values of `{name}` segments of the matched route; empty if the route has none.
+    const std::map<std::string, std::string>& pathParameters() const { return _pathParameters; }
+    void setPathParameters(std::map<std::string, std::string> parameters) {
+        _pathParameters = std::move(parameters);
+    }
+
+    /// Reads the whole body. Throws shared::Error(PayloadTooLarge) when it is larger than the
+    /// limit, without buffering more than the limit.
+    std::string readBody();
+
+    /// Reads the body as a JSON object. Throws shared::Error(MalformedJson) for invalid JSON or a
+    /// JSON value that is not an object, and PayloadTooLarge as `readBody` does.
+    Poco::JSON::Object::Ptr readJsonObject();
+
+    /// Sends `body` as `application/json` with the given status.
+    void sendJson(Poco::Net::HTTPResponse::HTTPStatus status, const Poco::JSON::Object& body);
+
+    /// Sends a body of the given content type with the given status.
+    void send(Poco::Net::HTTPResponse::HTTPStatus status, const std::string& contentType,
+              const std::string& body);
+
+    /// Sends the error body `{"error":{"code","message"}}` with the code's HTTP status.
+    void sendError(shared::ErrorCode code, const std::string& message);
+
+    /// Whether a response was sent.
+    bool responded() const { return _responded; }
+    /// The status sent (0 before a response).
+    int status() const { return _status; }
+    /// The body bytes sent.
+    std::size_t bytesSent() const { return _bytesSent; }
+    /// The request's id, as echoed in `X-Request-Id`.
+    const std::string& requestId() const { return _requestId; }
+
+    /// Adds a response header; call before sending.
+    void setHeader(const std::string& name, const std::string& value);
+
+private:
+    Poco::Net::HTTPServerRequest& _request;
+    Poco::Net::HTTPServerResponse& _response;
+    std::int64_t _maxBodyBytes;
+    std::string _requestId;
+    std::string _path;
+    bool _validUri = false;
+    std::map<std::string, std::string> _pathParameters;
+    bool _responded = false;
+    int _status = 0;
+    std::size_t _bytesSent = 0;
+};
+
+}  // namespace verdant::server

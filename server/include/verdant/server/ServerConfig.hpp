@@ -1,0 +1,61 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace verdant::server {
+
+/// Everything `verdant-server` needs to start, with the defaults of a development install.
+///
+/// Sources, lowest to highest precedence: built-in defaults, a properties file (`key = value`),
+/// environment variables (`VERDANT_<KEY>` with dashes as underscores, e.g. `VERDANT_DATA_DIR`),
+/// command-line flags (`--key=value`). Every key is listed in `ServerConfig::settings()`.
+///
+/// Threading note: Poco's HTTPServer gives each open connection a worker thread for as long as
+/// the connection stays open, keep-alive included. `threads` therefore bounds the number of
+/// tablets that can be connected at once, and `keepAliveTimeoutSeconds` bounds how long an idle
+/// tablet holds a thread; beyond `threads`, connections wait in a queue of `maxQueued`.
+struct ServerConfig {
+    std::string dataDir = "data";          ///< Directory of the database and server keys.
+    std::string host = "127.0.0.1";        ///< Listen address; 0.0.0.0 to serve the network.
+    std::uint16_t port = 8443;             ///< Listen port; 0 picks a free one.
+    std::string tlsCertificate;            ///< PEM certificate chain (server first).
+    std::string tlsPrivateKey;             ///< PEM private key of the certificate.
+    int threads = 32;                      ///< Worker threads = concurrent connections.
+    int maxQueued = 128;                   ///< Accepted connections waiting for a worker.
+    int keepAliveTimeoutSeconds = 5;       ///< Idle time before a keep-alive connection closes.
+    int requestTimeoutSeconds = 30;        ///< Socket send/receive timeout within a request.
+    int shutdownGraceSeconds = 10;         ///< How long shutdown waits for in-flight requests.
+    std::int64_t maxBodyBytes = 16 << 20;  ///< Largest request body accepted (413 beyond).
+    bool insecureHttp = false;             ///< Plain HTTP, for local debugging only.
+    std::string portFile;                  ///< If set, the bound port is written here on start.
+
+    /// One configurable key: its name (as used in files and flags), its environment variable
+    /// and a one-line description for `--help`.
+    struct Setting {
+        std::string key;
+        std::string environmentVariable;
+        std::string description;
+        bool isFlag = false;  ///< A boolean that may be given as a bare `--key`.
+    };
+
+    /// All keys, in the order `--help` lists them.
+    static const std::vector<Setting>& settings();
+
+    /// Builds a configuration from the layered sources. `file` may be empty (no file);
+    /// `environment` holds the process environment (name → value); `flags` holds command-line
+    /// values by key. Throws verdant::shared::Error(InvalidParameter) naming the key and source
+    /// for an unknown key in the file, an unreadable file, or a value that is out of range or
+    /// of the wrong form.
+    static ServerConfig load(const std::string& file,
+                             const std::map<std::string, std::string>& environment,
+                             const std::map<std::string, std::string>& flags);
+
+    /// The process environment as a map, for `load`.
+    static std::map<std::string, std::string> processEnvironment();
+};
+
+}  // namespace verdant::server

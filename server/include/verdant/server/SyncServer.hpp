@@ -1,0 +1,69 @@
+#pragma once
+
+#include "verdant/server/ServerConfig.hpp"
+
+#include <Poco/AutoPtr.h>
+#include <Poco/ThreadPool.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace Poco::Net {
+class HTTPServer;
+}
+
+namespace verdant::server {
+
+class HealthEndpoint;
+class RequestDispatcher;
+class Router;
+class Storage;
+
+/// The Verdant sync service: storage, routes and the HTTPS listener, without any process concerns
+/// (those are ServerApp's), so tests run it in-process on port 0.
+///
+/// Lifecycle: construct (opens storage) → start() (binds, serves) → stop() (graceful) → destroy.
+/// start() and stop() must be called from one thread; port() and baseUrl() may be read from any
+/// thread after start() returned.
+class SyncServer {
+public:
+    /// Creates the data directory if needed and opens the storage there. Throws shared::Error
+    /// (StorageUnavailable) when the storage cannot be opened.
+    explicit SyncServer(ServerConfig config);
+    /// Stops the server if it is still running.
+    ~SyncServer();
+    SyncServer(const SyncServer&) = delete;
+    SyncServer& operator=(const SyncServer&) = delete;
+
+    /// Binds the listen address and starts serving. Throws shared::Error(InvalidParameter) with a
+    /// readable message for an unusable certificate or key, and for an address that cannot be
+    /// bound (in use, not local).
+    void start();
+
+    /// Graceful stop: refuses new connections, lets in-flight requests finish (up to the
+    /// configured grace period, after which open connections are cut), then closes the storage.
+    /// Safe to call twice.
+    void stop();
+
+    /// The bound port (useful with port 0); 0 before start().
+    std::uint16_t port() const { return _port; }
+
+    /// "https://host:port" (or "http://" with insecure-http).
+    std::string baseUrl() const;
+
+    /// The configuration the server runs with.
+    const ServerConfig& config() const { return _config; }
+
+private:
+    ServerConfig _config;
+    std::unique_ptr<Storage> _storage;
+    std::unique_ptr<Router> _router;
+    std::unique_ptr<HealthEndpoint> _health;
+    RequestDispatcher* _dispatcher = nullptr;  // owned by _http once started
+    Poco::ThreadPool _pool;
+    std::unique_ptr<Poco::Net::HTTPServer> _http;
+    std::uint16_t _port = 0;
+};
+
+}  // namespace verdant::server

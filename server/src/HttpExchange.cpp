@@ -1,0 +1,100 @@
+#include "verdant/server/HttpExchange.hpp"
+
+#include <Poco/Exception.h>
+#include <Poco/JSON/JSONException.h>
+#include <Poco/JSON/Parser.h>
+#include <Poco/URI.h>
+
+#include <sstream>
+
+namespace verdant::server {
+
+using shared::Error;
+using shared::ErrorCode;
+
+HttpExchange::HttpExchange(Poco::Net::HTTPServerRequest& request,
+                           Poco::Net::HTTPServerResponse& response, std::int64_t maxBodyBytes,
+                           std::string requestId)
+    : _request(request),
+      _response(response),
+      _maxBodyBytes(maxBodyBytes),
+      _requestId(std::move(requestId)) {
+    try {
+        _path = Poco::URI(request.getURI()).getPath();
+        _validUri = true;
+    } catch (const Poco::SyntaxException&) {
+        _path = request.getURI();
+    }
+}
+
+std::string HttpExchange::readBody() {
+    if (_request.hasContentLength() && _request.getContentLength64() > _maxBodyBytes) {
+        throw Error(ErrorCode::PayloadTooLarge);
+    }
+    std::string body;
+    auto& in = _request.stream();
+    char buffer[8192];
+    while (in) {
+        in.read(buffer, sizeof buffer);
+        const auto count = in.gcount();
+        if (count <= 0) {
+            break;
+        }
+        if (static_cast<std::int64_t>(body.size()) + count > _maxBodyBytes) {
+            throw Error(ErrorCode::PayloadTooLarge);
+        }
+        body.append(buffer, static_cast<std::size_t>(count));
+    }
+    return body;
+}
+
+Poco::JSON::Object::Ptr HttpExchange::readJsonObject() {
+    const auto body = readBody();
+    try {
+        Poco::JSON::Parser parser;
+        auto value = parser.parse(body);
+        if (value.type() == typeid(Poco::JSON::Object::Ptr)) {
+            return value.extract<Poco::JSON::Object::Ptr>();
+        }
+    } catch (const Poco::Exception&) {
+        // Parse errors carry the parser's internals; the client gets the stable message below.
+    }
+    throw Error(ErrorCode::MalformedJson);
+}
+
+void HttpExchange::setHeader(const std::string& name, const std::string& value) {
+    _response.set(name, value);
+}
+
+void HttpExchange::send(Poco::Net::HTTPResponse::HTTPStatus status, const std::string& contentType,
+                        const std::string& body) {
+    _response.setStatus(status);
+    _response.setContentType(contentType);
+    _response.setContentLength64(static_cast<Poco::Int64>(body.size()));
+    _response.set("X-Request-Id", _requestId);
+    _response.set("Cache-Control", "no-store");
+    _responded = true;
+    _status = static_cast<int>(status);
+    auto& out = _response.send();
+    out.write(body.data(), static_cast<std::streamsize>(body.size()));
+    out.flush();
+    _bytesSent = body.size();
+}
+
+void HttpExchange::sendJson(Poco::Net::HTTPResponse::HTTPStatus status,
+                            const Poco::JSON::Object& body) {
+    std::ostringstream text;
+    body.stringify(text);
+    send(status, "application/json; charset=utf-8", text.str());
+}
+
+void HttpExchange::sendError(ErrorCode code, const std::string& message) {
+    Poco::JSON::Object error;
+    error.set("code", std::string(shared::wireName(code)));
+    error.set("message", message);
+    Poco::JSON::Object body;
+    body.set("error", error);
+    sendJson(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(shared::httpStatusOf(code)), body);
+}
+
+}  // namespace verdant::server

@@ -1,0 +1,174 @@
+#include "verdant/server/RequestDispatcher.hpp"
+
+#include <Poco/Exception.h>
+#include <Poco/Net/HTTPRequestHandler.h>
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/NetException.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <random>
+
+namespace verdant::server {
+
+using shared::Error;
+using shared::ErrorCode;
+
+namespace {
+
+class DispatchingHandler final : public Poco::Net::HTTPRequestHandler {
+public:
+    explicit DispatchingHandler(RequestDispatcher& dispatcher) : _dispatcher(dispatcher) {}
+    void handleRequest(Poco::Net::HTTPServerRequest& request,
+                       Poco::Net::HTTPServerResponse& response) override {
+        _dispatcher.dispatch(request, response);
+    }
+
+private:
+    RequestDispatcher& _dispatcher;
+};
+
+/// A client-supplied id is kept when it is short and plain, so a device can correlate its own
+/// logs with ours; otherwise the server makes one.
+std::string requestIdFor(const Poco::Net::HTTPServerRequest& request) {
+    const std::string given = request.get("X-Request-Id", std::string());
+    const bool plain = !given.empty() && given.size() <= 64 &&
+                       given.find_first_not_of(
+                           "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                           "0123456789-_.") == std::string::npos;
+    if (plain) {
+        return given;
+    }
+    thread_local std::mt19937_64 random{std::random_device{}()};
+    char id[17];
+    std::snprintf(id, sizeof id, "%016llx", static_cast<unsigned long long>(random()));
+    return id;
+}
+
+/// Quotes a value for a logfmt line when it holds spaces, quotes or control characters.
+std::string logValue(const std::string& value) {
+    if (!value.empty() && value.find_first_of(" \"=\\") == std::string::npos &&
+        std::all_of(value.begin(), value.end(), [](unsigned char c) { return c >= 0x20; })) {
+        return value;
+    }
+    std::string quoted = "\"";
+    for (unsigned char c : value) {
+        if (c == '"' || c == '\\') {
+            quoted += '\\';
+            quoted += static_cast<char>(c);
+        } else if (c < 0x20) {
+            quoted += '?';
+        } else {
+            quoted += static_cast<char>(c);
+        }
+    }
+    return quoted + "\"";
+}
+
+/// Lingering close (as nginx does): a client that is still sending a body the server refused
+/// would get a broken pipe instead of the answer if the connection closed at once. Reads and
+/// drops what follows, bounded in bytes and time, so the client gets to read the 413.
+void discardUnreadBody(Poco::Net::HTTPServerRequest& request) {
+    constexpr std::int64_t kMaxDiscardBytes = 64 << 20;
+    constexpr auto kMaxDiscardTime = std::chrono::seconds(2);
+    const auto deadline = std::chrono::steady_clock::now() + kMaxDiscardTime;
+    std::int64_t discarded = 0;
+    char buffer[16384];
+    try {
+        auto& in = request.stream();
+        while (in && discarded < kMaxDiscardBytes && std::chrono::steady_clock::now() < deadline) {
+            in.read(buffer, sizeof buffer);
+            if (in.gcount() <= 0) {
+                break;
+            }
+            discarded += in.gcount();
+        }
+    } catch (const Poco::Exception&) {  // NOLINT(bugprone-empty-catch): the client gave up
+    }
+}
+
+}  // namespace
+
+RequestDispatcher::RequestDispatcher(const Router& router, std::int64_t maxBodyBytes)
+    : _router(router), _maxBodyBytes(maxBodyBytes), _log(Poco::Logger::get("verdant.http")) {}
+
+Poco::Net::HTTPRequestHandler* RequestDispatcher::createRequestHandler(
+    const Poco::Net::HTTPServerRequest&) {
+    return new DispatchingHandler(*this);
+}
+
+void RequestDispatcher::dispatch(Poco::Net::HTTPServerRequest& request,
+                                 Poco::Net::HTTPServerResponse& response) {
+    const auto started = std::chrono::steady_clock::now();
+    HttpExchange exchange(request, response, _maxBodyBytes, requestIdFor(request));
+    std::string code;
+
+    auto fail = [&](ErrorCode error, const std::string& message) {
+        code = std::string(shared::wireName(error));
+        if (exchange.responded()) {
+            return;  // Too late for an error body; the client sees the reply cut short.
+        }
+        // An unread body would be taken as the next request: close instead of keeping alive.
+        response.setKeepAlive(false);
+        exchange.sendError(error, message);
+        if (error == ErrorCode::PayloadTooLarge) {
+            discardUnreadBody(request);
+        }
+    };
+
+    try {
+        if (!exchange.hasValidUri()) {
+            throw Error(ErrorCode::InvalidRequest, "The request URI is not valid.");
+        }
+        if (_shuttingDown) {
+            throw Error(ErrorCode::ShuttingDown);
+        }
+        // The declared size is checked before routing: no route reads a body it would refuse.
+        if (request.hasContentLength() && request.getContentLength64() > _maxBodyBytes) {
+            throw Error(ErrorCode::PayloadTooLarge,
+                        "The request body is larger than the server accepts (" +
+                            std::to_string(_maxBodyBytes) + " bytes).");
+        }
+        _router.resolve(exchange).handler(exchange);
+        if (!exchange.responded()) {
+            _log.error("request_id=%s the handler of %s sent no response", exchange.requestId(),
+                       exchange.path());
+            fail(ErrorCode::InternalError,
+                 std::string(shared::defaultMessage(ErrorCode::InternalError)));
+        }
+    } catch (const Error& e) {
+        fail(e.code(), e.what());
+    } catch (const Poco::Net::NetException& e) {
+        // The client went away or the socket failed mid-request: nobody is left to answer.
+        code = "connection_failed";
+        _log.warning("request_id=%s connection failed: %s", exchange.requestId(), e.displayText());
+    } catch (const Poco::Exception& e) {
+        _log.error("request_id=%s unexpected error: %s", exchange.requestId(), e.displayText());
+        fail(ErrorCode::InternalError,
+             std::string(shared::defaultMessage(ErrorCode::InternalError)));
+    } catch (const std::exception& e) {
+        _log.error("request_id=%s unexpected error: %s", exchange.requestId(),
+                   std::string(e.what()));
+        fail(ErrorCode::InternalError,
+             std::string(shared::defaultMessage(ErrorCode::InternalError)));
+    }
+
+    const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                            std::chrono::steady_clock::now() - started)
+                            .count();
+    char duration[32];
+    std::snprintf(duration, sizeof duration, "%.3f", static_cast<double>(micros) / 1000.0);
+    std::string line =
+        "request_id=" + exchange.requestId() + " method=" + logValue(request.getMethod()) +
+        " path=" + logValue(exchange.path()) + " status=" + std::to_string(exchange.status()) +
+        " bytes=" + std::to_string(exchange.bytesSent()) + " duration_ms=" + duration;
+    if (!code.empty()) {
+        line += " error=" + code;
+    }
+    line += " client=" + request.clientAddress().host().toString();
+    _log.information(line);
+}
+
+}  // namespace verdant::server

@@ -1,0 +1,134 @@
+#pragma once
+
+/// The one table of Verdant error codes, used by the server's responses, the SDK and the C API.
+///
+/// Every error that crosses a boundary (HTTP response, SDK result, C API return) carries one of
+/// these codes plus a human-readable message. Clients decide what to do (retry, re-stamp, sign in
+/// again, show the user) from the code's category, never from the message text.
+///
+/// Rules for this table:
+///  - Codes are stable: never rename or renumber a row that has shipped; add new rows at the end
+///    of their group. The numeric value is what the C API returns.
+///  - The wire name (snake_case) is what JSON bodies carry in `error.code`.
+///  - The HTTP status is part of the protocol, so it lives here rather than in the server.
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace verdant::shared {
+
+/// What kind of failure a code is; retry and UI decisions read this.
+enum class ErrorCategory : std::uint8_t {
+    InvalidInput,  ///< The request or value is wrong; retrying unchanged fails again.
+    Unauthorised,  ///< Missing, expired or bad credentials; sign in again.
+    Forbidden,     ///< Authenticated but not allowed; retrying does not help.
+    NotFound,      ///< The addressed thing does not exist (for this tenant).
+    Conflict,      ///< The state changed underneath; a person or a merge decides.
+    ClockSkew,     ///< The device clock is too far off; re-stamp and retry.
+    Transient,     ///< Temporary; retry with backoff.
+    Internal,      ///< A defect on the server side; retry later, report it.
+};
+
+// X(Enumerator, numeric value, wire name, category, HTTP status, default message)
+#define VERDANT_ERROR_CODES(X)                                                                  \
+    /* 1xx: request shape and transport */                                                     \
+    X(InvalidRequest, 100, "invalid_request", InvalidInput, 400, "The request is malformed.")  \
+    X(MalformedJson, 101, "malformed_json", InvalidInput, 400,                                  \
+      "The request body is not valid JSON.")                                                    \
+    X(PayloadTooLarge, 102, "payload_too_large", InvalidInput, 413,                             \
+      "The request body is larger than the server accepts.")                                   \
+    X(UnsupportedMediaType, 103, "unsupported_media_type", InvalidInput, 415,                   \
+      "The request body's Content-Type is not supported.")                                      \
+    X(RouteNotFound, 104, "route_not_found", NotFound, 404, "No such endpoint.")                \
+    X(MethodNotAllowed, 105, "method_not_allowed", InvalidInput, 405,                           \
+      "The endpoint does not accept this HTTP method.")                                         \
+    X(InvalidParameter, 106, "invalid_parameter", InvalidInput, 400,                            \
+      "A request parameter has an invalid value.")                                              \
+    /* 2xx: authentication and permission */                                                    \
+    X(Unauthenticated, 200, "unauthenticated", Unauthorised, 401,                               \
+      "Sign in to use this endpoint.")                                                          \
+    X(Forbidden, 201, "forbidden", Forbidden, 403, "You are not allowed to do this.")          \
+    /* 3xx: schema and values (sync engine) */                                                  \
+    X(UnknownCollection, 300, "unknown_collection", InvalidInput, 400,                          \
+      "The collection is not part of the schema.")                                              \
+    X(UnknownField, 301, "unknown_field", InvalidInput, 400,                                    \
+      "The field is not part of the collection.")                                               \
+    X(WrongType, 302, "wrong_type", InvalidInput, 400,                                          \
+      "The value does not have the field's type.")                                              \
+    X(InvalidEnumValue, 303, "invalid_enum_value", InvalidInput, 400,                           \
+      "The value is not one of the field's allowed values.")                                    \
+    X(ValueTooLarge, 304, "value_too_large", InvalidInput, 400,                                 \
+      "The value is larger than the field allows.")                                             \
+    X(ImmutableField, 305, "immutable_field", Conflict, 409,                                    \
+      "The field was already written and cannot change.")                                      \
+    X(InvalidChange, 306, "invalid_change", InvalidInput, 400,                                  \
+      "The change is not well formed.")                                                         \
+    X(ClockSkew, 307, "clock_skew", ClockSkew, 422,                                             \
+      "The change is dated too far in the future; re-stamp and retry.")                         \
+    X(InvalidSchema, 308, "invalid_schema", Internal, 500,                                      \
+      "The declared schema is inconsistent.")                                                   \
+    X(UnsupportedStoreVersion, 309, "unsupported_store_version", Internal, 500,                 \
+      "The database was written by a newer version of Verdant.")                                \
+    /* 9xx: server and connection state */                                                                    \
+    X(StorageUnavailable, 900, "storage_unavailable", Transient, 503,                           \
+      "The storage is temporarily unavailable.")                                                \
+    X(ShuttingDown, 901, "shutting_down", Transient, 503, "The server is shutting down.")       \
+    X(ServerUnreachable, 902, "server_unreachable", Transient, 503,                             \
+      "The server cannot be reached.")                                                          \
+    X(TlsUntrusted, 903, "tls_untrusted", Forbidden, 495,                                       \
+      "The server's TLS certificate is not trusted.")                                           \
+    X(InternalError, 999, "internal_error", Internal, 500, "An internal error occurred.")
+
+/// Stable error codes; the numeric value is part of the C API.
+enum class ErrorCode : std::uint16_t {
+#define VERDANT_ERROR_ENUM(name, value, wire, category, status, message) name = value,
+    VERDANT_ERROR_CODES(VERDANT_ERROR_ENUM)
+#undef VERDANT_ERROR_ENUM
+};
+
+/// The wire name of a code, e.g. "payload_too_large".
+std::string_view wireName(ErrorCode code) noexcept;
+
+/// The code with that wire name, or nullopt for a name not in the table.
+std::optional<ErrorCode> errorCodeFromWireName(std::string_view name) noexcept;
+
+/// The code with that numeric value, or nullopt for a value not in the table.
+std::optional<ErrorCode> errorCodeFromNumber(std::uint16_t value) noexcept;
+
+/// The category of a code.
+ErrorCategory categoryOf(ErrorCode code) noexcept;
+
+/// The lower-case name of a category, e.g. "invalid_input".
+std::string_view wireName(ErrorCategory category) noexcept;
+
+/// The HTTP status a response carrying this code uses.
+int httpStatusOf(ErrorCode code) noexcept;
+
+/// The default, user-presentable message of a code.
+std::string_view defaultMessage(ErrorCode code) noexcept;
+
+/// Whether a client should retry the same request later (transient or clock skew after
+/// re-stamping).
+bool isRetryable(ErrorCode code) noexcept;
+
+/// An error code with a message, thrown at layer edges and carried in results.
+///
+/// The message is safe to show to a user: it never contains SQL, paths or stack traces.
+class Error : public std::runtime_error {
+public:
+    /// An error with the code's default message.
+    explicit Error(ErrorCode code);
+    /// An error with a specific message (which must be safe to show a user).
+    Error(ErrorCode code, std::string message);
+
+    /// The stable code.
+    ErrorCode code() const noexcept { return _code; }
+
+private:
+    ErrorCode _code;
+};
+
+}  // namespace verdant::shared

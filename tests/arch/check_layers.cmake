@@ -1,0 +1,40 @@
+# Checks the layering rule: shared <- sync <- {server, client-sdk}.
+#
+#   cmake -DSOURCE_DIR=<tree> -P check_layers.cmake
+#
+# Every source under a layer's folder may include Verdant headers only of the layers it may see,
+# and never reach another folder with a relative "../" include. Fails listing every violation.
+
+set(_layers shared sync server client-sdk)
+set(_allowed_shared shared)
+set(_allowed_sync shared sync)
+set(_allowed_server shared sync server)
+set(_allowed_client-sdk shared sync client verdant.h)
+
+set(_violations "")
+foreach(_layer IN LISTS _layers)
+  file(GLOB_RECURSE _files
+    "${SOURCE_DIR}/${_layer}/*.hpp" "${SOURCE_DIR}/${_layer}/*.cpp"
+    "${SOURCE_DIR}/${_layer}/*.h" "${SOURCE_DIR}/${_layer}/*.c")
+  foreach(_file IN LISTS _files)
+    file(STRINGS "${_file}" _includes REGEX "^[ \t]*#[ \t]*include[ \t]*[<\"]")
+    foreach(_line IN LISTS _includes)
+      string(REGEX MATCH "[<\"]([^>\"]+)[>\"]" _ "${_line}")
+      set(_header "${CMAKE_MATCH_1}")
+      if(_header MATCHES "\\.\\./")
+        list(APPEND _violations "${_file}: relative include across folders: ${_header}")
+      elseif(_header MATCHES "^verdant/([^/]+)")
+        set(_target "${CMAKE_MATCH_1}")
+        if(NOT _target IN_LIST _allowed_${_layer})
+          list(APPEND _violations "${_file}: ${_layer}/ may not include ${_header}")
+        endif()
+      endif()
+    endforeach()
+  endforeach()
+endforeach()
+
+if(_violations)
+  list(JOIN _violations "\n  " _text)
+  message(FATAL_ERROR "layering rule broken (shared <- sync <- {server, client-sdk}):\n  ${_text}")
+endif()
+message(STATUS "layering rule holds")
