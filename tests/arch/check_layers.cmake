@@ -5,6 +5,8 @@
 # Every source under a layer's folder may include Verdant headers only of the layers it may see,
 # and never reach another folder with a relative "../" include. Fails listing every violation.
 
+cmake_policy(SET CMP0057 NEW)  # if(... IN_LIST ...)
+
 set(_layers shared sync server client-sdk)
 set(_allowed_shared shared)
 set(_allowed_sync shared sync)

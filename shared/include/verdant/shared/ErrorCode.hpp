@@ -33,53 +33,50 @@ enum class ErrorCategory : std::uint8_t {
 };
 
 // X(Enumerator, numeric value, wire name, category, HTTP status, default message)
-#define VERDANT_ERROR_CODES(X)                                                                  \
-    /* 1xx: request shape and transport */                                                     \
-    X(InvalidRequest, 100, "invalid_request", InvalidInput, 400, "The request is malformed.")  \
-    X(MalformedJson, 101, "malformed_json", InvalidInput, 400,                                  \
-      "The request body is not valid JSON.")                                                    \
-    X(PayloadTooLarge, 102, "payload_too_large", InvalidInput, 413,                             \
-      "The request body is larger than the server accepts.")                                   \
-    X(UnsupportedMediaType, 103, "unsupported_media_type", InvalidInput, 415,                   \
-      "The request body's Content-Type is not supported.")                                      \
-    X(RouteNotFound, 104, "route_not_found", NotFound, 404, "No such endpoint.")                \
-    X(MethodNotAllowed, 105, "method_not_allowed", InvalidInput, 405,                           \
-      "The endpoint does not accept this HTTP method.")                                         \
-    X(InvalidParameter, 106, "invalid_parameter", InvalidInput, 400,                            \
-      "A request parameter has an invalid value.")                                              \
-    /* 2xx: authentication and permission */                                                    \
-    X(Unauthenticated, 200, "unauthenticated", Unauthorised, 401,                               \
-      "Sign in to use this endpoint.")                                                          \
-    X(Forbidden, 201, "forbidden", Forbidden, 403, "You are not allowed to do this.")          \
-    /* 3xx: schema and values (sync engine) */                                                  \
-    X(UnknownCollection, 300, "unknown_collection", InvalidInput, 400,                          \
-      "The collection is not part of the schema.")                                              \
-    X(UnknownField, 301, "unknown_field", InvalidInput, 400,                                    \
-      "The field is not part of the collection.")                                               \
-    X(WrongType, 302, "wrong_type", InvalidInput, 400,                                          \
-      "The value does not have the field's type.")                                              \
-    X(InvalidEnumValue, 303, "invalid_enum_value", InvalidInput, 400,                           \
-      "The value is not one of the field's allowed values.")                                    \
-    X(ValueTooLarge, 304, "value_too_large", InvalidInput, 400,                                 \
-      "The value is larger than the field allows.")                                             \
-    X(ImmutableField, 305, "immutable_field", Conflict, 409,                                    \
-      "The field was already written and cannot change.")                                      \
-    X(InvalidChange, 306, "invalid_change", InvalidInput, 400,                                  \
-      "The change is not well formed.")                                                         \
-    X(ClockSkew, 307, "clock_skew", ClockSkew, 422,                                             \
-      "The change is dated too far in the future; re-stamp and retry.")                         \
-    X(InvalidSchema, 308, "invalid_schema", Internal, 500,                                      \
-      "The declared schema is inconsistent.")                                                   \
-    X(UnsupportedStoreVersion, 309, "unsupported_store_version", Internal, 500,                 \
-      "The database was written by a newer version of Verdant.")                                \
-    /* 9xx: server and connection state */                                                                    \
-    X(StorageUnavailable, 900, "storage_unavailable", Transient, 503,                           \
-      "The storage is temporarily unavailable.")                                                \
-    X(ShuttingDown, 901, "shutting_down", Transient, 503, "The server is shutting down.")       \
-    X(ServerUnreachable, 902, "server_unreachable", Transient, 503,                             \
-      "The server cannot be reached.")                                                          \
-    X(TlsUntrusted, 903, "tls_untrusted", Forbidden, 495,                                       \
-      "The server's TLS certificate is not trusted.")                                           \
+#define VERDANT_ERROR_CODES(X)                                                                     \
+    /* 1xx: request shape and transport */                                                         \
+    X(InvalidRequest, 100, "invalid_request", InvalidInput, 400, "The request is malformed.")      \
+    X(MalformedJson, 101, "malformed_json", InvalidInput, 400,                                     \
+      "The request body is not valid JSON.")                                                       \
+    X(PayloadTooLarge, 102, "payload_too_large", InvalidInput, 413,                                \
+      "The request body is larger than the server accepts.")                                       \
+    X(UnsupportedMediaType, 103, "unsupported_media_type", InvalidInput, 415,                      \
+      "The request body's Content-Type is not supported.")                                         \
+    X(RouteNotFound, 104, "route_not_found", NotFound, 404, "No such endpoint.")                   \
+    X(MethodNotAllowed, 105, "method_not_allowed", InvalidInput, 405,                              \
+      "The endpoint does not accept this HTTP method.")                                            \
+    X(InvalidParameter, 106, "invalid_parameter", InvalidInput, 400,                               \
+      "A request parameter has an invalid value.")                                                 \
+    /* 2xx: authentication and permission */                                                       \
+    X(Unauthenticated, 200, "unauthenticated", Unauthorised, 401, "Sign in to use this endpoint.") \
+    X(Forbidden, 201, "forbidden", Forbidden, 403, "You are not allowed to do this.")              \
+    /* 3xx: schema and values (sync engine) */                                                     \
+    X(UnknownCollection, 300, "unknown_collection", InvalidInput, 400,                             \
+      "The collection is not part of the schema.")                                                 \
+    X(UnknownField, 301, "unknown_field", InvalidInput, 400,                                       \
+      "The field is not part of the collection.")                                                  \
+    X(WrongType, 302, "wrong_type", InvalidInput, 400,                                             \
+      "The value does not have the field's type.")                                                 \
+    X(InvalidEnumValue, 303, "invalid_enum_value", InvalidInput, 400,                              \
+      "The value is not one of the field's allowed values.")                                       \
+    X(ValueTooLarge, 304, "value_too_large", InvalidInput, 400,                                    \
+      "The value is larger than the field allows.")                                                \
+    X(ImmutableField, 305, "immutable_field", Conflict, 409,                                       \
+      "The field was already written and cannot change.")                                          \
+    X(InvalidChange, 306, "invalid_change", InvalidInput, 400, "The change is not well formed.")   \
+    X(ClockSkew, 307, "clock_skew", ClockSkew, 422,                                                \
+      "The change is dated too far in the future; re-stamp and retry.")                            \
+    X(InvalidSchema, 308, "invalid_schema", Internal, 500, "The declared schema is inconsistent.") \
+    X(UnsupportedStoreVersion, 309, "unsupported_store_version", Internal, 500,                    \
+      "The database was written by a newer version of Verdant.")                                   \
+    /* 9xx: server and connection state */                                                         \
+    X(StorageUnavailable, 900, "storage_unavailable", Transient, 503,                              \
+      "The storage is temporarily unavailable.")                                                   \
+    X(ShuttingDown, 901, "shutting_down", Transient, 503, "The server is shutting down.")          \
+    X(ServerUnreachable, 902, "server_unreachable", Transient, 503,                                \
+      "The server cannot be reached.")                                                             \
+    X(TlsUntrusted, 903, "tls_untrusted", Forbidden, 495,                                          \
+      "The server's TLS certificate is not trusted.")                                              \
     X(InternalError, 999, "internal_error", Internal, 500, "An internal error occurred.")
 
 /// Stable error codes; the numeric value is part of the C API.
