@@ -1,0 +1,201 @@
+#pragma once
+
+#include "verdant/shared/Change.hpp"
+#include "verdant/shared/ErrorCode.hpp"
+#include "verdant/shared/HlcClock.hpp"
+#include "verdant/shared/Schema.hpp"
+#include "verdant/sync/Conflict.hpp"
+#include "verdant/sync/FieldState.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace verdant::sync {
+
+/// What happened to one change of a batch.
+enum class ChangeOutcome : std::uint8_t {
+    Applied = 0,         ///< Merged and logged (it may have lost a tie-break; see history).
+    Duplicate = 1,       ///< Already applied before (same device and sequence): nothing done.
+    ConflictRaised = 2,  ///< Merged and logged; the field now has an open conflict including it.
+    Refused = 3,         ///< Not merged; `error` says why (validation, immutable, clock skew).
+};
+
+/// The lower-case name of an outcome, e.g. "conflict_raised".
+std::string_view wireName(ChangeOutcome outcome) noexcept;
+
+/// The result of one change of a batch, in batch order.
+struct ChangeResult {
+    ChangeOutcome outcome = ChangeOutcome::Applied;  ///< What happened.
+    std::optional<shared::ErrorCode> error;          ///< Why it was refused.
+    std::string message;                             ///< Human-readable reason when refused.
+    std::optional<std::uint64_t> serverSeq;          ///< Log position when logged by this call.
+};
+
+/// The result of applying a batch.
+struct ApplyResult {
+    std::vector<ChangeResult> results;  ///< One per change, in batch order.
+
+    /// How many results have `outcome`.
+    std::size_t count(ChangeOutcome outcome) const noexcept;
+};
+
+/// The materialized value of one field of a record.
+struct FieldValue {
+    shared::Value value;                 ///< Visible value (null for sets; see `elements`).
+    std::vector<std::string> elements;   ///< Add-wins set: the elements present, ascending.
+    std::optional<shared::Hlc> version;  ///< The field version a writer sends as its base.
+    std::optional<Write> writtenBy;      ///< The write that supplied `value` (not for sets).
+    bool inConflict = false;             ///< Whether an open conflict exists on the field.
+};
+
+/// A materialized record.
+struct Record {
+    std::string collection;                    ///< Its collection.
+    shared::RecordId id;                       ///< Its id.
+    bool deleted = false;                      ///< Tombstoned (fields are still kept).
+    std::map<std::string, FieldValue> fields;  ///< Every field ever written, by name.
+};
+
+/// One change as kept in the log, with its position.
+struct LoggedChange {
+    std::uint64_t serverSeq = 0;                     ///< Position in this store's log.
+    shared::Change change;                           ///< The change as received.
+    ChangeOutcome outcome = ChangeOutcome::Applied;  ///< Outcome when it arrived (or Refused
+                                                     ///< if later displaced on an immutable
+                                                     ///< field).
+};
+
+/// A refused change kept with its reason.
+struct QuarantinedChange {
+    shared::Change change;   ///< The change as received.
+    shared::ErrorCode code;  ///< Why it was refused.
+    std::string message;     ///< Human-readable reason.
+};
+
+/// Where a test can make the store fail; see StoreOptions::faultInjector.
+enum class FaultPoint : std::uint8_t {
+    BeforeChange,     ///< Before change `index` of a batch is processed.
+    BeforeWriteBack,  ///< After every change was logged, before materialized state is written.
+    BeforeCommit,     ///< After everything was written, before COMMIT.
+};
+
+/// How a Store is opened.
+struct StoreOptions {
+    /// The replica's HLC clock (not owned; must outlive the store). When set, changes dated
+    /// further ahead than its drift bound are refused with ErrorCode::ClockSkew, and the clock
+    /// receives the HLC of every change applied (after commit), so local changes stamped later
+    /// sort after everything this replica has seen. When null, neither happens.
+    shared::HlcClock* clock = nullptr;
+    /// Durable commits (PRAGMA synchronous=FULL): an acknowledged batch survives power loss,
+    /// which exactly-once needs on the server. false = NORMAL (survives crashes, not power loss).
+    bool durable = true;
+    /// SQLite page cache size per connection, KiB.
+    int cacheKiB = 64 * 1024;
+    /// Bytes of the database file SQLite may memory-map for reads (0 disables mmap).
+    std::int64_t mmapBytes = 256LL * 1024 * 1024;
+    /// WAL pages after which a commit checkpoints the WAL into the database file.
+    int walAutocheckpointPages = 4000;
+    /// Milliseconds a writer waits for another connection's write lock before failing with
+    /// ErrorCode::StorageUnavailable.
+    int busyTimeoutMs = 5000;
+    /// Fault-injection seam for tests: called at each FaultPoint of apply(); if it throws, the
+    /// batch is rolled back and the exception propagates. Leave empty in production.
+    std::function<void(FaultPoint point, std::size_t index)> faultInjector;
+};
+
+/// The SQLite store both the server and the device SDK run: the append-only change log with
+/// server sequence numbers (pull cursors), the materialized records (visible value, version and
+/// merge state of every field), per-device high-water marks, open conflicts and the quarantine.
+///
+/// Applying a batch is one `BEGIN IMMEDIATE` transaction: all of it or none. A change already
+/// applied (same device and device sequence) is a no-op, so a batch can be resent safely.
+/// Merging uses only the pure functions of Merge.hpp, so every replica that applied the same set
+/// of changes, in any order, batching or duplication, has the same canonicalDump().
+///
+/// Ownership: owns its SQLite connection and a copy of the schema. Thread-safety: none; use one
+/// Store per thread (several Stores may open the same file; SQLite's WAL and locks serialise
+/// writers). Errors: SQLite failures throw shared::Error (StorageUnavailable when transient);
+/// invalid changes are results, not exceptions.
+class Store {
+public:
+    /// Opens (creating if needed) the store at `path` (":memory:" for a private in-memory store),
+    /// enables WAL, and migrates its schema to the latest version. Throws shared::Error
+    /// (UnsupportedStoreVersion for a database from a newer build, StorageUnavailable if it
+    /// cannot be opened).
+    Store(const std::string& path, shared::Schema schema, StoreOptions options = {});
+    /// Closes the connection (finalising cached statements); committed data stays on disk.
+    ~Store();
+    /// Moves the connection; the moved-from store may only be destroyed or assigned to.
+    Store(Store&&) noexcept;
+    /// Closes this store's connection and takes over `other`'s.
+    Store& operator=(Store&&) noexcept;
+    /// Not copyable: a store owns its connection.
+    Store(const Store&) = delete;
+    /// Not copyable.
+    Store& operator=(const Store&) = delete;
+
+    /// Applies a batch in one transaction and returns one result per change. Invalid changes are
+    /// refused and quarantined; clock-skewed ones are refused only (the device re-stamps and
+    /// resends them). Throws shared::Error on storage failure, or whatever the fault injector
+    /// throws; then nothing of the batch remains.
+    ApplyResult apply(std::span<const shared::Change> batch);
+
+    /// The record, or nullopt if no change for it was ever applied.
+    std::optional<Record> record(std::string_view collection, const shared::RecordId& id) const;
+
+    /// The version of one field (what a writer sends as base), or nullopt if never written.
+    std::optional<shared::Hlc> fieldVersion(std::string_view collection, const shared::RecordId& id,
+                                            std::string_view field) const;
+
+    /// Every open conflict, ordered by collection, record and field.
+    std::vector<Conflict> openConflicts() const;
+
+    /// The full history of one field (who, when, device, HLC, base, outcome) in HLC order.
+    std::vector<LoggedChange> fieldHistory(std::string_view collection, const shared::RecordId& id,
+                                           std::string_view field) const;
+
+    /// Up to `limit` logged changes with serverSeq > `after`, in serverSeq order (a pull page).
+    std::vector<LoggedChange> changesSince(std::uint64_t after, std::size_t limit) const;
+
+    /// The highest server sequence assigned (0 for an empty log).
+    std::uint64_t lastServerSeq() const;
+
+    /// The highest device sequence applied (or quarantined) from `device`; 0 if none.
+    std::uint64_t highWaterMark(const shared::DeviceId& device) const;
+
+    /// Every quarantined change, ordered by device and sequence.
+    std::vector<QuarantinedChange> quarantine() const;
+
+    /// A canonical, human-readable dump of the replicated state (records, tombstones, every
+    /// field's value, version and merge state, conflicts); byte-identical on converged replicas.
+    /// Excludes replica-local data: server sequences, high-water marks, quarantine.
+    std::string canonicalDump() const;
+
+    /// SHA-256 (lower-case hex) of canonicalDump().
+    std::string checksum() const;
+
+    /// The schema version (PRAGMA user_version) of the open database.
+    int schemaVersion() const;
+
+    /// The schema version this build creates and migrates to.
+    static int latestSchemaVersion() noexcept;
+
+    /// The names of the migration steps in order (step i brings the database to version i+1).
+    static std::vector<std::string_view> migrationNames();
+
+    /// The schema this store validates against.
+    const shared::Schema& schema() const noexcept;
+
+private:
+    class Impl;
+    std::unique_ptr<Impl> _impl;
+};
+
+}  // namespace verdant::sync
