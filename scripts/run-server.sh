@@ -12,6 +12,7 @@ scripts/install-deps.sh build
 cmake --preset server >/dev/null
 cmake --build --preset server --parallel "$(nproc)" --target verdant-server verdant
 certs/make-dev-certs.sh certs/dev
+build/server/server/verdant-server admin seed-demo --data-dir=data
 
 echo
 echo "Verdant: https://localhost:8443  (trust certs/dev/ca.pem)"

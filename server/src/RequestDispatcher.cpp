@@ -33,7 +33,7 @@ private:
 /// A client-supplied id is kept when it is short and plain, so a device can correlate its own
 /// logs with ours; otherwise the server makes one.
 std::string requestIdFor(const Poco::Net::HTTPServerRequest& request) {
-    const std::string given = request.get("X-Request-Id", std::string());
+    const std::string given = request.has("X-Request-Id") ? request.get("X-Request-Id") : "";
     const bool plain = !given.empty() && given.size() <= 64 &&
                        given.find_first_not_of(
                            "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -91,8 +91,12 @@ void discardUnreadBody(Poco::Net::HTTPServerRequest& request) {
 
 }  // namespace
 
-RequestDispatcher::RequestDispatcher(const Router& router, std::int64_t maxBodyBytes)
-    : _router(router), _maxBodyBytes(maxBodyBytes), _log(Poco::Logger::get("verdant.http")) {}
+RequestDispatcher::RequestDispatcher(const Router& router, std::int64_t maxBodyBytes,
+                                     Metrics& metrics)
+    : _router(router),
+      _maxBodyBytes(maxBodyBytes),
+      _metrics(metrics),
+      _log(Poco::Logger::get("verdant.http")) {}
 
 Poco::Net::HTTPRequestHandler* RequestDispatcher::createRequestHandler(
     const Poco::Net::HTTPServerRequest&) {
@@ -104,6 +108,7 @@ void RequestDispatcher::dispatch(Poco::Net::HTTPServerRequest& request,
     const auto started = std::chrono::steady_clock::now();
     HttpExchange exchange(request, response, _maxBodyBytes, requestIdFor(request));
     std::string code;
+    std::string route = "unmatched";
 
     auto fail = [&](ErrorCode error, const std::string& message) {
         code = std::string(shared::wireName(error));
@@ -131,7 +136,9 @@ void RequestDispatcher::dispatch(Poco::Net::HTTPServerRequest& request,
                         "The request body is larger than the server accepts (" +
                             std::to_string(_maxBodyBytes) + " bytes).");
         }
-        _router.resolve(exchange).handler(exchange);
+        const auto& matched = _router.resolve(exchange);
+        route = matched.pattern;
+        matched.handler(exchange);
         if (!exchange.responded()) {
             _log.error("request_id=%s the handler of %s sent no response", exchange.requestId(),
                        exchange.path());
@@ -158,6 +165,8 @@ void RequestDispatcher::dispatch(Poco::Net::HTTPServerRequest& request,
     const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
                             std::chrono::steady_clock::now() - started)
                             .count();
+    _metrics.recordRequest(request.getMethod(), route, exchange.status(),
+                           static_cast<double>(micros) / 1e6);
     char duration[32];
     std::snprintf(duration, sizeof duration, "%.3f", static_cast<double>(micros) / 1000.0);
     std::string line =

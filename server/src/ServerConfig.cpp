@@ -85,6 +85,9 @@ const std::vector<ServerConfig::Setting>& ServerConfig::settings() {
         setting("max-body-bytes", "largest request body accepted (default: 16777216)"),
         setting("insecure-http", "serve plain HTTP instead of HTTPS: local debugging ONLY", true),
         setting("port-file", "write the bound port to this file once listening"),
+        setting("access-token-ttl", "seconds an access token is valid (default: 900)"),
+        setting("password-memory-kib", "Argon2id memory per password hash in KiB (default: 19456)"),
+        setting("metrics-token", "bearer token for GET /metrics (default: none, loopback only)"),
     };
     return kSettings;
 }
@@ -164,6 +167,13 @@ ServerConfig ServerConfig::load(const std::string& file,
             config.insecureHttp = parseBoolean(key, source);
         } else if (key == "port-file") {
             config.portFile = source.value;
+        } else if (key == "metrics-token") {
+            config.metricsToken = source.value;
+        } else if (key == "access-token-ttl") {
+            config.accessTokenTtlSeconds = static_cast<int>(parseInteger(key, source, 10, 86400));
+        } else if (key == "password-memory-kib") {
+            config.passwordMemoryKiB =
+                static_cast<int>(parseInteger(key, source, 8 * 1024, 4 * 1024 * 1024));
         } else {
             throw Error(ErrorCode::InvalidParameter, "unknown setting '" + key + "'");
         }

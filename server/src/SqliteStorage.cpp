@@ -1,8 +1,7 @@
 #include "verdant/server/SqliteStorage.hpp"
 
 #include "verdant/shared/ErrorCode.hpp"
-
-#include <sqlite3.h>
+#include "verdant/sync/Sqlite.hpp"
 
 namespace verdant::server {
 
@@ -10,40 +9,34 @@ using shared::Error;
 using shared::ErrorCode;
 
 SqliteStorage::SqliteStorage(const std::string& path) {
-    const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX;
-    if (sqlite3_open_v2(path.c_str(), &_db, flags, nullptr) != SQLITE_OK) {
-        close();
-        throw Error(ErrorCode::StorageUnavailable, "cannot open the database '" + path + "'");
-    }
-    sqlite3_busy_timeout(_db, 5000);
-    // journal_mode also reads the file header, so a file that is not a database fails here.
-    if (sqlite3_exec(_db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", nullptr, nullptr,
-                     nullptr) != SQLITE_OK) {
-        close();
+    try {
+        _db = std::make_unique<sync::sqlite::Database>(path);
+        // journal_mode also reads the file header, so a file that is not a database fails here.
+        _db->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;");
+    } catch (const Error&) {
         throw Error(ErrorCode::StorageUnavailable,
-                    "'" + path + "' is not a usable SQLite database");
+                    "'" + path + "' cannot be opened as a SQLite database");
     }
 }
 
-SqliteStorage::~SqliteStorage() {
-    close();
-}
+SqliteStorage::~SqliteStorage() = default;
 
 bool SqliteStorage::isHealthy() noexcept {
     std::lock_guard lock(_mutex);
-    if (_db == nullptr) {
+    if (!_db) {
         return false;
     }
-    return sqlite3_exec(_db, "SELECT count(*) FROM sqlite_schema", nullptr, nullptr, nullptr) ==
-           SQLITE_OK;
+    try {
+        _db->queryInteger("SELECT count(*) FROM sqlite_schema");
+        return true;
+    } catch (const std::exception&) {
+        return false;
+    }
 }
 
 void SqliteStorage::close() noexcept {
     std::lock_guard lock(_mutex);
-    if (_db != nullptr) {
-        sqlite3_close_v2(_db);
-        _db = nullptr;
-    }
+    _db.reset();
 }
 
 }  // namespace verdant::server

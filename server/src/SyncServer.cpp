@@ -1,6 +1,10 @@
 #include "verdant/server/SyncServer.hpp"
 
+#include "verdant/server/AccountStore.hpp"
+#include "verdant/server/AuthEndpoint.hpp"
+#include "verdant/server/AuthService.hpp"
 #include "verdant/server/HealthEndpoint.hpp"
+#include "verdant/server/Metrics.hpp"
 #include "verdant/server/RequestDispatcher.hpp"
 #include "verdant/server/Router.hpp"
 #include "verdant/server/SqliteStorage.hpp"
@@ -18,6 +22,7 @@
 #include <Poco/Net/SecureServerSocket.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Path.h>
+#include <openssl/crypto.h>
 
 #include <chrono>
 #include <fstream>
@@ -79,8 +84,15 @@ void writePortFile(const std::string& path, std::uint16_t port) {
 
 }  // namespace
 
-SyncServer::SyncServer(ServerConfig config)
+SyncServer::SyncServer(ServerConfig config, Seams seams)
     : _config(std::move(config)), _pool(2, _config.threads + 1, 60) {
+    if (!seams.clock) {
+        seams.clock = [] {
+            return std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                .count();
+        };
+    }
     try {
         Poco::File(_config.dataDir).createDirectories();
     } catch (const Poco::Exception&) {
@@ -89,9 +101,21 @@ SyncServer::SyncServer(ServerConfig config)
     }
     _storage = std::make_unique<SqliteStorage>(
         Poco::Path(_config.dataDir).append("verdant.db").toString());
+    _accounts = std::make_unique<AccountStore>(
+        Poco::Path(_config.dataDir).append("accounts.db").toString());
+    _tokens = std::make_unique<TokenService>(TokenService::loadOrCreateSigningKey(_config.dataDir),
+                                             seams.clock, _config.accessTokenTtlSeconds);
+    PasswordCost cost;
+    cost.memoryKiB = static_cast<std::uint32_t>(_config.passwordMemoryKiB);
+    _auth = std::make_unique<AuthService>(*_accounts, PasswordHasher(cost), *_tokens);
+
     _router = std::make_unique<Router>();
     _health = std::make_unique<HealthEndpoint>(*_storage);
     _health->registerRoutes(*_router);
+    _authEndpoint = std::make_unique<AuthEndpoint>(*_auth);
+    _authEndpoint->registerRoutes(*_router);
+    _metrics = std::make_unique<Metrics>();
+    _router->add("GET", "/metrics", [this](HttpExchange& exchange) { serveMetrics(exchange); });
 }
 
 SyncServer::~SyncServer() {
@@ -137,7 +161,7 @@ void SyncServer::start() {
     params->setServerName("verdant");
     params->setSoftwareVersion("Verdant/" + std::string(shared::versionString()));
 
-    auto* dispatcher = new RequestDispatcher(*_router, _config.maxBodyBytes);
+    auto* dispatcher = new RequestDispatcher(*_router, _config.maxBodyBytes, *_metrics);
     _dispatcher = dispatcher;
     _http = std::make_unique<Poco::Net::HTTPServer>(dispatcher, _pool, *socket, params);
     _http->start();
@@ -170,6 +194,23 @@ void SyncServer::stop() {
     _http.reset();
     _dispatcher = nullptr;
     _storage->close();
+}
+
+void SyncServer::serveMetrics(HttpExchange& exchange) {
+    // Operational counters only (no tenant data), but device ids and volumes are still nobody
+    // else's business: a configured token, or else a scraper on this machine.
+    if (_config.metricsToken.empty()) {
+        if (!exchange.request().clientAddress().host().isLoopback()) {
+            throw Error(ErrorCode::Forbidden, "Metrics are served to this machine only.");
+        }
+    } else if (const auto given = exchange.header("Authorization"),
+               expected = "Bearer " + _config.metricsToken;
+               given.size() != expected.size() ||
+               CRYPTO_memcmp(given.data(), expected.data(), given.size()) != 0) {
+        throw Error(ErrorCode::Unauthenticated, "Metrics need the metrics bearer token.");
+    }
+    exchange.send(Poco::Net::HTTPResponse::HTTP_OK, "text/plain; version=0.0.4; charset=utf-8",
+                  _metrics->render());
 }
 
 std::string SyncServer::baseUrl() const {

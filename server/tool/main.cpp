@@ -1,13 +1,23 @@
 // verdant-server: a thin main around verdant::server::ServerApp.
 
+#include "verdant/server/AdminCommand.hpp"
 #include "verdant/server/ServerApp.hpp"
 
 #include <Poco/Exception.h>
 #include <Poco/Util/OptionException.h>
 
 #include <iostream>
+#include <string>
+#include <sys/stat.h>
 
 int main(int argc, char** argv) {
+    // The data directory holds the token signing key, password hashes and audit data: nothing the
+    // server writes is for other local users.
+    ::umask(077);
+    if (argc > 1 && std::string(argv[1]) == "admin") {
+        return verdant::server::AdminCommand::run({argv + 2, argv + argc}, std::cin, std::cout,
+                                                  std::cerr);
+    }
     try {
         verdant::server::ServerApp app;
         return app.run(argc, argv);

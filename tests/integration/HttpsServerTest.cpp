@@ -141,3 +141,41 @@ TEST(HttpsServer, RefusesACertificateThatDoesNotExist) {
 
 }  // namespace
 }  // namespace verdant
+
+namespace verdant {
+namespace {
+
+TEST(Metrics, CountRequestsByRoutePatternAndStatus) {
+    test::ServerHarness harness;
+    auto client = harness.client();
+    client.send("GET", "/v1/health");
+    client.send("GET", "/v1/health");
+    client.send("GET", "/v1/no-such-thing/42");
+
+    const auto response = client.send("GET", "/metrics");
+    ASSERT_EQ(response.status, 200);
+    EXPECT_EQ(response.contentType, "text/plain; version=0.0.4; charset=utf-8");
+    EXPECT_NE(response.body.find(
+                  R"(verdant_http_requests_total{method="GET",route="/v1/health",status="200"} 2)"),
+              std::string::npos)
+        << response.body;
+    EXPECT_NE(response.body.find(
+                  R"(verdant_http_requests_total{method="GET",route="unmatched",status="404"} 1)"),
+              std::string::npos)
+        << "raw paths never become labels: " << response.body;
+    EXPECT_EQ(response.body.find("no-such-thing"), std::string::npos);
+}
+
+TEST(Metrics, NeedTheTokenWhenOneIsConfigured) {
+    test::ServerHarness harness(
+        [](server::ServerConfig& config) { config.metricsToken = "s3cret"; });
+    auto client = harness.client();
+    EXPECT_EQ(client.send("GET", "/metrics").status, 401);
+    EXPECT_EQ(client.send("GET", "/metrics", "", "", {{"Authorization", "Bearer wrong!"}}).status,
+              401);
+    EXPECT_EQ(client.send("GET", "/metrics", "", "", {{"Authorization", "Bearer s3cret"}}).status,
+              200);
+}
+
+}  // namespace
+}  // namespace verdant

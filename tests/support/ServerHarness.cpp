@@ -27,10 +27,12 @@ server::ServerConfig ServerHarness::testConfig(const std::string& dataDir) {
     config.tlsPrivateKey = certificates.keyFile;
     config.threads = 8;
     config.shutdownGraceSeconds = 5;
+    config.passwordMemoryKiB = 8 * 1024;  // still Argon2id; keeps tests quick under ASan
     return config;
 }
 
-ServerHarness::ServerHarness(const std::function<void(server::ServerConfig&)>& adjust) {
+ServerHarness::ServerHarness(const std::function<void(server::ServerConfig&)>& adjust,
+                             server::SyncServer::Seams seams) {
     static SslLibrary ssl;
     // Request lines are noise in test output; warnings and errors still show.
     Poco::Logger::get("verdant.http").setLevel(Poco::Message::PRIO_WARNING);
@@ -38,7 +40,7 @@ ServerHarness::ServerHarness(const std::function<void(server::ServerConfig&)>& a
     if (adjust) {
         adjust(config);
     }
-    _server = std::make_unique<server::SyncServer>(config);
+    _server = std::make_unique<server::SyncServer>(config, std::move(seams));
     _server->start();
 }
 

@@ -15,7 +15,8 @@ namespace verdant::test {
 class ServerHarness {
 public:
     /// `adjust` may change the test configuration before the server starts.
-    explicit ServerHarness(const std::function<void(server::ServerConfig&)>& adjust = {});
+    explicit ServerHarness(const std::function<void(server::ServerConfig&)>& adjust = {},
+                           server::SyncServer::Seams seams = {});
     ~ServerHarness();
 
     server::SyncServer& server() { return *_server; }

@@ -25,6 +25,12 @@ public:
     HttpExchange(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response,
                  std::int64_t maxBodyBytes, std::string requestId);
 
+    /// A request header's value, or "" when absent. (Returns a copy: Poco's get(name, default)
+    /// returns a reference that dangles when the default is a temporary.)
+    std::string header(const std::string& name) const {
+        return _request.has(name) ? _request.get(name) : std::string();
+    }
+
     /// The request (method, URI, headers).
     const Poco::Net::HTTPServerRequest& request() const { return _request; }
 

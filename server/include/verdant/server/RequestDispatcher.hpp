@@ -1,5 +1,6 @@
 #pragma once
 
+#include "verdant/server/Metrics.hpp"
 #include "verdant/server/Router.hpp"
 
 #include <Poco/Logger.h>
@@ -19,8 +20,8 @@ namespace verdant::server {
 /// with the request id and answered with `internal_error`.
 class RequestDispatcher final : public Poco::Net::HTTPRequestHandlerFactory {
 public:
-    /// The router must be complete and outlive the dispatcher.
-    RequestDispatcher(const Router& router, std::int64_t maxBodyBytes);
+    /// The router must be complete and, like the metrics, outlive the dispatcher.
+    RequestDispatcher(const Router& router, std::int64_t maxBodyBytes, Metrics& metrics);
 
     Poco::Net::HTTPRequestHandler* createRequestHandler(
         const Poco::Net::HTTPServerRequest& request) override;
@@ -34,6 +35,7 @@ public:
 private:
     const Router& _router;
     std::int64_t _maxBodyBytes;
+    Metrics& _metrics;
     std::atomic<bool> _shuttingDown{false};
     Poco::Logger& _log;
 };

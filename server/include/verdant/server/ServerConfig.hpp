@@ -32,6 +32,9 @@ struct ServerConfig {
     std::int64_t maxBodyBytes = 16 << 20;  ///< Largest request body accepted (413 beyond).
     bool insecureHttp = false;             ///< Plain HTTP, for local debugging only.
     std::string portFile;                  ///< If set, the bound port is written here on start.
+    int accessTokenTtlSeconds = 900;       ///< Lifetime of an access token (JWT).
+    int passwordMemoryKiB = 19 * 1024;     ///< Argon2id memory cost per password hash.
+    std::string metricsToken;              ///< Bearer token for /metrics; empty = loopback only.
 
     /// One configurable key: its name (as used in files and flags), its environment variable
     /// and a one-line description for `--help`.

@@ -2,10 +2,13 @@
 
 #include "verdant/server/Storage.hpp"
 
+#include <memory>
 #include <mutex>
 #include <string>
 
-struct sqlite3;
+namespace verdant::sync::sqlite {
+class Database;
+}
 
 namespace verdant::server {
 
@@ -25,7 +28,7 @@ public:
 
 private:
     std::mutex _mutex;
-    sqlite3* _db = nullptr;
+    std::unique_ptr<sync::sqlite::Database> _db;
 };
 
 }  // namespace verdant::server

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "verdant/server/ServerConfig.hpp"
+#include "verdant/server/TokenService.hpp"
 
 #include <Poco/AutoPtr.h>
 #include <Poco/ThreadPool.h>
@@ -15,7 +16,12 @@ class HTTPServer;
 
 namespace verdant::server {
 
+class AccountStore;
+class AuthEndpoint;
+class AuthService;
 class HealthEndpoint;
+class HttpExchange;
+class Metrics;
 class RequestDispatcher;
 class Router;
 class Storage;
@@ -28,9 +34,15 @@ class Storage;
 /// thread after start() returned.
 class SyncServer {
 public:
+    /// Replaceable parts, for tests.
+    struct Seams {
+        /// Wall clock in ms since the epoch (token issue and expiry); empty = the system clock.
+        TokenService::Clock clock;
+    };
+
     /// Creates the data directory if needed and opens the storage there. Throws shared::Error
     /// (StorageUnavailable) when the storage cannot be opened.
-    explicit SyncServer(ServerConfig config);
+    explicit SyncServer(ServerConfig config, Seams seams = {});
     /// Stops the server if it is still running.
     ~SyncServer();
     SyncServer(const SyncServer&) = delete;
@@ -55,11 +67,30 @@ public:
     /// The configuration the server runs with.
     const ServerConfig& config() const { return _config; }
 
+    /// Tenants, users and devices (for administration and tests).
+    AccountStore& accounts() { return *_accounts; }
+
+    /// The routes this server serves (for the API description check).
+    const Router& router() const { return *_router; }
+
+    /// The counters behind /metrics.
+    Metrics& metrics() { return *_metrics; }
+
+    /// Sign-in and token checks.
+    AuthService& auth() { return *_auth; }
+
 private:
+    void serveMetrics(HttpExchange& exchange);
+
     ServerConfig _config;
     std::unique_ptr<Storage> _storage;
+    std::unique_ptr<AccountStore> _accounts;
+    std::unique_ptr<TokenService> _tokens;
+    std::unique_ptr<AuthService> _auth;
     std::unique_ptr<Router> _router;
     std::unique_ptr<HealthEndpoint> _health;
+    std::unique_ptr<AuthEndpoint> _authEndpoint;
+    std::unique_ptr<Metrics> _metrics;
     RequestDispatcher* _dispatcher = nullptr;  // owned by _http once started
     Poco::ThreadPool _pool;
     std::unique_ptr<Poco::Net::HTTPServer> _http;

@@ -50,6 +50,17 @@ enum class ErrorCategory : std::uint8_t {
     /* 2xx: authentication and permission */                                                       \
     X(Unauthenticated, 200, "unauthenticated", Unauthorised, 401, "Sign in to use this endpoint.") \
     X(Forbidden, 201, "forbidden", Forbidden, 403, "You are not allowed to do this.")              \
+    X(InvalidCredentials, 202, "invalid_credentials", Unauthorised, 401,                           \
+      "The tenant, user name or password is wrong.")                                               \
+    X(TokenExpired, 203, "token_expired", Unauthorised, 401,                                       \
+      "The access token has expired; refresh it.")                                                 \
+    X(TokenInvalid, 204, "token_invalid", Unauthorised, 401, "The token is not valid.")            \
+    X(TokenRevoked, 205, "token_revoked", Unauthorised, 401,                                       \
+      "The token was revoked; sign in again.")                                                     \
+    X(DeviceNotRegistered, 206, "device_not_registered", Forbidden, 403,                           \
+      "The device is not registered to this user.")                                                \
+    X(AlreadyExists, 207, "already_exists", Conflict, 409, "It already exists.")                   \
+    X(NotFound, 208, "not_found", NotFound, 404, "No such item.")                                  \
     /* 3xx: schema and values (sync engine) */                                                     \
     X(UnknownCollection, 300, "unknown_collection", InvalidInput, 400,                             \
       "The collection is not part of the schema.")                                                 \

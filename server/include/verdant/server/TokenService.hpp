@@ -1,0 +1,59 @@
+#pragma once
+
+#include "verdant/server/AccountStore.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+
+namespace verdant::server {
+
+/// Who is making a request, as proven by an access token.
+struct Principal {
+    std::string tenantId;
+    std::string userId;
+    std::string username;
+    Role role = Role::FieldExpert;
+    std::string deviceId;  ///< Empty when the token was issued without a device.
+};
+
+/// Issues and verifies access tokens: JWTs signed with HS256 under a server key, carrying the
+/// tenant, user, role and device. Only HS256 is accepted, so `alg: none` and algorithm-confusion
+/// tokens are refused. Short-lived (15 minutes by default): revocation acts on refresh tokens.
+///
+/// Thread-safe after construction.
+class TokenService {
+public:
+    /// Milliseconds since the Unix epoch; a seam so tests can move time.
+    using Clock = std::function<std::int64_t()>;
+
+    /// `signingKey` is the HMAC secret (at least 32 bytes); `accessTtlSeconds` the lifetime of an
+    /// access token.
+    TokenService(std::string signingKey, Clock clock, std::int64_t accessTtlSeconds = 900);
+
+    /// The signing key kept in `dataDir`/token-signing.key (mode 0600), created with 32 random
+    /// bytes on first use. Throws shared::Error(StorageUnavailable) if it cannot be read or made.
+    static std::string loadOrCreateSigningKey(const std::string& dataDir);
+
+    /// A signed access token for the principal.
+    std::string issue(const Principal& principal) const;
+
+    /// The principal of a valid token. Throws shared::Error: TokenExpired for an expired token,
+    /// TokenInvalid for anything else that is wrong (bad signature or algorithm, malformed,
+    /// missing claims, another issuer).
+    Principal verify(std::string_view token) const;
+
+    /// Seconds an access token lives.
+    std::int64_t accessTtlSeconds() const { return _accessTtlSeconds; }
+
+    /// The current time of the service's clock, in milliseconds.
+    std::int64_t nowMs() const { return _clock(); }
+
+private:
+    std::string _signingKey;
+    Clock _clock;
+    std::int64_t _accessTtlSeconds;
+};
+
+}  // namespace verdant::server

@@ -1,0 +1,58 @@
+#include "verdant/server/AuthEndpoint.hpp"
+
+#include "verdant/server/RequestJson.hpp"
+
+namespace verdant::server {
+
+namespace {
+
+Poco::JSON::Object principalJson(const Principal& principal) {
+    Poco::JSON::Object user;
+    user.set("id", principal.userId);
+    user.set("username", principal.username);
+    user.set("role", std::string(wireName(principal.role)));
+    user.set("tenant_id", principal.tenantId);
+    user.set("device_id", principal.deviceId);
+    return user;
+}
+
+void sendTokens(HttpExchange& exchange, const TokenPair& tokens) {
+    Poco::JSON::Object body;
+    body.set("access_token", tokens.accessToken);
+    body.set("token_type", "Bearer");
+    body.set("expires_in", tokens.expiresInSeconds);
+    body.set("refresh_token", tokens.refreshToken);
+    body.set("user", principalJson(tokens.principal));
+    exchange.sendJson(Poco::Net::HTTPResponse::HTTP_OK, body);
+}
+
+}  // namespace
+
+void AuthEndpoint::registerRoutes(Router& router) {
+    router.add("POST", "/v1/auth/login", [this](HttpExchange& exchange) {
+        const RequestJson request(exchange.readJsonObject());
+        sendTokens(exchange, _auth.login(request.string("tenant"), request.string("username"),
+                                         request.string("password"),
+                                         request.optionalString("device_id").value_or(""),
+                                         request.optionalString("device_name").value_or("")));
+    });
+    router.add("POST", "/v1/auth/refresh", [this](HttpExchange& exchange) {
+        const RequestJson request(exchange.readJsonObject());
+        sendTokens(exchange, _auth.refresh(request.string("refresh_token")));
+    });
+    router.add("POST", "/v1/auth/logout", [this](HttpExchange& exchange) {
+        const RequestJson request(exchange.readJsonObject());
+        _auth.logout(request.string("refresh_token"));
+        Poco::JSON::Object body;
+        body.set("status", "signed_out");
+        exchange.sendJson(Poco::Net::HTTPResponse::HTTP_OK, body);
+    });
+    router.add("GET", "/v1/me", [this](HttpExchange& exchange) {
+        const auto principal = _auth.authenticate(exchange.header("Authorization"));
+        Poco::JSON::Object body;
+        body.set("user", principalJson(principal));
+        exchange.sendJson(Poco::Net::HTTPResponse::HTTP_OK, body);
+    });
+}
+
+}  // namespace verdant::server

@@ -1,0 +1,55 @@
+#include "verdant/server/RequestJson.hpp"
+
+#include "verdant/shared/ErrorCode.hpp"
+
+namespace verdant::server {
+
+using shared::Error;
+using shared::ErrorCode;
+
+namespace {
+constexpr std::size_t kMaxStringBytes = 64 * 1024;
+}
+
+std::optional<std::string> RequestJson::optionalString(const std::string& name) const {
+    if (!_object->has(name) || _object->isNull(name)) {
+        return std::nullopt;
+    }
+    const auto value = _object->get(name);
+    if (!value.isString()) {
+        throw Error(ErrorCode::InvalidParameter, "'" + name + "' must be a string.");
+    }
+    auto text = value.extract<std::string>();
+    if (text.size() > kMaxStringBytes) {
+        throw Error(ErrorCode::InvalidParameter, "'" + name + "' is too long.");
+    }
+    return text;
+}
+
+std::string RequestJson::string(const std::string& name) const {
+    auto value = optionalString(name);
+    if (!value) {
+        throw Error(ErrorCode::InvalidParameter, "'" + name + "' is required.");
+    }
+    return *value;
+}
+
+std::int64_t RequestJson::integer(const std::string& name, std::int64_t min,
+                                  std::int64_t max) const {
+    if (!_object->has(name) || _object->isNull(name)) {
+        throw Error(ErrorCode::InvalidParameter, "'" + name + "' is required.");
+    }
+    const auto value = _object->get(name);
+    if (!value.isInteger()) {
+        throw Error(ErrorCode::InvalidParameter, "'" + name + "' must be a whole number.");
+    }
+    const auto number = value.convert<std::int64_t>();
+    if (number < min || number > max) {
+        throw Error(ErrorCode::InvalidParameter, "'" + name + "' must be from " +
+                                                     std::to_string(min) + " to " +
+                                                     std::to_string(max) + ".");
+    }
+    return number;
+}
+
+}  // namespace verdant::server
