@@ -156,8 +156,17 @@ std::optional<std::size_t> FieldSpec::enumIndex(std::string_view value) const no
     return std::nullopt;
 }
 
-CollectionSpec::CollectionSpec(std::string name, std::vector<FieldSpec> fields)
-    : _name(std::move(name)), _fields(std::move(fields)) {
+std::string scopeKey(std::string_view collection, const RecordId& root) {
+    std::string key;
+    key.reserve(collection.size() + 37);
+    key.append(collection);
+    key += '/';
+    key += root.toString();
+    return key;
+}
+
+CollectionSpec::CollectionSpec(std::string name, std::vector<FieldSpec> fields, ScopeRule scope)
+    : _name(std::move(name)), _fields(std::move(fields)), _scope(std::move(scope)) {
     for (std::size_t i = 0; i < _fields.size(); ++i) {
         _index.emplace(_fields[i].name, i);
     }
@@ -172,6 +181,67 @@ Schema::Schema(std::vector<CollectionSpec> collections) {
     for (auto& collection : collections) {
         add(std::move(collection));
     }
+    finalize();
+}
+
+void Schema::checkScopeRule(const CollectionSpec& collection) const {
+    const std::string& name = collection.name();
+    const ScopeRule& rule = collection.scope();
+    if (rule.kind == ScopeRule::Kind::Own) {
+        requireSchema(rule.parentField.empty() && rule.parentCollection.empty(),
+                      "Collection '" + name + "' is its own scope but names a parent.");
+        return;
+    }
+    const std::string where = name + "." + rule.parentField;
+    const FieldSpec* field = collection.field(rule.parentField);
+    requireSchema(field != nullptr,
+                  "Collection '" + name + "': the scope parent field '" + where + "' is missing.");
+    requireSchema(field->type == FieldType::IdRef && field->merge == MergeKind::Immutable,
+                  "Scope parent field '" + where + "' must be an immutable id reference.");
+    requireSchema(!rule.parentCollection.empty() && rule.parentCollection != name,
+                  "Collection '" + name + "' must name another collection as its scope parent.");
+    if (const auto* parent = this->collection(rule.parentCollection)) {
+        requireSchema(parent->scope().kind == ScopeRule::Kind::Own,
+                      "Collection '" + name + "': scope parent '" + rule.parentCollection +
+                          "' is itself scoped by a parent; scopes are one level deep.");
+    }
+    for (const auto& [otherName, other] : _collections) {
+        requireSchema(
+            other.scope().kind == ScopeRule::Kind::Own || other.scope().parentCollection != name,
+            "Collection '" + otherName + "' uses '" + name + "' as its scope parent, so '" + name +
+                "' must be its own scope.");
+    }
+}
+
+void Schema::finalize() const {
+    for (const auto& [name, collection] : _collections) {
+        const ScopeRule& rule = collection.scope();
+        if (rule.kind != ScopeRule::Kind::Parent) {
+            continue;
+        }
+        const auto* parent = this->collection(rule.parentCollection);
+        requireSchema(parent != nullptr, "Collection '" + name + "': scope parent '" +
+                                             rule.parentCollection + "' is not in the schema.");
+        requireSchema(parent->scope().kind == ScopeRule::Kind::Own,
+                      "Collection '" + name + "': scope parent '" + rule.parentCollection +
+                          "' is itself scoped by a parent; scopes are one level deep.");
+    }
+}
+
+std::optional<std::string> Schema::scopeKeyOf(const Change& change) const {
+    const auto* spec = collection(change.collection);
+    if (spec == nullptr) {
+        return std::nullopt;
+    }
+    const ScopeRule& rule = spec->scope();
+    if (rule.kind == ScopeRule::Kind::Own) {
+        return scopeKey(change.collection, change.recordId);
+    }
+    if (change.operation != Operation::Set || change.field != rule.parentField ||
+        change.value.kind() != ValueKind::Id) {
+        return std::nullopt;
+    }
+    return scopeKey(rule.parentCollection, change.value.as<RecordId>());
 }
 
 Schema& Schema::add(CollectionSpec collection) {
@@ -184,6 +254,7 @@ Schema& Schema::add(CollectionSpec collection) {
         requireSchema(names.insert(field.name).second,
                       "Field '" + name + "." + field.name + "' is declared twice.");
     }
+    checkScopeRule(collection);
     std::string key = name;
     _collections.emplace(std::move(key), std::move(collection));
     return *this;

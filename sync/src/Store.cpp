@@ -25,6 +25,7 @@ using shared::Hlc;
 using shared::MergeKind;
 using shared::Operation;
 using shared::RecordId;
+using shared::ValidationError;
 
 std::string_view wireName(ChangeOutcome outcome) noexcept {
     switch (outcome) {
@@ -56,11 +57,16 @@ constexpr std::string_view kRaiseHighWater =
     "UPDATE devices SET high_water = max(high_water, ?2) WHERE device_ref = ?1";
 constexpr std::string_view kSelectHighWater = "SELECT high_water FROM devices WHERE device_id = ?1";
 constexpr std::string_view kSelectRecord =
-    "SELECT record_ref, deleted, tombstone FROM records WHERE collection = ?1 AND record_id = ?2";
+    "SELECT record_ref, deleted, tombstone, scope_key, scope_seq FROM records "
+    "WHERE collection = ?1 AND record_id = ?2";
 constexpr std::string_view kInsertRecord =
-    "INSERT INTO records (collection, record_id, deleted, tombstone) VALUES (?1, ?2, 0, ?3)";
+    "INSERT INTO records (collection, record_id, deleted, tombstone, scope_key) "
+    "VALUES (?1, ?2, 0, ?3, ?4)";
 constexpr std::string_view kUpdateRecord =
-    "UPDATE records SET deleted = ?2, tombstone = ?3 WHERE record_ref = ?1";
+    "UPDATE records SET deleted = ?2, tombstone = ?3, scope_key = ?4, scope_seq = ?5 "
+    "WHERE record_ref = ?1";
+constexpr std::string_view kSelectLogged =
+    "SELECT 1 FROM changes WHERE device_ref = ?1 AND device_seq = ?2";
 constexpr std::string_view kSelectFieldState =
     "SELECT state FROM fields WHERE record_ref = ?1 AND field = ?2";
 constexpr std::string_view kSelectFieldVersion =
@@ -98,6 +104,47 @@ constexpr std::string_view kDump =
     "SELECT r.collection, r.record_id, r.deleted, r.tombstone, f.field, f.value, f.version, "
     "f.in_conflict, f.state FROM records r LEFT JOIN fields f ON f.record_ref = r.record_ref "
     "ORDER BY r.collection, r.record_id, f.field";
+constexpr std::string_view kDumpScope =
+    "SELECT r.collection, r.record_id, r.deleted, r.tombstone, f.field, f.value, f.version, "
+    "f.in_conflict, f.state FROM records r LEFT JOIN fields f ON f.record_ref = r.record_ref "
+    "WHERE r.scope_key = ?1 ORDER BY r.collection, r.record_id, f.field";
+// A scoped pull page. ?1 is a JSON array of scope keys, ?2 the cursor, ?3 the limit. The first
+// part is every change after the cursor of a record in the scopes; the second, the changes up to
+// the cursor of records that joined a scope after it (their position is the join's). CROSS JOIN
+// fixes the order scope -> records (records_by_scope) -> changes (changes_by_record, whose
+// implicit rowid column bounds server_seq), so a small scope never scans the log.
+constexpr std::string_view kScopedColumns =
+    "SELECT c.server_seq AS seq, d.device_id, c.device_seq, r.collection, r.record_id, c.field, "
+    "c.op, c.value, c.hlc, c.base, c.author, c.outcome, ";
+constexpr std::string_view kScopedAfter =
+    "max(c.server_seq, r.scope_seq) AS pos, r.record_ref FROM json_each(?1) k "
+    "CROSS JOIN records r ON r.scope_key = k.value "
+    "CROSS JOIN changes c ON c.record_ref = r.record_ref AND c.server_seq > ?2 "
+    "JOIN devices d ON d.device_ref = c.device_ref UNION ALL ";
+constexpr std::string_view kScopedJoined =
+    "r.scope_seq AS pos, r.record_ref FROM json_each(?1) k "
+    "CROSS JOIN records r ON r.scope_key = k.value AND r.scope_seq > ?2 "
+    "CROSS JOIN changes c ON c.record_ref = r.record_ref AND c.server_seq <= ?2 "
+    "JOIN devices d ON d.device_ref = c.device_ref ORDER BY pos, seq LIMIT ?3";
+constexpr std::string_view kSelectScope =
+    "SELECT scope_key FROM records WHERE collection = ?1 AND record_id = ?2";
+constexpr std::string_view kFindRecords =
+    "SELECT r.record_id, f.value, f.state FROM records r "
+    "JOIN fields f ON f.record_ref = r.record_ref AND f.field = ?2 "
+    "WHERE r.collection = ?1 AND r.deleted = 0 ORDER BY r.record_id";
+constexpr std::string_view kPurgeChanges =
+    "DELETE FROM changes WHERE record_ref IN (SELECT record_ref FROM records WHERE scope_key = ?1)";
+constexpr std::string_view kPurgeFields =
+    "DELETE FROM fields WHERE record_ref IN (SELECT record_ref FROM records WHERE scope_key = ?1)";
+constexpr std::string_view kPurgeRecords = "DELETE FROM records WHERE scope_key = ?1";
+// Keeps the log's highest server sequence after a purge removed its row (rowids would otherwise
+// be reused): record_ref 0 and device_ref 0 exist nowhere, so every log query (they join both)
+// skips it. Earlier placeholders are dropped.
+constexpr std::string_view kInsertPlaceholder =
+    "INSERT INTO changes (server_seq, device_ref, device_seq, record_ref, field, op, value, hlc, "
+    "base, author, outcome) VALUES (?1, 0, ?1, 0, '', 0, x'', x'', NULL, '', 0)";
+constexpr std::string_view kDeleteOldPlaceholders =
+    "DELETE FROM changes WHERE record_ref = 0 AND server_seq < ?1";
 
 template <std::size_t N>
 std::span<const std::uint8_t> bytesOf(const std::array<std::uint8_t, N>& bytes) {
@@ -152,6 +199,50 @@ const FieldSpec& reviewedFallback() {
     return kSpec;
 }
 
+/// A JSON array of the distinct `keys` (for json_each).
+std::string jsonArrayOf(const std::vector<std::string>& keys) {
+    std::vector<const std::string*> sorted;
+    sorted.reserve(keys.size());
+    for (const auto& key : keys) {
+        sorted.push_back(&key);
+    }
+    std::sort(sorted.begin(), sorted.end(),
+              [](const std::string* a, const std::string* b) { return *a < *b; });
+    sorted.erase(std::unique(sorted.begin(), sorted.end(),
+                             [](const std::string* a, const std::string* b) { return *a == *b; }),
+                 sorted.end());
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string json = "[";
+    for (const std::string* key : sorted) {
+        json += json.size() > 1 ? ",\"" : "\"";
+        for (const char c : *key) {
+            const auto byte = static_cast<unsigned char>(c);
+            if (c == '"' || c == '\\') {
+                json += '\\';
+                json += c;
+            } else if (byte < 0x20) {
+                json += "\\u00";
+                json += kHex[byte >> 4];
+                json += kHex[byte & 0xF];
+            } else {
+                json += c;
+            }
+        }
+        json += '"';
+    }
+    json += ']';
+    return json;
+}
+
+std::string sha256Hex(const std::string& text) {
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int size = 0;
+    if (EVP_Digest(text.data(), text.size(), digest, &size, EVP_sha256(), nullptr) != 1) {
+        throw Error(ErrorCode::InternalError, "Could not compute the store checksum.");
+    }
+    return codec::toHex(std::span<const std::uint8_t>(digest, size));
+}
+
 ChangeResult refusedResult(ErrorCode code, std::string message) {
     ChangeResult result;
     result.outcome = ChangeOutcome::Refused;
@@ -177,10 +268,11 @@ public:
         _db.exec("PRAGMA mmap_size = " + std::to_string(_options.mmapBytes));
         _db.exec("PRAGMA cache_size = -" + std::to_string(_options.cacheKiB));
         _db.exec("PRAGMA wal_autocheckpoint = " + std::to_string(_options.walAutocheckpointPages));
-        migrateStore(_db);
+        _schema.finalize();
+        migrateStore(_db, _schema);
     }
 
-    ApplyResult apply(std::span<const Change> batch);
+    ApplyResult apply(std::span<const Change> batch, const ChangeGate& gate);
     std::optional<Record> record(std::string_view collection, const RecordId& id);
     std::optional<Hlc> fieldVersion(std::string_view collection, const RecordId& id,
                                     std::string_view field);
@@ -188,12 +280,19 @@ public:
     std::vector<LoggedChange> fieldHistory(std::string_view collection, const RecordId& id,
                                            std::string_view field);
     std::vector<LoggedChange> changesSince(std::uint64_t after, std::size_t limit);
+    std::vector<LoggedChange> changesSince(std::uint64_t after, std::size_t limit,
+                                           const std::vector<std::string>& scopeKeys);
+    std::optional<std::string> scopeOf(std::string_view collection, const RecordId& id);
+    std::vector<RecordId> findRecords(std::string_view collection, std::string_view field,
+                                      const shared::Value& value);
+    std::size_t purgeScope(const std::string& scopeKey);
     std::uint64_t lastServerSeq() {
         return static_cast<std::uint64_t>(_db.queryInteger("SELECT max(server_seq) FROM changes"));
     }
     std::uint64_t highWaterMark(const DeviceId& device);
     std::vector<QuarantinedChange> quarantine();
-    std::string canonicalDump();
+    std::string canonicalDump() { return dump(kDump, nullptr); }
+    std::string scopeDump(const std::string& scopeKey) { return dump(kDumpScope, &scopeKey); }
     int schemaVersion() { return static_cast<int>(_db.queryInteger("PRAGMA user_version")); }
     const shared::Schema& schema() const noexcept { return _schema; }
 
@@ -201,6 +300,8 @@ private:
     struct RecordEntry {
         std::int64_t ref = 0;
         RecordState state;
+        std::optional<std::string> scopeKey;  // records.scope_key
+        std::int64_t scopeSeq = 0;            // records.scope_seq
         bool dirty = false;
     };
     struct FieldEntry {
@@ -242,10 +343,16 @@ private:
         }
     }
 
-    ApplyResult applyInTransaction(std::span<const Change> batch);
+    ApplyResult applyInTransaction(std::span<const Change> batch, const ChangeGate& gate);
     std::int64_t deviceRef(const DeviceId& device);
     std::optional<std::int64_t> findRecordRef(std::string_view collection, const RecordId& id);
+    RecordEntry* existingRecordEntry(const Change& change);
     RecordEntry& recordEntry(const Change& change);
+    std::optional<ValidationError> askGate(const Change& change, std::int64_t device,
+                                           const ChangeGate& gate, ChangeResult& out);
+    void followParent(const Change& change, const FieldSpec& spec, const FieldState& state,
+                      RecordEntry& record, std::uint64_t serverSeq, Batch& batch);
+    std::string dump(std::string_view sql, const std::string* scopeKey);
     FieldEntry& fieldEntry(std::int64_t recordRef, const FieldSpec& spec);
     void quarantineChange(const Change& change, ErrorCode code, const std::string& message);
     void setOutcome(std::uint64_t serverSeq, ChangeOutcome outcome);
@@ -291,34 +398,92 @@ std::optional<std::int64_t> Store::Impl::findRecordRef(std::string_view collecti
     return std::nullopt;
 }
 
-Store::Impl::RecordEntry& Store::Impl::recordEntry(const Change& change) {
+Store::Impl::RecordEntry* Store::Impl::existingRecordEntry(const Change& change) {
     auto key = std::make_pair(change.collection, change.recordId);
     if (const auto found = _cache.records.find(key); found != _cache.records.end()) {
-        return found->second;
+        return &found->second;
     }
     RecordEntry entry;
-    bool exists = false;
     {
         auto select = _db.cached(kSelectRecord);
         select->bind(1, change.collection);
         select->bind(2, bytesOf(change.recordId.bytes()));
+        if (!select->step()) {
+            return nullptr;
+        }
+        entry.ref = select->integer(0);
+        entry.state = codec::decodeRecordState(select->blob(2));
+        if (!select->isNull(3)) {
+            entry.scopeKey = std::string(select->text(3));
+        }
+        entry.scopeSeq = select->integer(4);
+    }
+    return &_cache.records.emplace(std::move(key), std::move(entry)).first->second;
+}
+
+Store::Impl::RecordEntry& Store::Impl::recordEntry(const Change& change) {
+    if (RecordEntry* existing = existingRecordEntry(change)) {
+        return *existing;
+    }
+    // A new record: in its scope from its first change if that change tells the scope (an Own
+    // collection, or the parent field), so scope_seq stays 0.
+    RecordEntry entry;
+    entry.scopeKey = _schema.scopeKeyOf(change);
+    _scratch.clear();
+    codec::writeRecordState(_scratch, entry.state);
+    auto insert = _db.cached(kInsertRecord);
+    insert->bind(1, change.collection);
+    insert->bind(2, bytesOf(change.recordId.bytes()));
+    insert->bind(3, _scratch.bytes());
+    if (entry.scopeKey) {
+        insert->bind(4, *entry.scopeKey);
+    }
+    insert->run();
+    entry.ref = _db.lastInsertRowid();
+    auto key = std::make_pair(change.collection, change.recordId);
+    return _cache.records.emplace(std::move(key), std::move(entry)).first->second;
+}
+
+std::optional<ValidationError> Store::Impl::askGate(const Change& change, std::int64_t device,
+                                                    const ChangeGate& gate, ChangeResult& out) {
+    {
+        auto select = _db.cached(kSelectLogged);
+        select->bind(1, device);
+        select->bind(2, static_cast<std::int64_t>(change.deviceSeq));
         if (select->step()) {
-            exists = true;
-            entry.ref = select->integer(0);
-            entry.state = codec::decodeRecordState(select->blob(2));
+            out.outcome = ChangeOutcome::Duplicate;
+            return std::nullopt;
         }
     }
-    if (!exists) {
-        _scratch.clear();
-        codec::writeRecordState(_scratch, entry.state);
-        auto insert = _db.cached(kInsertRecord);
-        insert->bind(1, change.collection);
-        insert->bind(2, bytesOf(change.recordId.bytes()));
-        insert->bind(3, _scratch.bytes());
-        insert->run();
-        entry.ref = _db.lastInsertRowid();
+    // Looked up without creating the record, so a refused change leaves no row behind.
+    const RecordEntry* known = existingRecordEntry(change);
+    const std::optional<std::string> scope =
+        known != nullptr && known->scopeKey ? known->scopeKey : _schema.scopeKeyOf(change);
+    return gate(change, scope);
+}
+
+void Store::Impl::followParent(const Change& change, const FieldSpec& spec, const FieldState& state,
+                               RecordEntry& record, std::uint64_t serverSeq, Batch& batch) {
+    const auto& rule = _schema.collection(change.collection)->scope();
+    if (rule.kind != shared::ScopeRule::Kind::Parent || rule.parentField != spec.name) {
+        return;
     }
-    return _cache.records.emplace(std::move(key), std::move(entry)).first->second;
+    // The scope follows the visible (first-written) parent, so it is a function of the merged
+    // state and converges; it changes only if an earlier-keyed write displaces the first one.
+    const shared::Value parent = visibleValue(spec, state);
+    if (parent.kind() != shared::ValueKind::Id) {
+        return;
+    }
+    std::string key = shared::scopeKey(rule.parentCollection, parent.as<RecordId>());
+    if (record.scopeKey == key) {
+        return;
+    }
+    record.scopeKey = std::move(key);
+    record.scopeSeq = static_cast<std::int64_t>(serverSeq);
+    if (!record.dirty) {
+        record.dirty = true;
+        batch.dirtyRecords.push_back(&record);
+    }
 }
 
 Store::Impl::FieldEntry& Store::Impl::fieldEntry(std::int64_t recordRef, const FieldSpec& spec) {
@@ -361,19 +526,19 @@ void Store::Impl::setOutcome(std::uint64_t serverSeq, ChangeOutcome outcome) {
     update->run();
 }
 
-ApplyResult Store::Impl::apply(std::span<const Change> batch) {
+ApplyResult Store::Impl::apply(std::span<const Change> batch, const ChangeGate& gate) {
     if (batch.empty()) {
         return ApplyResult{};
     }
     try {
-        return applyInTransaction(batch);
+        return applyInTransaction(batch, gate);
     } catch (...) {
         _cache = Cache{};  // it holds merges that were rolled back
         throw;
     }
 }
 
-ApplyResult Store::Impl::applyInTransaction(std::span<const Change> batch) {
+ApplyResult Store::Impl::applyInTransaction(std::span<const Change> batch, const ChangeGate& gate) {
     ApplyResult result;
     result.results.resize(batch.size());
     Batch state;
@@ -403,6 +568,18 @@ ApplyResult Store::Impl::applyInTransaction(std::span<const Change> batch) {
         }
 
         const std::int64_t device = deviceRef(change.deviceId);
+        if (gate) {
+            if (auto refusal = askGate(change, device, gate, out)) {
+                out = refusedResult(refusal->code, refusal->message);
+                quarantineChange(change, refusal->code, refusal->message);
+                auto& mark = state.highWater[device];
+                mark = std::max(mark, change.deviceSeq);
+                continue;
+            }
+            if (out.outcome == ChangeOutcome::Duplicate) {
+                continue;
+            }
+        }
         RecordEntry& record = recordEntry(change);
         {
             _scratch.clear();
@@ -474,6 +651,9 @@ ApplyResult Store::Impl::applyInTransaction(std::span<const Change> batch) {
             update->run();
         }
         mergeInto(spec, field.state, stateOf(spec, change));
+        if (spec.merge == MergeKind::Immutable && spec.type == shared::FieldType::IdRef) {
+            followParent(change, spec, field.state, record, serverSeq, state);
+        }
         if (hasConflict(spec, field.state) &&
             std::any_of(field.state.writes.begin(), field.state.writes.end(),
                         [&key](const Write& write) { return write.key == key; })) {
@@ -523,6 +703,10 @@ void Store::Impl::writeBack(Batch& batch) {
         update->bind(1, record.ref);
         update->bind(2, std::int64_t{record.state.deleted() ? 1 : 0});
         update->bind(3, _scratch.bytes());
+        if (record.scopeKey) {
+            update->bind(4, *record.scopeKey);
+        }
+        update->bind(5, record.scopeSeq);
         update->run();
     }
     for (const auto& [device, mark] : batch.highWater) {
@@ -630,6 +814,114 @@ std::vector<LoggedChange> Store::Impl::changesSince(std::uint64_t after, std::si
     return changes;
 }
 
+std::vector<LoggedChange> Store::Impl::changesSince(std::uint64_t after, std::size_t limit,
+                                                    const std::vector<std::string>& scopeKeys) {
+    std::vector<LoggedChange> changes;
+    if (scopeKeys.empty() || limit == 0) {
+        return changes;
+    }
+    std::uint64_t lastSeq = 0;
+    std::int64_t lastRecord = 0;
+    {
+        static const std::string kSql = std::string(kScopedColumns) + std::string(kScopedAfter) +
+                                        std::string(kScopedColumns) + std::string(kScopedJoined);
+        auto select = _db.cached(kSql);
+        select->bind(1, jsonArrayOf(scopeKeys));
+        select->bind(2, static_cast<std::int64_t>(std::min<std::uint64_t>(after, INT64_MAX)));
+        select->bind(3, static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
+        while (select->step()) {
+            changes.push_back(loggedChangeFromRow(*select));
+            lastSeq = changes.back().serverSeq;
+            changes.back().serverSeq = static_cast<std::uint64_t>(select->integer(12));
+            lastRecord = select->integer(13);
+        }
+    }
+    if (changes.size() < limit || lastSeq >= changes.back().serverSeq) {
+        return changes;
+    }
+    // The page ended inside a late joiner's group (its changes before the join share the join's
+    // position): complete the group, or the next page (after that position) would skip the rest.
+    const std::uint64_t position = changes.back().serverSeq;
+    static const std::string kRest =
+        std::string(kLoggedColumns) +
+        "WHERE c.record_ref = ?1 AND c.server_seq > ?2 AND c.server_seq <= ?3 "
+        "ORDER BY c.server_seq";
+    auto select = _db.cached(kRest);
+    select->bind(1, lastRecord);
+    select->bind(2, static_cast<std::int64_t>(lastSeq));
+    select->bind(3, static_cast<std::int64_t>(position));
+    while (select->step()) {
+        changes.push_back(loggedChangeFromRow(*select));
+        changes.back().serverSeq = position;
+    }
+    return changes;
+}
+
+std::optional<std::string> Store::Impl::scopeOf(std::string_view collection, const RecordId& id) {
+    auto select = _db.cached(kSelectScope);
+    select->bind(1, collection);
+    select->bind(2, bytesOf(id.bytes()));
+    if (select->step() && !select->isNull(0)) {
+        return std::string(select->text(0));
+    }
+    return std::nullopt;
+}
+
+std::vector<RecordId> Store::Impl::findRecords(std::string_view collection, std::string_view field,
+                                               const shared::Value& value) {
+    std::vector<RecordId> found;
+    const auto* spec = _schema.collection(collection);
+    const FieldSpec* fieldSpec = spec != nullptr ? spec->field(field) : nullptr;
+    const bool isSet = fieldSpec != nullptr && fieldSpec->type == shared::FieldType::StringSet;
+    if (isSet && value.kind() != shared::ValueKind::String) {
+        return found;
+    }
+    auto select = _db.cached(kFindRecords);
+    select->bind(1, collection);
+    select->bind(2, field);
+    while (select->step()) {
+        bool matches = false;
+        if (isSet) {
+            const auto elements = visibleElements(codec::decodeFieldState(select->blob(2)));
+            matches = std::binary_search(elements.begin(), elements.end(), value.as<std::string>());
+        } else {
+            matches = codec::decodeValue(select->blob(1)) == value;
+        }
+        if (matches) {
+            found.push_back(idFromColumn<shared::RecordIdTag>(select->blob(0)));
+        }
+    }
+    return found;
+}
+
+std::size_t Store::Impl::purgeScope(const std::string& scopeKey) {
+    sqlite::Transaction transaction(_db);
+    _cache = Cache{};
+    const std::uint64_t lastBefore = lastServerSeq();
+    for (const auto sql : {kPurgeChanges, kPurgeFields}) {
+        auto purge = _db.cached(sql);
+        purge->bind(1, scopeKey);
+        purge->run();
+    }
+    std::size_t removed = 0;
+    {
+        auto purge = _db.cached(kPurgeRecords);
+        purge->bind(1, scopeKey);
+        purge->run();
+        removed = static_cast<std::size_t>(_db.changes());
+    }
+    if (lastServerSeq() < lastBefore) {
+        auto insert = _db.cached(kInsertPlaceholder);
+        insert->bind(1, static_cast<std::int64_t>(lastBefore));
+        insert->run();
+        auto drop = _db.cached(kDeleteOldPlaceholders);
+        drop->bind(1, static_cast<std::int64_t>(lastBefore));
+        drop->run();
+    }
+    transaction.commit();
+    return removed;
+}
+
 std::uint64_t Store::Impl::highWaterMark(const DeviceId& device) {
     auto select = _db.cached(kSelectHighWater);
     select->bind(1, bytesOf(device.bytes()));
@@ -653,11 +945,13 @@ std::vector<QuarantinedChange> Store::Impl::quarantine() {
     return result;
 }
 
-std::string Store::Impl::canonicalDump() {
+std::string Store::Impl::dump(std::string_view sql, const std::string* scopeKey) {
     std::string dump;
-    std::optional<std::int64_t> previousRecord;
     std::string previousKey;
-    auto select = _db.cached(kDump);
+    auto select = _db.cached(sql);
+    if (scopeKey != nullptr) {
+        select->bind(1, *scopeKey);
+    }
     while (select->step()) {
         const std::string collection(select->text(0));
         const auto id = idFromColumn<shared::RecordIdTag>(select->blob(1));
@@ -697,7 +991,11 @@ Store::Store(Store&&) noexcept = default;
 Store& Store::operator=(Store&&) noexcept = default;
 
 ApplyResult Store::apply(std::span<const Change> batch) {
-    return _impl->apply(batch);
+    return _impl->apply(batch, ChangeGate{});
+}
+
+ApplyResult Store::apply(std::span<const Change> batch, const ChangeGate& gate) {
+    return _impl->apply(batch, gate);
 }
 
 std::optional<Record> Store::record(std::string_view collection, const RecordId& id) const {
@@ -722,6 +1020,28 @@ std::vector<LoggedChange> Store::changesSince(std::uint64_t after, std::size_t l
     return _impl->changesSince(after, limit);
 }
 
+std::vector<LoggedChange> Store::changesSince(std::uint64_t after, std::size_t limit,
+                                              const std::vector<std::string>& scopeKeys) const {
+    return _impl->changesSince(after, limit, scopeKeys);
+}
+
+std::optional<std::string> Store::scopeOf(std::string_view collection, const RecordId& id) const {
+    return _impl->scopeOf(collection, id);
+}
+
+std::string Store::scopeChecksum(const std::string& scopeKey) const {
+    return sha256Hex(_impl->scopeDump(scopeKey));
+}
+
+std::vector<RecordId> Store::findRecords(std::string_view collection, std::string_view field,
+                                         const shared::Value& value) const {
+    return _impl->findRecords(collection, field, value);
+}
+
+std::size_t Store::purgeScope(const std::string& scopeKey) {
+    return _impl->purgeScope(scopeKey);
+}
+
 std::uint64_t Store::lastServerSeq() const {
     return _impl->lastServerSeq();
 }
@@ -739,13 +1059,7 @@ std::string Store::canonicalDump() const {
 }
 
 std::string Store::checksum() const {
-    const std::string dump = _impl->canonicalDump();
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int size = 0;
-    if (EVP_Digest(dump.data(), dump.size(), digest, &size, EVP_sha256(), nullptr) != 1) {
-        throw Error(ErrorCode::InternalError, "Could not compute the store checksum.");
-    }
-    return codec::toHex(std::span<const std::uint8_t>(digest, size));
+    return sha256Hex(_impl->canonicalDump());
 }
 
 int Store::schemaVersion() const {

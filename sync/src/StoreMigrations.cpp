@@ -1,13 +1,69 @@
 #include "StoreMigrations.hpp"
 
+#include "StateCodec.hpp"
+
 #include "verdant/shared/ErrorCode.hpp"
 
 #include <array>
+#include <cstring>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace verdant::sync {
 
 namespace {
+
+shared::RecordId recordIdOf(std::span<const std::uint8_t> blob) {
+    shared::RecordId::Bytes bytes{};
+    if (blob.size() != bytes.size()) {
+        throw shared::Error(shared::ErrorCode::InternalError, "The store holds a corrupt id.");
+    }
+    std::memcpy(bytes.data(), blob.data(), bytes.size());
+    return shared::RecordId(bytes);
+}
+
+/// Step 4's data: the scope key of every record written before scopes existed, from the
+/// schema's scope rules (Own: the record itself; Parent: the visible value of its parent field).
+/// scope_seq stays 0: those records count as in their scope from their first change.
+void fillScopeKeys(sqlite::Database& db, const shared::Schema& schema) {
+    for (const auto* collection : schema.collections()) {
+        const auto& rule = collection->scope();
+        std::vector<std::pair<std::int64_t, std::string>> keys;
+        if (rule.kind == shared::ScopeRule::Kind::Own) {
+            sqlite::Statement select(
+                db.handle(), "SELECT record_ref, record_id FROM records WHERE collection = ?1");
+            select.bind(1, collection->name());
+            while (select.step()) {
+                keys.emplace_back(select.integer(0),
+                                  shared::scopeKey(collection->name(), recordIdOf(select.blob(1))));
+            }
+        } else {
+            sqlite::Statement select(db.handle(),
+                                     "SELECT r.record_ref, f.value FROM records r JOIN fields f "
+                                     "ON f.record_ref = r.record_ref "
+                                     "WHERE r.collection = ?1 AND f.field = ?2");
+            select.bind(1, collection->name());
+            select.bind(2, rule.parentField);
+            while (select.step()) {
+                const auto value = codec::decodeValue(select.blob(1));
+                if (value.kind() == shared::ValueKind::Id) {
+                    keys.emplace_back(
+                        select.integer(0),
+                        shared::scopeKey(rule.parentCollection, value.as<shared::RecordId>()));
+                }
+            }
+        }
+        sqlite::Statement update(db.handle(),
+                                 "UPDATE records SET scope_key = ?2 WHERE record_ref = ?1");
+        for (const auto& [ref, key] : keys) {
+            update.bind(1, ref);
+            update.bind(2, key);
+            update.run();
+            update.reset();
+        }
+    }
+}
 
 // clang-format off
 constexpr std::array kMigrations = {
@@ -69,6 +125,14 @@ constexpr std::array kMigrations = {
             PRIMARY KEY (device_id, device_seq)
         ) WITHOUT ROWID;
     )sql"},
+    Migration{4, "add_record_scopes", R"sql(
+        -- The sync scope of each record ("<collection>/<uuid>", NULL until known) and the log
+        -- position at which it joined that scope (0: from its first change), so a scoped pull
+        -- also delivers the changes a record received before it joined (see Store.hpp).
+        ALTER TABLE records ADD COLUMN scope_key TEXT;
+        ALTER TABLE records ADD COLUMN scope_seq INTEGER NOT NULL DEFAULT 0;
+        CREATE INDEX records_by_scope ON records (scope_key, scope_seq);
+    )sql", &fillScopeKeys},
 };
 // clang-format on
 
@@ -78,7 +142,7 @@ std::span<const Migration> storeMigrations() noexcept {
     return kMigrations;
 }
 
-int migrateStore(sqlite::Database& db) {
+int migrateStore(sqlite::Database& db, const shared::Schema& schema) {
     const auto found = static_cast<int>(db.queryInteger("PRAGMA user_version"));
     const int latest = kMigrations.back().version;
     if (found > latest) {
@@ -97,6 +161,9 @@ int migrateStore(sqlite::Database& db) {
             continue;
         }
         db.exec(std::string(step.sql));
+        if (step.fill != nullptr) {
+            step.fill(db, schema);
+        }
         db.exec("PRAGMA user_version = " + std::to_string(step.version));
         transaction.commit();
     }

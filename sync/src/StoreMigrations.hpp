@@ -1,5 +1,6 @@
 #pragma once
 
+#include "verdant/shared/Schema.hpp"
 #include "verdant/sync/Sqlite.hpp"
 
 #include <span>
@@ -13,13 +14,17 @@ struct Migration {
     int version;            ///< user_version after this step (1, 2, 3...).
     std::string_view name;  ///< What the step does, for logs and tests.
     std::string_view sql;   ///< The DDL/DML of the step.
+    /// Data the SQL alone cannot derive (it needs the schema), filled in after `sql` in the same
+    /// transaction; nullptr for none.
+    void (*fill)(sqlite::Database& db, const shared::Schema& schema) = nullptr;
 };
 
 /// Every step, in order.
 std::span<const Migration> storeMigrations() noexcept;
 
-/// Brings `db` up to the latest version; returns the version it found. Throws
-/// Error(UnsupportedStoreVersion) for a database newer than this code.
-int migrateStore(sqlite::Database& db);
+/// Brings `db` up to the latest version; returns the version it found. `schema` is what steps
+/// with a `fill` read (e.g. scope rules). Throws Error(UnsupportedStoreVersion) for a database
+/// newer than this code.
+int migrateStore(sqlite::Database& db, const shared::Schema& schema);
 
 }  // namespace verdant::sync

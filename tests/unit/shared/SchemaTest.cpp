@@ -40,5 +40,101 @@ TEST(Schema, ADuplicateCollectionIsRejected) {
     EXPECT_THROW(schema.add(CollectionSpec("things", {})), Error);
 }
 
+FieldSpec auditRef() {
+    return {"audit_id", FieldType::IdRef, MergeKind::Immutable, {}, 16};
+}
+
+CollectionSpec audits() {
+    return CollectionSpec("audits",
+                          {{"title", FieldType::String, MergeKind::LastWriterWins, {}, 64}});
+}
+
+CollectionSpec answers(ScopeRule rule = ScopeRule::parent("audit_id", "audits")) {
+    return CollectionSpec(
+        "answers", {auditRef(), {"answer", FieldType::String, MergeKind::ReviewedRegister, {}, 64}},
+        std::move(rule));
+}
+
+ErrorCode scopeErrorOf(std::vector<CollectionSpec> collections) {
+    try {
+        Schema schema(std::move(collections));
+    } catch (const Error& error) {
+        return error.code();
+    }
+    return ErrorCode::InternalError;  // "no error" marker
+}
+
+TEST(SchemaScopes, CollectionsAreTheirOwnScopeByDefault) {
+    const Schema schema({audits()});
+    EXPECT_EQ(schema.collection("audits")->scope().kind, ScopeRule::Kind::Own);
+}
+
+TEST(SchemaScopes, AParentRuleMayNameACollectionDeclaredLater) {
+    EXPECT_EQ(scopeErrorOf({answers(), audits()}), ErrorCode::InternalError);
+    EXPECT_EQ(scopeErrorOf({audits(), answers()}), ErrorCode::InternalError);
+}
+
+TEST(SchemaScopes, AParentFieldMustBeAnImmutableIdReferenceThatExists) {
+    EXPECT_EQ(scopeErrorOf({audits(), answers(ScopeRule::parent("missing", "audits"))}),
+              ErrorCode::InvalidSchema);
+    EXPECT_EQ(scopeErrorOf({audits(), answers(ScopeRule::parent("answer", "audits"))}),
+              ErrorCode::InvalidSchema);
+    EXPECT_EQ(scopeErrorOf({audits(),
+                            CollectionSpec(
+                                "answers",
+                                {{"audit_id", FieldType::IdRef, MergeKind::LastWriterWins, {}, 16}},
+                                ScopeRule::parent("audit_id", "audits"))}),
+              ErrorCode::InvalidSchema);
+}
+
+TEST(SchemaScopes, AParentRuleMustNameAnotherOwnScopedCollectionOfTheSchema) {
+    EXPECT_EQ(scopeErrorOf({answers()}), ErrorCode::InvalidSchema);  // no audits
+    EXPECT_EQ(scopeErrorOf({answers(ScopeRule::parent("audit_id", "answers"))}),
+              ErrorCode::InvalidSchema);  // itself
+    // Two levels (photos -> answers -> audits), in both declaration orders.
+    const CollectionSpec photos("photos",
+                                {{"answer_id", FieldType::IdRef, MergeKind::Immutable, {}, 16}},
+                                ScopeRule::parent("answer_id", "answers"));
+    EXPECT_EQ(scopeErrorOf({audits(), answers(), photos}), ErrorCode::InvalidSchema);
+    EXPECT_EQ(scopeErrorOf({photos, audits(), answers()}), ErrorCode::InvalidSchema);
+    EXPECT_EQ(scopeErrorOf({audits(), answers(ScopeRule{ScopeRule::Kind::Own, "audit_id", ""})}),
+              ErrorCode::InvalidSchema);  // an Own rule naming a parent
+}
+
+TEST(SchemaScopes, FinalizeCatchesAParentThatWasNeverAdded) {
+    Schema schema;
+    schema.add(answers());  // the parent may still come
+    EXPECT_THROW(schema.finalize(), Error);
+    schema.add(audits());
+    EXPECT_NO_THROW(schema.finalize());
+}
+
+TEST(SchemaScopes, TheScopeKeyIsDerivedFromTheRecordOrItsParentField) {
+    const Schema schema({audits(), answers()});
+    const RecordId audit = RecordId::parse("0190f5a2-7b3c-7def-8123-456789abcdef").value();
+    const RecordId answer = RecordId::parse("0190f5a2-7b3c-7def-8123-000000000001").value();
+    Change change;
+    change.collection = "audits";
+    change.recordId = audit;
+    change.field = "title";
+    change.value = Value::string("Factory A");
+    EXPECT_EQ(schema.scopeKeyOf(change), "audits/0190f5a2-7b3c-7def-8123-456789abcdef");
+
+    change.collection = "answers";
+    change.recordId = answer;
+    change.field = "answer";
+    EXPECT_EQ(schema.scopeKeyOf(change), std::nullopt);  // not the parent field
+    change.field = "audit_id";
+    change.value = Value::id(audit);
+    EXPECT_EQ(schema.scopeKeyOf(change), "audits/0190f5a2-7b3c-7def-8123-456789abcdef");
+    change.field = "";
+    change.value = Value::null();
+    change.operation = Operation::Delete;
+    EXPECT_EQ(schema.scopeKeyOf(change), std::nullopt);
+    change.collection = "unknown";
+    EXPECT_EQ(schema.scopeKeyOf(change), std::nullopt);
+    EXPECT_EQ(scopeKey("audits", audit), "audits/0190f5a2-7b3c-7def-8123-456789abcdef");
+}
+
 }  // namespace
 }  // namespace verdant::shared

@@ -48,16 +48,21 @@ TEST(StoreMigration, StepsAreNamedAndEndAtTheLatestVersion) {
     const auto names = Store::migrationNames();
     ASSERT_EQ(static_cast<int>(names.size()), Store::latestSchemaVersion());
     EXPECT_EQ(names.front(), "create_change_log_and_materialized_records");
-    EXPECT_EQ(names.back(), "add_quarantine");
+    EXPECT_EQ(names.back(), "add_record_scopes");
 }
 
 // Every older version is reproduced by taking back what the later steps add (each step only
 // adds objects), then reopened with the current Store: its data must be intact and the steps it
 // lacked must work (history index, quarantine).
 TEST(StoreMigration, OpeningAnOlderVersionDatabaseMigratesItAndKeepsItsData) {
+    const std::string dropScopes =
+        "DROP INDEX records_by_scope; ALTER TABLE records DROP COLUMN scope_seq; "
+        "ALTER TABLE records DROP COLUMN scope_key; ";
     const std::vector<std::pair<int, std::string>> rollbacks = {
-        {1, "DROP TABLE quarantine; DROP INDEX changes_by_record; PRAGMA user_version = 1;"},
-        {2, "DROP TABLE quarantine; PRAGMA user_version = 2;"},
+        {1, dropScopes +
+                "DROP TABLE quarantine; DROP INDEX changes_by_record; PRAGMA user_version = 1;"},
+        {2, dropScopes + "DROP TABLE quarantine; PRAGMA user_version = 2;"},
+        {3, dropScopes + "PRAGMA user_version = 3;"},
     };
     for (const auto& [version, rollback] : rollbacks) {
         TempDatabase file("verdant-migration-v" + std::to_string(version));
@@ -80,8 +85,67 @@ TEST(StoreMigration, OpeningAnOlderVersionDatabaseMigratesItAndKeepsItsData) {
             const auto invalid = device.set("answers", record, "nope", Value::string("x"));
             store.apply(std::vector{invalid});
             EXPECT_EQ(store.quarantine().size(), 1U);
+            EXPECT_EQ(store.scopeOf("answers", record), "answers/" + record.toString());
         }
     }
+}
+
+// A version-3 database (before scopes) gains the scope columns, and the step fills them from the
+// schema's scope rules: Own records get their own key, Parent records their parent's, records
+// whose parent field never arrived stay unscoped until it does.
+TEST(StoreMigration, AVersionThreeDatabaseGainsTheScopeOfEveryRecord) {
+    using shared::CollectionSpec;
+    using shared::FieldSpec;
+    using shared::FieldType;
+    using shared::MergeKind;
+    const auto schema = [] {
+        return shared::Schema({
+            CollectionSpec(
+                "audits",
+                {FieldSpec{"title", FieldType::String, MergeKind::LastWriterWins, {}, 64}}),
+            CollectionSpec(
+                "answers",
+                {FieldSpec{"audit_id", FieldType::IdRef, MergeKind::Immutable, {}, 16},
+                 FieldSpec{"note", FieldType::String, MergeKind::LastWriterWins, {}, 64}},
+                shared::ScopeRule::parent("audit_id", "audits")),
+        });
+    };
+    TempDatabase file("verdant-migration-scopes");
+    testing::TestDevice device(1);
+    const auto audit = device.newRecordId();
+    const auto answer = device.newRecordId();
+    const auto orphan = device.newRecordId();
+    const std::vector changes = {
+        device.set("audits", audit, "title", Value::string("Factory A")),
+        device.set("answers", answer, "note", Value::string("before its audit")),
+        device.set("answers", answer, "audit_id", Value::id(audit)),
+        device.set("answers", orphan, "note", Value::string("no audit yet")),
+    };
+    std::string dump;
+    {
+        Store store(file.path(), schema());
+        store.apply(changes);
+        dump = store.canonicalDump();
+    }
+    file.exec(
+        "DROP INDEX records_by_scope; ALTER TABLE records DROP COLUMN scope_seq; "
+        "ALTER TABLE records DROP COLUMN scope_key; PRAGMA user_version = 3;");
+    Store store(file.path(), schema());
+    EXPECT_EQ(store.schemaVersion(), Store::latestSchemaVersion());
+    EXPECT_EQ(store.canonicalDump(), dump);
+    const std::string key = "audits/" + audit.toString();
+    EXPECT_EQ(store.scopeOf("audits", audit), key);
+    EXPECT_EQ(store.scopeOf("answers", answer), key);
+    EXPECT_EQ(store.scopeOf("answers", orphan), std::nullopt);
+    EXPECT_EQ(store.changesSince(0, 10, {key}).size(), 3U);
+    EXPECT_EQ(store.scopeChecksum(key), [&] {
+        Store fresh(":memory:", schema());
+        fresh.apply(std::vector{changes[0], changes[1], changes[2]});
+        return fresh.scopeChecksum(key);
+    }());
+    // The orphan joins when its parent field arrives after the upgrade.
+    store.apply(std::vector{device.set("answers", orphan, "audit_id", Value::id(audit))});
+    EXPECT_EQ(store.scopeOf("answers", orphan), key);
 }
 
 TEST(StoreMigration, ADatabaseFromANewerBuildIsRefused) {

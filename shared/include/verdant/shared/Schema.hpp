@@ -60,24 +60,58 @@ struct FieldSpec {
     std::optional<std::size_t> enumIndex(std::string_view value) const noexcept;
 };
 
+/// How records of a collection are placed in sync scopes.
+///
+/// A sync scope is the unit a device receives, checks (per-scope checksum) and purges. Scopes
+/// are one level deep, like PowerSync's bucket parameters or Couchbase's channels: a scope root
+/// is a record of an Own-scoped collection (an audit, a session), and every record of a
+/// Parent-scoped collection points straight at its root through an immutable id reference
+/// (answers.audit_id -> audits), so a record's scope is known from one of its own fields and
+/// never changes. See docs/sync-engine.md, "Scopes".
+struct ScopeRule {
+    /// Whether a record is its own scope root or belongs to the scope of a parent record.
+    enum class Kind : std::uint8_t {
+        Own,     ///< Each record is a scope root, key "<collection>/<record id>".
+        Parent,  ///< Each record belongs to the scope of the record its parentField names.
+    };
+    Kind kind = Kind::Own;         ///< Own: each record is a scope root, key "<collection>/<id>".
+    std::string parentField;       ///< Parent: an Immutable IdRef field of this collection...
+    std::string parentCollection;  ///< ...naming a record of this Own-scoped collection; the
+                                   ///< record belongs to scope "<parentCollection>/<value>".
+
+    /// The Own rule (the default).
+    static ScopeRule own() { return ScopeRule{}; }
+    /// A Parent rule: records belong to the scope of `collection`'s record named by `field`.
+    static ScopeRule parent(std::string field, std::string collection) {
+        return ScopeRule{Kind::Parent, std::move(field), std::move(collection)};
+    }
+};
+
+/// The scope key of a scope root: "<collection>/<record id>" (RecordId::toString(), canonical
+/// lower-case UUID text).
+std::string scopeKey(std::string_view collection, const RecordId& root);
+
 /// A collection (a kind of record, e.g. "audit_answers") and its fields.
 ///
 /// Immutable after being added to a Schema; thread-safe for concurrent reads.
 class CollectionSpec {
 public:
-    /// A collection with these fields (checked when added to a Schema).
-    CollectionSpec(std::string name, std::vector<FieldSpec> fields);
+    /// A collection with these fields and scope rule (checked when added to a Schema).
+    CollectionSpec(std::string name, std::vector<FieldSpec> fields, ScopeRule scope = {});
 
     /// The collection's name.
     const std::string& name() const noexcept { return _name; }
     /// The fields in declaration order.
     const std::vector<FieldSpec>& fields() const noexcept { return _fields; }
+    /// How the collection's records are placed in sync scopes.
+    const ScopeRule& scope() const noexcept { return _scope; }
     /// The field called `name`, or nullptr. The pointer lives as long as this collection.
     const FieldSpec* field(std::string_view name) const noexcept;
 
 private:
     std::string _name;
     std::vector<FieldSpec> _fields;
+    ScopeRule _scope;
     std::map<std::string, std::size_t, std::less<>> _index;
 };
 
@@ -98,15 +132,31 @@ public:
     /// An empty schema.
     Schema() = default;
 
-    /// A schema of these collections; throws Error(ErrorCode::InvalidSchema) if one is malformed
-    /// (see add()).
+    /// A schema of these collections, in any order; throws Error(ErrorCode::InvalidSchema) if one
+    /// is malformed (see add()) or the scope rules do not fit together (see finalize()).
     explicit Schema(std::vector<CollectionSpec> collections);
 
     /// Adds a collection. Throws Error(ErrorCode::InvalidSchema) for a duplicate or empty name,
-    /// a duplicate field, or a type that does not fit the merge kind (a string set must be an
+    /// a duplicate field, a type that does not fit the merge kind (a string set must be an
     /// add-wins set and vice versa; a monotone state must be an enum; min/max need an ordered
-    /// type; an enum needs distinct values).
+    /// type; an enum needs distinct values), or a scope rule that cannot hold: an Own rule that
+    /// names a parent, a Parent rule whose field is missing or not an Immutable IdRef, whose
+    /// parent collection is itself, or (when already added) is Parent-scoped, or a Parent rule
+    /// on a collection that an added collection already uses as its parent. Collections may be
+    /// added in any order; finalize() checks the parents that were added later.
     Schema& add(CollectionSpec collection);
+
+    /// Checks the rules that span collections once all are added: every Parent rule names a
+    /// collection of the schema that is Own-scoped (scopes are one level deep). Throws
+    /// Error(ErrorCode::InvalidSchema) otherwise. The Schema(vector) constructor and the Store
+    /// call it; call it yourself after building a schema with add().
+    void finalize() const;
+
+    /// The scope key derivable from `change` alone: "<collection>/<record id>" for an Own-scoped
+    /// collection; for a Parent-scoped one, "<parentCollection>/<id>" when the change is a Set of
+    /// the parent field with an id value; otherwise (unknown collection, any other field or
+    /// operation) nullopt. Never throws for bad input except std::bad_alloc.
+    std::optional<std::string> scopeKeyOf(const Change& change) const;
 
     /// The collection called `name`, or nullptr. The pointer lives as long as the schema.
     const CollectionSpec* collection(std::string_view name) const noexcept;
@@ -124,6 +174,8 @@ public:
     std::optional<ValidationError> validate(const Change& change) const;
 
 private:
+    void checkScopeRule(const CollectionSpec& collection) const;
+
     std::map<std::string, CollectionSpec, std::less<>> _collections;
 };
 

@@ -86,6 +86,23 @@ enum class FaultPoint : std::uint8_t {
     BeforeCommit,     ///< After everything was written, before COMMIT.
 };
 
+/// Decides, inside apply's transaction, whether a valid change may be applied (the server's
+/// permission check). `scopeKey` is the scope the change's record belongs to (from the store, from
+/// an earlier change of the same batch, or derived from the change itself with
+/// Schema::scopeKeyOf), or nullopt if not yet known. Return a ValidationError to refuse: the
+/// change is then quarantined with that code and message and the device's high-water mark
+/// advances (it will not be resent), outcome Refused; return nullopt to let it through.
+///
+/// A server gate should refuse changes whose scope is not known (nullopt: a Parent-scoped record
+/// written before its parent field, or whose parent-field change was itself refused), or such a
+/// record escapes its scope's check. A Set of a Parent-scoped collection's parent field on a
+/// record already in a scope gets the
+/// record's current scope, not the one the change names; a gate that must stop records from
+/// moving between scopes compares `scopeKey` with `schema.scopeKeyOf(change)`. The gate must not
+/// use the Store it is called from (the transaction is open on it).
+using ChangeGate = std::function<std::optional<shared::ValidationError>(
+    const shared::Change& change, const std::optional<std::string>& scopeKey)>;
+
 /// How a Store is opened.
 struct StoreOptions {
     /// The replica's HLC clock (not owned; must outlive the store). When set, changes dated
@@ -147,6 +164,13 @@ public:
     /// throws; then nothing of the batch remains.
     ApplyResult apply(std::span<const shared::Change> batch);
 
+    /// As apply(batch), and `gate` is asked about each change that passed schema validation and
+    /// the clock-skew check and is not a duplicate (not already in the log), in batch order,
+    /// before anything of it is merged or logged. A refused change is quarantined, not logged,
+    /// and leaves no record behind; the batch stays all-or-nothing. An empty gate admits all.
+    /// Whatever the gate throws propagates after the batch is rolled back.
+    ApplyResult apply(std::span<const shared::Change> batch, const ChangeGate& gate);
+
     /// The record, or nullopt if no change for it was ever applied.
     std::optional<Record> record(std::string_view collection, const shared::RecordId& id) const;
 
@@ -163,6 +187,51 @@ public:
 
     /// Up to `limit` logged changes with serverSeq > `after`, in serverSeq order (a pull page).
     std::vector<LoggedChange> changesSince(std::uint64_t after, std::size_t limit) const;
+
+    /// Up to `limit` logged changes of the records in any of `scopeKeys` (a scoped pull page),
+    /// ordered by their position in the scopes' feed, which is what `serverSeq` holds in this
+    /// result: the change's log position, or, for a change logged before its record joined the
+    /// scope (fields written before the parent field arrived), the log position of the change
+    /// that made it join. Positions only grow, so a caller pages with `after` = the last
+    /// serverSeq received; a group of changes sharing one position is never split across pages
+    /// (a page may then exceed `limit` by the rest of that group). Without late joiners the
+    /// positions are exactly the log positions.
+    ///
+    /// A device that newly gains a scope gets it as a snapshot by paging from `after` = 0: merges
+    /// are idempotent, commutative and associative, so replaying a scope's log rebuilds its state
+    /// (changes it already holds are duplicates). Cost: index lookups per scope key (scope ->
+    /// records -> their changes after `after`), then a sort of the matching changes; never a scan
+    /// of the whole log. Duplicate keys are ignored; an empty list gives an empty page.
+    std::vector<LoggedChange> changesSince(std::uint64_t after, std::size_t limit,
+                                           const std::vector<std::string>& scopeKeys) const;
+
+    /// The scope key of a record ("<collection>/<uuid>", see shared::ScopeRule), or nullopt if the
+    /// record is unknown or its scope is not known yet (a Parent-scoped record whose parent field
+    /// has not arrived).
+    std::optional<std::string> scopeOf(std::string_view collection,
+                                       const shared::RecordId& id) const;
+
+    /// SHA-256 (lower-case hex) of canonicalDump() restricted to the records of `scopeKey`:
+    /// byte-identical on converged replicas that hold the scope, whatever other scopes they
+    /// hold. An empty or unknown scope has the checksum of the empty dump (SHA-256 of "").
+    std::string scopeChecksum(const std::string& scopeKey) const;
+
+    /// The records of `collection` that are not deleted and whose visible value of `field`
+    /// equals `value` (for a string-set field: whose visible elements contain `value`, a
+    /// string), ordered by record id. Reads every stored row of that field in the collection
+    /// (one index range, decoding each value): fine for thousands of records, not meant for a
+    /// hot path over millions. A record that never wrote the field matches nothing, not even a
+    /// null `value`.
+    std::vector<shared::RecordId> findRecords(std::string_view collection, std::string_view field,
+                                              const shared::Value& value) const;
+
+    /// Removes every record of `scopeKey` from this replica in one transaction: its materialized
+    /// state, field states and conflicts, and its logged changes. Quarantine rows and high-water
+    /// marks stay. Returns the number of records removed. Used by a device whose scope was taken
+    /// away (its unsynced local edits must be pushed first: they are removed too). Pulling the
+    /// scope again from 0 rebuilds an identical state. The log's highest server sequence is kept
+    /// (by a placeholder row no query returns), so local sequence numbers are never reused.
+    std::size_t purgeScope(const std::string& scopeKey);
 
     /// The highest server sequence assigned (0 for an empty log).
     std::uint64_t lastServerSeq() const;
