@@ -8,7 +8,11 @@
 #include "verdant/server/RequestDispatcher.hpp"
 #include "verdant/server/Router.hpp"
 #include "verdant/server/SqliteStorage.hpp"
+#include "verdant/server/SyncEndpoint.hpp"
+#include "verdant/server/TenantStores.hpp"
+#include "verdant/shared/DomainSchema.hpp"
 #include "verdant/shared/ErrorCode.hpp"
+#include "verdant/shared/IdGenerator.hpp"
 #include "verdant/shared/Version.hpp"
 
 #include <Poco/Exception.h>
@@ -70,6 +74,24 @@ Poco::Net::Context::Ptr makeTlsContext(const ServerConfig& config) {
     }
 }
 
+/// The device id the server writes its own changes (conflict resolutions) under, made once and
+/// kept in the data directory so that its sequence numbers continue across restarts.
+shared::DeviceId loadOrCreateServerDevice(const std::string& dataDir, const shared::Clock& clock) {
+    const auto path = Poco::Path(dataDir).append("server-device.id").toString();
+    {
+        std::ifstream in(path);
+        std::string text;
+        if (in >> text) {
+            if (auto id = shared::DeviceId::parse(text)) {
+                return *id;
+            }
+        }
+    }
+    const auto id = shared::IdGenerator(clock).nextDeviceId();
+    std::ofstream(path, std::ios::trunc) << id.toString() << '\n';
+    return id;
+}
+
 void writePortFile(const std::string& path, std::uint16_t port) {
     const auto temporary = path + ".tmp";
     {
@@ -86,13 +108,8 @@ void writePortFile(const std::string& path, std::uint16_t port) {
 
 SyncServer::SyncServer(ServerConfig config, Seams seams)
     : _config(std::move(config)), _pool(2, _config.threads + 1, 60) {
-    if (!seams.clock) {
-        seams.clock = [] {
-            return std::chrono::duration_cast<std::chrono::milliseconds>(
-                       std::chrono::system_clock::now().time_since_epoch())
-                .count();
-        };
-    }
+    const shared::Clock& clock =
+        seams.clock != nullptr ? *seams.clock : shared::SystemClock::instance();
     try {
         Poco::File(_config.dataDir).createDirectories();
     } catch (const Poco::Exception&) {
@@ -104,7 +121,7 @@ SyncServer::SyncServer(ServerConfig config, Seams seams)
     _accounts = std::make_unique<AccountStore>(
         Poco::Path(_config.dataDir).append("accounts.db").toString());
     _tokens = std::make_unique<TokenService>(TokenService::loadOrCreateSigningKey(_config.dataDir),
-                                             seams.clock, _config.accessTokenTtlSeconds);
+                                             clock, _config.accessTokenTtlSeconds);
     PasswordCost cost;
     cost.memoryKiB = static_cast<std::uint32_t>(_config.passwordMemoryKiB);
     _auth = std::make_unique<AuthService>(*_accounts, PasswordHasher(cost), *_tokens);
@@ -115,6 +132,12 @@ SyncServer::SyncServer(ServerConfig config, Seams seams)
     _authEndpoint = std::make_unique<AuthEndpoint>(*_auth);
     _authEndpoint->registerRoutes(*_router);
     _metrics = std::make_unique<Metrics>();
+    const auto serverDevice = loadOrCreateServerDevice(_config.dataDir, clock);
+    _hlc = std::make_unique<shared::HlcClock>(clock, serverDevice.low64());
+    _stores = std::make_unique<TenantStores>(_config.dataDir, shared::domainSchema(), *_hlc);
+    _sync = std::make_unique<SyncEndpoint>(*_auth, *_stores, *_metrics, *_hlc, clock, serverDevice,
+                                           SyncEndpoint::Limits{});
+    _sync->registerRoutes(*_router);
     _router->add("GET", "/metrics", [this](HttpExchange& exchange) { serveMetrics(exchange); });
 }
 
@@ -172,6 +195,9 @@ void SyncServer::start() {
 
 void SyncServer::stop() {
     if (!_http) {
+        if (_stores) {
+            _stores->closeAll();
+        }
         if (_storage) {
             _storage->close();
         }
@@ -193,6 +219,7 @@ void SyncServer::stop() {
     _pool.joinAll();
     _http.reset();
     _dispatcher = nullptr;
+    _stores->closeAll();
     _storage->close();
 }
 

@@ -41,10 +41,9 @@ std::string randomHex(std::size_t bytes) {
 
 }  // namespace
 
-TokenService::TokenService(std::string signingKey, Clock clock, std::int64_t accessTtlSeconds)
-    : _signingKey(std::move(signingKey)),
-      _clock(std::move(clock)),
-      _accessTtlSeconds(accessTtlSeconds) {
+TokenService::TokenService(std::string signingKey, const shared::Clock& clock,
+                           std::int64_t accessTtlSeconds)
+    : _signingKey(std::move(signingKey)), _clock(clock), _accessTtlSeconds(accessTtlSeconds) {
     if (_signingKey.size() < kKeyBytes) {
         throw Error(ErrorCode::InternalError, "the token signing key is too short");
     }
@@ -75,7 +74,7 @@ std::string TokenService::loadOrCreateSigningKey(const std::string& dataDir) {
 }
 
 std::string TokenService::issue(const Principal& principal) const {
-    const auto now = _clock();
+    const auto now = _clock.nowMs();
     Poco::JWT::Token token;
     token.setType("JWT");
     token.setIssuer(kIssuer);
@@ -117,7 +116,7 @@ Principal TokenService::verify(std::string_view text) const {
     if (!role) {
         throw Error(ErrorCode::TokenInvalid);
     }
-    if (expiresAtSeconds * 1000.0 <= static_cast<double>(_clock())) {
+    if (expiresAtSeconds * 1000.0 <= static_cast<double>(_clock.nowMs())) {
         throw Error(ErrorCode::TokenExpired);
     }
     const auto& claims = token.payload();

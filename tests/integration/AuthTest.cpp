@@ -41,7 +41,7 @@ protected:
                   config.accessTokenTtlSeconds = 60;
                   config.passwordMemoryKiB = 8 * 1024;
               },
-              {[this] { return _now.load(); }}) {
+              {&_clock}) {
         auto& accounts = _harness.server().accounts();
         const server::PasswordHasher hasher({8 * 1024, 1, 1});
         const auto acme = accounts.createTenant("acme", "Acme Buying");
@@ -71,7 +71,7 @@ protected:
         return _client.send("POST", "/v1/auth/refresh", "application/json", json(body));
     }
 
-    std::atomic<std::int64_t> _now{1'800'000'000'000};
+    shared::ManualClock _clock{1'800'000'000'000};
     test::ServerHarness _harness;
     client::HttpsTransport _client = _harness.client();
 };
@@ -100,7 +100,7 @@ TEST_F(AuthOverTls, WrongPasswordAndUnknownUserGet401InvalidCredentials) {
 
 TEST_F(AuthOverTls, ExpiredAccessTokenGets401TokenExpired) {
     const auto tokens = parseObject(login("acme", "li.wei", "li-wei-password").body);
-    _now += 61'000;
+    _clock.advance(61'000);
     const auto response = me(tokens->getValue<std::string>("access_token"));
     EXPECT_EQ(response.status, 401);
     EXPECT_EQ(errorCode(response), "token_expired");

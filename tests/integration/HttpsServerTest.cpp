@@ -111,10 +111,10 @@ TEST(HttpsServer, OversizedBodyAnswers413WithErrorBody) {
     const std::string body(10 * 1024, 'x');
     expectErrorBody(client.send("POST", "/v1/sync/push", "application/json", body), 413,
                     "payload_too_large");
-    // A body within the limit is not refused for its size.
+    // A body within the limit is not refused for its size (but for the missing token).
     auto fresh = harness.client();
-    expectErrorBody(fresh.send("POST", "/v1/sync/push", "application/json", "{}"), 404,
-                    "route_not_found");
+    expectErrorBody(fresh.send("POST", "/v1/sync/push", "application/json", "{}"), 401,
+                    "unauthenticated");
 }
 
 TEST(HttpsServer, MalformedUriAnswers400WithoutInternals) {

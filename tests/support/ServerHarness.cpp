@@ -53,8 +53,12 @@ std::string ServerHarness::baseUrl() const {
            "://localhost:" + std::to_string(port());
 }
 
+client::ServerEndpoint ServerHarness::endpoint() const {
+    return {baseUrl(), TestCertificates::primary().caFile, 10};
+}
+
 client::HttpsTransport ServerHarness::client() const {
-    return client::HttpsTransport({baseUrl(), TestCertificates::primary().caFile, 10});
+    return client::HttpsTransport(endpoint());
 }
 
 }  // namespace verdant::test

@@ -16,7 +16,7 @@ class ServerHarness {
 public:
     /// `adjust` may change the test configuration before the server starts.
     explicit ServerHarness(const std::function<void(server::ServerConfig&)>& adjust = {},
-                           server::SyncServer::Seams seams = {});
+                           server::SyncServer::Seams seams = server::SyncServer::Seams{});
     ~ServerHarness();
 
     server::SyncServer& server() { return *_server; }
@@ -24,6 +24,9 @@ public:
 
     /// "https://localhost:<port>": the name the certificate is issued to.
     std::string baseUrl() const;
+
+    /// The address and CA a client of this server uses.
+    client::ServerEndpoint endpoint() const;
 
     /// A client that trusts the test CA (and so verifies the server's chain and name).
     client::HttpsTransport client() const;

@@ -36,10 +36,10 @@ protected:
         return ErrorCode::InternalError;
     }
 
-    std::int64_t _now = 1'800'000'000'000;
+    shared::ManualClock _clock{1'800'000'000'000};
     PasswordHasher _hasher{{8 * 1024, 1, 1}};
     AccountStore _accounts{":memory:"};
-    TokenService _tokens{std::string(64, 'k'), [this] { return _now; }, 900};
+    TokenService _tokens{std::string(64, 'k'), _clock, 900};
     AuthService _auth{_accounts, _hasher, _tokens};
 };
 
@@ -93,7 +93,7 @@ TEST_F(AuthServiceTest, SignOutRevokesTheRefreshToken) {
 
 TEST_F(AuthServiceTest, RefreshTokenExpiresAfterThirtyDays) {
     const auto pair = _auth.login("acme", "anna", "anna-password", "", "");
-    _now += AuthService::kRefreshTtlSeconds * 1000;
+    _clock.advance(AuthService::kRefreshTtlSeconds * 1000);
     EXPECT_EQ(errorOf([&] { _auth.refresh(pair.refreshToken); }), ErrorCode::TokenExpired);
 }
 

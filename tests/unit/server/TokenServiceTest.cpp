@@ -16,8 +16,8 @@ const std::string kKey(64, 'k');
 
 class TokenServiceTest : public ::testing::Test {
 protected:
-    std::int64_t _now = 1'800'000'000'000;
-    TokenService _tokens{kKey, [this] { return _now; }, 900};
+    shared::ManualClock _clock{1'800'000'000'000};
+    TokenService _tokens{kKey, _clock, 900};
     Principal _expert{"tenant-a", "user-1", "li.wei", Role::FieldExpert, "device-1"};
 
     ErrorCode verifyError(const std::string& token) {
@@ -50,9 +50,9 @@ TEST_F(TokenServiceTest, IssuedTokenNamesTenantUserRoleAndDevice) {
 
 TEST_F(TokenServiceTest, TokenExpiresAfterItsLifetime) {
     const auto token = _tokens.issue(_expert);
-    _now += 899'000;
+    _clock.advance(899'000);
     EXPECT_NO_THROW(_tokens.verify(token));
-    _now += 1'000;
+    _clock.advance(1'000);
     EXPECT_EQ(verifyError(token), ErrorCode::TokenExpired);
 }
 
@@ -74,7 +74,7 @@ TEST_F(TokenServiceTest, UnsignedAlgNoneTokenIsRefused) {
 }
 
 TEST_F(TokenServiceTest, TokenOfAnotherServerKeyIsRefused) {
-    TokenService other(std::string(64, 'o'), [this] { return _now; });
+    TokenService other(std::string(64, 'o'), _clock);
     EXPECT_EQ(verifyError(other.issue(_expert)), ErrorCode::TokenInvalid);
 }
 

@@ -2,6 +2,7 @@
 
 #include "verdant/server/ServerConfig.hpp"
 #include "verdant/server/TokenService.hpp"
+#include "verdant/shared/HlcClock.hpp"
 
 #include <Poco/AutoPtr.h>
 #include <Poco/ThreadPool.h>
@@ -20,6 +21,8 @@ class AccountStore;
 class AuthEndpoint;
 class AuthService;
 class HealthEndpoint;
+class SyncEndpoint;
+class TenantStores;
 class HttpExchange;
 class Metrics;
 class RequestDispatcher;
@@ -36,13 +39,15 @@ class SyncServer {
 public:
     /// Replaceable parts, for tests.
     struct Seams {
-        /// Wall clock in ms since the epoch (token issue and expiry); empty = the system clock.
-        TokenService::Clock clock;
+        /// Physical time for tokens and HLCs (must outlive the server); null = the system clock.
+        const shared::Clock* clock = nullptr;
     };
 
     /// Creates the data directory if needed and opens the storage there. Throws shared::Error
     /// (StorageUnavailable) when the storage cannot be opened.
-    explicit SyncServer(ServerConfig config, Seams seams = {});
+    SyncServer(ServerConfig config, Seams seams);
+    /// As above, with the system clock.
+    explicit SyncServer(ServerConfig config) : SyncServer(std::move(config), Seams{}) {}
     /// Stops the server if it is still running.
     ~SyncServer();
     SyncServer(const SyncServer&) = delete;
@@ -76,6 +81,9 @@ public:
     /// The counters behind /metrics.
     Metrics& metrics() { return *_metrics; }
 
+    /// The tenants' sync stores.
+    TenantStores& stores() { return *_stores; }
+
     /// Sign-in and token checks.
     AuthService& auth() { return *_auth; }
 
@@ -91,6 +99,9 @@ private:
     std::unique_ptr<HealthEndpoint> _health;
     std::unique_ptr<AuthEndpoint> _authEndpoint;
     std::unique_ptr<Metrics> _metrics;
+    std::unique_ptr<shared::HlcClock> _hlc;
+    std::unique_ptr<TenantStores> _stores;
+    std::unique_ptr<SyncEndpoint> _sync;
     RequestDispatcher* _dispatcher = nullptr;  // owned by _http once started
     Poco::ThreadPool _pool;
     std::unique_ptr<Poco::Net::HTTPServer> _http;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "verdant/server/AccountStore.hpp"
+#include "verdant/shared/Clock.hpp"
 
 #include <cstdint>
 #include <functional>
@@ -25,12 +26,10 @@ struct Principal {
 /// Thread-safe after construction.
 class TokenService {
 public:
-    /// Milliseconds since the Unix epoch; a seam so tests can move time.
-    using Clock = std::function<std::int64_t()>;
-
-    /// `signingKey` is the HMAC secret (at least 32 bytes); `accessTtlSeconds` the lifetime of an
-    /// access token.
-    TokenService(std::string signingKey, Clock clock, std::int64_t accessTtlSeconds = 900);
+    /// `signingKey` is the HMAC secret (at least 32 bytes); `clock` (which must outlive the
+    /// service) decides issue and expiry times; `accessTtlSeconds` is an access token's lifetime.
+    TokenService(std::string signingKey, const shared::Clock& clock,
+                 std::int64_t accessTtlSeconds = 900);
 
     /// The signing key kept in `dataDir`/token-signing.key (mode 0600), created with 32 random
     /// bytes on first use. Throws shared::Error(StorageUnavailable) if it cannot be read or made.
@@ -48,11 +47,11 @@ public:
     std::int64_t accessTtlSeconds() const { return _accessTtlSeconds; }
 
     /// The current time of the service's clock, in milliseconds.
-    std::int64_t nowMs() const { return _clock(); }
+    std::int64_t nowMs() const { return _clock.nowMs(); }
 
 private:
     std::string _signingKey;
-    Clock _clock;
+    const shared::Clock& _clock;
     std::int64_t _accessTtlSeconds;
 };
 

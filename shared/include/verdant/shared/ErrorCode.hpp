@@ -80,6 +80,14 @@ enum class ErrorCategory : std::uint8_t {
     X(InvalidSchema, 308, "invalid_schema", Internal, 500, "The declared schema is inconsistent.") \
     X(UnsupportedStoreVersion, 309, "unsupported_store_version", Internal, 500,                    \
       "The database was written by a newer version of Verdant.")                                   \
+    /* 4xx: sync protocol */                                                                       \
+    X(InvalidCursor, 400, "invalid_cursor", InvalidInput, 400, "A pull cursor is not valid.")      \
+    X(DeviceMismatch, 401, "device_mismatch", Forbidden, 403,                                      \
+      "The changes are not from the device this sign-in belongs to.")                              \
+    X(BatchTooLarge, 402, "batch_too_large", InvalidInput, 413,                                    \
+      "The batch has more changes than the server accepts in one push.")                           \
+    X(NotInScope, 403, "not_in_scope", Forbidden, 403,                                             \
+      "The record is not among those you may change (not assigned to you).")                       \
     /* 9xx: server and connection state */                                                         \
     X(StorageUnavailable, 900, "storage_unavailable", Transient, 503,                              \
       "The storage is temporarily unavailable.")                                                   \

@@ -1,0 +1,60 @@
+#pragma once
+
+#include "verdant/server/AuthService.hpp"
+#include "verdant/server/Metrics.hpp"
+#include "verdant/server/Router.hpp"
+#include "verdant/server/TenantStores.hpp"
+#include "verdant/shared/Clock.hpp"
+#include "verdant/shared/HlcClock.hpp"
+#include "verdant/shared/Id.hpp"
+
+#include <cstddef>
+
+namespace verdant::server {
+
+/// The sync routes (all need a bearer token; push and pull need a token bound to the device):
+///  - `POST /v1/sync/push`  a device's batch → per-change outcome and its high-water mark.
+///    Exactly once: the store skips (device, seq) pairs it holds. Changes outside the user's
+///    writable scopes are quarantined with `not_in_scope`, never dropped, and reported back.
+///  - `POST /v1/sync/pull`  per-scope cursors → per-scope pages (snapshots for new scopes),
+///    purges for scopes taken away, a checksum per caught-up scope, and `more` when paged.
+///  - `GET  /v1/conflicts`, `GET /v1/conflicts/{collection}/{record}/{field}` and
+///    `POST .../resolve` (HQ reviewer, tenant admin): open conflicts, their candidates and
+///    history; a resolution is a change written by the server's own device that syncs to all.
+///  - `GET  /v1/quarantine`  refused changes with reasons: a device user sees their device's,
+///    HQ and admins the whole tenant's.
+/// JSON and cereal binary bodies, chosen by Content-Type (see docs/protocol.md).
+class SyncEndpoint {
+public:
+    /// Limits of one request.
+    struct Limits {
+        std::size_t maxPushChanges = 5000;    ///< More is `batch_too_large` (413).
+        std::uint32_t maxPullChanges = 5000;  ///< A pull's limit is capped to this.
+    };
+
+    /// Every reference must outlive the endpoint. `serverDevice` is the device id under which the
+    /// server writes resolutions.
+    SyncEndpoint(AuthService& auth, TenantStores& stores, Metrics& metrics, shared::HlcClock& hlc,
+                 const shared::Clock& clock, shared::DeviceId serverDevice, Limits limits);
+
+    /// Registers the routes.
+    void registerRoutes(Router& router);
+
+private:
+    void push(HttpExchange& exchange);
+    void pull(HttpExchange& exchange);
+    void listConflicts(HttpExchange& exchange);
+    void showConflict(HttpExchange& exchange);
+    void resolveConflict(HttpExchange& exchange);
+    void listQuarantine(HttpExchange& exchange);
+
+    AuthService& _auth;
+    TenantStores& _stores;
+    Metrics& _metrics;
+    shared::HlcClock& _hlc;
+    const shared::Clock& _clock;
+    shared::DeviceId _serverDevice;
+    Limits _limits;
+};
+
+}  // namespace verdant::server

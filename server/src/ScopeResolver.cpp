@@ -1,0 +1,86 @@
+#include "verdant/server/ScopeResolver.hpp"
+
+#include "verdant/shared/DomainSchema.hpp"
+
+namespace verdant::server {
+
+namespace c = shared::collections;
+
+namespace {
+
+std::string key(const char* collection, const shared::RecordId& id) {
+    return std::string(collection) + "/" + id.toString();
+}
+
+/// Audits the expert is assigned to or on the team of.
+std::set<shared::RecordId> assignedAudits(const Principal& principal, const sync::Store& store) {
+    std::set<shared::RecordId> audits;
+    for (const auto& id :
+         store.findRecords(c::kAudits, "assignee_id", shared::Value::string(principal.userId))) {
+        audits.insert(id);
+    }
+    for (const auto& id :
+         store.findRecords(c::kAudits, "team", shared::Value::string(principal.userId))) {
+        audits.insert(id);
+    }
+    return audits;
+}
+
+std::set<std::string> sessionScopes(const Principal& principal, const sync::Store& store) {
+    std::set<std::string> scopes;
+    for (const auto& id : store.findRecords(c::kTrainingSessions, "coordinator_id",
+                                            shared::Value::string(principal.userId))) {
+        scopes.insert(key(c::kTrainingSessions, id));
+    }
+    return scopes;
+}
+
+bool seesWholeTenant(Role role) {
+    return role == Role::HqReviewer || role == Role::TenantAdmin;
+}
+
+}  // namespace
+
+std::optional<std::set<std::string>> ScopeResolver::readableScopes(const Principal& principal,
+                                                                   const sync::Store& store) {
+    if (seesWholeTenant(principal.role)) {
+        return std::nullopt;
+    }
+    if (principal.role == Role::TrainingCoordinator) {
+        return sessionScopes(principal, store);
+    }
+    std::set<std::string> scopes;
+    for (const auto& audit : assignedAudits(principal, store)) {
+        scopes.insert(key(c::kAudits, audit));
+        const auto record = store.record(c::kAudits, audit);
+        if (!record) {
+            continue;
+        }
+        const std::pair<const char*, const char*> references[] = {
+            {"supplier_id", c::kSuppliers},
+            {"facility_id", c::kFacilities},
+            {"template_version_id", c::kTemplateVersions}};
+        for (const auto& [field, collection] : references) {
+            const auto found = record->fields.find(field);
+            if (found != record->fields.end() &&
+                found->second.value.kind() == shared::ValueKind::Id) {
+                scopes.insert(key(collection, found->second.value.as<shared::RecordId>()));
+            }
+        }
+    }
+    return scopes;
+}
+
+std::optional<std::set<std::string>> ScopeResolver::writableScopes(const Principal& principal,
+                                                                   const sync::Store& store) {
+    auto scopes = readableScopes(principal, store);
+    if (scopes && principal.role == Role::FieldExpert) {
+        // Suppliers, facilities and templates reach an expert to read, not to change.
+        const std::string audits = std::string(c::kAudits) + "/";
+        std::erase_if(*scopes,
+                      [&](const std::string& scope) { return scope.rfind(audits, 0) != 0; });
+    }
+    return scopes;
+}
+
+}  // namespace verdant::server

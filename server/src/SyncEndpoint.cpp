@@ -1,0 +1,376 @@
+#include "verdant/server/SyncEndpoint.hpp"
+
+#include "verdant/server/RequestJson.hpp"
+#include "verdant/server/ScopeResolver.hpp"
+#include "verdant/shared/ChangeCodec.hpp"
+#include "verdant/shared/DomainSchema.hpp"
+#include "verdant/shared/SyncMessages.hpp"
+
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Parser.h>
+
+#include <algorithm>
+
+namespace verdant::server {
+
+using shared::Error;
+using shared::ErrorCode;
+using shared::SyncMessageCodec;
+
+namespace {
+
+enum class Encoding { Json, Binary };
+
+/// The encoding of a request body, from its Content-Type (JSON when none is given).
+Encoding requestEncoding(const HttpExchange& exchange) {
+    const auto type = exchange.header("Content-Type");
+    if (type.rfind(SyncMessageCodec::kBinaryContentType, 0) == 0) {
+        return Encoding::Binary;
+    }
+    if (type.empty() || type.rfind(SyncMessageCodec::kJsonContentType, 0) == 0) {
+        return Encoding::Json;
+    }
+    throw Error(ErrorCode::UnsupportedMediaType,
+                "Send application/json or " + std::string(SyncMessageCodec::kBinaryContentType) +
+                    ", not " + type + ".");
+}
+
+template <class Message>
+void sendMessage(HttpExchange& exchange, Encoding encoding, const Message& message) {
+    if (encoding == Encoding::Binary) {
+        exchange.send(Poco::Net::HTTPResponse::HTTP_OK,
+                      std::string(SyncMessageCodec::kBinaryContentType),
+                      SyncMessageCodec::toBinary(message));
+    } else {
+        exchange.send(Poco::Net::HTTPResponse::HTTP_OK, "application/json; charset=utf-8",
+                      SyncMessageCodec::toJson(message));
+    }
+}
+
+bool isHq(const Principal& principal) {
+    return principal.role == Role::HqReviewer || principal.role == Role::TenantAdmin;
+}
+
+void requireHq(const Principal& principal) {
+    if (!isHq(principal)) {
+        throw Error(ErrorCode::Forbidden, "Only HQ reviewers and tenant admins may do this.");
+    }
+}
+
+/// Push and pull act for one device: the token must have been issued to it.
+void requireDevice(const Principal& principal, const shared::DeviceId& device) {
+    if (principal.deviceId.empty()) {
+        throw Error(ErrorCode::DeviceMismatch,
+                    "Sign in with a device_id to sync; this token belongs to no device.");
+    }
+    if (principal.deviceId != device.toString()) {
+        throw Error(ErrorCode::DeviceMismatch,
+                    "The request names another device than the one this sign-in belongs to.");
+    }
+}
+
+/// The tagged JSON form of a value, as in the change encoding.
+Poco::Dynamic::Var valueJson(const shared::Value& value) {
+    shared::Change carrier;
+    carrier.value = value;
+    Poco::JSON::Parser parser;
+    return parser.parse(shared::ChangeCodec::toJson(carrier))
+        .extract<Poco::JSON::Object::Ptr>()
+        ->get("value");
+}
+
+Poco::JSON::Object::Ptr changeJson(const shared::Change& change) {
+    Poco::JSON::Parser parser;
+    return parser.parse(shared::ChangeCodec::toJson(change)).extract<Poco::JSON::Object::Ptr>();
+}
+
+Poco::JSON::Object conflictJson(const sync::Conflict& conflict) {
+    Poco::JSON::Array candidates;
+    for (const auto& candidate : conflict.candidates) {
+        Poco::JSON::Object item;
+        item.set("value", valueJson(candidate.value));
+        item.set("author", candidate.author);
+        item.set("device_id", candidate.device.toString());
+        item.set("device_seq", candidate.deviceSeq);
+        item.set("hlc", candidate.hlc.toString());
+        item.set("time_ms", static_cast<Poco::Int64>(candidate.hlc.physicalMs));
+        candidates.add(item);
+    }
+    Poco::JSON::Object object;
+    object.set("collection", conflict.collection);
+    object.set("record_id", conflict.recordId.toString());
+    object.set("field", conflict.field);
+    object.set("version", conflict.version.toString());
+    object.set("candidates", candidates);
+    return object;
+}
+
+/// The open conflict addressed by the route's {collection}/{record}/{field}, or not_found.
+sync::Conflict findConflict(const sync::Store& store, const HttpExchange& exchange) {
+    const auto& parameters = exchange.pathParameters();
+    const auto record = shared::RecordId::parse(parameters.at("record"));
+    if (record) {
+        for (auto& conflict : store.openConflicts()) {
+            if (conflict.collection == parameters.at("collection") &&
+                conflict.recordId == *record && conflict.field == parameters.at("field")) {
+                return conflict;
+            }
+        }
+    }
+    throw Error(ErrorCode::NotFound, "There is no open conflict on that field.");
+}
+
+/// Fields only HQ may write, whatever the scope: who an audit belongs to.
+bool hqOnlyField(const shared::Change& change) {
+    return change.collection == shared::collections::kAudits &&
+           (change.field == "assignee_id" || change.field == "team");
+}
+
+}  // namespace
+
+SyncEndpoint::SyncEndpoint(AuthService& auth, TenantStores& stores, Metrics& metrics,
+                           shared::HlcClock& hlc, const shared::Clock& clock,
+                           shared::DeviceId serverDevice, Limits limits)
+    : _auth(auth),
+      _stores(stores),
+      _metrics(metrics),
+      _hlc(hlc),
+      _clock(clock),
+      _serverDevice(serverDevice),
+      _limits(limits) {}
+
+void SyncEndpoint::registerRoutes(Router& router) {
+    router.add("POST", "/v1/sync/push", [this](HttpExchange& e) { push(e); });
+    router.add("POST", "/v1/sync/pull", [this](HttpExchange& e) { pull(e); });
+    router.add("GET", "/v1/conflicts", [this](HttpExchange& e) { listConflicts(e); });
+    router.add("GET", "/v1/conflicts/{collection}/{record}/{field}",
+               [this](HttpExchange& e) { showConflict(e); });
+    router.add("POST", "/v1/conflicts/{collection}/{record}/{field}/resolve",
+               [this](HttpExchange& e) { resolveConflict(e); });
+    router.add("GET", "/v1/quarantine", [this](HttpExchange& e) { listQuarantine(e); });
+}
+
+void SyncEndpoint::push(HttpExchange& exchange) {
+    const auto principal = _auth.authenticate(exchange.header("Authorization"));
+    const auto encoding = requestEncoding(exchange);
+    const auto body = exchange.readBody();
+    const auto request = encoding == Encoding::Binary
+                             ? SyncMessageCodec::pushRequestFromBinary(body)
+                             : SyncMessageCodec::pushRequestFromJson(body);
+    requireDevice(principal, request.deviceId);
+    if (request.changes.size() > _limits.maxPushChanges) {
+        throw Error(ErrorCode::BatchTooLarge, "A push may carry at most " +
+                                                  std::to_string(_limits.maxPushChanges) +
+                                                  " changes; split the batch.");
+    }
+    for (std::size_t i = 0; i < request.changes.size(); ++i) {
+        const auto& change = request.changes[i];
+        if (change.deviceId != request.deviceId) {
+            throw Error(ErrorCode::DeviceMismatch,
+                        "Change " + std::to_string(i) + " was made on another device.");
+        }
+        if (change.author != principal.userId) {
+            throw Error(ErrorCode::DeviceMismatch,
+                        "Change " + std::to_string(i) + " names another author than you.");
+        }
+    }
+
+    shared::PushResponse response;
+    _stores.with(principal.tenantId, [&](sync::Store& store) {
+        const auto writable = ScopeResolver::writableScopes(principal, store);
+        const sync::ChangeGate gate =
+            [&](const shared::Change& change,
+                const std::optional<std::string>& scope) -> std::optional<shared::ValidationError> {
+            if (!writable) {
+                return std::nullopt;
+            }
+            if (hqOnlyField(change)) {
+                return shared::ValidationError{ErrorCode::Forbidden,
+                                               "Only HQ may change who an audit is assigned to."};
+            }
+            if (!scope || writable->count(*scope) == 0) {
+                return shared::ValidationError{
+                    ErrorCode::NotInScope,
+                    "The " + change.collection +
+                        " record is not among those assigned to you (any more); HQ can "
+                        "accept or discard the change."};
+            }
+            return std::nullopt;
+        };
+        const auto applied = store.apply(request.changes, gate);
+        for (std::size_t i = 0; i < applied.results.size(); ++i) {
+            const auto& result = applied.results[i];
+            response.results.push_back({request.changes[i].deviceSeq,
+                                        std::string(sync::wireName(result.outcome)), result.error,
+                                        result.message, result.serverSeq});
+            _metrics.recordPushedChanges(std::string(sync::wireName(result.outcome)), 1);
+        }
+        response.highWaterMark = store.highWaterMark(request.deviceId);
+    });
+    sendMessage(exchange, encoding, response);
+}
+
+void SyncEndpoint::pull(HttpExchange& exchange) {
+    const auto principal = _auth.authenticate(exchange.header("Authorization"));
+    const auto encoding = requestEncoding(exchange);
+    const auto body = exchange.readBody();
+    const auto request = encoding == Encoding::Binary
+                             ? SyncMessageCodec::pullRequestFromBinary(body)
+                             : SyncMessageCodec::pullRequestFromJson(body);
+    requireDevice(principal, request.deviceId);
+    const std::uint32_t limit = std::clamp<std::uint32_t>(request.limit, 1, _limits.maxPullChanges);
+
+    shared::PullResponse response;
+    _stores.with(principal.tenantId, [&](sync::Store& store) {
+        const auto readable = ScopeResolver::readableScopes(principal, store);
+        const std::set<std::string> scopes =
+            readable ? *readable : std::set<std::string>{ScopeResolver::kTenantScope};
+        const auto last = store.lastServerSeq();
+        for (const auto& [scope, cursor] : request.cursors) {
+            if (cursor > last) {
+                throw Error(ErrorCode::InvalidCursor,
+                            "The cursor of scope '" + scope +
+                                "' is ahead of this server; pull that scope again from 0.");
+            }
+            if (scopes.count(scope) == 0) {
+                response.purge.push_back(scope);
+            }
+        }
+        std::size_t budget = limit;
+        std::uint64_t oldestCursor = last;
+        for (const auto& scope : scopes) {
+            shared::ScopePage page;
+            page.scope = scope;
+            const auto cursor = request.cursors.find(scope);
+            const bool repair = std::find(request.repair.begin(), request.repair.end(), scope) !=
+                                request.repair.end();
+            page.snapshot = repair || cursor == request.cursors.end();
+            const std::uint64_t after = page.snapshot ? 0 : cursor->second;
+            auto changes = scope == ScopeResolver::kTenantScope
+                               ? store.changesSince(after, budget + 1)
+                               : store.changesSince(after, budget + 1, {scope});
+            // Cut only where the position changes: changes of a record that joined its scope
+            // late share one position, and a cut inside that group would lose the rest.
+            std::size_t count = std::min(budget, changes.size());
+            while (count > 0 && count < changes.size() &&
+                   changes[count].serverSeq == changes[count - 1].serverSeq) {
+                ++count;
+            }
+            page.more = count < changes.size();
+            changes.resize(count);
+            for (auto& logged : changes) {
+                page.changes.push_back({logged.serverSeq, std::move(logged.change)});
+            }
+            budget -= std::min(budget, page.changes.size());
+            page.cursor =
+                page.more ? (page.changes.empty() ? after : page.changes.back().serverSeq) : last;
+            if (!page.more) {
+                page.checksum = scope == ScopeResolver::kTenantScope ? store.checksum()
+                                                                     : store.scopeChecksum(scope);
+            }
+            response.more = response.more || page.more;
+            oldestCursor = std::min(oldestCursor, page.cursor);
+            _metrics.recordPulledChanges(page.changes.size());
+            response.scopes.push_back(std::move(page));
+        }
+        _metrics.setDeviceLag(principal.tenantId, principal.deviceId, last - oldestCursor);
+    });
+    response.serverTimeMs = _clock.nowMs();
+    sendMessage(exchange, encoding, response);
+}
+
+void SyncEndpoint::listConflicts(HttpExchange& exchange) {
+    const auto principal = _auth.authenticate(exchange.header("Authorization"));
+    requireHq(principal);
+    Poco::JSON::Array conflicts;
+    _stores.with(principal.tenantId, [&](sync::Store& store) {
+        for (const auto& conflict : store.openConflicts()) {
+            conflicts.add(conflictJson(conflict));
+        }
+    });
+    Poco::JSON::Object body;
+    body.set("conflicts", conflicts);
+    exchange.sendJson(Poco::Net::HTTPResponse::HTTP_OK, body);
+}
+
+void SyncEndpoint::showConflict(HttpExchange& exchange) {
+    const auto principal = _auth.authenticate(exchange.header("Authorization"));
+    requireHq(principal);
+    Poco::JSON::Object body;
+    _stores.with(principal.tenantId, [&](sync::Store& store) {
+        const auto conflict = findConflict(store, exchange);
+        body.set("conflict", conflictJson(conflict));
+        Poco::JSON::Array history;
+        for (const auto& logged :
+             store.fieldHistory(conflict.collection, conflict.recordId, conflict.field)) {
+            auto item = changeJson(logged.change);
+            item->set("server_seq", logged.serverSeq);
+            item->set("outcome", std::string(sync::wireName(logged.outcome)));
+            history.add(item);
+        }
+        body.set("history", history);
+    });
+    exchange.sendJson(Poco::Net::HTTPResponse::HTTP_OK, body);
+}
+
+void SyncEndpoint::resolveConflict(HttpExchange& exchange) {
+    const auto principal = _auth.authenticate(exchange.header("Authorization"));
+    requireHq(principal);
+    const RequestJson request(exchange.readJsonObject());
+    const auto choice = request.integer("choose", 0, 1000);
+    Poco::JSON::Object body;
+    _stores.with(principal.tenantId, [&](sync::Store& store) {
+        const auto conflict = findConflict(store, exchange);
+        if (static_cast<std::size_t>(choice) >= conflict.candidates.size()) {
+            throw Error(ErrorCode::InvalidParameter,
+                        "'choose' must name one of the " +
+                            std::to_string(conflict.candidates.size()) + " candidates (from 0).");
+        }
+        // The resolution is an ordinary change whose base covers every candidate, so it clears
+        // the conflict on every replica it reaches; it is written under the server's device.
+        shared::Change resolution;
+        resolution.collection = conflict.collection;
+        resolution.recordId = conflict.recordId;
+        resolution.field = conflict.field;
+        resolution.operation = shared::Operation::Set;
+        resolution.value = conflict.candidates[static_cast<std::size_t>(choice)].value;
+        resolution.hlc = _hlc.now();
+        resolution.baseVersion = conflict.version;
+        resolution.deviceId = _serverDevice;
+        resolution.deviceSeq = store.highWaterMark(_serverDevice) + 1;
+        resolution.author = principal.userId;
+        const auto applied = store.apply(std::vector<shared::Change>{resolution});
+        const auto& result = applied.results.front();
+        if (result.outcome == sync::ChangeOutcome::Refused) {
+            throw Error(result.error.value_or(ErrorCode::InternalError), result.message);
+        }
+        body.set("resolved", true);
+        body.set("value", valueJson(resolution.value));
+        body.set("server_seq", result.serverSeq.value_or(0));
+    });
+    exchange.sendJson(Poco::Net::HTTPResponse::HTTP_OK, body);
+}
+
+void SyncEndpoint::listQuarantine(HttpExchange& exchange) {
+    const auto principal = _auth.authenticate(exchange.header("Authorization"));
+    Poco::JSON::Array items;
+    _stores.with(principal.tenantId, [&](sync::Store& store) {
+        for (const auto& entry : store.quarantine()) {
+            if (!isHq(principal) && entry.change.deviceId.toString() != principal.deviceId) {
+                continue;
+            }
+            Poco::JSON::Object item;
+            item.set("device_id", entry.change.deviceId.toString());
+            item.set("device_seq", entry.change.deviceSeq);
+            item.set("code", std::string(shared::wireName(entry.code)));
+            item.set("message", entry.message);
+            item.set("change", changeJson(entry.change));
+            items.add(item);
+        }
+    });
+    Poco::JSON::Object body;
+    body.set("quarantine", items);
+    exchange.sendJson(Poco::Net::HTTPResponse::HTTP_OK, body);
+}
+
+}  // namespace verdant::server

@@ -1,0 +1,125 @@
+#include "verdant/shared/DomainSchema.hpp"
+
+namespace verdant::shared {
+
+namespace {
+
+FieldSpec field(std::string name, FieldType type, MergeKind merge,
+                std::vector<std::string> enumValues = {}) {
+    FieldSpec spec;
+    spec.name = std::move(name);
+    spec.type = type;
+    spec.merge = merge;
+    spec.enumValues = std::move(enumValues);
+    return spec;
+}
+
+ScopeRule childOf(const char* parentCollection, std::string parentField) {
+    ScopeRule rule;
+    rule.kind = ScopeRule::Kind::Parent;
+    rule.parentCollection = parentCollection;
+    rule.parentField = std::move(parentField);
+    return rule;
+}
+
+Schema build() {
+    using F = FieldType;
+    using M = MergeKind;
+    Schema schema;
+    schema.add(CollectionSpec(
+        collections::kSuppliers,
+        {
+            field("uscc", F::String, M::Immutable),  // unified social credit code: natural key
+            field("name_en", F::String, M::LastWriterWins),
+            field("name_zh", F::String, M::LastWriterWins),
+            field("tier", F::Int, M::LastWriterWins),
+            field("parent_supplier_id", F::IdRef, M::LastWriterWins),
+            field("risk_level", F::Enum, M::LastWriterWins, {"low", "medium", "high"}),
+            field("status", F::Enum, M::LastWriterWins, {"active", "suspended", "exited"}),
+        }));
+    schema.add(CollectionSpec(collections::kFacilities,
+                              {
+                                  field("supplier_id", F::IdRef, M::Immutable),
+                                  field("name", F::String, M::LastWriterWins),
+                                  field("address", F::String, M::LastWriterWins),
+                                  field("gps", F::String, M::LastWriterWins),
+                                  field("industry", F::String, M::LastWriterWins),
+                                  field("discharge_permit", F::String, M::LastWriterWins),
+                              }));
+    schema.add(CollectionSpec(collections::kTemplateVersions,
+                              {
+                                  // Published versions never change: every field is immutable.
+                                  field("template_key", F::String, M::Immutable),
+                                  field("version", F::Int, M::Immutable),
+                                  field("content", F::Json, M::Immutable),
+                              }));
+    schema.add(CollectionSpec(
+        collections::kAudits,
+        {
+            field("facility_id", F::IdRef, M::LastWriterWins),
+            field("supplier_id", F::IdRef, M::LastWriterWins),
+            // An audit pins the template version it started with.
+            field("template_version_id", F::IdRef, M::Immutable),
+            field("type", F::Enum, M::LastWriterWins,
+                  {"initial", "periodic", "follow_up", "closure", "desk_review", "self_assessment",
+                   "coaching_visit"}),
+            // Who the audit is assigned to (a user id): decides which devices receive it.
+            field("assignee_id", F::String, M::LastWriterWins),
+            field("team", F::StringSet, M::AddWinsSet),
+            field("scheduled_for", F::Timestamp, M::LastWriterWins),
+            field("state", F::Enum, M::MonotoneState,
+                  {"scheduled", "in_progress", "submitted", "under_review", "returned", "approved",
+                   "closed"}),
+        }));
+    schema.add(CollectionSpec(collections::kAnswers,
+                              {
+                                  field("audit_id", F::IdRef, M::Immutable),
+                                  field("question_id", F::String, M::Immutable),
+                                  // Two auditors answering one item offline: keep both, ask.
+                                  field("value", F::Json, M::ReviewedRegister),
+                                  field("comment", F::String, M::LastWriterWins),
+                              },
+                              childOf(collections::kAudits, "audit_id")));
+    schema.add(CollectionSpec(
+        collections::kFindings,
+        {
+            field("audit_id", F::IdRef, M::Immutable),
+            field("severity", F::Enum, M::ReviewedRegister,
+                  {"observation", "risk_of_nonconformance", "minor", "major", "priority"}),
+            field("clause", F::String, M::LastWriterWins),
+            field("description", F::String, M::LastWriterWins),
+            field("evidence", F::StringSet, M::AddWinsSet),
+        },
+        childOf(collections::kAudits, "audit_id")));
+    schema.add(CollectionSpec(collections::kTrainingSessions,
+                              {
+                                  field("course", F::String, M::LastWriterWins),
+                                  field("starts_at", F::Timestamp, M::LastWriterWins),
+                                  field("venue", F::String, M::LastWriterWins),
+                                  field("capacity", F::Int, M::LastWriterWins),
+                                  field("coordinator_id", F::String, M::LastWriterWins),
+                                  field("trainer", F::String, M::LastWriterWins),
+                              }));
+    schema.add(CollectionSpec(
+        collections::kAttendance,
+        {
+            field("session_id", F::IdRef, M::Immutable),
+            field("person", F::String, M::Immutable),
+            // Checked in at the door beats cancelled on the web: the later state wins.
+            field("state", F::Enum, M::MonotoneState,
+                  {"invited", "registered", "cancelled", "checked_in", "attended"}),
+            field("first_check_in", F::Timestamp, M::Min),
+            field("last_check_out", F::Timestamp, M::Max),
+        },
+        childOf(collections::kTrainingSessions, "session_id")));
+    return schema;
+}
+
+}  // namespace
+
+const Schema& domainSchema() {
+    static const Schema kSchema = build();
+    return kSchema;
+}
+
+}  // namespace verdant::shared

@@ -1,0 +1,425 @@
+// Push and pull over real TLS: scopes, exactly-once, conflicts, quarantine, bad input.
+
+#include "ServerHarness.hpp"
+#include "TestDevice.hpp"
+
+#include "verdant/server/AuthService.hpp"
+#include "verdant/server/TenantStores.hpp"
+#include "verdant/shared/DomainSchema.hpp"
+#include "verdant/shared/IdGenerator.hpp"
+
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+#include <gtest/gtest.h>
+
+#include <set>
+
+namespace verdant {
+namespace {
+
+using server::Role;
+using shared::RecordId;
+using shared::SyncMessageCodec;
+using shared::Value;
+using test::TestDevice;
+namespace c = shared::collections;
+
+Poco::JSON::Object::Ptr parseObject(const std::string& body) {
+    Poco::JSON::Parser parser;
+    return parser.parse(body).extract<Poco::JSON::Object::Ptr>();
+}
+
+std::string errorCode(const client::HttpResponse& response) {
+    return parseObject(response.body)->getObject("error")->getValue<std::string>("code");
+}
+
+/// An answer value as the checklist stores it.
+Value answerJson(const std::string& answer) {
+    return Value::json(R"({"answer":")" + answer + R"("})");
+}
+
+/// One tenant with HQ, two field experts and a coordinator; HQ has set up one supplier with a
+/// facility, a template version and two audits, one per expert.
+class SyncOverTls : public ::testing::Test {
+protected:
+    SyncOverTls()
+        : _tenantId(test::seedTenant(_server, "acme",
+                                     {{"hq", Role::HqReviewer},
+                                      {"li", Role::FieldExpert},
+                                      {"wang", Role::FieldExpert},
+                                      {"zhang", Role::TrainingCoordinator}})),
+          _hq(_server.endpoint(), "acme", "hq", "hq-password", _clock),
+          _li(_server.endpoint(), "acme", "li", "li-password", _clock),
+          _wang(_server.endpoint(), "acme", "wang", "wang-password", _clock) {
+        _hq.set(c::kSuppliers, _supplier, "name_en", Value::string("Green Dyeing Co."));
+        _hq.set(c::kFacilities, _facility, "supplier_id", Value::id(_supplier));
+        _hq.set(c::kTemplateVersions, _template, "version", Value::integer(1));
+        for (const auto& [audit, assignee] :
+             {std::pair{_auditLi, _li.userId()}, std::pair{_auditWang, _wang.userId()}}) {
+            _hq.set(c::kAudits, audit, "template_version_id", Value::id(_template));
+            _hq.set(c::kAudits, audit, "supplier_id", Value::id(_supplier));
+            _hq.set(c::kAudits, audit, "facility_id", Value::id(_facility));
+            _hq.set(c::kAudits, audit, "assignee_id", Value::string(assignee));
+        }
+        _hq.push();
+    }
+
+    RecordId newId() { return _ids.nextRecordId(); }
+
+    /// Answers a question in an audit: the answer record points at the audit.
+    RecordId answer(TestDevice& device, const RecordId& audit, const std::string& value) {
+        const auto record = newId();
+        device.set(c::kAnswers, record, "audit_id", Value::id(audit));
+        device.set(c::kAnswers, record, "value", answerJson(value));
+        return record;
+    }
+
+    /// The server's own view of the tenant's store.
+    template <class Work>
+    auto onServer(Work&& work) {
+        return _server.server().stores().with(_tenantId, std::forward<Work>(work));
+    }
+
+    shared::ManualClock _clock{1'800'000'000'000};
+    shared::IdGenerator _ids{_clock};
+    test::ServerHarness _server{{}, {&_clock}};
+    std::string _tenantId;
+    TestDevice _hq;
+    TestDevice _li;
+    TestDevice _wang;
+    RecordId _supplier = newId();
+    RecordId _facility = newId();
+    RecordId _template = newId();
+    RecordId _auditLi = newId();
+    RecordId _auditWang = newId();
+};
+
+std::string key(const char* collection, const RecordId& id) {
+    return std::string(collection) + "/" + id.toString();
+}
+
+TEST_F(SyncOverTls, FieldExpertPullsOnlyAssignedAuditsAndWhatTheyReference) {
+    _li.pull();
+    EXPECT_TRUE(_li.replica().record(c::kAudits, _auditLi));
+    EXPECT_FALSE(_li.replica().record(c::kAudits, _auditWang)) << "another expert's audit";
+    EXPECT_TRUE(_li.replica().record(c::kSuppliers, _supplier));
+    EXPECT_TRUE(_li.replica().record(c::kFacilities, _facility));
+    EXPECT_TRUE(_li.replica().record(c::kTemplateVersions, _template));
+    EXPECT_EQ(_li.cursors().count(key(c::kAudits, _auditWang)), 0U);
+}
+
+TEST_F(SyncOverTls, EveryCaughtUpScopeCarriesTheServersChecksum) {
+    const auto responses = _li.pull();
+    std::size_t checked = 0;
+    for (const auto& response : responses) {
+        for (const auto& page : response.scopes) {
+            if (!page.more) {
+                EXPECT_EQ(page.checksum, _li.replica().scopeChecksum(page.scope)) << page.scope;
+                ++checked;
+            }
+        }
+    }
+    EXPECT_EQ(checked, 4U);
+}
+
+TEST_F(SyncOverTls, ReassignedAuditIsPurgedFromTheOldDeviceAndArrivesWholeOnTheNew) {
+    _li.pull();
+    const auto answerRecord = answer(_li, _auditLi, "yes");
+    _li.push();
+    _wang.pull();
+    ASSERT_FALSE(_wang.replica().record(c::kAudits, _auditLi));
+
+    _hq.pull();
+    _hq.set(c::kAudits, _auditLi, "assignee_id", Value::string(_wang.userId()));
+    _hq.push();
+
+    const auto old = _li.pull();
+    // Li has no audit left, so what the audit referenced goes too.
+    const std::set<std::string> purged(old.front().purge.begin(), old.front().purge.end());
+    EXPECT_EQ(purged, (std::set<std::string>{
+                          key(c::kAudits, _auditLi), key(c::kSuppliers, _supplier),
+                          key(c::kFacilities, _facility), key(c::kTemplateVersions, _template)}));
+    EXPECT_FALSE(_li.replica().record(c::kSuppliers, _supplier));
+    EXPECT_FALSE(_li.replica().record(c::kAudits, _auditLi));
+    EXPECT_FALSE(_li.replica().record(c::kAnswers, answerRecord));
+
+    const auto fresh = _wang.pull();
+    bool snapshot = false;
+    for (const auto& page : fresh.front().scopes) {
+        snapshot = snapshot || (page.scope == key(c::kAudits, _auditLi) && page.snapshot);
+    }
+    EXPECT_TRUE(snapshot);
+    ASSERT_TRUE(_wang.replica().record(c::kAnswers, answerRecord)) << "the answer came along";
+    EXPECT_EQ(_wang.replica().record(c::kAnswers, answerRecord)->fields.at("value").value,
+              answerJson("yes"));
+}
+
+TEST_F(SyncOverTls, ReplayedPushAppliesOnce) {
+    _li.pull();
+    answer(_li, _auditLi, "yes");
+    answer(_li, _auditLi, "no");
+    const shared::PushRequest batch{_li.deviceId(), _li.outbox()};
+    const auto before = onServer([](sync::Store& store) { return store.lastServerSeq(); });
+
+    for (int attempt = 0; attempt < 3; ++attempt) {
+        const auto http =
+            _li.send("POST", "/v1/sync/push", "application/json", SyncMessageCodec::toJson(batch));
+        ASSERT_EQ(http.status, 200) << http.body;
+        const auto response = SyncMessageCodec::pushResponseFromJson(http.body);
+        EXPECT_EQ(response.highWaterMark, 4U);
+        for (const auto& result : response.results) {
+            EXPECT_EQ(result.outcome, attempt == 0 ? "applied" : "duplicate");
+        }
+    }
+    EXPECT_EQ(onServer([](sync::Store& store) { return store.lastServerSeq(); }), before + 4);
+}
+
+TEST_F(SyncOverTls, PushWhoseAnswerWasLostIsRetriedWithoutDuplicates) {
+    _li.pull();
+    answer(_li, _auditLi, "yes");
+    // The answer to this push is "lost": the device keeps its outbox and adds more.
+    const shared::PushRequest lost{_li.deviceId(), _li.outbox()};
+    ASSERT_EQ(_li.send("POST", "/v1/sync/push", "application/json", SyncMessageCodec::toJson(lost))
+                  .status,
+              200);
+    answer(_li, _auditLi, "no");
+    const auto retry = _li.push();
+    ASSERT_EQ(retry.results.size(), 4U);
+    EXPECT_EQ(retry.results[0].outcome, "duplicate");
+    EXPECT_EQ(retry.results[1].outcome, "duplicate");
+    EXPECT_EQ(retry.results[2].outcome, "applied");
+    EXPECT_EQ(retry.results[3].outcome, "applied");
+    EXPECT_TRUE(_li.outbox().empty());
+}
+
+TEST_F(SyncOverTls, ConcurrentAnswersBothSurviveUntilHqResolvesAndBothDevicesConverge) {
+    _hq.pull();
+    _hq.add(c::kAudits, _auditLi, "team", _wang.userId());  // Wang is Li's co-auditor
+    _hq.push();
+    _li.pull();
+    const auto record = answer(_li, _auditLi, "yes");
+    _li.push();
+    _wang.pull();
+    ASSERT_TRUE(_wang.replica().record(c::kAnswers, record));
+
+    // Offline, both answer item C.2 differently.
+    _li.set(c::kAnswers, record, "value", answerJson("no"));
+    _wang.set(c::kAnswers, record, "value", answerJson("n/a"));
+    EXPECT_EQ(_li.push().results.front().outcome, "applied");
+    EXPECT_EQ(_wang.push().results.front().outcome, "conflict_raised");
+
+    const auto listed = _hq.send("GET", "/v1/conflicts");
+    ASSERT_EQ(listed.status, 200) << listed.body;
+    const auto conflicts = parseObject(listed.body)->getArray("conflicts");
+    ASSERT_EQ(conflicts->size(), 1U);
+    const auto conflict = conflicts->getObject(0);
+    EXPECT_EQ(conflict->getValue<std::string>("record_id"), record.toString());
+    const auto candidates = conflict->getArray("candidates");
+    ASSERT_EQ(candidates->size(), 2U);
+    std::vector<std::string> values;
+    for (std::size_t i = 0; i < candidates->size(); ++i) {
+        values.push_back(candidates->getObject(static_cast<unsigned>(i))
+                             ->getObject("value")
+                             ->getValue<std::string>("json"));
+    }
+    const auto no = answerJson("no").as<shared::JsonText>().text;
+    const auto na = answerJson("n/a").as<shared::JsonText>().text;
+    EXPECT_TRUE((values == std::vector<std::string>{no, na}) ||
+                (values == std::vector<std::string>{na, no}));
+
+    // Both devices see the conflict before HQ decides.
+    _li.pull();
+    _wang.pull();
+    EXPECT_TRUE(_li.replica().record(c::kAnswers, record)->fields.at("value").inConflict);
+    EXPECT_TRUE(_wang.replica().record(c::kAnswers, record)->fields.at("value").inConflict);
+
+    const int chosen = values[0] == na ? 0 : 1;
+    const auto path = "/v1/conflicts/answers/" + record.toString() + "/value";
+    const auto detail = _hq.send("GET", path);
+    ASSERT_EQ(detail.status, 200) << detail.body;
+    EXPECT_EQ(parseObject(detail.body)->getArray("history")->size(), 3U) << "yes, no, n/a";
+    const auto resolved = _hq.send("POST", path + "/resolve", "application/json",
+                                   "{\"choose\":" + std::to_string(chosen) + "}");
+    ASSERT_EQ(resolved.status, 200) << resolved.body;
+
+    _li.pull();
+    _wang.pull();
+    const std::string scope = key(c::kAudits, _auditLi);
+    const auto serverChecksum =
+        onServer([&](sync::Store& store) { return store.scopeChecksum(scope); });
+    for (auto* device : {&_li, &_wang}) {
+        const auto field = device->replica().record(c::kAnswers, record)->fields.at("value");
+        EXPECT_EQ(field.value, answerJson("n/a"));
+        EXPECT_FALSE(field.inConflict);
+        EXPECT_EQ(device->replica().scopeChecksum(scope), serverChecksum);
+    }
+    EXPECT_EQ(parseObject(_hq.send("GET", "/v1/conflicts").body)->getArray("conflicts")->size(),
+              0U);
+}
+
+TEST_F(SyncOverTls, EditToAnAuditNoLongerAssignedIsQuarantinedNotLost) {
+    _li.pull();
+    const auto record = answer(_li, _auditLi, "yes");  // not pushed yet
+    _hq.pull();
+    _hq.set(c::kAudits, _auditLi, "assignee_id", Value::string(_wang.userId()));
+    _hq.push();
+
+    const auto pushed = _li.push();
+    ASSERT_EQ(pushed.results.size(), 2U);
+    for (const auto& result : pushed.results) {
+        EXPECT_EQ(result.outcome, "refused");
+        EXPECT_EQ(result.error, shared::ErrorCode::NotInScope);
+        EXPECT_FALSE(result.message.empty());
+    }
+    EXPECT_TRUE(_li.outbox().empty()) << "kept by the server, so not resent";
+    EXPECT_FALSE(onServer([&](sync::Store& store) { return store.record(c::kAnswers, record); }));
+
+    for (auto* viewer : {&_hq, &_li}) {
+        const auto response = viewer->send("GET", "/v1/quarantine");
+        ASSERT_EQ(response.status, 200);
+        const auto items = parseObject(response.body)->getArray("quarantine");
+        ASSERT_EQ(items->size(), 2U) << response.body;
+        const auto item = items->getObject(0);
+        EXPECT_EQ(item->getValue<std::string>("code"), "not_in_scope");
+        EXPECT_EQ(item->getValue<std::string>("device_id"), _li.deviceId().toString());
+        EXPECT_EQ(item->getObject("change")->getValue<std::string>("record"), record.toString());
+    }
+    EXPECT_EQ(parseObject(_wang.send("GET", "/v1/quarantine").body)->getArray("quarantine")->size(),
+              0U)
+        << "a device user sees only their own device's quarantine";
+}
+
+TEST_F(SyncOverTls, FieldExpertCannotReassignAnAudit) {
+    _li.pull();
+    _li.set(c::kAudits, _auditLi, "assignee_id", Value::string(_li.userId() + "-friend"));
+    const auto pushed = _li.push();
+    EXPECT_EQ(pushed.results.front().outcome, "refused");
+    EXPECT_EQ(pushed.results.front().error, shared::ErrorCode::Forbidden);
+}
+
+TEST_F(SyncOverTls, AnotherTenantSeesAndChangesNothingOfThisOne) {
+    test::seedTenant(_server, "other", {{"boss", Role::HqReviewer}});
+    TestDevice boss(_server.endpoint(), "other", "boss", "boss-password", _clock);
+    // A conflict exists in acme, so every route has something to leak.
+    _hq.pull();
+    _hq.add(c::kAudits, _auditLi, "team", _wang.userId());
+    _hq.push();
+    _li.pull();
+    _wang.pull();
+    const auto record = answer(_li, _auditLi, "yes");
+    _li.push();
+    _wang.pull();
+    _li.set(c::kAnswers, record, "value", answerJson("no"));
+    _wang.set(c::kAnswers, record, "value", answerJson("n/a"));
+    _li.push();
+    _wang.push();
+
+    for (const auto& response : boss.pull()) {
+        for (const auto& page : response.scopes) {
+            EXPECT_TRUE(page.changes.empty()) << page.scope;
+        }
+    }
+    EXPECT_FALSE(boss.replica().record(c::kAudits, _auditLi));
+    EXPECT_EQ(parseObject(boss.send("GET", "/v1/conflicts").body)->getArray("conflicts")->size(),
+              0U);
+    const auto path = "/v1/conflicts/answers/" + record.toString() + "/value";
+    EXPECT_EQ(boss.send("GET", path).status, 404);
+    EXPECT_EQ(boss.send("POST", path + "/resolve", "application/json", R"({"choose":0})").status,
+              404);
+    EXPECT_EQ(parseObject(boss.send("GET", "/v1/quarantine").body)->getArray("quarantine")->size(),
+              0U);
+    const auto me = parseObject(boss.send("GET", "/v1/me").body)->getObject("user");
+    EXPECT_NE(me->getValue<std::string>("tenant_id"), _tenantId);
+
+    // Writing to acme's record ids lands in the other tenant's own store, not in acme's.
+    boss.set(c::kAudits, _auditLi, "assignee_id", Value::string("intruder"));
+    EXPECT_EQ(boss.push().results.front().outcome, "applied");
+    const auto assignee = onServer([&](sync::Store& store) {
+        return store.record(c::kAudits, _auditLi)->fields.at("assignee_id").value;
+    });
+    EXPECT_EQ(assignee, Value::string(_li.userId()));
+    EXPECT_EQ(parseObject(_hq.send("GET", "/v1/conflicts").body)->getArray("conflicts")->size(),
+              1U);
+}
+
+TEST_F(SyncOverTls, BadRequestsGetSpecificCodesAndLeaveTheStoreUnchanged) {
+    _li.pull();
+    const auto checksumBefore = onServer([](sync::Store& store) { return store.checksum(); });
+    const auto device = _li.deviceId().toString();
+
+    auto expectError = [&](const client::HttpResponse& response, int status,
+                           const std::string& code) {
+        EXPECT_EQ(response.status, status) << response.body;
+        EXPECT_EQ(errorCode(response), code) << response.body;
+    };
+    expectError(_li.send("POST", "/v1/sync/push", "application/json", "{\"device_id\":"), 400,
+                "malformed_json");
+    expectError(
+        _li.send("POST", "/v1/sync/push", "application/json", R"({"device_id":7,"changes":[]})"),
+        400, "invalid_parameter");
+    expectError(_li.send("POST", "/v1/sync/push", "text/plain", "hello"), 415,
+                "unsupported_media_type");
+    expectError(_li.send("POST", "/v1/sync/pull", "application/json",
+                         R"({"device_id":")" + device + R"(","cursors":{"tenant":-1}})"),
+                400, "invalid_cursor");
+    expectError(
+        _li.send("POST", "/v1/sync/push", "application/json", std::string(17 * 1024 * 1024, ' ')),
+        413, "payload_too_large");
+
+    // A batch with more changes than a push may carry (binary, so it is within the byte limit).
+    shared::PushRequest huge{_li.deviceId(), {}};
+    const auto template_ = _li.set(c::kAnswers, newId(), "audit_id", Value::id(_auditLi));
+    for (std::uint64_t i = 0; i < 5001; ++i) {
+        auto change = template_;
+        change.recordId = newId();
+        change.deviceSeq = 100 + i;
+        huge.changes.push_back(change);
+    }
+    expectError(_li.send("POST", "/v1/sync/push", std::string(SyncMessageCodec::kBinaryContentType),
+                         SyncMessageCodec::toBinary(huge)),
+                413, "batch_too_large");
+
+    // Changes the store refuses: unknown collection, a clock three days ahead.
+    auto unknown = template_;
+    unknown.collection = "not_a_collection";
+    unknown.deviceSeq = 50;
+    shared::ManualClock ahead{_clock.nowMs() + 3LL * 24 * 3600 * 1000};
+    TestDevice skewed(_server.endpoint(), "acme", "li", "li-password", ahead);
+    skewed.pull();
+    answer(skewed, _auditLi, "from the future");
+    const auto skewedResult = skewed.push();
+    EXPECT_EQ(skewedResult.results.front().error, shared::ErrorCode::ClockSkew);
+    const auto unknownResult = SyncMessageCodec::pushResponseFromJson(
+        _li.send("POST", "/v1/sync/push", "application/json",
+                 SyncMessageCodec::toJson(shared::PushRequest{_li.deviceId(), {unknown}}))
+            .body);
+    EXPECT_EQ(unknownResult.results.front().error, shared::ErrorCode::UnknownCollection);
+
+    EXPECT_EQ(onServer([](sync::Store& store) { return store.checksum(); }), checksumBefore);
+}
+
+TEST_F(SyncOverTls, BinaryEncodingCarriesTheSameSync) {
+    _li.useBinary(true);
+    _li.pull();
+    const auto record = answer(_li, _auditLi, "yes");
+    EXPECT_EQ(_li.push().results.size(), 2U);
+    _wang.pull();
+    _hq.pull();
+    ASSERT_TRUE(_hq.replica().record(c::kAnswers, record));
+    EXPECT_EQ(_hq.replica().checksum(),
+              onServer([](sync::Store& store) { return store.checksum(); }));
+}
+
+TEST_F(SyncOverTls, PushAndPullNeedADeviceBoundToken) {
+    const auto token =
+        _server.server().auth().login("acme", "li", "li-password", "", "").accessToken;
+    auto client = _server.client();
+    const auto response = client.send("POST", "/v1/sync/pull", "application/json",
+                                      R"({"device_id":")" + _li.deviceId().toString() + R"("})",
+                                      {{"Authorization", "Bearer " + token}});
+    EXPECT_EQ(response.status, 403);
+    EXPECT_EQ(errorCode(response), "device_mismatch");
+}
+
+}  // namespace
+}  // namespace verdant
