@@ -3,6 +3,7 @@
 #include "verdant/shared/ErrorCode.hpp"
 
 #include <Poco/Exception.h>
+#include <Poco/InflatingStream.h>
 #include <Poco/Net/Context.h>
 #include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/HTTPRequest.h>
@@ -66,6 +67,7 @@ HttpResponse HttpsTransport::send(const std::string& method, const std::string& 
     for (const auto& [name, value] : headers) {
         request.set(name, value);
     }
+    request.set("Accept-Encoding", "gzip");
     if (!contentType.empty()) {
         request.setContentType(contentType);
     }
@@ -84,7 +86,12 @@ HttpResponse HttpsTransport::send(const std::string& method, const std::string& 
             result.headers[name] = value;
         }
         std::ostringstream text;
-        Poco::StreamCopier::copyStream(in, text);
+        if (response.has("Content-Encoding") && response.get("Content-Encoding") == "gzip") {
+            Poco::InflatingInputStream inflater(in, Poco::InflatingStreamBuf::STREAM_GZIP);
+            Poco::StreamCopier::copyStream(inflater, text);
+        } else {
+            Poco::StreamCopier::copyStream(in, text);
+        }
         result.body = text.str();
         return result;
     } catch (const Poco::Net::SSLException& e) {

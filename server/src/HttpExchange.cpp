@@ -1,5 +1,6 @@
 #include "verdant/server/HttpExchange.hpp"
 
+#include <Poco/DeflatingStream.h>
 #include <Poco/Exception.h>
 #include <Poco/JSON/JSONException.h>
 #include <Poco/JSON/Parser.h>
@@ -66,8 +67,38 @@ void HttpExchange::setHeader(const std::string& name, const std::string& value) 
     _response.set(name, value);
 }
 
+namespace {
+
+/// Bodies from this size on are gzipped for clients that accept it (pulls of whole audits).
+constexpr std::size_t kGzipFromBytes = 8 * 1024;
+
+bool acceptsGzip(const Poco::Net::HTTPServerRequest& request) {
+    if (!request.has("Accept-Encoding")) {
+        return false;
+    }
+    const auto& accepted = request.get("Accept-Encoding");
+    return accepted.find("gzip") != std::string::npos &&
+           accepted.find("gzip;q=0") == std::string::npos;
+}
+
+std::string gzip(const std::string& body) {
+    std::ostringstream compressed;
+    Poco::DeflatingOutputStream deflater(compressed, Poco::DeflatingStreamBuf::STREAM_GZIP, 6);
+    deflater.write(body.data(), static_cast<std::streamsize>(body.size()));
+    deflater.close();
+    return compressed.str();
+}
+
+}  // namespace
+
 void HttpExchange::send(Poco::Net::HTTPResponse::HTTPStatus status, const std::string& contentType,
-                        const std::string& body) {
+                        const std::string& plainBody) {
+    const bool compress = plainBody.size() >= kGzipFromBytes && acceptsGzip(_request);
+    const std::string body = compress ? gzip(plainBody) : plainBody;
+    if (compress) {
+        _response.set("Content-Encoding", "gzip");
+        _response.set("Vary", "Accept-Encoding");
+    }
     _response.setStatus(status);
     _response.setContentType(contentType);
     _response.setContentLength64(static_cast<Poco::Int64>(body.size()));

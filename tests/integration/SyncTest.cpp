@@ -410,6 +410,22 @@ TEST_F(SyncOverTls, BinaryEncodingCarriesTheSameSync) {
               onServer([](sync::Store& store) { return store.checksum(); }));
 }
 
+TEST_F(SyncOverTls, LargePullsAreGzipped) {
+    _hq.pull();
+    for (int i = 0; i < 100; ++i) {
+        _hq.set(c::kSuppliers, newId(), "name_en",
+                Value::string("Supplier number " + std::to_string(i)));
+    }
+    _hq.push();
+    const shared::PullRequest request{_hq.deviceId(), {}, {}, 1000};
+    const auto response =
+        _hq.send("POST", "/v1/sync/pull", "application/json", SyncMessageCodec::toJson(request));
+    ASSERT_EQ(response.status, 200);
+    EXPECT_EQ(response.headers.at("Content-Encoding"), "gzip");
+    const auto pulled = SyncMessageCodec::pullResponseFromJson(response.body);
+    EXPECT_GE(pulled.scopes.front().changes.size(), 100U);
+}
+
 TEST_F(SyncOverTls, PushAndPullNeedADeviceBoundToken) {
     const auto token =
         _server.server().auth().login("acme", "li", "li-password", "", "").accessToken;

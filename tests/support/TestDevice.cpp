@@ -8,6 +8,7 @@
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 
+#include <set>
 #include <sstream>
 #include <stdexcept>
 
@@ -18,7 +19,7 @@ using shared::SyncMessageCodec;
 TestDevice::TestDevice(const client::ServerEndpoint& server, const std::string& tenant,
                        const std::string& username, const std::string& password,
                        const shared::Clock& clock)
-    : _clock(clock), _deviceId(shared::IdGenerator(clock).nextDeviceId()) {
+    : _clock(clock), _endpoint(server), _deviceId(shared::IdGenerator(clock).nextDeviceId()) {
     // A device accepts whatever its server accepted: no drift bound on the device side.
     _hlc = std::make_unique<shared::HlcClock>(_clock, _deviceId.low64(), std::nullopt);
     sync::StoreOptions options;
@@ -47,6 +48,7 @@ TestDevice::TestDevice(const client::ServerEndpoint& server, const std::string& 
 }
 
 void TestDevice::reconnect(const client::ServerEndpoint& server) {
+    _endpoint = server;
     _transport = std::make_unique<client::HttpsTransport>(server);
 }
 
@@ -105,8 +107,16 @@ shared::PushResponse TestDevice::push() {
     }
     auto result = _binary ? SyncMessageCodec::pushResponseFromBinary(response.body)
                           : SyncMessageCodec::pushResponseFromJson(response.body);
+    // Acknowledged changes leave the outbox, except those refused for clock skew: those were
+    // not kept and must be re-stamped and sent again.
+    std::set<std::uint64_t> skewed;
+    for (const auto& item : result.results) {
+        if (item.error == shared::ErrorCode::ClockSkew) {
+            skewed.insert(item.deviceSeq);
+        }
+    }
     std::erase_if(_outbox, [&](const shared::Change& change) {
-        return change.deviceSeq <= result.highWaterMark;
+        return change.deviceSeq <= result.highWaterMark && skewed.count(change.deviceSeq) == 0;
     });
     return result;
 }

@@ -28,6 +28,9 @@ public:
     /// Talks to another server address from now on (a restarted server on a new port).
     void reconnect(const client::ServerEndpoint& server);
 
+    /// The server address this device talks to.
+    const client::ServerEndpoint& endpoint() const { return _endpoint; }
+
     /// Writes a field locally (applied to the replica, queued in the outbox) and returns the
     /// change. The base version is the field version the replica holds.
     shared::Change set(const std::string& collection, const shared::RecordId& record,
@@ -37,7 +40,8 @@ public:
     shared::Change add(const std::string& collection, const shared::RecordId& record,
                        const std::string& field, const std::string& element);
 
-    /// Pushes the outbox; changes the server acknowledged (up to its high-water mark) leave it.
+    /// Pushes the outbox; changes the server acknowledged (up to its high-water mark) leave it,
+    /// except those refused for clock skew.
     shared::PushResponse push();
 
     /// Pulls until nothing more is waiting, applying pages to the replica and purging scopes the
@@ -65,6 +69,7 @@ private:
     shared::Change write(shared::Change change);
 
     const shared::Clock& _clock;
+    client::ServerEndpoint _endpoint;
     shared::DeviceId _deviceId;
     std::unique_ptr<shared::HlcClock> _hlc;
     std::unique_ptr<sync::Store> _replica;

@@ -58,7 +58,8 @@ public:
     /// Sends `body` as `application/json` with the given status.
     void sendJson(Poco::Net::HTTPResponse::HTTPStatus status, const Poco::JSON::Object& body);
 
-    /// Sends a body of the given content type with the given status.
+    /// Sends a body of the given content type with the given status; gzipped when it is large
+    /// and the client sent `Accept-Encoding: gzip`.
     void send(Poco::Net::HTTPResponse::HTTPStatus status, const std::string& contentType,
               const std::string& body);
 
