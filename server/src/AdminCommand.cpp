@@ -125,9 +125,13 @@ int AdminCommand::run(const std::vector<std::string>& arguments, std::istream& i
             return kExitUsage;
         }
     }
-    if (command.empty() || command == "help" || options.count("help") != 0) {
-        (command.empty() ? err : out) << kUsage;
-        return command.empty() ? kExitUsage : 0;
+    if (command == "help" || options.count("help") != 0) {
+        out << kUsage;
+        return 0;
+    }
+    if (command.empty()) {
+        err << kUsage;
+        return kExitUsage;
     }
 
     const char* environmentDir = std::getenv("VERDANT_DATA_DIR");
