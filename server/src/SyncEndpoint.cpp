@@ -69,6 +69,18 @@ void requireDevice(const Principal& principal, const shared::DeviceId& device) {
     }
 }
 
+/// Reads and decodes a push or pull body in its encoding, and checks that it speaks for the
+/// device the token was issued to.
+template <class Request>
+Request readSyncRequest(HttpExchange& exchange, Encoding encoding, const Principal& principal,
+                        Request (*fromBinary)(std::string_view),
+                        Request (*fromJson)(std::string_view)) {
+    const auto body = exchange.readBody();
+    auto request = encoding == Encoding::Binary ? fromBinary(body) : fromJson(body);
+    requireDevice(principal, request.deviceId);
+    return request;
+}
+
 /// The tagged JSON form of a value, as in the change encoding.
 Poco::Dynamic::Var valueJson(const shared::Value& value) {
     shared::Change carrier;
@@ -153,11 +165,9 @@ void SyncEndpoint::registerRoutes(Router& router) {
 void SyncEndpoint::push(HttpExchange& exchange) {
     const auto principal = _auth.authenticate(exchange.header("Authorization"));
     const auto encoding = requestEncoding(exchange);
-    const auto body = exchange.readBody();
-    const auto request = encoding == Encoding::Binary
-                             ? SyncMessageCodec::pushRequestFromBinary(body)
-                             : SyncMessageCodec::pushRequestFromJson(body);
-    requireDevice(principal, request.deviceId);
+    const auto request = readSyncRequest<shared::PushRequest>(
+        exchange, encoding, principal, SyncMessageCodec::pushRequestFromBinary,
+        SyncMessageCodec::pushRequestFromJson);
     if (request.changes.size() > _limits.maxPushChanges) {
         throw Error(ErrorCode::BatchTooLarge, "A push may carry at most " +
                                                   std::to_string(_limits.maxPushChanges) +
@@ -213,11 +223,9 @@ void SyncEndpoint::push(HttpExchange& exchange) {
 void SyncEndpoint::pull(HttpExchange& exchange) {
     const auto principal = _auth.authenticate(exchange.header("Authorization"));
     const auto encoding = requestEncoding(exchange);
-    const auto body = exchange.readBody();
-    const auto request = encoding == Encoding::Binary
-                             ? SyncMessageCodec::pullRequestFromBinary(body)
-                             : SyncMessageCodec::pullRequestFromJson(body);
-    requireDevice(principal, request.deviceId);
+    const auto request = readSyncRequest<shared::PullRequest>(
+        exchange, encoding, principal, SyncMessageCodec::pullRequestFromBinary,
+        SyncMessageCodec::pullRequestFromJson);
     const std::uint32_t limit = std::clamp<std::uint32_t>(request.limit, 1, _limits.maxPullChanges);
 
     shared::PullResponse response;

@@ -116,10 +116,10 @@ SyncServer::SyncServer(ServerConfig config, Seams seams)
         throw Error(ErrorCode::StorageUnavailable,
                     "cannot create the data directory '" + _config.dataDir + "'");
     }
-    _storage = std::make_unique<SqliteStorage>(
-        Poco::Path(_config.dataDir).append("verdant.db").toString());
-    _accounts = std::make_unique<AccountStore>(
-        Poco::Path(_config.dataDir).append("accounts.db").toString());
+    // Accounts first: opening creates and migrates the database the health probe then reads.
+    const auto accountsPath = Poco::Path(_config.dataDir).append("accounts.db").toString();
+    _accounts = std::make_unique<AccountStore>(accountsPath);
+    _storage = std::make_unique<SqliteStorage>(accountsPath);
     _tokens = std::make_unique<TokenService>(TokenService::loadOrCreateSigningKey(_config.dataDir),
                                              clock, _config.accessTokenTtlSeconds);
     PasswordCost cost;
