@@ -39,7 +39,7 @@ AuthService::AuthService(AccountStore& accounts, PasswordHasher hasher, TokenSer
       _dummyHash(_hasher.hash("not-a-real-password")) {}
 
 TokenPair AuthService::login(const std::string& tenantSlug, const std::string& username,
-                             const std::string& password, const std::string& deviceId,
+                             const std::string& password, const std::string& givenDeviceId,
                              const std::string& deviceName) {
     const auto tenant = _accounts.tenantBySlug(tenantSlug);
     const auto user = tenant ? _accounts.userByName(tenant->id, username) : std::nullopt;
@@ -47,10 +47,15 @@ TokenPair AuthService::login(const std::string& tenantSlug, const std::string& u
     if (!user || !passwordOk || user->disabled) {
         throw Error(ErrorCode::InvalidCredentials);
     }
-    if (!deviceId.empty()) {
-        if (!shared::DeviceId::parse(deviceId)) {
+    // One spelling per device (iOS writes UUIDs in upper case): the canonical lower-case form
+    // is what is registered, signed into the token and compared at every sync.
+    std::string deviceId;
+    if (!givenDeviceId.empty()) {
+        const auto parsed = shared::DeviceId::parse(givenDeviceId);
+        if (!parsed) {
             throw Error(ErrorCode::InvalidParameter, "'device_id' must be a UUID.");
         }
+        deviceId = parsed->toString();
         try {
             _accounts.registerDevice(tenant->id, user->id, deviceId,
                                      deviceName.empty() ? "device" : deviceName);

@@ -6,6 +6,7 @@
 #include <Poco/JSON/Parser.h>
 #include <Poco/URI.h>
 
+#include <algorithm>
 #include <sstream>
 
 namespace verdant::server {
@@ -29,7 +30,12 @@ HttpExchange::HttpExchange(Poco::Net::HTTPServerRequest& request,
 }
 
 std::string HttpExchange::readBody() {
-    if (_request.hasContentLength() && _request.getContentLength64() > _maxBodyBytes) {
+    return readBody(_maxBodyBytes);
+}
+
+std::string HttpExchange::readBody(std::int64_t maxBytes) {
+    maxBytes = std::min(maxBytes, maxBytes);
+    if (_request.hasContentLength() && _request.getContentLength64() > maxBytes) {
         throw Error(ErrorCode::PayloadTooLarge);
     }
     std::string body;
@@ -41,7 +47,7 @@ std::string HttpExchange::readBody() {
         if (count <= 0) {
             break;
         }
-        if (static_cast<std::int64_t>(body.size()) + count > _maxBodyBytes) {
+        if (static_cast<std::int64_t>(body.size()) + count > maxBytes) {
             throw Error(ErrorCode::PayloadTooLarge);
         }
         body.append(buffer, static_cast<std::size_t>(count));
@@ -50,7 +56,11 @@ std::string HttpExchange::readBody() {
 }
 
 Poco::JSON::Object::Ptr HttpExchange::readJsonObject() {
-    const auto body = readBody();
+    return readJsonObject(_maxBodyBytes);
+}
+
+Poco::JSON::Object::Ptr HttpExchange::readJsonObject(std::int64_t maxBytes) {
+    const auto body = readBody(maxBytes);
     try {
         Poco::JSON::Parser parser;
         auto value = parser.parse(body);

@@ -40,11 +40,14 @@ std::int64_t RequestJson::integer(const std::string& name, std::int64_t min,
         throw Error(ErrorCode::InvalidParameter, "'" + name + "' is required.");
     }
     const auto value = _object->get(name);
-    if (!value.isInteger()) {
+    if (!value.isInteger() || value.isBoolean()) {
         throw Error(ErrorCode::InvalidParameter, "'" + name + "' must be a whole number.");
     }
-    const auto number = value.convert<std::int64_t>();
-    if (number < min || number > max) {
+    // An unsigned value above INT64_MAX does not convert: it is out of range anyway.
+    const bool tooLarge =
+        !value.isSigned() && value.convert<Poco::UInt64>() > static_cast<Poco::UInt64>(max);
+    const auto number = tooLarge ? max : value.convert<std::int64_t>();
+    if (tooLarge || number < min || number > max) {
         throw Error(ErrorCode::InvalidParameter, "'" + name + "' must be from " +
                                                      std::to_string(min) + " to " +
                                                      std::to_string(max) + ".");

@@ -15,7 +15,9 @@
 #include <Poco/Util/Option.h>
 #include <Poco/Util/OptionSet.h>
 
+#include <csignal>
 #include <iostream>
+#include <pthread.h>
 
 namespace verdant::server {
 
@@ -104,6 +106,15 @@ int ServerApp::main(const std::vector<std::string>& arguments) {
                 "!!! --insecure-http: serving PLAIN HTTP. Tokens and audit data cross the network "
                 "unencrypted. Use this for local debugging only, never with real devices. !!!");
         }
+        // Block the stop signals before any thread starts (threads inherit the mask): a signal that
+        // arrives while the server is still starting then stays pending until
+        // waitForTerminationRequest() takes it, instead of killing the process uncleanly.
+        sigset_t stopSignals;
+        sigemptyset(&stopSignals);
+        sigaddset(&stopSignals, SIGINT);
+        sigaddset(&stopSignals, SIGTERM);
+        sigaddset(&stopSignals, SIGQUIT);
+        pthread_sigmask(SIG_BLOCK, &stopSignals, nullptr);
         Poco::Net::initializeSSL();
         int status = EXIT_OK;
         {

@@ -10,6 +10,7 @@
 #include <Poco/JSON/Parser.h>
 
 #include <algorithm>
+#include <set>
 
 namespace verdant::server {
 
@@ -132,10 +133,33 @@ sync::Conflict findConflict(const sync::Store& store, const HttpExchange& exchan
     throw Error(ErrorCode::NotFound, "There is no open conflict on that field.");
 }
 
-/// Fields only HQ may write, whatever the scope: who an audit belongs to.
-bool hqOnlyField(const shared::Change& change) {
-    return change.collection == shared::collections::kAudits &&
-           (change.field == "assignee_id" || change.field == "team");
+/// Why a field expert or coordinator may not make this change regardless of scope, or nullopt.
+/// Who an audit belongs to, what it audits and how far its review has gone are HQ's to decide;
+/// going back in a workflow (reopen) is HQ's too.
+std::optional<shared::ValidationError> roleRefusal(const shared::Change& change) {
+    if (change.operation == shared::Operation::Reopen) {
+        return shared::ValidationError{ErrorCode::Forbidden,
+                                       "Only HQ may reopen; ask a reviewer to return the audit."};
+    }
+    if (change.collection != shared::collections::kAudits) {
+        return std::nullopt;
+    }
+    static const std::set<std::string> kHqFields = {
+        "assignee_id",         "team", "supplier_id",  "facility_id",
+        "template_version_id", "type", "scheduled_for"};
+    if (kHqFields.count(change.field) != 0) {
+        return shared::ValidationError{ErrorCode::Forbidden,
+                                       "Only HQ may change an audit's " + change.field + "."};
+    }
+    if (change.field == "state" && change.value.kind() == shared::ValueKind::String) {
+        const auto& state = change.value.as<std::string>();
+        if (state != "in_progress" && state != "submitted") {
+            return shared::ValidationError{
+                ErrorCode::Forbidden,
+                "A field expert may start or submit an audit, not mark it " + state + "."};
+        }
+    }
+    return std::nullopt;
 }
 
 }  // namespace
@@ -194,11 +218,15 @@ void SyncEndpoint::push(HttpExchange& exchange) {
             if (!writable) {
                 return std::nullopt;
             }
-            if (hqOnlyField(change)) {
-                return shared::ValidationError{ErrorCode::Forbidden,
-                                               "Only HQ may change who an audit is assigned to."};
+            if (auto refusal = roleRefusal(change)) {
+                return refusal;
             }
-            if (!scope || writable->count(*scope) == 0) {
+            // A write of a record's parent field names the scope it would move the record into:
+            // that scope must be writable too (else a record could be moved into another
+            // expert's audit with an early-dated parent write).
+            const auto target = store.schema().scopeKeyOf(change);
+            const bool targetOk = !target || writable->count(*target) != 0;
+            if (!scope || writable->count(*scope) == 0 || !targetOk) {
                 return shared::ValidationError{
                     ErrorCode::NotInScope,
                     "The " + change.collection +
@@ -259,12 +287,13 @@ void SyncEndpoint::pull(HttpExchange& exchange) {
                                : store.changesSince(after, budget + 1, {scope});
             // Cut only where the position changes: changes of a record that joined its scope
             // late share one position, and a cut inside that group would lose the rest.
+            // Whether more is waiting is known from the extra row fetched, before any cut.
+            page.more = changes.size() > budget;
             std::size_t count = std::min(budget, changes.size());
             while (count > 0 && count < changes.size() &&
                    changes[count].serverSeq == changes[count - 1].serverSeq) {
                 ++count;
             }
-            page.more = count < changes.size();
             changes.resize(count);
             for (auto& logged : changes) {
                 page.changes.push_back({logged.serverSeq, std::move(logged.change)});
@@ -324,7 +353,7 @@ void SyncEndpoint::showConflict(HttpExchange& exchange) {
 void SyncEndpoint::resolveConflict(HttpExchange& exchange) {
     const auto principal = _auth.authenticate(exchange.header("Authorization"));
     requireHq(principal);
-    const RequestJson request(exchange.readJsonObject());
+    const RequestJson request(exchange.readJsonObject(HttpExchange::kSmallJsonBytes));
     const auto choice = request.integer("choose", 0, 1000);
     Poco::JSON::Object body;
     _stores.with(principal.tenantId, [&](sync::Store& store) {
@@ -342,6 +371,9 @@ void SyncEndpoint::resolveConflict(HttpExchange& exchange) {
         resolution.field = conflict.field;
         resolution.operation = shared::Operation::Set;
         resolution.value = conflict.candidates[static_cast<std::size_t>(choice)].value;
+        // After a restart the server clock has not seen the candidates yet: let it, so the
+        // resolution is dated after the version it covers.
+        _hlc.tryReceive(conflict.version);
         resolution.hlc = _hlc.now();
         resolution.baseVersion = conflict.version;
         resolution.deviceId = _serverDevice;

@@ -50,7 +50,7 @@ std::string requiredString(const Object& object, const std::string& name) {
 }
 
 std::uint64_t requiredUnsigned(const Object& object, const std::string& name) {
-    if (!object.has(name) || !object.get(name).isInteger()) {
+    if (!object.has(name) || !object.get(name).isInteger() || object.get(name).isBoolean()) {
         badField(name, "a whole number");
     }
     const auto value = object.get(name);
@@ -118,6 +118,81 @@ Object errorJson(ErrorCode code, const std::string& message) {
     error.set("code", std::string(wireName(code)));
     error.set("message", message);
     return error;
+}
+
+// ---- text ---------------------------------------------------------------------------------------
+
+/// Whether `text` is well-formed UTF-8 (no overlongs, surrogates or code points past U+10FFFF).
+bool isUtf8(std::string_view text) {
+    std::size_t i = 0;
+    while (i < text.size()) {
+        const auto byte = static_cast<unsigned char>(text[i]);
+        std::size_t length = 0;
+        std::uint32_t codePoint = 0;
+        if (byte < 0x80) {
+            ++i;
+            continue;
+        }
+        if ((byte & 0xE0) == 0xC0) {
+            length = 2;
+            codePoint = byte & 0x1F;
+        } else if ((byte & 0xF0) == 0xE0) {
+            length = 3;
+            codePoint = byte & 0x0F;
+        } else if ((byte & 0xF8) == 0xF0) {
+            length = 4;
+            codePoint = byte & 0x07;
+        } else {
+            return false;
+        }
+        if (i + length > text.size()) {
+            return false;
+        }
+        for (std::size_t k = 1; k < length; ++k) {
+            const auto next = static_cast<unsigned char>(text[i + k]);
+            if ((next & 0xC0) != 0x80) {
+                return false;
+            }
+            codePoint = (codePoint << 6) | (next & 0x3F);
+        }
+        constexpr std::uint32_t kSmallest[] = {0, 0, 0x80, 0x800, 0x10000};
+        if (codePoint < kSmallest[length] || codePoint > 0x10FFFF ||
+            (codePoint >= 0xD800 && codePoint <= 0xDFFF)) {
+            return false;
+        }
+        i += length;
+    }
+    return true;
+}
+
+/// Binary bodies carry raw bytes; JSON (what people, HQ and the quarantine list read) can only
+/// carry UTF-8. Text that is not UTF-8 is refused here, before it can reach the log.
+void requireUtf8(std::string_view text, const char* what) {
+    if (!isUtf8(text)) {
+        throw Error(ErrorCode::InvalidRequest,
+                    std::string("The message has a ") + what + " that is not UTF-8 text.");
+    }
+}
+
+void requireUtf8(const Change& change) {
+    requireUtf8(change.collection, "collection name");
+    requireUtf8(change.field, "field name");
+    requireUtf8(change.author, "author");
+    if (change.value.kind() == ValueKind::String) {
+        requireUtf8(change.value.as<std::string>(), "string value");
+    } else if (change.value.kind() == ValueKind::Json) {
+        requireUtf8(change.value.as<JsonText>().text, "JSON value");
+    }
+}
+
+/// Runs a decoder of a JSON message, turning Poco's conversion errors into a clear Error.
+template <class Decode>
+auto decodingJson(Decode&& decode) {
+    try {
+        return decode();
+    } catch (const Poco::Exception&) {
+        throw Error(ErrorCode::InvalidRequest, "The message has a value of the wrong kind.");
+    }
 }
 
 // ---- binary -----------------------------------------------------------------------------------
@@ -215,6 +290,10 @@ std::string SyncMessageCodec::toJson(const PushRequest& message) {
 }
 
 PushRequest SyncMessageCodec::pushRequestFromJson(std::string_view text) {
+    return decodingJson([&] { return decodePushRequest(text); });
+}
+
+PushRequest SyncMessageCodec::decodePushRequest(std::string_view text) {
     const auto object = parseObject(text);
     PushRequest message;
     message.deviceId = requiredDevice(*object);
@@ -242,6 +321,7 @@ PushRequest SyncMessageCodec::pushRequestFromBinary(std::string_view bytes) {
         for (cereal::size_type i = 0; i < count; ++i) {
             Change change;
             load(archive, change);
+            requireUtf8(change);
             message.changes.push_back(std::move(change));
         }
     });
@@ -268,6 +348,10 @@ std::string SyncMessageCodec::toJson(const PushResponse& message) {
 }
 
 PushResponse SyncMessageCodec::pushResponseFromJson(std::string_view text) {
+    return decodingJson([&] { return decodePushResponse(text); });
+}
+
+PushResponse SyncMessageCodec::decodePushResponse(std::string_view text) {
     const auto object = parseObject(text);
     PushResponse message;
     message.highWaterMark = requiredUnsigned(*object, "high_water_mark");
@@ -344,6 +428,10 @@ std::string SyncMessageCodec::toJson(const PullRequest& message) {
 }
 
 PullRequest SyncMessageCodec::pullRequestFromJson(std::string_view text) {
+    return decodingJson([&] { return decodePullRequest(text); });
+}
+
+PullRequest SyncMessageCodec::decodePullRequest(std::string_view text) {
     const auto object = parseObject(text);
     PullRequest message;
     message.deviceId = requiredDevice(*object);
@@ -394,6 +482,7 @@ PullRequest SyncMessageCodec::pullRequestFromBinary(std::string_view bytes) {
             std::string scope;
             std::uint64_t cursor = 0;
             loadString(archive, scope);
+            requireUtf8(scope, "scope name");
             archive(cursor);
             message.cursors[scope] = cursor;
         }
@@ -401,6 +490,7 @@ PullRequest SyncMessageCodec::pullRequestFromBinary(std::string_view bytes) {
         for (cereal::size_type i = 0; i < count; ++i) {
             std::string scope;
             loadString(archive, scope);
+            requireUtf8(scope, "scope name");
             message.repair.push_back(std::move(scope));
         }
         archive(message.limit);
@@ -441,6 +531,10 @@ std::string SyncMessageCodec::toJson(const PullResponse& message) {
 }
 
 PullResponse SyncMessageCodec::pullResponseFromJson(std::string_view text) {
+    return decodingJson([&] { return decodePullResponse(text); });
+}
+
+PullResponse SyncMessageCodec::decodePullResponse(std::string_view text) {
     const auto object = parseObject(text);
     PullResponse message;
     const auto scopes = optionalArray(*object, "scopes");

@@ -12,6 +12,7 @@
 #include <Poco/JSON/Parser.h>
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <set>
 
 namespace verdant {
@@ -408,6 +409,120 @@ TEST_F(SyncOverTls, BinaryEncodingCarriesTheSameSync) {
     ASSERT_TRUE(_hq.replica().record(c::kAnswers, record));
     EXPECT_EQ(_hq.replica().checksum(),
               onServer([](sync::Store& store) { return store.checksum(); }));
+}
+
+TEST_F(SyncOverTls, BinaryTextThatIsNotUtf8IsRefusedAndJsonKeepsWorking) {
+    _li.pull();
+    const auto record = answer(_li, _auditLi, "yes");
+    _li.push();
+    auto bad = _li.set(c::kAnswers, record, "comment", Value::string("fine"));
+    bad.value = Value::string("bad \xff\xfe bytes");
+    const auto response =
+        _li.send("POST", "/v1/sync/push", std::string(SyncMessageCodec::kBinaryContentType),
+                 SyncMessageCodec::toBinary(shared::PushRequest{_li.deviceId(), {bad}}));
+    EXPECT_EQ(response.status, 400);
+    EXPECT_EQ(errorCode(response), "invalid_request");
+    EXPECT_NO_THROW(_hq.pull()) << "nothing unprintable reached the log";
+    EXPECT_EQ(_hq.send("GET", "/v1/quarantine").status, 200);
+}
+
+TEST_F(SyncOverTls, ARecordCannotBeMovedIntoAnotherExpertsAudit) {
+    _li.pull();
+    const auto record = answer(_li, _auditLi, "yes");
+    _li.push();
+    // An early-dated rewrite of the immutable parent field would win the merge: the gate must
+    // refuse it for pointing at Wang's audit.
+    auto move = _li.set(c::kAnswers, record, "comment", Value::string("x"));
+    _li.push();
+    move.field = "audit_id";
+    move.value = Value::id(_auditWang);
+    move.hlc = shared::Hlc{1, 0, move.hlc.node};
+    move.baseVersion.reset();
+    move.deviceSeq += 1;
+    const auto http =
+        _li.send("POST", "/v1/sync/push", "application/json",
+                 SyncMessageCodec::toJson(shared::PushRequest{_li.deviceId(), {move}}));
+    ASSERT_EQ(http.status, 200) << http.body;
+    const auto result = SyncMessageCodec::pushResponseFromJson(http.body).results.front();
+    EXPECT_EQ(result.outcome, "refused");
+    EXPECT_EQ(result.error, shared::ErrorCode::NotInScope);
+    _wang.pull();
+    EXPECT_FALSE(_wang.replica().record(c::kAnswers, record));
+}
+
+TEST_F(SyncOverTls, FieldExpertMayStartAndSubmitButNotApproveOrReopen) {
+    _li.pull();
+    _li.set(c::kAudits, _auditLi, "state", Value::string("in_progress"));
+    _li.set(c::kAudits, _auditLi, "state", Value::string("approved"));
+    _li.reopen(c::kAudits, _auditLi, "state", "in_progress");
+    _li.set(c::kAudits, _auditLi, "supplier_id", Value::id(newId()));
+    const auto results = _li.push().results;
+    ASSERT_EQ(results.size(), 4U);
+    EXPECT_EQ(results[0].outcome, "applied");
+    for (std::size_t i = 1; i < results.size(); ++i) {
+        EXPECT_EQ(results[i].error, shared::ErrorCode::Forbidden) << i;
+    }
+}
+
+TEST_F(SyncOverTls, APagedPullNeverSkipsARecordThatJoinedItsScopeLate) {
+    _li.pull();
+    _hq.pull();
+    // R5's fields are written before its parent field; R6's after.
+    const auto late = newId();
+    _hq.set(c::kAnswers, late, "comment", Value::string("written before audit_id"));
+    _hq.set(c::kAnswers, late, "question_id", Value::string("C.2"));
+    _hq.set(c::kAnswers, late, "audit_id", Value::id(_auditLi));
+    const auto next = newId();
+    _hq.set(c::kAnswers, next, "audit_id", Value::id(_auditLi));
+    _hq.set(c::kAnswers, next, "comment", Value::string("after"));
+    _hq.push();
+    _li.setPullLimit(2);
+    _li.pull();
+    ASSERT_TRUE(_li.replica().record(c::kAnswers, late));
+    EXPECT_EQ(_li.replica().record(c::kAnswers, late)->fields.size(), 3U);
+    ASSERT_TRUE(_li.replica().record(c::kAnswers, next));
+    EXPECT_EQ(_li.replica().record(c::kAnswers, next)->fields.at("comment").value,
+              Value::string("after"));
+    const auto scope = key(c::kAudits, _auditLi);
+    EXPECT_EQ(_li.replica().scopeChecksum(scope),
+              onServer([&](sync::Store& store) { return store.scopeChecksum(scope); }));
+}
+
+TEST_F(SyncOverTls, AnUpperCaseDeviceIdSignsInAndSyncs) {
+    std::string upper = shared::IdGenerator(_clock).nextDeviceId().toString();
+    for (auto& ch : upper) {
+        ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    }
+    auto client = _server.client();
+    const auto login =
+        client.send("POST", "/v1/auth/login", "application/json",
+                    R"({"tenant":"acme","username":"li","password":"li-password","device_id":")" +
+                        upper + R"("})");
+    ASSERT_EQ(login.status, 200) << login.body;
+    const std::map<std::string, std::string> headers = {
+        {"Authorization",
+         "Bearer " + parseObject(login.body)->getValue<std::string>("access_token")}};
+    const auto pull = client.send("POST", "/v1/sync/pull", "application/json",
+                                  R"({"device_id":")" + upper + R"("})", headers);
+    EXPECT_EQ(pull.status, 200) << pull.body;
+}
+
+TEST_F(SyncOverTls, OutOfRangeOrBooleanChoiceIsAClientError) {
+    const auto path = "/v1/conflicts/answers/" + newId().toString() + "/value/resolve";
+    for (const auto* body :
+         {R"({"choose":18446744073709551615})", R"({"choose":true})", R"({"choose":-1})"}) {
+        const auto response = _hq.send("POST", path, "application/json", body);
+        EXPECT_EQ(response.status, 400) << body << " " << response.body;
+        EXPECT_EQ(errorCode(response), "invalid_parameter");
+    }
+}
+
+TEST_F(SyncOverTls, SignInBodiesAreSmall) {
+    auto client = _server.client();
+    const auto response = client.send("POST", "/v1/auth/login", "application/json",
+                                      R"({"tenant":")" + std::string(100 * 1024, 'a') + R"("})");
+    EXPECT_EQ(response.status, 413);
+    EXPECT_EQ(errorCode(response), "payload_too_large");
 }
 
 TEST_F(SyncOverTls, LargePullsAreGzipped) {

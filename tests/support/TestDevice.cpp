@@ -74,6 +74,17 @@ shared::Change TestDevice::add(const std::string& collection, const shared::Reco
     return write(std::move(change));
 }
 
+shared::Change TestDevice::reopen(const std::string& collection, const shared::RecordId& record,
+                                  const std::string& field, const std::string& state) {
+    shared::Change change;
+    change.collection = collection;
+    change.recordId = record;
+    change.field = field;
+    change.operation = shared::Operation::Reopen;
+    change.value = shared::Value::string(state);
+    return write(std::move(change));
+}
+
 shared::Change TestDevice::write(shared::Change change) {
     change.hlc = _hlc->now();
     change.baseVersion = _replica->fieldVersion(change.collection, change.recordId, change.field);
@@ -127,7 +138,7 @@ std::vector<shared::PullResponse> TestDevice::pull() {
         shared::PullRequest request;
         request.deviceId = _deviceId;
         request.cursors = _cursors;
-        request.limit = 200;
+        request.limit = _pullLimit;
         const auto http = _binary ? send("POST", "/v1/sync/pull",
                                          std::string(SyncMessageCodec::kBinaryContentType),
                                          SyncMessageCodec::toBinary(request))

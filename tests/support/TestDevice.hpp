@@ -40,6 +40,13 @@ public:
     shared::Change add(const std::string& collection, const shared::RecordId& record,
                        const std::string& field, const std::string& element);
 
+    /// Moves a monotone state back to `state` locally (an explicit reopen), as set() does.
+    shared::Change reopen(const std::string& collection, const shared::RecordId& record,
+                          const std::string& field, const std::string& state);
+
+    /// Pulls ask for at most this many changes per answer (default 200).
+    void setPullLimit(std::uint32_t limit) { _pullLimit = limit; }
+
     /// Pushes the outbox; changes the server acknowledged (up to its high-water mark) leave it,
     /// except those refused for clock skew.
     shared::PushResponse push();
@@ -80,6 +87,7 @@ private:
     std::map<std::string, std::uint64_t> _cursors;
     std::uint64_t _nextSeq = 1;
     bool _binary = false;
+    std::uint32_t _pullLimit = 200;
 };
 
 /// Creates a tenant and users (one per given role) directly in the server's accounts, with the

@@ -51,9 +51,20 @@ public:
     /// limit, without buffering more than the limit.
     std::string readBody();
 
+    /// As readBody, with a tighter limit for requests that are small by nature (sign-in).
+    std::string readBody(std::int64_t maxBytes);
+
     /// Reads the body as a JSON object. Throws shared::Error(MalformedJson) for invalid JSON or a
     /// JSON value that is not an object, and PayloadTooLarge as `readBody` does.
     Poco::JSON::Object::Ptr readJsonObject();
+
+    /// As readJsonObject, with a tighter body limit. Small JSON requests (sign-in, conflict
+    /// resolution) use kSmallJsonBytes so that an anonymous client cannot make the server parse
+    /// a 16 MiB document.
+    Poco::JSON::Object::Ptr readJsonObject(std::int64_t maxBytes);
+
+    /// The body limit of small JSON requests.
+    static constexpr std::int64_t kSmallJsonBytes = 64 * 1024;
 
     /// Sends `body` as `application/json` with the given status.
     void sendJson(Poco::Net::HTTPResponse::HTTPStatus status, const Poco::JSON::Object& body);

@@ -91,7 +91,9 @@ struct PullResponse {
 ///    version byte, for the SDK.
 /// Both carry exactly the same data (round-trip tests check it). Decoders throw
 /// Error(MalformedJson / InvalidRequest / InvalidParameter / InvalidChange) with a message that
-/// names what is wrong, never crash, and refuse trailing bytes. Stateless and thread-safe.
+/// names what is wrong, never crash, and refuse trailing bytes. Binary text that is not UTF-8
+/// is refused (Error(InvalidRequest)), so that nothing unprintable as JSON reaches the log.
+/// Stateless and thread-safe.
 class SyncMessageCodec {
 public:
     static constexpr std::string_view kJsonContentType = "application/json";
@@ -115,6 +117,12 @@ public:
     static PushResponse pushResponseFromBinary(std::string_view bytes);
     static PullRequest pullRequestFromBinary(std::string_view bytes);
     static PullResponse pullResponseFromBinary(std::string_view bytes);
+
+private:
+    static PushRequest decodePushRequest(std::string_view text);
+    static PushResponse decodePushResponse(std::string_view text);
+    static PullRequest decodePullRequest(std::string_view text);
+    static PullResponse decodePullResponse(std::string_view text);
 };
 
 }  // namespace verdant::shared
