@@ -55,8 +55,17 @@ public:
     std::unique_ptr<Poco::Net::HTTPClientSession> session;
 };
 
-HttpsTransport::HttpsTransport(ServerEndpoint endpoint)
-    : _endpoint(std::move(endpoint)), _session(std::make_unique<Session>(_endpoint)) {}
+HttpsTransport::HttpsTransport(ServerEndpoint endpoint) : _endpoint(std::move(endpoint)) {
+    try {
+        const Poco::URI uri(_endpoint.baseUrl);
+        if (uri.getHost().empty() || (uri.getScheme() != "https" && uri.getScheme() != "http")) {
+            throw Error(ErrorCode::InvalidParameter,
+                        "'" + _endpoint.baseUrl + "' is not an https:// server address");
+        }
+    } catch (const Poco::SyntaxException&) {
+        throw Error(ErrorCode::InvalidParameter, "'" + _endpoint.baseUrl + "' is not a URL");
+    }
+}
 
 HttpsTransport::~HttpsTransport() = default;
 
@@ -73,6 +82,17 @@ HttpResponse HttpsTransport::send(const std::string& method, const std::string& 
     }
     if (!body.empty() || method == "POST" || method == "PUT") {
         request.setContentLength64(static_cast<Poco::Int64>(body.size()));
+    }
+    if (!_session) {
+        // Connected on first use: an app opened offline never reads the CA file.
+        try {
+            _session = std::make_unique<Session>(_endpoint);
+        } catch (const Error&) {
+            throw;
+        } catch (const Poco::Exception& e) {
+            throw Error(ErrorCode::TlsUntrusted, "cannot load the trusted CA '" + _endpoint.caFile +
+                                                     "': " + e.displayText());
+        }
     }
     try {
         auto& out = _session->session->sendRequest(request);

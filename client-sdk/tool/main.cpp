@@ -1,135 +1,97 @@
-// verdant: the command-line tool on the device SDK, for field testing and demos.
+// verdant: the command-line tool on the device SDK, for field testing and demos. A thin main():
+// the commands are in Commands.cpp and RecordCommands.cpp, the command line in CommandLine.cpp.
 
-#include "verdant/client/HttpsTransport.hpp"
+#include "CommandLine.hpp"
+#include "Commands.hpp"
+#include "JsonViews.hpp"
+
 #include "verdant/shared/ErrorCode.hpp"
-#include "verdant/shared/Version.hpp"
 
-#include <Poco/Dynamic/Var.h>
 #include <Poco/Exception.h>
-#include <Poco/JSON/Object.h>
-#include <Poco/JSON/Parser.h>
 #include <Poco/Net/SSLManager.h>
 
-#include <cstdlib>
+#include <algorithm>
+#include <exception>
 #include <iostream>
-#include <map>
 #include <string>
 #include <vector>
 
 namespace {
 
-constexpr int kExitUsage = 64;
-constexpr int kExitUnavailable = 69;
+using verdant::cli::Invocation;
 
-struct Arguments {
-    std::string command;
-    std::map<std::string, std::string> options;
-    bool json = false;
-    bool help = false;
-};
-
-void printUsage(std::ostream& out) {
-    out << "usage: verdant <command> [options]\n\n"
-           "Commands:\n"
-           "  health     ask the server whether it is up (GET /v1/health)\n"
-           "  version    print the version of this tool\n\n"
-           "Options:\n"
-           "  --server=URL   server address (default: $VERDANT_SERVER or https://localhost:8443)\n"
-           "  --cacert=FILE  CA certificate to trust (default: $VERDANT_CACERT, else system CAs)\n"
-           "  --json         print machine-readable JSON\n"
-           "  --help         print help for a command\n";
+/// The exit status of an operation that threw `code`.
+int exitStatusOf(verdant::shared::ErrorCode code) {
+    using verdant::shared::ErrorCode;
+    // A wrong password is a failed login, not a missing one; every other credential problem
+    // (never signed in, token revoked or expired) is solved by `verdant login`.
+    if (code == ErrorCode::NotSignedIn ||
+        (verdant::shared::categoryOf(code) == verdant::shared::ErrorCategory::Unauthorised &&
+         code != ErrorCode::InvalidCredentials)) {
+        return verdant::cli::kExitNotSignedIn;
+    }
+    return verdant::cli::kExitFailed;
 }
 
-Arguments parse(int argc, char** argv) {
-    Arguments args;
-    for (int i = 1; i < argc; ++i) {
-        const std::string arg = argv[i];
-        if (arg == "--help" || arg == "-h") {
-            args.help = true;
-        } else if (arg == "--json") {
-            args.json = true;
-        } else if (arg.rfind("--", 0) == 0) {
-            const auto equals = arg.find('=');
-            if (equals == std::string::npos) {
-                throw verdant::shared::Error(verdant::shared::ErrorCode::InvalidParameter,
-                                             "option " + arg + " needs a value: " + arg + "=...");
-            }
-            args.options[arg.substr(2, equals - 2)] = arg.substr(equals + 1);
-        } else if (args.command.empty()) {
-            args.command = arg;
-        } else {
-            throw verdant::shared::Error(verdant::shared::ErrorCode::InvalidParameter,
-                                         "unexpected argument '" + arg + "'");
+/// Reports an error that ended the command: on stderr, and as a JSON document with --json.
+int fail(const Invocation& invocation, bool json, verdant::shared::ErrorCode code,
+         const std::string& message) {
+    if (invocation.command != nullptr) {
+        verdant::cli::printError(invocation, code, message);
+    } else {
+        std::cerr << "verdant: " << message << " [" << verdant::shared::wireName(code) << "]\n";
+        if (json) {
+            auto document = verdant::cli::jsonObject();
+            document->set("error", verdant::cli::errorJson(code, message));
+            verdant::cli::printJson(std::cout, document);
         }
     }
-    return args;
+    return exitStatusOf(code);
 }
 
-std::string option(const Arguments& args, const std::string& name, const char* environment,
-                   const std::string& fallback) {
-    if (auto it = args.options.find(name); it != args.options.end()) {
-        return it->second;
+int run(const std::vector<std::string>& arguments) {
+    const auto commands = verdant::cli::commandTable();
+    // Known before parsing, so even a usage error can answer in JSON.
+    const bool json = std::find(arguments.begin(), arguments.end(), "--json") != arguments.end();
+    Invocation invocation;
+    try {
+        invocation = verdant::cli::parseCommandLine(arguments, commands);
+        if (invocation.command == nullptr) {
+            verdant::cli::printUsage(invocation.help() ? std::cout : std::cerr, commands);
+            return invocation.help() ? verdant::cli::kExitOk : verdant::cli::kExitUsage;
+        }
+        return verdant::cli::runCommand(invocation);
+    } catch (const verdant::cli::UsageError& e) {
+        std::cerr << "verdant: " << e.what() << "\n\n";
+        if (e.command() != nullptr) {
+            verdant::cli::printHelp(std::cerr, *e.command());
+        } else {
+            verdant::cli::printUsage(std::cerr, commands);
+        }
+        if (json) {
+            auto document = verdant::cli::jsonObject();
+            document->set("error", verdant::cli::errorJson(
+                                       verdant::shared::ErrorCode::InvalidParameter, e.what()));
+            verdant::cli::printJson(std::cout, document);
+        }
+        return verdant::cli::kExitUsage;
+    } catch (const verdant::shared::Error& e) {
+        return fail(invocation, json, e.code(), e.what());
+    } catch (const Poco::Exception& e) {
+        return fail(invocation, json, verdant::shared::ErrorCode::InternalError,
+                    "unexpected failure: " + e.displayText());
+    } catch (const std::exception& e) {
+        return fail(invocation, json, verdant::shared::ErrorCode::InternalError,
+                    std::string("unexpected failure: ") + e.what());
     }
-    if (const char* value = std::getenv(environment); value != nullptr && *value != '\0') {
-        return value;
-    }
-    return fallback;
-}
-
-int health(const Arguments& args) {
-    if (args.help) {
-        std::cout << "usage: verdant health [--server=URL] [--cacert=FILE] [--json]\n"
-                     "Asks the server whether it and its storage are up. Exit 0 when healthy.\n";
-        return 0;
-    }
-    verdant::client::ServerEndpoint endpoint;
-    endpoint.baseUrl = option(args, "server", "VERDANT_SERVER", "https://localhost:8443");
-    endpoint.caFile = option(args, "cacert", "VERDANT_CACERT", "");
-    verdant::client::HttpsTransport transport(endpoint);
-    const auto response = transport.send("GET", "/v1/health");
-    if (args.json) {
-        std::cout << response.body << '\n';
-    } else {
-        Poco::JSON::Parser parser;
-        auto body = parser.parse(response.body).extract<Poco::JSON::Object::Ptr>();
-        auto storage = body->getObject("storage");
-        std::cout << endpoint.baseUrl << ": " << body->getValue<std::string>("status")
-                  << " (Verdant " << body->getValue<std::string>("version") << ", storage "
-                  << (storage ? storage->getValue<std::string>("backend") + " " +
-                                    storage->getValue<std::string>("status")
-                              : std::string("unknown"))
-                  << ")\n";
-    }
-    return response.status == 200 ? 0 : kExitUnavailable;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
     Poco::Net::initializeSSL();
-    int status = 0;
-    try {
-        const auto args = parse(argc, argv);
-        if (args.command.empty()) {
-            printUsage(args.help ? std::cout : std::cerr);
-            status = args.help ? 0 : kExitUsage;
-        } else if (args.command == "version") {
-            std::cout << "verdant " << verdant::shared::versionString() << '\n';
-        } else if (args.command == "health") {
-            status = health(args);
-        } else {
-            std::cerr << "verdant: unknown command '" << args.command << "'\n";
-            printUsage(std::cerr);
-            status = kExitUsage;
-        }
-    } catch (const verdant::shared::Error& e) {
-        std::cerr << "verdant: " << e.what() << " [" << verdant::shared::wireName(e.code())
-                  << "]\n";
-        status = verdant::shared::isRetryable(e.code()) ? kExitUnavailable : kExitUsage;
-    } catch (const Poco::Exception& e) {
-        std::cerr << "verdant: unexpected answer from the server: " << e.displayText() << '\n';
-        status = kExitUnavailable;
-    }
+    const int status = run(std::vector<std::string>(argv + 1, argv + argc));
+    std::cout.flush();
     Poco::Net::uninitializeSSL();
     return status;
 }

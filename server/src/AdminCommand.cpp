@@ -1,5 +1,7 @@
 #include "verdant/server/AdminCommand.hpp"
 
+#include "DemoData.hpp"
+
 #include "verdant/server/AccountStore.hpp"
 #include "verdant/server/PasswordHasher.hpp"
 #include "verdant/shared/ErrorCode.hpp"
@@ -33,7 +35,7 @@ constexpr const char* kUsage =
     "  create-user --tenant=SLUG --username=NAME --role=ROLE [--display-name=TEXT]\n"
     "              (reads the password from the first line of standard input)\n"
     "  list-users --tenant=SLUG\n"
-    "  seed-demo   a 'demo' tenant with one user per role; prints how to sign in\n"
+    "  seed-demo   a 'demo' tenant: one user per role, a supplier and 3 audits for 'expert'\n"
     "roles: field_expert, training_coordinator, hq_reviewer, tenant_admin\n";
 
 struct DemoUser {
@@ -94,6 +96,12 @@ void seedDemo(AccountStore& accounts, const std::string& dataDir, std::ostream& 
                                 hasher.hash(password));
             logins << user.username << ' ' << wireName(user.role) << ' ' << password << '\n';
         }
+    }
+    const auto tenant = accounts.tenantBySlug("demo");
+    const auto expert = accounts.userByName(tenant->id, "expert");
+    const auto reviewer = accounts.userByName(tenant->id, "reviewer");
+    if (expert && reviewer) {
+        seedDemoRecords(dataDir, tenant->id, expert->id, reviewer->id, out);
     }
     std::ifstream logins(loginsFile);
     out << "Demo tenant 'demo' — sign in with (user, role, password):\n";

@@ -69,7 +69,7 @@ std::string logValue(const std::string& value) {
 
 /// Lingering close (as nginx does): a client that is still sending a body the server refused
 /// would get a broken pipe instead of the answer if the connection closed at once. Reads and
-/// drops what follows, bounded in bytes and time, so the client gets to read the 413.
+/// drops what follows, bounded in bytes and time, so the client gets to read the error.
 void discardUnreadBody(Poco::Net::HTTPServerRequest& request) {
     constexpr std::int64_t kMaxDiscardBytes = 64 << 20;
     constexpr auto kMaxDiscardTime = std::chrono::seconds(2);
@@ -118,7 +118,9 @@ void RequestDispatcher::dispatch(Poco::Net::HTTPServerRequest& request,
         // An unread body would be taken as the next request: close instead of keeping alive.
         response.setKeepAlive(false);
         exchange.sendError(error, message);
-        if (error == ErrorCode::PayloadTooLarge) {
+        // Refusals come before the body is read (a 401 for an expired token, a 413): a client
+        // still sending it must get to read the answer, not a broken pipe.
+        if (request.hasContentLength() || request.getChunkedTransferEncoding()) {
             discardUnreadBody(request);
         }
     };

@@ -1,5 +1,9 @@
 #include "verdant/shared/DomainSchema.hpp"
 
+#include <Poco/SHA2Engine.h>
+
+#include <algorithm>
+
 namespace verdant::shared {
 
 namespace {
@@ -120,6 +124,19 @@ Schema build() {
 const Schema& domainSchema() {
     static const Schema kSchema = build();
     return kSchema;
+}
+
+RecordId answerRecordId(const RecordId& auditId, std::string_view questionId) {
+    Poco::SHA2Engine sha(Poco::SHA2Engine::SHA_256);
+    sha.update("verdant/answers/v1\n");
+    sha.update(auditId.bytes().data(), static_cast<unsigned>(auditId.bytes().size()));
+    sha.update(questionId.data(), static_cast<unsigned>(questionId.size()));
+    const auto& digest = sha.digest();
+    RecordId::Bytes bytes{};
+    std::copy_n(digest.begin(), bytes.size(), bytes.begin());
+    bytes[6] = static_cast<std::uint8_t>((bytes[6] & 0x0F) | 0x80);  // version 8 (custom)
+    bytes[8] = static_cast<std::uint8_t>((bytes[8] & 0x3F) | 0x80);  // RFC 9562 variant
+    return RecordId(bytes);
 }
 
 }  // namespace verdant::shared

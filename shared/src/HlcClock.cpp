@@ -77,6 +77,12 @@ Hlc HlcClock::receive(const Hlc& remote) {
                                           ") is dated too far in the future; re-stamp and retry.");
 }
 
+void HlcClock::rewind(const Hlc& floor) {
+    std::lock_guard lock(_mutex);
+    _lastMs = floor.physicalMs;
+    _lastCounter = floor.logical;
+}
+
 Hlc HlcClock::last() const {
     std::lock_guard lock(_mutex);
     return Hlc{_lastMs, _lastCounter, _node};

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <set>
 #include <unordered_map>
 #include <utility>
 
@@ -145,6 +146,21 @@ constexpr std::string_view kInsertPlaceholder =
     "base, author, outcome) VALUES (?1, 0, ?1, 0, '', 0, x'', x'', NULL, '', 0)";
 constexpr std::string_view kDeleteOldPlaceholders =
     "DELETE FROM changes WHERE record_ref = 0 AND server_seq < ?1";
+// rewriteDeviceChanges: one device's changes by sequence (the UNIQUE (device_ref, device_seq)
+// index), a record's changes in log order (changes_by_record), and removing a record to rebuild.
+constexpr std::string_view kDeviceChangesWhere =
+    "WHERE c.device_ref = ?1 AND c.device_seq > ?2 ORDER BY c.device_seq LIMIT ?3";
+constexpr std::string_view kRecordChangesWhere = "WHERE c.record_ref = ?1 ORDER BY c.server_seq";
+constexpr std::string_view kDeleteRecordChanges = "DELETE FROM changes WHERE record_ref = ?1";
+constexpr std::string_view kDeleteRecordFields = "DELETE FROM fields WHERE record_ref = ?1";
+constexpr std::string_view kDeleteRecord = "DELETE FROM records WHERE record_ref = ?1";
+// ?2 = 1 includes tombstoned records. The (collection, record_id) index gives the order.
+constexpr std::string_view kSelectRecordIds =
+    "SELECT record_id FROM records WHERE collection = ?1 AND (?2 = 1 OR deleted = 0) "
+    "ORDER BY record_id";
+constexpr std::string_view kSelectScopeRecords =
+    "SELECT collection, record_id FROM records WHERE scope_key = ?1 "
+    "ORDER BY collection, record_id";
 
 template <std::size_t N>
 std::span<const std::uint8_t> bytesOf(const std::array<std::uint8_t, N>& bytes) {
@@ -243,6 +259,9 @@ std::string sha256Hex(const std::string& text) {
     return codec::toHex(std::span<const std::uint8_t>(digest, size));
 }
 
+/// What rewriteDeviceChanges() calls per change.
+using ChangeRewrite = std::function<std::optional<Change>(const Change&)>;
+
 ChangeResult refusedResult(ErrorCode code, std::string message) {
     ChangeResult result;
     result.outcome = ChangeOutcome::Refused;
@@ -260,6 +279,9 @@ public:
     Impl(const std::string& path, shared::Schema schema, StoreOptions options)
         : _db(path), _schema(std::move(schema)), _options(std::move(options)) {
         sqlite3_busy_timeout(_db.handle(), _options.busyTimeoutMs);
+        if (_options.onOpen) {
+            _options.onOpen(_db.handle());  // e.g. PRAGMA key: before anything reads the file
+        }
         _db.exec("PRAGMA page_size = 8192");  // only takes effect when the file is created
         _db.exec("PRAGMA journal_mode = WAL");
         _db.exec(_options.durable ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
@@ -286,6 +308,12 @@ public:
     std::vector<RecordId> findRecords(std::string_view collection, std::string_view field,
                                       const shared::Value& value);
     std::size_t purgeScope(const std::string& scopeKey);
+    std::vector<LoggedChange> deviceChanges(const DeviceId& device, std::uint64_t afterSeq,
+                                            std::size_t limit);
+    std::size_t rewriteDeviceChanges(const DeviceId& device, std::uint64_t afterSeq,
+                                     const ChangeRewrite& rewrite);
+    std::vector<RecordId> recordIds(std::string_view collection, bool includeDeleted);
+    std::vector<RecordRef> recordsInScope(const std::string& scopeKey);
     std::uint64_t lastServerSeq() {
         return static_cast<std::uint64_t>(_db.queryInteger("SELECT max(server_seq) FROM changes"));
     }
@@ -343,7 +371,19 @@ private:
         }
     }
 
+    /// How applyBatch() treats a change: as received (apply()), or as a change already on this
+    /// replica merged again by rewriteDeviceChanges() (no clock-skew check, no fault injection).
+    enum class Arrival : std::uint8_t { Received, Rebuilt };
+
     ApplyResult applyInTransaction(std::span<const Change> batch, const ChangeGate& gate);
+    /// Validates, logs and merges `batch` into the cache, inside the caller's transaction; the
+    /// caller writes `state` back and commits.
+    ApplyResult applyBatch(std::span<const Change> batch, const ChangeGate& gate, Arrival arrival,
+                           Batch& state);
+    std::size_t rewriteInTransaction(const DeviceId& device, std::uint64_t afterSeq,
+                                     const ChangeRewrite& rewrite);
+    std::optional<std::int64_t> findDeviceRef(const DeviceId& device);
+    void keepLastServerSeq(std::uint64_t lastBefore);
     std::int64_t deviceRef(const DeviceId& device);
     std::optional<std::int64_t> findRecordRef(std::string_view collection, const RecordId& id);
     RecordEntry* existingRecordEntry(const Change& change);
@@ -539,13 +579,30 @@ ApplyResult Store::Impl::apply(std::span<const Change> batch, const ChangeGate& 
 }
 
 ApplyResult Store::Impl::applyInTransaction(std::span<const Change> batch, const ChangeGate& gate) {
-    ApplyResult result;
-    result.results.resize(batch.size());
     Batch state;
     sqlite::Transaction transaction(_db);
     _cache = Cache{};
+    ApplyResult result = applyBatch(batch, gate, Arrival::Received, state);
+
+    inject(FaultPoint::BeforeWriteBack, batch.size());
+    writeBack(state);
+    inject(FaultPoint::BeforeCommit, batch.size());
+    transaction.commit();
+
+    if (_options.clock != nullptr && state.maxApplied) {
+        _options.clock->tryReceive(*state.maxApplied);
+    }
+    return result;
+}
+
+ApplyResult Store::Impl::applyBatch(std::span<const Change> batch, const ChangeGate& gate,
+                                    Arrival arrival, Batch& state) {
+    ApplyResult result;
+    result.results.resize(batch.size());
     for (std::size_t i = 0; i < batch.size(); ++i) {
-        inject(FaultPoint::BeforeChange, i);
+        if (arrival == Arrival::Received) {
+            inject(FaultPoint::BeforeChange, i);
+        }
         const Change& change = batch[i];
         ChangeResult& out = result.results[i];
 
@@ -558,7 +615,8 @@ ApplyResult Store::Impl::applyInTransaction(std::span<const Change> batch, const
             }
             continue;
         }
-        if (_options.clock != nullptr && _options.clock->isTooFarAhead(change.hlc)) {
+        if (arrival == Arrival::Received && _options.clock != nullptr &&
+            _options.clock->isTooFarAhead(change.hlc)) {
             // Not logged, not quarantined, high-water mark untouched: the device re-stamps the
             // change with a sane clock and sends it again under the same sequence number.
             out = refusedResult(ErrorCode::ClockSkew,
@@ -660,15 +718,6 @@ ApplyResult Store::Impl::applyInTransaction(std::span<const Change> batch, const
             out.outcome = ChangeOutcome::ConflictRaised;
             setOutcome(serverSeq, ChangeOutcome::ConflictRaised);
         }
-    }
-
-    inject(FaultPoint::BeforeWriteBack, batch.size());
-    writeBack(state);
-    inject(FaultPoint::BeforeCommit, batch.size());
-    transaction.commit();
-
-    if (_options.clock != nullptr && state.maxApplied) {
-        _options.clock->tryReceive(*state.maxApplied);
     }
     return result;
 }
@@ -910,16 +959,177 @@ std::size_t Store::Impl::purgeScope(const std::string& scopeKey) {
         purge->run();
         removed = static_cast<std::size_t>(_db.changes());
     }
-    if (lastServerSeq() < lastBefore) {
-        auto insert = _db.cached(kInsertPlaceholder);
-        insert->bind(1, static_cast<std::int64_t>(lastBefore));
-        insert->run();
+    keepLastServerSeq(lastBefore);
+    transaction.commit();
+    return removed;
+}
+
+/// If rows were deleted from the top of the log, logs a placeholder at `lastBefore` (and drops
+/// older ones), so the next change gets a higher server sequence than any before.
+void Store::Impl::keepLastServerSeq(std::uint64_t lastBefore) {
+    if (lastServerSeq() >= lastBefore) {
+        return;
+    }
+    auto insert = _db.cached(kInsertPlaceholder);
+    insert->bind(1, static_cast<std::int64_t>(lastBefore));
+    insert->run();
+    auto drop = _db.cached(kDeleteOldPlaceholders);
+    drop->bind(1, static_cast<std::int64_t>(lastBefore));
+    drop->run();
+}
+
+std::optional<std::int64_t> Store::Impl::findDeviceRef(const DeviceId& device) {
+    auto select = _db.cached(kSelectDevice);
+    select->bind(1, bytesOf(device.bytes()));
+    if (select->step()) {
+        return select->integer(0);
+    }
+    return std::nullopt;
+}
+
+std::vector<LoggedChange> Store::Impl::deviceChanges(const DeviceId& device, std::uint64_t afterSeq,
+                                                     std::size_t limit) {
+    std::vector<LoggedChange> changes;
+    const auto ref = findDeviceRef(device);
+    if (!ref || limit == 0) {
+        return changes;
+    }
+    static const std::string kSql = std::string(kLoggedColumns) + std::string(kDeviceChangesWhere);
+    auto select = _db.cached(kSql);
+    select->bind(1, *ref);
+    select->bind(2, static_cast<std::int64_t>(std::min<std::uint64_t>(afterSeq, INT64_MAX)));
+    select->bind(3, static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
+    while (select->step()) {
+        changes.push_back(loggedChangeFromRow(*select));
+    }
+    return changes;
+}
+
+std::size_t Store::Impl::rewriteDeviceChanges(const DeviceId& device, std::uint64_t afterSeq,
+                                              const ChangeRewrite& rewrite) {
+    try {
+        return rewriteInTransaction(device, afterSeq, rewrite);
+    } catch (...) {
+        _cache = Cache{};  // it may hold merges that were rolled back
+        throw;
+    }
+}
+
+std::size_t Store::Impl::rewriteInTransaction(const DeviceId& device, std::uint64_t afterSeq,
+                                              const ChangeRewrite& rewrite) {
+    sqlite::Transaction transaction(_db);
+    _cache = Cache{};
+
+    // 1. Every decision first, so a throwing `rewrite` leaves nothing half done (the transaction
+    // rolls back regardless). `edits` maps a sequence to its replacement (nullopt: removed).
+    std::map<std::uint64_t, std::optional<Change>> edits;
+    std::set<std::pair<std::string, RecordId>> touched;
+    for (auto& logged : deviceChanges(device, afterSeq, SIZE_MAX)) {
+        std::optional<Change> replacement = rewrite(logged.change);
+        if (replacement && *replacement == logged.change) {
+            continue;
+        }
+        touched.emplace(logged.change.collection, logged.change.recordId);
+        if (replacement) {
+            if (replacement->deviceId != logged.change.deviceId ||
+                replacement->deviceSeq != logged.change.deviceSeq) {
+                throw Error(ErrorCode::InvalidChange,
+                            "A rewritten change must keep its device and sequence number (" +
+                                std::to_string(logged.change.deviceSeq) + ").");
+            }
+            if (auto invalid = _schema.validate(*replacement)) {
+                throw Error(invalid->code, "A rewritten change is invalid: " + invalid->message);
+            }
+            touched.emplace(replacement->collection, replacement->recordId);
+        }
+        edits.emplace(logged.change.deviceSeq, std::move(replacement));
+    }
+    if (edits.empty()) {
+        return 0;  // nothing written; the guard rolls the empty transaction back
+    }
+
+    // 2. The touched records' changes, of every device, in log order, with the edits applied.
+    std::vector<std::int64_t> refs;
+    std::vector<LoggedChange> logged;
+    static const std::string kSql = std::string(kLoggedColumns) + std::string(kRecordChangesWhere);
+    for (const auto& [collection, id] : touched) {
+        const auto ref = findRecordRef(collection, id);
+        if (!ref) {
+            continue;  // a replacement moves a change to a record not on this replica yet
+        }
+        refs.push_back(*ref);
+        auto select = _db.cached(kSql);
+        select->bind(1, *ref);
+        while (select->step()) {
+            logged.push_back(loggedChangeFromRow(*select));
+        }
+    }
+    std::sort(logged.begin(), logged.end(), [](const LoggedChange& a, const LoggedChange& b) {
+        return a.serverSeq < b.serverSeq;
+    });
+    std::vector<Change> rebuilt;
+    rebuilt.reserve(logged.size());
+    for (auto& entry : logged) {
+        if (entry.change.deviceId == device) {
+            if (auto edit = edits.find(entry.change.deviceSeq); edit != edits.end()) {
+                if (edit->second) {
+                    rebuilt.push_back(std::move(*edit->second));
+                }
+                continue;
+            }
+        }
+        rebuilt.push_back(std::move(entry.change));
+    }
+
+    // 3. Forget the touched records (rows, fields, log entries), keeping the highest log
+    // position, then merge the rebuilt list exactly as apply() would have.
+    const std::uint64_t lastBefore = lastServerSeq();
+    for (const std::int64_t ref : refs) {
+        for (const auto sql : {kDeleteRecordChanges, kDeleteRecordFields, kDeleteRecord}) {
+            auto remove = _db.cached(sql);
+            remove->bind(1, ref);
+            remove->run();
+        }
+    }
+    keepLastServerSeq(lastBefore);
+    _cache = Cache{};
+    Batch state;
+    applyBatch(rebuilt, ChangeGate{}, Arrival::Rebuilt, state);
+    writeBack(state);
+    {
+        // Once the rebuilt changes are logged above it, the placeholder is no longer needed.
         auto drop = _db.cached(kDeleteOldPlaceholders);
-        drop->bind(1, static_cast<std::int64_t>(lastBefore));
+        drop->bind(1, static_cast<std::int64_t>(lastServerSeq()));
         drop->run();
     }
     transaction.commit();
-    return removed;
+
+    if (_options.clock != nullptr && state.maxApplied) {
+        _options.clock->tryReceive(*state.maxApplied);
+    }
+    return edits.size();
+}
+
+std::vector<RecordId> Store::Impl::recordIds(std::string_view collection, bool includeDeleted) {
+    std::vector<RecordId> ids;
+    auto select = _db.cached(kSelectRecordIds);
+    select->bind(1, collection);
+    select->bind(2, std::int64_t{includeDeleted ? 1 : 0});
+    while (select->step()) {
+        ids.push_back(idFromColumn<shared::RecordIdTag>(select->blob(0)));
+    }
+    return ids;
+}
+
+std::vector<RecordRef> Store::Impl::recordsInScope(const std::string& scopeKey) {
+    std::vector<RecordRef> records;
+    auto select = _db.cached(kSelectScopeRecords);
+    select->bind(1, scopeKey);
+    while (select->step()) {
+        records.push_back(RecordRef{std::string(select->text(0)),
+                                    idFromColumn<shared::RecordIdTag>(select->blob(1))});
+    }
+    return records;
 }
 
 std::uint64_t Store::Impl::highWaterMark(const DeviceId& device) {
@@ -1040,6 +1250,25 @@ std::vector<RecordId> Store::findRecords(std::string_view collection, std::strin
 
 std::size_t Store::purgeScope(const std::string& scopeKey) {
     return _impl->purgeScope(scopeKey);
+}
+
+std::vector<LoggedChange> Store::deviceChanges(const DeviceId& device, std::uint64_t afterSeq,
+                                               std::size_t limit) const {
+    return _impl->deviceChanges(device, afterSeq, limit);
+}
+
+std::size_t Store::rewriteDeviceChanges(
+    const DeviceId& device, std::uint64_t afterSeq,
+    const std::function<std::optional<Change>(const Change&)>& rewrite) {
+    return _impl->rewriteDeviceChanges(device, afterSeq, rewrite);
+}
+
+std::vector<RecordId> Store::recordIds(std::string_view collection, bool includeDeleted) const {
+    return _impl->recordIds(collection, includeDeleted);
+}
+
+std::vector<RecordRef> Store::recordsInScope(const std::string& scopeKey) const {
+    return _impl->recordsInScope(scopeKey);
 }
 
 std::uint64_t Store::lastServerSeq() const {

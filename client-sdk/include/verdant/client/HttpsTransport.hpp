@@ -1,5 +1,7 @@
 #pragma once
 
+#include "verdant/client/Transport.hpp"
+
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -14,22 +16,15 @@ struct ServerEndpoint {
     int timeoutSeconds = 30;
 };
 
-/// One HTTP response, body read in full.
-struct HttpResponse {
-    int status = 0;
-    std::string contentType;
-    std::string body;
-    std::map<std::string, std::string> headers;
-};
-
 /// Sends requests to one Verdant server over HTTPS, verifying its certificate chain and host name
-/// (TLS 1.2 minimum). Keeps one connection open between requests. Not thread-safe: use one
+/// (TLS 1.2 minimum). Connects (and reads the CA file) on the first request, then keeps one
+/// connection open between requests. Not thread-safe: use one
 /// transport per thread.
-class HttpsTransport {
+class HttpsTransport final : public Transport {
 public:
     /// Throws shared::Error(InvalidParameter) for a URL that is not http(s)://host[:port].
     explicit HttpsTransport(ServerEndpoint endpoint);
-    ~HttpsTransport();
+    ~HttpsTransport() override;
     HttpsTransport(const HttpsTransport&) = delete;
     HttpsTransport& operator=(const HttpsTransport&) = delete;
 
@@ -38,7 +33,7 @@ public:
     /// its certificate is not trusted; HTTP error statuses are returned, not thrown.
     HttpResponse send(const std::string& method, const std::string& path,
                       const std::string& contentType = "", const std::string& body = "",
-                      const std::map<std::string, std::string>& headers = {});
+                      const std::map<std::string, std::string>& headers = {}) override;
 
 private:
     class Session;

@@ -46,4 +46,26 @@ private:
     std::atomic<std::int64_t> _nowMs;
 };
 
+/// Another clock corrected by an offset that may change at any time: a device's estimate of the
+/// server's time (its own clock plus the offset learned at the last sync). Thread-safe (atomic).
+class OffsetClock final : public Clock {
+public:
+    /// A clock reading `base` (which must outlive it) plus `offsetMs`.
+    explicit OffsetClock(const Clock& base, std::int64_t offsetMs = 0) noexcept
+        : _base(base), _offsetMs(offsetMs) {}
+
+    /// The base clock's reading plus the offset.
+    std::int64_t nowMs() const override { return _base.nowMs() + _offsetMs.load(); }
+
+    /// Replaces the offset.
+    void setOffset(std::int64_t offsetMs) noexcept { _offsetMs.store(offsetMs); }
+
+    /// The current offset.
+    std::int64_t offset() const noexcept { return _offsetMs.load(); }
+
+private:
+    const Clock& _base;
+    std::atomic<std::int64_t> _offsetMs;
+};
+
 }  // namespace verdant::shared

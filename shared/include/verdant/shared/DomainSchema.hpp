@@ -1,6 +1,9 @@
 #pragma once
 
+#include "verdant/shared/Id.hpp"
 #include "verdant/shared/Schema.hpp"
+
+#include <string_view>
 
 namespace verdant::shared {
 
@@ -27,5 +30,10 @@ inline constexpr const char* kFindings = "findings";
 inline constexpr const char* kTrainingSessions = "training_sessions";
 inline constexpr const char* kAttendance = "attendance";
 }  // namespace collections
+
+/// The id of the answer to question `questionId` of audit `auditId`: the same on every device
+/// (a version-8 UUID from SHA-256 of both), so two auditors answering one item offline write the
+/// same record, and the reviewed register raises a conflict instead of keeping two answers.
+RecordId answerRecordId(const RecordId& auditId, std::string_view questionId);
 
 }  // namespace verdant::shared

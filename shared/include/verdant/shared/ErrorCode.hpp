@@ -61,6 +61,8 @@ enum class ErrorCategory : std::uint8_t {
       "The device is not registered to this user.")                                                \
     X(AlreadyExists, 207, "already_exists", Conflict, 409, "It already exists.")                   \
     X(NotFound, 208, "not_found", NotFound, 404, "No such item.")                                  \
+    X(NotSignedIn, 209, "not_signed_in", Unauthorised, 401,                                        \
+      "No one is signed in on this device for that account; sign in online first.")                \
     /* 3xx: schema and values (sync engine) */                                                     \
     X(UnknownCollection, 300, "unknown_collection", InvalidInput, 400,                             \
       "The collection is not part of the schema.")                                                 \
@@ -88,6 +90,8 @@ enum class ErrorCategory : std::uint8_t {
       "The batch has more changes than the server accepts in one push.")                           \
     X(NotInScope, 403, "not_in_scope", Forbidden, 403,                                             \
       "The record is not among those you may change (not assigned to you).")                       \
+    X(ChecksumMismatch, 404, "checksum_mismatch", Transient, 500,                                  \
+      "The device's copy of a scope still differs from the server's after a repair.")              \
     /* 9xx: server and connection state */                                                         \
     X(StorageUnavailable, 900, "storage_unavailable", Transient, 503,                              \
       "The storage is temporarily unavailable.")                                                   \

@@ -44,6 +44,12 @@ public:
     /// The last timestamp issued or merged (physical 0 before the first).
     Hlc last() const;
 
+    /// Forgets every timestamp issued or received after `floor`: later `now()` values only need
+    /// to sort after `floor`. For a device whose wall clock was wrong: its future-dated local
+    /// timestamps were refused by the server, and its re-stamped changes must sort as of the
+    /// corrected clock, not after the bad dates. Never used on a server.
+    void rewind(const Hlc& floor);
+
     /// The node id stamped on every issued timestamp.
     std::uint64_t node() const noexcept { return _node; }
 

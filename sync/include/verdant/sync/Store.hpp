@@ -17,6 +17,8 @@
 #include <string_view>
 #include <vector>
 
+struct sqlite3;  // from <sqlite3.h>; only StoreOptions::onOpen hands it out
+
 namespace verdant::sync {
 
 /// What happened to one change of a batch.
@@ -72,6 +74,15 @@ struct LoggedChange {
                                                      ///< field).
 };
 
+/// Names a record: its collection and id.
+struct RecordRef {
+    std::string collection;  ///< Its collection.
+    shared::RecordId id;     ///< Its id.
+
+    /// Field-by-field equality.
+    friend bool operator==(const RecordRef&, const RecordRef&) = default;
+};
+
 /// A refused change kept with its reason.
 struct QuarantinedChange {
     shared::Change change;   ///< The change as received.
@@ -125,6 +136,13 @@ struct StoreOptions {
     /// Fault-injection seam for tests: called at each FaultPoint of apply(); if it throws, the
     /// batch is rolled back and the exception propagates. Leave empty in production.
     std::function<void(FaultPoint point, std::size_t index)> faultInjector;
+    /// Called once with the new connection (borrowed: valid only during the call, closed by the
+    /// store), right after it is opened and its busy timeout set, before any statement runs:
+    /// before the page size, WAL and other pragmas and before migrations. It may run statements
+    /// on it. This is the seam where a build linked against an encrypting SQLite runs
+    /// `PRAGMA key` (which must precede every other access to the file). Whatever it throws
+    /// propagates from the Store constructor, with the connection closed. Empty by default.
+    std::function<void(sqlite3* connection)> onOpen;
 };
 
 /// The SQLite store both the server and the device SDK run: the append-only change log with
@@ -204,6 +222,61 @@ public:
     /// of the whole log. Duplicate keys are ignored; an empty list gives an empty page.
     std::vector<LoggedChange> changesSince(std::uint64_t after, std::size_t limit,
                                            const std::vector<std::string>& scopeKeys) const;
+
+    /// Up to `limit` logged changes made by `device` with deviceSeq > `afterSeq`, in deviceSeq
+    /// order; empty for a device this store never logged a change of. A device reads its outbox
+    /// with this (its own changes after the highest sequence the server acknowledged). Changes
+    /// refused before being logged (invalid, refused by a gate, clock-skewed) are not included;
+    /// a logged second write of an immutable field (outcome Refused) is. Cost: one range of the
+    /// (device, sequence) index.
+    std::vector<LoggedChange> deviceChanges(const shared::DeviceId& device, std::uint64_t afterSeq,
+                                            std::size_t limit) const;
+
+    /// Rewrites the logged changes of `device` with deviceSeq > `afterSeq`, in one transaction
+    /// (all of it or nothing). `rewrite` is called once per such change, in deviceSeq order, and
+    /// returns: nullopt to remove the change from this replica; the change unchanged to leave it
+    /// as is; or a replacement, which must keep the change's deviceId and deviceSeq and may differ
+    /// in anything else (HLC, base version, value, even record). A replacement that changes
+    /// deviceId or deviceSeq throws shared::Error(ErrorCode::InvalidChange); one that fails
+    /// schema validation throws shared::Error with the validation's code. Either way, and when
+    /// `rewrite` throws (the exception propagates), nothing changes. `rewrite` must not use this
+    /// Store (the transaction is open on it).
+    ///
+    /// Every record that had a change replaced or removed (and the record a replacement moves a
+    /// change to) is then rebuilt from its remaining logged changes, of all devices, replacements
+    /// substituted, merged in their original log order through the same path as apply(): field
+    /// states, conflicts, tombstones, refusals of a second immutable write (quarantined again if
+    /// refused, which is idempotent) and scope keys. The result is the state of a store that
+    /// applied the resulting set of changes, so canonicalDump() equals that of a fresh store given
+    /// them (a logged change the current schema no longer accepts is quarantined, as apply() would
+    /// do). Unlike apply(), no clock-skew check is made (the changes are already this replica's)
+    /// and the fault injector is not called; the clock, if any, receives the newest HLC merged,
+    /// as after apply(). Removed changes leave the log (not the quarantine); the device's
+    /// high-water mark stays, so its sequence numbers are never reused.
+    ///
+    /// Meant for a device replica, whose log positions are nobody's pull cursor: the rebuilt
+    /// records' changes are logged again at new, higher serverSeq positions (the highest position
+    /// never goes down; a placeholder keeps it as purgeScope() does). Never run it on a server
+    /// store that devices pull from. Uses: re-stamping unsent changes with a corrected clock after
+    /// the server refused them as clock-skewed (so they stop winning tie-breaks; their base
+    /// versions are remapped by the caller), and removing from the local view a change the
+    /// server refused and quarantined. Returns the number of changes replaced or removed. Throws
+    /// shared::Error on storage failure (then nothing changes).
+    std::size_t rewriteDeviceChanges(
+        const shared::DeviceId& device, std::uint64_t afterSeq,
+        const std::function<std::optional<shared::Change>(const shared::Change&)>& rewrite);
+
+    /// The ids of the records of `collection`, ascending, without tombstoned ones unless
+    /// `includeDeleted`; empty for an unknown collection. Cost: one range of the
+    /// (collection, id) index.
+    std::vector<shared::RecordId> recordIds(std::string_view collection,
+                                            bool includeDeleted = false) const;
+
+    /// Every record whose scope key is `scopeKey` (see scopeOf()), tombstoned ones included,
+    /// ordered by collection, then id: for an Own-scoped collection the record
+    /// "<collection>/<id>" itself, and the records of Parent-scoped collections that name it.
+    /// Records whose scope is not known yet are in no scope. Empty for an unknown scope.
+    std::vector<RecordRef> recordsInScope(const std::string& scopeKey) const;
 
     /// The scope key of a record ("<collection>/<uuid>", see shared::ScopeRule), or nullopt if the
     /// record is unknown or its scope is not known yet (a Parent-scoped record whose parent field

@@ -1,0 +1,309 @@
+#pragma once
+
+#include "verdant/client/Backoff.hpp"
+#include "verdant/client/HttpsTransport.hpp"
+#include "verdant/client/Transport.hpp"
+#include "verdant/shared/Change.hpp"
+#include "verdant/shared/Clock.hpp"
+#include "verdant/shared/ErrorCode.hpp"
+#include "verdant/shared/Id.hpp"
+#include "verdant/shared/Value.hpp"
+#include "verdant/sync/Conflict.hpp"
+#include "verdant/sync/Store.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+struct sqlite3;
+
+namespace verdant::client {
+
+/// Where a record stands between this device and the server, as a list row can show it.
+enum class RecordSyncState : std::uint8_t {
+    Local = 0,        ///< Made on this device and never sent: only this tablet has it.
+    Queued = 1,       ///< Has changes waiting in the outbox.
+    Sent = 2,         ///< Its changes were sent; the server has not acknowledged them yet.
+    Synced = 3,       ///< The server holds every change of it this device made.
+    Conflict = 4,     ///< A field has concurrent values waiting for a person to choose.
+    Quarantined = 5,  ///< The server refused a change to it; kept for HQ to accept or discard.
+};
+
+/// The lower-case name of a state, e.g. "quarantined".
+std::string_view wireName(RecordSyncState state) noexcept;
+
+/// How the SDK opens a user's local store and reaches the server.
+struct ClientOptions {
+    /// Folder holding one local database per signed-in user (created if missing).
+    std::string dataDirectory;
+    /// The server and the CA to trust.
+    ServerEndpoint server;
+    /// Shown to the user's administrators in the device list.
+    std::string deviceName = "Verdant tablet";
+    /// The device's wall clock; null = the system clock. Must outlive the Client.
+    const shared::Clock* clock = nullptr;
+    /// Durable commits (synchronous=FULL: survive power loss) instead of the default NORMAL in
+    /// WAL mode, which survives any crash of the app or the OS process but may lose the last
+    /// moments of work on sudden power loss, and is what keeps a write under 100 µs.
+    bool durable = false;
+    /// Called with each new SQLite connection to the local database before it is used: the seam
+    /// for an encrypting SQLite build (run `PRAGMA key` here). Empty = plain SQLite.
+    std::function<void(sqlite3* connection)> onOpenDatabase;
+    /// Replaces the HTTPS transport (tests inject failures). Null = HttpsTransport(server).
+    std::shared_ptr<Transport> transport;
+    /// Retries of transient failures inside one sync() and between background syncs.
+    RetryPolicy retry;
+    /// How the SDK waits between retries; empty = really sleep. Tests record the delays.
+    std::function<void(std::chrono::milliseconds)> sleep;
+    /// Most changes sent in one push request (the server accepts up to 5000).
+    std::uint32_t pushBatchSize = 1000;
+    /// Most changes asked for in one pull page (the server caps it at 5000).
+    std::uint32_t pullPageSize = 2000;
+    /// Use the JSON encoding instead of the compact binary one (for debugging with a proxy).
+    bool useJson = false;
+};
+
+/// One field written by a user action.
+struct FieldWrite {
+    std::string field;                                     ///< Field name from the schema.
+    shared::Value value;                                   ///< Value, element or state.
+    shared::Operation operation = shared::Operation::Set;  ///< Set, Add, Remove or Reopen.
+
+    /// Sets `field` to `value`.
+    static FieldWrite set(std::string field, shared::Value value);
+    /// Adds `element` to the string-set `field`.
+    static FieldWrite add(std::string field, std::string element);
+    /// Removes `element` from the string-set `field`.
+    static FieldWrite remove(std::string field, std::string element);
+    /// Moves the monotone-state `field` back to `state` (role-checked on the server).
+    static FieldWrite reopen(std::string field, std::string state);
+};
+
+/// The outcome of a local write: either every field was written (in one transaction) or none
+/// was, and the error says which field was wrong and why, in words the app can show.
+struct WriteResult {
+    bool ok = false;                         ///< Written.
+    shared::RecordId recordId;               ///< The record written (the new id on create()).
+    std::optional<shared::ErrorCode> error;  ///< Why nothing was written.
+    std::string message;                     ///< Human-readable reason.
+    std::string field;                       ///< The offending field, when one is to blame.
+    std::vector<shared::Change> changes;     ///< The changes queued, in outbox order.
+};
+
+/// A problem met during a sync, as the app shows it.
+struct SyncError {
+    shared::ErrorCode code = shared::ErrorCode::InternalError;  ///< Stable code.
+    std::string message;                                        ///< Human-readable reason.
+};
+
+/// A change the server refused, kept on the device with the reason (and on the server for HQ).
+struct QuarantineEntry {
+    shared::Change change;         ///< The change as this device made it.
+    shared::ErrorCode code;        ///< Why it was refused, e.g. not_in_scope.
+    std::string message;           ///< Human-readable reason.
+    std::int64_t refusedAtMs = 0;  ///< When the device learned of the refusal (its clock).
+};
+
+/// What one sync did.
+struct SyncReport {
+    bool complete = false;            ///< Pushed everything and pulled up to date, no error.
+    std::size_t pushed = 0;           ///< Changes the server acknowledged (applied or duplicate).
+    std::size_t pulled = 0;           ///< Changes received from the server.
+    std::size_t conflictsRaised = 0;  ///< Pushed changes that raised a conflict.
+    std::size_t quarantined = 0;      ///< Pushed changes the server refused and quarantined.
+    std::size_t restamped = 0;        ///< Unsent changes re-stamped after a clock-skew refusal.
+    std::size_t purgedScopes = 0;     ///< Scopes taken away from this user and removed.
+    std::size_t repairedScopes = 0;   ///< Scopes re-fetched whole after a checksum mismatch.
+    std::size_t openConflicts = 0;    ///< Conflicts open on this device after the sync.
+    std::size_t pendingChanges = 0;   ///< Changes still in the outbox after the sync.
+    std::uint64_t bytesSent = 0;      ///< Request bodies sent.
+    std::uint64_t bytesReceived = 0;  ///< Response bodies received.
+    std::int64_t serverOffsetMs = 0;  ///< Server clock minus device clock, as learned.
+    std::size_t attempts = 0;         ///< Requests retried after transient failures.
+    std::vector<SyncError> errors;    ///< Empty when complete.
+};
+
+/// Progress of a long sync, reported after each request.
+struct SyncProgress {
+    enum class Phase : std::uint8_t { Pushing, Pulling };
+    Phase phase = Phase::Pushing;        ///< What the sync is doing.
+    std::size_t changesDone = 0;         ///< Changes pushed or pulled so far in this phase.
+    std::size_t changesTotal = 0;        ///< Changes to push (0 when unknown, as for pulls).
+    std::uint64_t bytesTransferred = 0;  ///< Bytes sent and received so far in this sync.
+};
+
+/// What the status screen shows.
+struct ClientStatus {
+    std::string tenant;                      ///< Tenant slug signed in to.
+    std::string username;                    ///< Who is signed in.
+    std::string userId;                      ///< Their id.
+    std::string role;                        ///< Their role, e.g. "field_expert".
+    std::string deviceId;                    ///< This device's id for that user.
+    bool signedIn = false;                   ///< Holds tokens (false after signOut or revocation).
+    std::size_t pendingChanges = 0;          ///< Changes in the outbox.
+    std::size_t openConflicts = 0;           ///< Conflicts on this device.
+    std::size_t quarantined = 0;             ///< Changes the server refused.
+    std::optional<std::int64_t> lastSyncMs;  ///< When the last complete sync ended (device clock).
+    std::optional<SyncError> lastError;      ///< The last sync's first error, if it failed.
+    std::int64_t serverOffsetMs = 0;         ///< Server clock minus device clock.
+};
+
+/// A record changed, by a local write or by sync.
+struct RecordEvent {
+    enum class Origin : std::uint8_t { Local, Sync };
+    std::string collection;         ///< Its collection.
+    shared::RecordId id;            ///< Its id.
+    Origin origin = Origin::Local;  ///< What changed it.
+    bool removed = false;  ///< It left this device (scope taken away, or a refusal undone).
+};
+
+/// The device SDK: an offline-first local replica of what the signed-in user may see, an
+/// outbox of their changes, and the sync loop that reconciles both with the server.
+///
+/// Offline first: reads and writes go to the local SQLite store (one file per signed-in user)
+/// and never wait for the network. Every write is validated against the shared schema, applied
+/// locally and queued in the same transaction, numbered per device: the outbox is the local
+/// change log itself, so nothing entered is lost by a crash at any point, and a resent change is
+/// applied once on the server.
+///
+/// Sync pushes the outbox, then pulls every scope page by page; learns the server's clock offset
+/// and dates later changes with it; re-stamps unsent changes the server refused as clock-skewed;
+/// removes refused changes from the local view into the quarantine (never dropped); purges scopes
+/// taken away once their local edits are sent; verifies each scope by checksum and repairs a
+/// mismatch. Transient failures are retried with exponential backoff and jitter; auth failures
+/// stop the sync and are reported.
+///
+/// Thread-safety: every member may be called from any thread. Reads and writes take a short
+/// lock on the local store; sync() blocks its caller for the network round trips, while
+/// background sync runs them on the SDK's own thread. Subscribers are called after the change
+/// is committed, without the lock held, on the thread that made it (local writes) or the sync
+/// thread; they may read through the Client but must not destroy it.
+class Client {
+public:
+    /// Signs `username` of `tenant` in online and opens (creating if new) their local store on
+    /// this device. Throws shared::Error: InvalidCredentials, ServerUnreachable, TlsUntrusted...
+    static std::unique_ptr<Client> signIn(ClientOptions options, const std::string& tenant,
+                                          const std::string& username, const std::string& password);
+
+    /// Re-opens the local store of a user who signed in on this device before, without the
+    /// network. Throws shared::Error(NotSignedIn) if there is none.
+    static std::unique_ptr<Client> open(ClientOptions options, const std::string& tenant,
+                                        const std::string& username);
+
+    /// The path of the local database of `username` of `tenant` under `dataDirectory`.
+    static std::string databasePath(const std::string& dataDirectory, const std::string& tenant,
+                                    const std::string& username);
+
+    /// Stops background sync and closes the store; unsent changes stay in the outbox.
+    ~Client();
+    Client(const Client&) = delete;
+    Client& operator=(const Client&) = delete;
+
+    /// Revokes the sign-in on the server (best effort) and forgets the tokens on this device.
+    /// The local data and outbox stay, for the next sign-in of the same user.
+    void signOut();
+
+    /// Status, identity and counters.
+    ClientStatus status() const;
+
+    /// This device's id for the signed-in user.
+    shared::DeviceId deviceId() const;
+
+    /// The signed-in user's id (the author of their changes).
+    std::string userId() const;
+
+    // --- Reads ----------------------------------------------------------------------------------
+
+    /// One record, or nullopt if this device does not hold it.
+    std::optional<sync::Record> record(std::string_view collection,
+                                       const shared::RecordId& id) const;
+
+    /// Every record of a collection this device holds (not deleted), by id.
+    std::vector<sync::Record> records(std::string_view collection) const;
+
+    /// The records of `collection` whose `field` equals `value` (for a set field: contains it).
+    std::vector<sync::Record> query(std::string_view collection, std::string_view field,
+                                    const shared::Value& value) const;
+
+    /// An audit with everything in its scope (answers, findings...), the audit first.
+    std::vector<sync::Record> auditRecords(const shared::RecordId& auditId) const;
+
+    /// A training session with everything in its scope (attendance...), the session first.
+    std::vector<sync::Record> sessionRecords(const shared::RecordId& sessionId) const;
+
+    // --- Writes ---------------------------------------------------------------------------------
+
+    /// Writes the fields of one record as one user action: validated, applied and queued in one
+    /// transaction, all or nothing. Validation errors are returned, not thrown; storage failures
+    /// throw shared::Error(StorageUnavailable).
+    WriteResult write(std::string_view collection, const shared::RecordId& id,
+                      const std::vector<FieldWrite>& fields);
+
+    /// As write(), for a new record with a fresh id (WriteResult::recordId).
+    WriteResult create(std::string_view collection, const std::vector<FieldWrite>& fields);
+
+    /// Deletes a record (a tombstone; it stays deleted unless explicitly restored).
+    WriteResult remove(std::string_view collection, const shared::RecordId& id);
+
+    // --- Sync state -----------------------------------------------------------------------------
+
+    /// Where one record stands (Synced for a record this device does not hold).
+    RecordSyncState syncState(std::string_view collection, const shared::RecordId& id) const;
+
+    /// The conflicts open on this device.
+    std::vector<sync::Conflict> conflicts() const;
+
+    /// The changes the server refused, oldest first.
+    std::vector<QuarantineEntry> quarantine() const;
+
+    /// The changes in the outbox (not yet acknowledged by the server), in device order.
+    std::vector<shared::Change> pendingChanges() const;
+
+    // --- Subscriptions --------------------------------------------------------------------------
+
+    /// Calls `callback` whenever a record changes; returns a handle for unsubscribe().
+    std::uint64_t subscribe(std::function<void(const RecordEvent&)> callback);
+
+    /// Stops calling a subscriber. After it returns the callback is not running and never will.
+    void unsubscribe(std::uint64_t handle);
+
+    // --- Sync -----------------------------------------------------------------------------------
+
+    /// Pushes the outbox, then pulls until up to date, on the caller's thread. Errors are in the
+    /// report, never thrown (storage failures excepted). One sync runs at a time; a second
+    /// caller waits for the first.
+    SyncReport sync(const std::function<void(const SyncProgress&)>& progress = {});
+
+    /// Only pushes the outbox (the `verdant push` command).
+    SyncReport push(const std::function<void(const SyncProgress&)>& progress = {});
+
+    /// Only pulls (the `verdant pull` command); refuses to purge scopes with unsent edits.
+    SyncReport pull(const std::function<void(const SyncProgress&)>& progress = {});
+
+    /// Starts syncing on the SDK's own thread: now, after every `interval`, soon after each
+    /// local write, and after requestSync(); transient failures back off (RetryPolicy) and auth
+    /// failures stop the loop. `onReport` (may be empty) gets each report on that thread.
+    void startBackgroundSync(std::chrono::milliseconds interval,
+                             std::function<void(const SyncReport&)> onReport = {});
+
+    /// Asks the background loop to sync now (no effect when it is not running).
+    void requestSync();
+
+    /// Stops the background loop, waiting for a sync in progress to finish.
+    void stopBackgroundSync();
+
+    /// Whether the background loop runs.
+    bool backgroundSyncRunning() const;
+
+private:
+    class Impl;
+    explicit Client(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> _impl;
+};
+
+}  // namespace verdant::client

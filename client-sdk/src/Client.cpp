@@ -1,0 +1,1178 @@
+#include "verdant/client/Client.hpp"
+
+#include "LocalState.hpp"
+#include "ServerApi.hpp"
+
+#include "verdant/shared/DomainSchema.hpp"
+#include "verdant/shared/HlcClock.hpp"
+#include "verdant/shared/IdGenerator.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+#include <condition_variable>
+#include <filesystem>
+#include <limits>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <utility>
+
+namespace verdant::client {
+
+using shared::Change;
+using shared::ErrorCode;
+using shared::Hlc;
+using shared::Operation;
+using shared::RecordId;
+
+std::string_view wireName(RecordSyncState state) noexcept {
+    switch (state) {
+        case RecordSyncState::Local:
+            return "local";
+        case RecordSyncState::Queued:
+            return "queued";
+        case RecordSyncState::Sent:
+            return "sent";
+        case RecordSyncState::Synced:
+            return "synced";
+        case RecordSyncState::Conflict:
+            return "conflict";
+        case RecordSyncState::Quarantined:
+            return "quarantined";
+    }
+    return "synced";
+}
+
+FieldWrite FieldWrite::set(std::string field, shared::Value value) {
+    return FieldWrite{std::move(field), std::move(value), Operation::Set};
+}
+
+FieldWrite FieldWrite::add(std::string field, std::string element) {
+    return FieldWrite{std::move(field), shared::Value::string(std::move(element)), Operation::Add};
+}
+
+FieldWrite FieldWrite::remove(std::string field, std::string element) {
+    return FieldWrite{std::move(field), shared::Value::string(std::move(element)),
+                      Operation::Remove};
+}
+
+FieldWrite FieldWrite::reopen(std::string field, std::string state) {
+    return FieldWrite{std::move(field), shared::Value::string(std::move(state)), Operation::Reopen};
+}
+
+namespace {
+
+// Keys of client_settings.
+constexpr const char* kTenant = "tenant";
+constexpr const char* kUsername = "username";
+constexpr const char* kUserId = "user_id";
+constexpr const char* kRole = "role";
+constexpr const char* kDeviceId = "device_id";
+constexpr const char* kAccessToken = "access_token";
+constexpr const char* kRefreshToken = "refresh_token";
+constexpr const char* kAckedSeq = "acked_seq";
+constexpr const char* kSentSeq = "sent_seq";
+constexpr const char* kOffsetMs = "server_offset_ms";
+constexpr const char* kLastSyncMs = "last_sync_ms";
+constexpr const char* kLastErrorCode = "last_error_code";
+constexpr const char* kLastErrorMessage = "last_error_message";
+constexpr const char* kMaxRemoteHlc = "max_remote_hlc";
+
+constexpr std::size_t kWholeOutbox = std::numeric_limits<std::size_t>::max();
+constexpr int kMaxPullRounds = 100000;
+
+/// A file-name-safe form of a tenant or user name: [A-Za-z0-9._-] kept, the rest %XX.
+std::string pathSafe(const std::string& text) {
+    static constexpr char kHex[] = "0123456789ABCDEF";
+    std::string out;
+    for (const unsigned char c : text) {
+        if (std::isalnum(c) != 0 || c == '.' || c == '_' || c == '-') {
+            out.push_back(static_cast<char>(c));
+        } else {
+            out.push_back('%');
+            out.push_back(kHex[c >> 4]);
+            out.push_back(kHex[c & 0x0F]);
+        }
+    }
+    if (out.empty() || out == "." || out == "..") {
+        out = "%" + out;
+    }
+    return out;
+}
+
+bool isAuthFailure(ErrorCode code) {
+    return shared::categoryOf(code) == shared::ErrorCategory::Unauthorised;
+}
+
+bool isTransient(ErrorCode code) {
+    const auto category = shared::categoryOf(code);
+    return category == shared::ErrorCategory::Transient ||
+           category == shared::ErrorCategory::Internal;
+}
+
+std::string hlcText(const Hlc& hlc) {
+    return std::to_string(hlc.physicalMs) + ":" + std::to_string(hlc.logical);
+}
+
+std::optional<Hlc> hlcFromText(const std::optional<std::string>& text) {
+    if (!text) {
+        return std::nullopt;
+    }
+    const auto colon = text->find(':');
+    if (colon == std::string::npos) {
+        return std::nullopt;
+    }
+    try {
+        Hlc hlc;
+        hlc.physicalMs = std::stoull(text->substr(0, colon));
+        hlc.logical = static_cast<std::uint16_t>(std::stoul(text->substr(colon + 1)));
+        return hlc;
+    } catch (const std::exception&) {
+        return std::nullopt;
+    }
+}
+
+/// Records touched by a list of changes, in first-seen order, without repeats.
+class TouchedRecords {
+public:
+    void add(const std::string& collection, const RecordId& id, bool removed = false) {
+        if (_seen.insert({collection, id}).second) {
+            _events.push_back(RecordEvent{collection, id, _origin, removed});
+        }
+    }
+    void setOrigin(RecordEvent::Origin origin) { _origin = origin; }
+    std::vector<RecordEvent> take() {
+        _seen.clear();
+        return std::exchange(_events, {});
+    }
+
+private:
+    RecordEvent::Origin _origin = RecordEvent::Origin::Sync;
+    std::set<std::pair<std::string, RecordId>> _seen;
+    std::vector<RecordEvent> _events;
+};
+
+}  // namespace
+
+class Client::Impl {
+public:
+    Impl(ClientOptions options, const std::string& path)
+        : _options(std::move(options)),
+          _wallClock(_options.clock != nullptr ? *_options.clock : shared::SystemClock::instance()),
+          _serverClock(_wallClock),
+          _state(path, _options.onOpenDatabase) {
+        auto device = shared::DeviceId::parse(_state.get(kDeviceId).value_or(""));
+        if (!device) {
+            device = shared::IdGenerator(_wallClock).nextDeviceId();
+            _state.set(kDeviceId, device->toString());
+        }
+        _deviceId = *device;
+        _serverClock.setOffset(_state.getInteger(kOffsetMs, 0));
+        // A device accepts whatever its server accepted: no drift bound on the device side.
+        _hlc = std::make_unique<shared::HlcClock>(_serverClock, _deviceId.low64(), std::nullopt);
+        sync::StoreOptions storeOptions;
+        storeOptions.clock = _hlc.get();
+        storeOptions.durable = _options.durable;
+        storeOptions.onOpen = _options.onOpenDatabase;
+        storeOptions.cacheKiB = 8 * 1024;
+        storeOptions.mmapBytes = 64LL * 1024 * 1024;
+        _store = std::make_unique<sync::Store>(path, shared::domainSchema(), storeOptions);
+        _ackedSeq = static_cast<std::uint64_t>(_state.getInteger(kAckedSeq, 0));
+        _sentSeq = static_cast<std::uint64_t>(_state.getInteger(kSentSeq, 0));
+        _nextSeq = _store->highWaterMark(_deviceId) + 1;
+        // Later stamps sort after this device's own last change and after what it has seen.
+        const auto own = _store->deviceChanges(_deviceId, _nextSeq > 1 ? _nextSeq - 2 : 0, 1);
+        if (!own.empty()) {
+            _hlc->tryReceive(own.front().change.hlc);
+        }
+        if (const auto remote = hlcFromText(_state.get(kMaxRemoteHlc))) {
+            _maxRemoteHlc = *remote;
+            _hlc->tryReceive(*remote);
+        }
+        _transport = _options.transport ? _options.transport
+                                        : std::make_shared<HttpsTransport>(_options.server);
+        _api = std::make_unique<ServerApi>(_transport, _options.useJson);
+    }
+
+    ~Impl() { stopBackground(); }
+
+    // --- identity -------------------------------------------------------------------------------
+
+    void rememberSignIn(const std::string& tenant, const std::string& username,
+                        const SessionTokens& tokens) {
+        std::lock_guard lock(_storeMutex);
+        _state.set({{kTenant, tenant},
+                    {kUsername, username},
+                    {kUserId, tokens.userId},
+                    {kRole, tokens.role},
+                    {kAccessToken, tokens.accessToken},
+                    {kRefreshToken, tokens.refreshToken}});
+        _userId = tokens.userId;
+    }
+
+    bool loadIdentity() {
+        std::lock_guard lock(_storeMutex);
+        _userId = _state.get(kUserId).value_or("");
+        return !_userId.empty();
+    }
+
+    SessionTokens signInOnline(const std::string& tenant, const std::string& username,
+                               const std::string& password) {
+        std::lock_guard sync(_syncMutex);
+        auto tokens =
+            _api->signIn(tenant, username, password, _deviceId.toString(), _options.deviceName);
+        const auto previous = [&] {
+            std::lock_guard lock(_storeMutex);
+            return _state.get(kUserId);
+        }();
+        if (previous && !previous->empty() && *previous != tokens.userId) {
+            throw shared::Error(ErrorCode::DeviceMismatch,
+                                "This local store belongs to another account with that name.");
+        }
+        rememberSignIn(tenant, username, tokens);
+        return tokens;
+    }
+
+    void signOut() {
+        stopBackground();
+        std::lock_guard sync(_syncMutex);
+        std::optional<std::string> refresh;
+        {
+            std::lock_guard lock(_storeMutex);
+            refresh = _state.get(kRefreshToken);
+        }
+        if (refresh) {
+            try {
+                _api->signOut(*refresh);
+            } catch (const shared::Error&) {
+                // Offline: the token expires on its own; forgetting it here is what matters.
+            }
+        }
+        std::lock_guard lock(_storeMutex);
+        _state.erase(kAccessToken);
+        _state.erase(kRefreshToken);
+    }
+
+    ClientStatus status() {
+        std::lock_guard lock(_storeMutex);
+        ClientStatus status;
+        status.tenant = _state.get(kTenant).value_or("");
+        status.username = _state.get(kUsername).value_or("");
+        status.userId = _userId;
+        status.role = _state.get(kRole).value_or("");
+        status.deviceId = _deviceId.toString();
+        status.signedIn = _state.get(kRefreshToken).has_value();
+        status.pendingChanges = _store->deviceChanges(_deviceId, _ackedSeq, kWholeOutbox).size();
+        status.openConflicts = _store->openConflicts().size();
+        status.quarantined = _state.quarantinedCount();
+        if (const auto last = _state.get(kLastSyncMs)) {
+            status.lastSyncMs = _state.getInteger(kLastSyncMs, 0);
+        }
+        if (const auto code = _state.get(kLastErrorCode)) {
+            const auto parsed = shared::errorCodeFromWireName(*code);
+            status.lastError = SyncError{parsed.value_or(ErrorCode::InternalError),
+                                         _state.get(kLastErrorMessage).value_or("")};
+        }
+        status.serverOffsetMs = _serverClock.offset();
+        return status;
+    }
+
+    const shared::DeviceId& deviceId() const { return _deviceId; }
+    std::string userId() {
+        std::lock_guard lock(_storeMutex);
+        return _userId;
+    }
+
+    // --- reads ----------------------------------------------------------------------------------
+
+    std::optional<sync::Record> record(std::string_view collection, const RecordId& id) {
+        std::lock_guard lock(_storeMutex);
+        return _store->record(collection, id);
+    }
+
+    std::vector<sync::Record> records(std::string_view collection) {
+        std::lock_guard lock(_storeMutex);
+        return recordsOf(collection, _store->recordIds(collection));
+    }
+
+    std::vector<sync::Record> query(std::string_view collection, std::string_view field,
+                                    const shared::Value& value) {
+        std::lock_guard lock(_storeMutex);
+        return recordsOf(collection, _store->findRecords(collection, field, value));
+    }
+
+    std::vector<sync::Record> scopeRecords(const char* rootCollection, const RecordId& root) {
+        std::lock_guard lock(_storeMutex);
+        std::vector<sync::Record> result;
+        if (auto rootRecord = _store->record(rootCollection, root)) {
+            result.push_back(std::move(*rootRecord));
+        } else {
+            return result;
+        }
+        for (const auto& ref : _store->recordsInScope(shared::scopeKey(rootCollection, root))) {
+            if (ref.collection == rootCollection && ref.id == root) {
+                continue;
+            }
+            if (auto found = _store->record(ref.collection, ref.id); found && !found->deleted) {
+                result.push_back(std::move(*found));
+            }
+        }
+        return result;
+    }
+
+    // --- writes ---------------------------------------------------------------------------------
+
+    WriteResult write(std::string_view collection, const RecordId& id,
+                      const std::vector<FieldWrite>& fields, bool tombstone) {
+        WriteResult result;
+        result.recordId = id;
+        const auto& schema = shared::domainSchema();
+        {
+            std::lock_guard lock(_storeMutex);
+            if (_userId.empty()) {
+                result.error = ErrorCode::NotSignedIn;
+                result.message = std::string(shared::defaultMessage(ErrorCode::NotSignedIn));
+                return result;
+            }
+            std::vector<Change> changes;
+            auto stamp = [&](Change change) {
+                change.collection = std::string(collection);
+                change.recordId = id;
+                change.hlc = _hlc->now();
+                change.deviceId = _deviceId;
+                change.deviceSeq = _nextSeq + changes.size();
+                change.author = _userId;
+                changes.push_back(std::move(change));
+            };
+            if (tombstone) {
+                Change change;
+                change.operation = Operation::Delete;
+                stamp(std::move(change));
+            }
+            if (!tombstone && fields.empty()) {
+                result.error = ErrorCode::InvalidChange;
+                result.message = "Nothing to write: name at least one field.";
+                return result;
+            }
+            // The field naming a child record's parent goes first: the server places the
+            // record in its parent's scope from it, before judging the other fields.
+            std::vector<const FieldWrite*> ordered;
+            for (const auto& write : fields) {
+                ordered.push_back(&write);
+            }
+            if (const auto* spec = schema.collection(collection);
+                spec != nullptr && spec->scope().kind == shared::ScopeRule::Kind::Parent) {
+                std::stable_partition(ordered.begin(), ordered.end(), [&](const FieldWrite* w) {
+                    return w->field == spec->scope().parentField;
+                });
+            }
+            for (const auto* pointer : ordered) {
+                const auto& write = *pointer;
+                Change change;
+                change.field = write.field;
+                change.operation = write.operation;
+                change.value = write.value;
+                change.baseVersion = _store->fieldVersion(collection, id, write.field);
+                stamp(std::move(change));
+            }
+            for (const auto& change : changes) {
+                if (auto invalid = schema.validate(change)) {
+                    result.error = invalid->code;
+                    result.message = invalid->message;
+                    result.field = change.field;
+                    return result;
+                }
+                const auto* spec = schema.fieldOf(change);
+                if (spec != nullptr && spec->merge == shared::MergeKind::Immutable &&
+                    change.baseVersion) {
+                    const auto current = _store->record(collection, id);
+                    const auto field = current->fields.find(change.field);
+                    if (field != current->fields.end() && field->second.value != change.value) {
+                        result.error = ErrorCode::ImmutableField;
+                        result.message = "Field '" + change.collection + "." + change.field +
+                                         "' was already written and cannot change.";
+                        result.field = change.field;
+                        return result;
+                    }
+                }
+            }
+            const auto applied = _store->apply(changes);
+            for (std::size_t i = 0; i < applied.results.size(); ++i) {
+                if (applied.results[i].outcome == sync::ChangeOutcome::Refused) {
+                    // Validation above makes this unreachable; the store kept it in its
+                    // quarantine, and the outbox sends it so the server's quarantine has it too.
+                    result.error = applied.results[i].error.value_or(ErrorCode::InvalidChange);
+                    result.message = applied.results[i].message;
+                    result.field = changes[i].field;
+                }
+            }
+            _nextSeq += changes.size();
+            result.ok = !result.error;
+            result.changes = std::move(changes);
+        }
+        notify({RecordEvent{std::string(collection), id, RecordEvent::Origin::Local, false}});
+        wakeBackground();
+        return result;
+    }
+
+    // --- sync state -----------------------------------------------------------------------------
+
+    RecordSyncState syncState(std::string_view collection, const RecordId& id) {
+        std::lock_guard lock(_storeMutex);
+        if (_state.isQuarantined(collection, id)) {
+            return RecordSyncState::Quarantined;
+        }
+        const auto found = _store->record(collection, id);
+        if (!found) {
+            return RecordSyncState::Synced;
+        }
+        for (const auto& [name, field] : found->fields) {
+            if (field.inConflict) {
+                return RecordSyncState::Conflict;
+            }
+        }
+        bool pending = false;
+        bool unsent = false;  // some pending change was not even sent yet
+        for (const auto& logged : _store->deviceChanges(_deviceId, _ackedSeq, kWholeOutbox)) {
+            if (logged.change.collection == collection && logged.change.recordId == id) {
+                pending = true;
+                unsent = unsent || logged.change.deviceSeq > _sentSeq;
+            }
+        }
+        if (!pending) {
+            return RecordSyncState::Synced;
+        }
+        // Local: every field's visible write is this device's and unacknowledged (new here).
+        const bool onlyLocalWrites =
+            std::none_of(found->fields.begin(), found->fields.end(), [&](const auto& entry) {
+                const auto& written = entry.second.writtenBy;
+                return written &&
+                       (written->key.device != _deviceId || written->key.deviceSeq <= _ackedSeq);
+            });
+        if (onlyLocalWrites) {
+            return RecordSyncState::Local;
+        }
+        return unsent ? RecordSyncState::Queued : RecordSyncState::Sent;
+    }
+
+    std::vector<sync::Conflict> conflicts() {
+        std::lock_guard lock(_storeMutex);
+        return _store->openConflicts();
+    }
+
+    std::vector<QuarantineEntry> quarantine() {
+        std::lock_guard lock(_storeMutex);
+        return _state.quarantined();
+    }
+
+    std::vector<Change> pendingChanges() {
+        std::lock_guard lock(_storeMutex);
+        std::vector<Change> result;
+        for (auto& logged : _store->deviceChanges(_deviceId, _ackedSeq, kWholeOutbox)) {
+            result.push_back(std::move(logged.change));
+        }
+        return result;
+    }
+
+    // --- subscriptions --------------------------------------------------------------------------
+
+    std::uint64_t subscribe(std::function<void(const RecordEvent&)> callback) {
+        std::lock_guard lock(_subscribersMutex);
+        const auto handle = ++_lastSubscription;
+        _subscribers.emplace(
+            handle, std::make_shared<std::function<void(const RecordEvent&)>>(std::move(callback)));
+        return handle;
+    }
+
+    void unsubscribe(std::uint64_t handle) {
+        // Taking the notify lock waits for a callback in progress on another thread.
+        std::unique_lock notifying(_notifyMutex, std::defer_lock);
+        if (_notifyingThread != std::this_thread::get_id()) {
+            notifying.lock();
+        }
+        std::lock_guard lock(_subscribersMutex);
+        _subscribers.erase(handle);
+    }
+
+    // --- sync -----------------------------------------------------------------------------------
+
+    SyncReport runSync(bool doPush, bool doPull,
+                       const std::function<void(const SyncProgress&)>& progress) {
+        std::lock_guard sync(_syncMutex);
+        SyncReport report;
+        Traffic traffic;
+        try {
+            if (!hasTokens()) {
+                throw shared::Error(ErrorCode::NotSignedIn);
+            }
+            bool restamp = false;
+            if (doPush) {
+                restamp = pushPhase(report, traffic, progress);
+            }
+            if (doPull || restamp) {
+                pullPhase(report, traffic, progress);
+            }
+            if (restamp) {
+                restampUnsent(report);
+                if (pushPhase(report, traffic, progress)) {
+                    throw shared::Error(ErrorCode::ClockSkew,
+                                        "The server still finds this device's changes dated too "
+                                        "far ahead after re-stamping; check the tablet's clock.");
+                }
+                if (doPull) {
+                    pullPhase(report, traffic, progress);
+                }
+            }
+        } catch (const shared::Error& error) {
+            report.errors.push_back(SyncError{error.code(), error.what()});
+        }
+        report.bytesSent = traffic.sent;
+        report.bytesReceived = traffic.received;
+        report.serverOffsetMs = _serverClock.offset();
+        {
+            std::lock_guard lock(_storeMutex);
+            report.openConflicts = _store->openConflicts().size();
+            report.pendingChanges =
+                _store->deviceChanges(_deviceId, _ackedSeq, kWholeOutbox).size();
+            report.complete = report.errors.empty();
+            if (report.complete) {
+                _state.set(kLastSyncMs, std::to_string(_wallClock.nowMs()));
+                _state.erase(kLastErrorCode);
+                _state.erase(kLastErrorMessage);
+            } else {
+                _state.set({{kLastErrorCode, std::string(shared::wireName(report.errors[0].code))},
+                            {kLastErrorMessage, report.errors[0].message}});
+            }
+        }
+        return report;
+    }
+
+    // --- background -----------------------------------------------------------------------------
+
+    void startBackground(std::chrono::milliseconds interval,
+                         std::function<void(const SyncReport&)> onReport) {
+        std::lock_guard control(_backgroundControl);
+        if (_background.joinable()) {
+            return;
+        }
+        {
+            std::lock_guard lock(_backgroundMutex);
+            _stopping = false;
+            _requested = false;
+        }
+        _backgroundRunning = true;
+        _background = std::thread([this, interval, onReport = std::move(onReport)] {
+            backgroundLoop(interval, onReport);
+        });
+    }
+
+    void stopBackground() {
+        std::lock_guard control(_backgroundControl);
+        {
+            std::lock_guard lock(_backgroundMutex);
+            _stopping = true;
+        }
+        _backgroundWake.notify_all();
+        if (_background.joinable()) {
+            _background.join();
+        }
+        _backgroundRunning = false;
+    }
+
+    void wakeBackground() {
+        {
+            std::lock_guard lock(_backgroundMutex);
+            _requested = true;
+        }
+        _backgroundWake.notify_all();
+    }
+
+    bool backgroundRunning() const { return _backgroundRunning; }
+
+private:
+    std::vector<sync::Record> recordsOf(std::string_view collection,
+                                        const std::vector<RecordId>& ids) {
+        std::vector<sync::Record> result;
+        result.reserve(ids.size());
+        for (const auto& id : ids) {
+            if (auto found = _store->record(collection, id); found && !found->deleted) {
+                result.push_back(std::move(*found));
+            }
+        }
+        return result;
+    }
+
+    bool hasTokens() {
+        std::lock_guard lock(_storeMutex);
+        return _state.get(kRefreshToken).has_value() && !_userId.empty();
+    }
+
+    std::string accessToken() {
+        std::lock_guard lock(_storeMutex);
+        return _state.get(kAccessToken).value_or("");
+    }
+
+    /// New tokens from the refresh token; a refused refresh forgets both tokens (sign in again).
+    void refreshTokens() {
+        std::optional<std::string> refresh;
+        {
+            std::lock_guard lock(_storeMutex);
+            refresh = _state.get(kRefreshToken);
+        }
+        if (!refresh) {
+            throw shared::Error(ErrorCode::NotSignedIn);
+        }
+        try {
+            const auto tokens = _api->refresh(*refresh);
+            std::lock_guard lock(_storeMutex);
+            _state.set({{kAccessToken, tokens.accessToken}, {kRefreshToken, tokens.refreshToken}});
+        } catch (const shared::Error& error) {
+            if (isAuthFailure(error.code())) {
+                std::lock_guard lock(_storeMutex);
+                _state.erase(kAccessToken);
+                _state.erase(kRefreshToken);
+            }
+            throw;
+        }
+    }
+
+    /// One request with the retry rules: an expired token is refreshed once; transient failures
+    /// are retried with backoff up to RetryPolicy::maxAttempts; everything else propagates.
+    template <typename Request>
+    auto call(SyncReport& report, Request&& request) {
+        Backoff backoff(_options.retry);
+        bool refreshed = false;
+        int attempts = 0;
+        for (;;) {
+            try {
+                return request(accessToken());
+            } catch (const shared::Error& error) {
+                if (isAuthFailure(error.code()) && !refreshed &&
+                    error.code() != ErrorCode::NotSignedIn) {
+                    refreshed = true;
+                    refreshTokens();
+                    continue;
+                }
+                if (isTransient(error.code()) && ++attempts < _options.retry.maxAttempts) {
+                    ++report.attempts;
+                    if (!sleepFor(backoff.nextDelay())) {
+                        throw;
+                    }
+                    continue;
+                }
+                throw;
+            }
+        }
+    }
+
+    /// Waits between retries; false if the background loop is stopping meanwhile.
+    bool sleepFor(std::chrono::milliseconds delay) {
+        if (_options.sleep) {
+            _options.sleep(delay);
+            return true;
+        }
+        std::unique_lock lock(_backgroundMutex);
+        return !_backgroundWake.wait_for(lock, delay, [this] { return _stopping; });
+    }
+
+    /// Pushes the outbox in batches. Returns true when the server refused changes as dated too
+    /// far ahead: they stay in the outbox, to be re-stamped once the clock offset is known.
+    bool pushPhase(SyncReport& report, Traffic& traffic,
+                   const std::function<void(const SyncProgress&)>& progress) {
+        std::size_t total = 0;
+        {
+            std::lock_guard lock(_storeMutex);
+            total = _store->deviceChanges(_deviceId, _ackedSeq, kWholeOutbox).size();
+        }
+        std::size_t done = 0;
+        for (;;) {
+            shared::PushRequest request;
+            request.deviceId = _deviceId;
+            {
+                std::lock_guard lock(_storeMutex);
+                for (auto& logged :
+                     _store->deviceChanges(_deviceId, _ackedSeq, _options.pushBatchSize)) {
+                    request.changes.push_back(std::move(logged.change));
+                }
+                if (request.changes.empty()) {
+                    return false;
+                }
+                _sentSeq = std::max(_sentSeq, request.changes.back().deviceSeq);
+                _state.set(kSentSeq, std::to_string(_sentSeq));
+            }
+            const auto response = call(report, [&](const std::string& token) {
+                return _api->push(token, request, traffic);
+            });
+
+            std::optional<std::uint64_t> firstSkewed;
+            std::vector<QuarantineEntry> refused;
+            std::map<std::uint64_t, const Change*> bySeq;
+            for (const auto& change : request.changes) {
+                bySeq.emplace(change.deviceSeq, &change);
+            }
+            for (const auto& result : response.results) {
+                if (result.error == ErrorCode::ClockSkew) {
+                    firstSkewed =
+                        std::min(firstSkewed.value_or(result.deviceSeq), result.deviceSeq);
+                } else if (result.outcome == "refused") {
+                    const auto found = bySeq.find(result.deviceSeq);
+                    if (found != bySeq.end()) {
+                        refused.push_back(QuarantineEntry{
+                            *found->second, result.error.value_or(ErrorCode::InvalidChange),
+                            result.message, _wallClock.nowMs()});
+                    }
+                } else {
+                    ++report.pushed;
+                    report.conflictsRaised += result.outcome == "conflict_raised" ? 1 : 0;
+                }
+            }
+            std::uint64_t acked = response.highWaterMark;
+            if (firstSkewed) {
+                acked = std::min(acked, *firstSkewed - 1);
+            }
+            TouchedRecords touched;
+            {
+                std::lock_guard lock(_storeMutex);
+                for (const auto& entry : refused) {
+                    _state.addQuarantined(entry);
+                }
+                if (!refused.empty()) {
+                    // The server refused them: take them out of the local view, so what this
+                    // device shows is what the server holds; the quarantine keeps them.
+                    std::set<std::uint64_t> seqs;
+                    for (const auto& entry : refused) {
+                        seqs.insert(entry.change.deviceSeq);
+                        touched.add(entry.change.collection, entry.change.recordId);
+                    }
+                    _store->rewriteDeviceChanges(
+                        _deviceId, *seqs.begin() - 1,
+                        [&](const Change& change) -> std::optional<Change> {
+                            if (seqs.count(change.deviceSeq) != 0) {
+                                return std::nullopt;
+                            }
+                            return change;
+                        });
+                    report.quarantined += refused.size();
+                }
+                if (acked > _ackedSeq) {
+                    _ackedSeq = acked;
+                    _state.set(kAckedSeq, std::to_string(_ackedSeq));
+                }
+            }
+            notify(touched.take());
+            done += request.changes.size();
+            if (progress) {
+                progress(SyncProgress{SyncProgress::Phase::Pushing, std::min(done, total), total,
+                                      traffic.sent + traffic.received});
+            }
+            if (firstSkewed) {
+                return true;
+            }
+            if (acked < request.changes.back().deviceSeq) {
+                throw shared::Error(ErrorCode::InternalError,
+                                    "The server did not acknowledge a pushed batch.");
+            }
+        }
+    }
+
+    /// Re-dates every unsent change with the corrected clock (device clock + server offset),
+    /// after the server refused some as too far ahead. Base versions that named a re-dated
+    /// change follow it, so a device's second edit of a field does not conflict with its first.
+    void restampUnsent(SyncReport& report) {
+        TouchedRecords touched;
+        {
+            std::lock_guard lock(_storeMutex);
+            _hlc->rewind(_maxRemoteHlc);
+            std::map<Hlc, Hlc> redated;
+            report.restamped += _store->rewriteDeviceChanges(
+                _deviceId, _ackedSeq, [&](const Change& change) -> std::optional<Change> {
+                    Change restamped = change;
+                    restamped.hlc = _hlc->now();
+                    if (restamped.baseVersion) {
+                        const auto base = redated.find(*restamped.baseVersion);
+                        if (base != redated.end()) {
+                            restamped.baseVersion = base->second;
+                        }
+                    }
+                    redated.emplace(change.hlc, restamped.hlc);
+                    touched.add(change.collection, change.recordId);
+                    return restamped;
+                });
+        }
+        notify(touched.take());
+    }
+
+    /// The scopes holding records with unsent local changes: not purged, not checksum-compared.
+    std::set<std::string> scopesWithUnsentChanges() {
+        std::set<std::string> scopes;
+        const auto& schema = shared::domainSchema();
+        for (const auto& logged : _store->deviceChanges(_deviceId, _ackedSeq, kWholeOutbox)) {
+            const auto& change = logged.change;
+            if (auto scope = _store->scopeOf(change.collection, change.recordId)) {
+                scopes.insert(*scope);
+            } else if (auto derived = schema.scopeKeyOf(change)) {
+                scopes.insert(*derived);
+            }
+        }
+        return scopes;
+    }
+
+    void pullPhase(SyncReport& report, Traffic& traffic,
+                   const std::function<void(const SyncProgress&)>& progress) {
+        std::vector<std::string> repair;
+        std::set<std::string> repaired;
+        std::size_t pulled = 0;
+        for (int round = 0; round < kMaxPullRounds; ++round) {
+            shared::PullRequest request;
+            request.deviceId = _deviceId;
+            request.limit = _options.pullPageSize;
+            request.repair = std::exchange(repair, {});
+            {
+                std::lock_guard lock(_storeMutex);
+                request.cursors = _state.cursors();
+            }
+            const auto sentAt = _wallClock.nowMs();
+            const auto response = call(report, [&](const std::string& token) {
+                return _api->pull(token, request, traffic);
+            });
+            const auto receivedAt = _wallClock.nowMs();
+            if (response.serverTimeMs > 0) {
+                const auto offset = response.serverTimeMs - (sentAt + receivedAt) / 2;
+                _serverClock.setOffset(offset);
+            }
+
+            TouchedRecords touched;
+            {
+                std::lock_guard lock(_storeMutex);
+                _state.set(kOffsetMs, std::to_string(_serverClock.offset()));
+                const auto unsent = scopesWithUnsentChanges();
+                for (const auto& scope : response.purge) {
+                    if (unsent.count(scope) != 0) {
+                        continue;  // pushed (or quarantined) first, purged on a later sync
+                    }
+                    for (const auto& ref : _store->recordsInScope(scope)) {
+                        touched.add(ref.collection, ref.id, true);
+                    }
+                    _store->purgeScope(scope);
+                    _state.eraseCursor(scope);
+                    ++report.purgedScopes;
+                }
+                for (const auto& page : response.scopes) {
+                    const bool repairing =
+                        page.snapshot && std::find(request.repair.begin(), request.repair.end(),
+                                                   page.scope) != request.repair.end();
+                    if (repairing && unsent.count(page.scope) == 0) {
+                        _store->purgeScope(page.scope);
+                        ++report.repairedScopes;
+                    }
+                    std::vector<Change> changes;
+                    changes.reserve(page.changes.size());
+                    for (const auto& item : page.changes) {
+                        changes.push_back(item.change);
+                        if (item.change.deviceId != _deviceId && _maxRemoteHlc < item.change.hlc) {
+                            _maxRemoteHlc = item.change.hlc;
+                        }
+                        touched.add(item.change.collection, item.change.recordId);
+                    }
+                    if (!changes.empty()) {
+                        _store->apply(changes);
+                    }
+                    pulled += changes.size();
+                    _state.setCursor(page.scope, page.cursor);
+                    if (!page.more && !page.checksum.empty() && unsent.count(page.scope) == 0) {
+                        const auto local = page.scope == "tenant"
+                                               ? _store->checksum()
+                                               : _store->scopeChecksum(page.scope);
+                        if (local != page.checksum) {
+                            if (repaired.insert(page.scope).second) {
+                                repair.push_back(page.scope);
+                            } else {
+                                report.errors.push_back(SyncError{
+                                    ErrorCode::ChecksumMismatch,
+                                    "Scope " + page.scope +
+                                        " still differs from the server after a repair."});
+                            }
+                        }
+                    }
+                }
+                _state.set(kMaxRemoteHlc, hlcText(_maxRemoteHlc));
+            }
+            report.pulled = pulled;
+            notify(touched.take());
+            if (progress) {
+                progress(SyncProgress{SyncProgress::Phase::Pulling, pulled, 0,
+                                      traffic.sent + traffic.received});
+            }
+            if (!response.more && repair.empty()) {
+                return;
+            }
+        }
+        throw shared::Error(ErrorCode::InternalError, "The pull did not finish.");
+    }
+
+    void notify(const std::vector<RecordEvent>& events) {
+        if (events.empty()) {
+            return;
+        }
+        std::lock_guard notifying(_notifyMutex);
+        _notifyingThread = std::this_thread::get_id();
+        std::vector<std::shared_ptr<std::function<void(const RecordEvent&)>>> callbacks;
+        {
+            std::lock_guard lock(_subscribersMutex);
+            for (const auto& [handle, callback] : _subscribers) {
+                callbacks.push_back(callback);
+            }
+        }
+        for (const auto& event : events) {
+            for (const auto& callback : callbacks) {
+                try {
+                    (*callback)(event);
+                } catch (...) {
+                    // A subscriber's failure must not undo a committed write or stop a sync.
+                }
+            }
+        }
+        _notifyingThread = std::thread::id();
+    }
+
+    void backgroundLoop(std::chrono::milliseconds interval,
+                        const std::function<void(const SyncReport&)>& onReport) {
+        Backoff backoff(_options.retry);
+        for (;;) {
+            {
+                std::lock_guard lock(_backgroundMutex);
+                if (_stopping) {
+                    break;
+                }
+                _requested = false;
+            }
+            SyncReport report;
+            try {
+                report = runSync(true, true, {});
+            } catch (const shared::Error& error) {
+                report.errors.push_back(SyncError{error.code(), error.what()});
+            }
+            if (onReport) {
+                try {
+                    onReport(report);
+                } catch (...) {
+                    // The app's handler must not end the loop.
+                }
+            }
+            bool authFailed = false;
+            bool transient = false;
+            for (const auto& error : report.errors) {
+                authFailed = authFailed || isAuthFailure(error.code);
+                transient = transient || isTransient(error.code);
+            }
+            if (authFailed) {
+                break;  // reported; the app asks the user to sign in again
+            }
+            auto wait = interval;
+            if (report.complete) {
+                backoff.reset();
+            } else if (transient) {
+                wait = backoff.nextDelay();
+            }
+            std::unique_lock lock(_backgroundMutex);
+            _backgroundWake.wait_for(lock, wait, [this] { return _stopping || _requested; });
+        }
+        _backgroundRunning = false;
+    }
+
+    ClientOptions _options;
+    const shared::Clock& _wallClock;
+    shared::OffsetClock _serverClock;
+    LocalState _state;
+    shared::DeviceId _deviceId;
+    std::unique_ptr<shared::HlcClock> _hlc;
+    std::unique_ptr<sync::Store> _store;
+    std::shared_ptr<Transport> _transport;
+    std::unique_ptr<ServerApi> _api;
+    std::string _userId;
+    std::uint64_t _ackedSeq = 0;
+    std::uint64_t _sentSeq = 0;
+    std::uint64_t _nextSeq = 1;
+    Hlc _maxRemoteHlc;
+
+    std::mutex _storeMutex;  // the store, the local state and the counters above
+    std::mutex _syncMutex;   // one sync (and the transport) at a time
+
+    std::mutex _subscribersMutex;
+    std::mutex _notifyMutex;
+    std::atomic<std::thread::id> _notifyingThread;
+    std::map<std::uint64_t, std::shared_ptr<std::function<void(const RecordEvent&)>>> _subscribers;
+    std::uint64_t _lastSubscription = 0;
+
+    std::mutex _backgroundControl;
+    std::mutex _backgroundMutex;
+    std::condition_variable _backgroundWake;
+    std::thread _background;
+    bool _stopping = false;
+    bool _requested = false;
+    std::atomic<bool> _backgroundRunning{false};
+};
+
+// --- Client ---------------------------------------------------------------------------------
+
+namespace {
+
+std::string preparePath(const ClientOptions& options, const std::string& tenant,
+                        const std::string& username) {
+    if (options.dataDirectory.empty()) {
+        throw shared::Error(ErrorCode::InvalidParameter, "Name a data directory for the SDK.");
+    }
+    if (tenant.empty() || username.empty()) {
+        throw shared::Error(ErrorCode::InvalidParameter, "Name the tenant and the user.");
+    }
+    return Client::databasePath(options.dataDirectory, tenant, username);
+}
+
+}  // namespace
+
+std::string Client::databasePath(const std::string& dataDirectory, const std::string& tenant,
+                                 const std::string& username) {
+    return (std::filesystem::path(dataDirectory) / pathSafe(tenant) / (pathSafe(username) + ".db"))
+        .string();
+}
+
+Client::Client(std::unique_ptr<Impl> impl) : _impl(std::move(impl)) {}
+
+Client::~Client() = default;
+
+std::unique_ptr<Client> Client::signIn(ClientOptions options, const std::string& tenant,
+                                       const std::string& username, const std::string& password) {
+    const auto path = preparePath(options, tenant, username);
+    std::error_code error;
+    std::filesystem::create_directories(std::filesystem::path(path).parent_path(), error);
+    if (error) {
+        throw shared::Error(ErrorCode::StorageUnavailable,
+                            "Cannot create the SDK's data directory: " + error.message());
+    }
+    auto impl = std::make_unique<Impl>(std::move(options), path);
+    impl->signInOnline(tenant, username, password);
+    return std::unique_ptr<Client>(new Client(std::move(impl)));
+}
+
+std::unique_ptr<Client> Client::open(ClientOptions options, const std::string& tenant,
+                                     const std::string& username) {
+    const auto path = preparePath(options, tenant, username);
+    if (!std::filesystem::exists(path)) {
+        throw shared::Error(ErrorCode::NotSignedIn,
+                            "'" + username + "' of '" + tenant +
+                                "' has never signed in on this device; sign in online first.");
+    }
+    auto impl = std::make_unique<Impl>(std::move(options), path);
+    if (!impl->loadIdentity()) {
+        throw shared::Error(ErrorCode::NotSignedIn);
+    }
+    return std::unique_ptr<Client>(new Client(std::move(impl)));
+}
+
+void Client::signOut() {
+    _impl->signOut();
+}
+
+ClientStatus Client::status() const {
+    return _impl->status();
+}
+
+shared::DeviceId Client::deviceId() const {
+    return _impl->deviceId();
+}
+
+std::string Client::userId() const {
+    return _impl->userId();
+}
+
+std::optional<sync::Record> Client::record(std::string_view collection, const RecordId& id) const {
+    return _impl->record(collection, id);
+}
+
+std::vector<sync::Record> Client::records(std::string_view collection) const {
+    return _impl->records(collection);
+}
+
+std::vector<sync::Record> Client::query(std::string_view collection, std::string_view field,
+                                        const shared::Value& value) const {
+    return _impl->query(collection, field, value);
+}
+
+std::vector<sync::Record> Client::auditRecords(const RecordId& auditId) const {
+    return _impl->scopeRecords(shared::collections::kAudits, auditId);
+}
+
+std::vector<sync::Record> Client::sessionRecords(const RecordId& sessionId) const {
+    return _impl->scopeRecords(shared::collections::kTrainingSessions, sessionId);
+}
+
+WriteResult Client::write(std::string_view collection, const RecordId& id,
+                          const std::vector<FieldWrite>& fields) {
+    return _impl->write(collection, id, fields, false);
+}
+
+WriteResult Client::create(std::string_view collection, const std::vector<FieldWrite>& fields) {
+    static thread_local shared::IdGenerator generator(shared::SystemClock::instance());
+    return _impl->write(collection, generator.nextRecordId(), fields, false);
+}
+
+WriteResult Client::remove(std::string_view collection, const RecordId& id) {
+    return _impl->write(collection, id, {}, true);
+}
+
+RecordSyncState Client::syncState(std::string_view collection, const RecordId& id) const {
+    return _impl->syncState(collection, id);
+}
+
+std::vector<sync::Conflict> Client::conflicts() const {
+    return _impl->conflicts();
+}
+
+std::vector<QuarantineEntry> Client::quarantine() const {
+    return _impl->quarantine();
+}
+
+std::vector<Change> Client::pendingChanges() const {
+    return _impl->pendingChanges();
+}
+
+std::uint64_t Client::subscribe(std::function<void(const RecordEvent&)> callback) {
+    return _impl->subscribe(std::move(callback));
+}
+
+void Client::unsubscribe(std::uint64_t handle) {
+    _impl->unsubscribe(handle);
+}
+
+SyncReport Client::sync(const std::function<void(const SyncProgress&)>& progress) {
+    return _impl->runSync(true, true, progress);
+}
+
+SyncReport Client::push(const std::function<void(const SyncProgress&)>& progress) {
+    return _impl->runSync(true, false, progress);
+}
+
+SyncReport Client::pull(const std::function<void(const SyncProgress&)>& progress) {
+    return _impl->runSync(false, true, progress);
+}
+
+void Client::startBackgroundSync(std::chrono::milliseconds interval,
+                                 std::function<void(const SyncReport&)> onReport) {
+    _impl->startBackground(interval, std::move(onReport));
+}
+
+void Client::requestSync() {
+    _impl->wakeBackground();
+}
+
+void Client::stopBackgroundSync() {
+    _impl->stopBackground();
+}
+
+bool Client::backgroundSyncRunning() const {
+    return _impl->backgroundRunning();
+}
+
+}  // namespace verdant::client

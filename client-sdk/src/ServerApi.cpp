@@ -1,0 +1,153 @@
+#include "ServerApi.hpp"
+
+#include "verdant/shared/ErrorCode.hpp"
+
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+
+#include <sstream>
+
+namespace verdant::client {
+
+using shared::ErrorCode;
+using shared::SyncMessageCodec;
+
+namespace {
+
+std::string stringify(const Poco::JSON::Object& object) {
+    std::ostringstream text;
+    object.stringify(text);
+    return text.str();
+}
+
+/// The server's error body {"error": {"code", "message"}} as an exception; anything else (a
+/// proxy's page, an empty body) by status.
+[[noreturn]] void throwResponseError(const HttpResponse& response) {
+    try {
+        Poco::JSON::Parser parser;
+        const auto body = parser.parse(response.body).extract<Poco::JSON::Object::Ptr>();
+        const auto error = body->getObject("error");
+        if (error) {
+            const auto code =
+                shared::errorCodeFromWireName(error->optValue<std::string>("code", ""));
+            if (code) {
+                throw shared::Error(*code,
+                                    error->optValue<std::string>(
+                                        "message", std::string(shared::defaultMessage(*code))));
+            }
+        }
+    } catch (const shared::Error&) {
+        throw;
+    } catch (const std::exception&) {
+        // Not our JSON: fall through to the status.
+    }
+    if (response.status >= 500 || response.status == 429 || response.status == 408) {
+        throw shared::Error(ErrorCode::ServerUnreachable,
+                            "The server answered " + std::to_string(response.status) +
+                                " without a Verdant error; it may be restarting.");
+    }
+    if (response.status == 401) {
+        throw shared::Error(ErrorCode::Unauthenticated);
+    }
+    throw shared::Error(ErrorCode::InvalidRequest,
+                        "The server answered " + std::to_string(response.status) + ".");
+}
+
+SessionTokens tokensFrom(const HttpResponse& response) {
+    try {
+        Poco::JSON::Parser parser;
+        const auto body = parser.parse(response.body).extract<Poco::JSON::Object::Ptr>();
+        SessionTokens tokens;
+        tokens.accessToken = body->getValue<std::string>("access_token");
+        tokens.refreshToken = body->getValue<std::string>("refresh_token");
+        const auto user = body->getObject("user");
+        if (user) {
+            tokens.userId = user->getValue<std::string>("id");
+            tokens.username = user->optValue<std::string>("username", "");
+            tokens.role = user->optValue<std::string>("role", "");
+            tokens.tenantId = user->optValue<std::string>("tenant_id", "");
+        }
+        if (tokens.accessToken.empty() || tokens.userId.empty()) {
+            throw shared::Error(ErrorCode::InvalidRequest, "The sign-in answer lacks its tokens.");
+        }
+        return tokens;
+    } catch (const shared::Error&) {
+        throw;
+    } catch (const std::exception&) {
+        throw shared::Error(ErrorCode::InvalidRequest, "The server's sign-in answer is not valid.");
+    }
+}
+
+}  // namespace
+
+ServerApi::ServerApi(std::shared_ptr<Transport> transport, bool json)
+    : _transport(std::move(transport)), _json(json) {}
+
+HttpResponse ServerApi::post(const std::string& path, const std::string& contentType,
+                             const std::string& body, const std::string& accessToken,
+                             Traffic& traffic) {
+    std::map<std::string, std::string> headers;
+    if (!accessToken.empty()) {
+        headers.emplace("Authorization", "Bearer " + accessToken);
+    }
+    auto response = _transport->send("POST", path, contentType, body, headers);
+    traffic.sent += body.size();  // counted once it went through
+    traffic.received += response.body.size();
+    if (response.status < 200 || response.status >= 300) {
+        throwResponseError(response);
+    }
+    return response;
+}
+
+SessionTokens ServerApi::signIn(const std::string& tenant, const std::string& username,
+                                const std::string& password, const std::string& deviceId,
+                                const std::string& deviceName) {
+    Poco::JSON::Object body;
+    body.set("tenant", tenant);
+    body.set("username", username);
+    body.set("password", password);
+    body.set("device_id", deviceId);
+    body.set("device_name", deviceName);
+    Traffic traffic;
+    return tokensFrom(post("/v1/auth/login", "application/json", stringify(body), "", traffic));
+}
+
+SessionTokens ServerApi::refresh(const std::string& refreshToken) {
+    Poco::JSON::Object body;
+    body.set("refresh_token", refreshToken);
+    Traffic traffic;
+    return tokensFrom(post("/v1/auth/refresh", "application/json", stringify(body), "", traffic));
+}
+
+void ServerApi::signOut(const std::string& refreshToken) {
+    Poco::JSON::Object body;
+    body.set("refresh_token", refreshToken);
+    Traffic traffic;
+    post("/v1/auth/logout", "application/json", stringify(body), "", traffic);
+}
+
+shared::PushResponse ServerApi::push(const std::string& accessToken,
+                                     const shared::PushRequest& request, Traffic& traffic) {
+    if (_json) {
+        const auto response = post("/v1/sync/push", std::string(SyncMessageCodec::kJsonContentType),
+                                   SyncMessageCodec::toJson(request), accessToken, traffic);
+        return SyncMessageCodec::pushResponseFromJson(response.body);
+    }
+    const auto response = post("/v1/sync/push", std::string(SyncMessageCodec::kBinaryContentType),
+                               SyncMessageCodec::toBinary(request), accessToken, traffic);
+    return SyncMessageCodec::pushResponseFromBinary(response.body);
+}
+
+shared::PullResponse ServerApi::pull(const std::string& accessToken,
+                                     const shared::PullRequest& request, Traffic& traffic) {
+    if (_json) {
+        const auto response = post("/v1/sync/pull", std::string(SyncMessageCodec::kJsonContentType),
+                                   SyncMessageCodec::toJson(request), accessToken, traffic);
+        return SyncMessageCodec::pullResponseFromJson(response.body);
+    }
+    const auto response = post("/v1/sync/pull", std::string(SyncMessageCodec::kBinaryContentType),
+                               SyncMessageCodec::toBinary(request), accessToken, traffic);
+    return SyncMessageCodec::pullResponseFromBinary(response.body);
+}
+
+}  // namespace verdant::client

@@ -1,0 +1,55 @@
+#pragma once
+
+#include "verdant/client/Transport.hpp"
+#include "verdant/shared/SyncMessages.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace verdant::client {
+
+/// What a sign-in or a refresh returns.
+struct SessionTokens {
+    std::string accessToken;
+    std::string refreshToken;
+    std::string userId;
+    std::string username;
+    std::string role;
+    std::string tenantId;
+};
+
+/// Bytes moved by the requests of one sync.
+struct Traffic {
+    std::uint64_t sent = 0;
+    std::uint64_t received = 0;
+};
+
+/// The server's HTTP API as the SDK uses it: sign-in, refresh, sign-out, push and pull, each one
+/// request. A non-2xx answer is thrown as shared::Error with the server's code and message (a
+/// proxy's bare 5xx becomes ServerUnreachable, transient); transport failures propagate as the
+/// transport throws them. No retries here: the caller decides.
+class ServerApi {
+public:
+    /// Talks through `transport`; `json` picks the JSON encoding over the binary one.
+    ServerApi(std::shared_ptr<Transport> transport, bool json);
+
+    SessionTokens signIn(const std::string& tenant, const std::string& username,
+                         const std::string& password, const std::string& deviceId,
+                         const std::string& deviceName);
+    SessionTokens refresh(const std::string& refreshToken);
+    void signOut(const std::string& refreshToken);
+    shared::PushResponse push(const std::string& accessToken, const shared::PushRequest& request,
+                              Traffic& traffic);
+    shared::PullResponse pull(const std::string& accessToken, const shared::PullRequest& request,
+                              Traffic& traffic);
+
+private:
+    HttpResponse post(const std::string& path, const std::string& contentType,
+                      const std::string& body, const std::string& accessToken, Traffic& traffic);
+
+    std::shared_ptr<Transport> _transport;
+    bool _json;
+};
+
+}  // namespace verdant::client

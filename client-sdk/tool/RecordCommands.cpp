@@ -1,0 +1,455 @@
+// The commands that read and write records in the local store: audits, answer, conflicts,
+// schedule-audit. None of them touches the network.
+
+#include "Commands.hpp"
+#include "Formatting.hpp"
+#include "JsonViews.hpp"
+#include "Session.hpp"
+
+#include "verdant/shared/DomainSchema.hpp"
+#include "verdant/shared/ErrorCode.hpp"
+
+#include <Poco/Exception.h>
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Parser.h>
+#include <Poco/JSONString.h>
+
+#include <iostream>
+#include <optional>
+
+namespace verdant::cli {
+
+namespace {
+
+namespace c = shared::collections;
+using shared::RecordId;
+using shared::Value;
+
+/// The visible value of `field`, or nullopt when it was never written or is null.
+std::optional<Value> fieldOf(const sync::Record& record, const std::string& field) {
+    const auto found = record.fields.find(field);
+    if (found == record.fields.end() || found->second.value.isNull()) {
+        return std::nullopt;
+    }
+    return found->second.value;
+}
+
+/// A string field's text, or "" when absent or not a string.
+std::string textOf(const sync::Record& record, const std::string& field) {
+    const auto value = fieldOf(record, field);
+    return value && value->kind() == shared::ValueKind::String ? value->as<std::string>() : "";
+}
+
+std::optional<RecordId> idOf(const sync::Record& record, const std::string& field) {
+    const auto value = fieldOf(record, field);
+    if (value && value->kind() == shared::ValueKind::Id) {
+        return value->as<RecordId>();
+    }
+    return std::nullopt;
+}
+
+/// A record id given on the command line; an error with code invalid_parameter if malformed.
+RecordId parseId(const std::string& text, const std::string& what) {
+    if (auto id = RecordId::parse(text)) {
+        return *id;
+    }
+    throw shared::Error(shared::ErrorCode::InvalidParameter,
+                        "'" + text + "' is not " + what +
+                            " (a UUID such as 0190f5d2-7b3c-7a4e-9f00-1234567890ab).");
+}
+
+/// A referenced supplier or facility as a person recognises it: its name if the record is on
+/// the device, else its id.
+struct Reference {
+    std::optional<RecordId> id;
+    std::string name;
+
+    std::string display() const { return !name.empty() ? name : id ? id->toString() : ""; }
+};
+
+Reference supplierOf(const client::Client& client, const sync::Record& audit) {
+    Reference reference{idOf(audit, "supplier_id"), ""};
+    if (reference.id) {
+        if (const auto supplier = client.record(c::kSuppliers, *reference.id)) {
+            reference.name = textOf(*supplier, "name_en");
+            if (reference.name.empty()) {
+                reference.name = textOf(*supplier, "name_zh");
+            }
+        }
+    }
+    return reference;
+}
+
+Reference facilityOf(const client::Client& client, const sync::Record& audit) {
+    Reference reference{idOf(audit, "facility_id"), ""};
+    if (reference.id) {
+        if (const auto facility = client.record(c::kFacilities, *reference.id)) {
+            reference.name = textOf(*facility, "name");
+        }
+    }
+    return reference;
+}
+
+/// What the audit list shows of one audit.
+struct AuditSummary {
+    const sync::Record* audit = nullptr;
+    Reference supplier;
+    Reference facility;
+    std::vector<sync::Record> answers;
+    std::size_t unsyncedAnswers = 0;
+    client::RecordSyncState syncState = client::RecordSyncState::Synced;
+};
+
+AuditSummary summarise(const client::Client& client, const sync::Record& audit) {
+    AuditSummary summary;
+    summary.audit = &audit;
+    summary.supplier = supplierOf(client, audit);
+    summary.facility = facilityOf(client, audit);
+    summary.answers = client.query(c::kAnswers, "audit_id", Value::id(audit.id));
+    for (const auto& answer : summary.answers) {
+        if (client.syncState(c::kAnswers, answer.id) != client::RecordSyncState::Synced) {
+            ++summary.unsyncedAnswers;
+        }
+    }
+    summary.syncState = client.syncState(c::kAudits, audit.id);
+    return summary;
+}
+
+Poco::Dynamic::Var optionalId(const std::optional<RecordId>& id) {
+    return id ? Poco::Dynamic::Var(id->toString()) : Poco::Dynamic::Var();
+}
+
+Poco::Dynamic::Var optionalText(const std::string& text) {
+    return text.empty() ? Poco::Dynamic::Var() : Poco::Dynamic::Var(text);
+}
+
+Poco::JSON::Object::Ptr auditJson(const AuditSummary& summary) {
+    const auto& audit = *summary.audit;
+    auto object = jsonObject();
+    object->set("id", audit.id.toString());
+    object->set("state", optionalText(textOf(audit, "state")));
+    object->set("type", optionalText(textOf(audit, "type")));
+    object->set("assignee_id", optionalText(textOf(audit, "assignee_id")));
+    object->set("supplier_id", optionalId(summary.supplier.id));
+    object->set("supplier_name", optionalText(summary.supplier.name));
+    object->set("facility_id", optionalId(summary.facility.id));
+    object->set("facility_name", optionalText(summary.facility.name));
+    object->set("template_version_id", optionalId(idOf(audit, "template_version_id")));
+    const auto scheduled = fieldOf(audit, "scheduled_for");
+    object->set("scheduled_for_ms", scheduled && scheduled->kind() == shared::ValueKind::Timestamp
+                                        ? Poco::Dynamic::Var(scheduled->as<shared::Timestamp>().ms)
+                                        : Poco::Dynamic::Var());
+    object->set("answers", summary.answers.size());
+    object->set("unsynced_answers", summary.unsyncedAnswers);
+    object->set("sync_state", std::string(client::wireName(summary.syncState)));
+    return object;
+}
+
+std::string orDash(const std::string& text) {
+    return text.empty() ? "-" : text;
+}
+
+Poco::JSON::Object::Ptr answerJson(const client::Client& client, const sync::Record& answer) {
+    auto object = jsonObject();
+    object->set("record_id", answer.id.toString());
+    object->set("question_id", optionalText(textOf(answer, "question_id")));
+    const auto value = fieldOf(answer, "value");
+    object->set("value", value ? toJson(*value) : Poco::Dynamic::Var());
+    object->set("comment", optionalText(textOf(answer, "comment")));
+    const auto found = answer.fields.find("value");
+    object->set("in_conflict", found != answer.fields.end() && found->second.inConflict);
+    object->set("sync_state",
+                std::string(client::wireName(client.syncState(c::kAnswers, answer.id))));
+    return object;
+}
+
+int listAudits(const Invocation& invocation, const client::Client& client) {
+    const auto audits = client.records(c::kAudits);
+    std::vector<AuditSummary> summaries;
+    summaries.reserve(audits.size());
+    for (const auto& audit : audits) {
+        summaries.push_back(summarise(client, audit));
+    }
+    if (invocation.json()) {
+        auto document = jsonObject();
+        Poco::JSON::Array::Ptr list = new Poco::JSON::Array;
+        for (const auto& summary : summaries) {
+            list->add(auditJson(summary));
+        }
+        document->set("audits", list);
+        printJson(std::cout, document);
+        return kExitOk;
+    }
+    if (summaries.empty()) {
+        std::cout << "No audits on this device. `verdant pull` downloads the audits assigned to "
+                     "you.\n";
+        return kExitOk;
+    }
+    TextTable table({"AUDIT", "STATE", "TYPE", "SUPPLIER / FACILITY", "ANSWERS", "SYNC"});
+    for (const auto& summary : summaries) {
+        std::string where = summary.supplier.display();
+        if (!summary.facility.display().empty()) {
+            where += (where.empty() ? "" : " / ") + summary.facility.display();
+        }
+        std::string answers = std::to_string(summary.answers.size());
+        if (summary.unsyncedAnswers != 0) {
+            answers += " (" + std::to_string(summary.unsyncedAnswers) + " unsynced)";
+        }
+        table.add({summary.audit->id.toString(), orDash(textOf(*summary.audit, "state")),
+                   orDash(textOf(*summary.audit, "type")), orDash(where), answers,
+                   std::string(client::wireName(summary.syncState))});
+    }
+    table.print(std::cout);
+    return kExitOk;
+}
+
+int showAudit(const Invocation& invocation, const client::Client& client, const RecordId& id) {
+    const auto audit = client.record(c::kAudits, id);
+    if (!audit) {
+        printError(invocation, shared::ErrorCode::NotFound,
+                   "Audit " + id.toString() + " is not on this device.");
+        return kExitFailed;
+    }
+    const auto summary = summarise(client, *audit);
+    if (invocation.json()) {
+        auto document = jsonObject();
+        document->set("audit", auditJson(summary));
+        Poco::JSON::Array::Ptr answers = new Poco::JSON::Array;
+        for (const auto& answer : summary.answers) {
+            answers->add(answerJson(client, answer));
+        }
+        document->set("answers", answers);
+        printJson(std::cout, document);
+        return kExitOk;
+    }
+    std::cout << "Audit " << id.toString() << '\n';
+    TextTable details({"", ""});
+    details.add({"  state", orDash(textOf(*audit, "state"))});
+    details.add({"  type", orDash(textOf(*audit, "type"))});
+    details.add({"  supplier", orDash(summary.supplier.display())});
+    details.add({"  facility", orDash(summary.facility.display())});
+    if (const auto scheduled = fieldOf(*audit, "scheduled_for")) {
+        details.add({"  scheduled for", displayValue(*scheduled)});
+    }
+    details.add({"  sync", std::string(client::wireName(summary.syncState))});
+    std::ostringstream text;
+    details.print(text);
+    const std::string printed = text.str();
+    std::cout << printed.substr(printed.find('\n') + 1);
+    std::cout << "Answers: " << summary.answers.size();
+    if (summary.unsyncedAnswers != 0) {
+        std::cout << " (" << summary.unsyncedAnswers << " not yet on the server)";
+    }
+    std::cout << '\n';
+    if (summary.answers.empty()) {
+        return kExitOk;
+    }
+    TextTable table({"QUESTION", "VALUE", "COMMENT", "SYNC"});
+    for (const auto& answer : summary.answers) {
+        const auto value = fieldOf(answer, "value");
+        table.add({orDash(textOf(answer, "question_id")), value ? displayValue(*value) : "-",
+                   orDash(textOf(answer, "comment")),
+                   std::string(client::wireName(client.syncState(c::kAnswers, answer.id)))});
+    }
+    table.print(std::cout);
+    return kExitOk;
+}
+
+bool parsesAsJson(const std::string& text) {
+    try {
+        Poco::JSON::Parser parser;
+        parser.parse(text);
+        return true;
+    } catch (const Poco::Exception&) {
+        return false;
+    }
+}
+
+/// VALUE as the JSON document an answer holds. A JSON object or array is kept as written. The
+/// schema's JSON fields take only objects and arrays (the JSON parser it validates with, Poco's,
+/// refuses a bare scalar at the top level), so anything else is wrapped the way checklist
+/// answers are stored: a JSON scalar (4, true, "n/a") as {"answer":4}, other text (yes) as the
+/// string {"answer":"yes"}.
+std::string answerValueJson(const std::string& value) {
+    if (parsesAsJson(value)) {
+        return value;
+    }
+    // `[VALUE]` is a one-element array exactly when VALUE is one JSON scalar.
+    try {
+        Poco::JSON::Parser parser;
+        const auto wrapped = parser.parse("[" + value + "]").extract<Poco::JSON::Array::Ptr>();
+        if (wrapped->size() == 1) {
+            const auto first = value.find_first_not_of(" \t\r\n");
+            const auto last = value.find_last_not_of(" \t\r\n");
+            return R"({"answer":)" + value.substr(first, last - first + 1) + "}";
+        }
+    } catch (const Poco::Exception&) {
+        // Not JSON at all: plain text.
+    }
+    return R"({"answer":)" + Poco::toJSON(value) + "}";
+}
+
+}  // namespace
+
+int runAudits(const Invocation& invocation) {
+    auto session = Session::open(invocation);
+    if (invocation.arguments.empty()) {
+        return listAudits(invocation, *session.client);
+    }
+    return showAudit(invocation, *session.client, parseId(invocation.arguments[0], "an audit id"));
+}
+
+int runAnswer(const Invocation& invocation) {
+    const auto auditId = parseId(invocation.arguments[0], "an audit id");
+    const auto& questionId = invocation.arguments[1];
+    if (questionId.empty()) {
+        throw shared::Error(shared::ErrorCode::InvalidParameter, "The question id is empty.");
+    }
+    auto session = Session::open(invocation);
+    auto& client = *session.client;
+    if (!client.record(c::kAudits, auditId)) {
+        printError(invocation, shared::ErrorCode::NotFound,
+                   "Audit " + auditId.toString() +
+                       " is not on this device: `verdant pull` first, or ask HQ to assign it to "
+                       "you.",
+                   "audit_id");
+        return kExitFailed;
+    }
+    const auto recordId = shared::answerRecordId(auditId, questionId);
+    const auto valueJson = answerValueJson(invocation.arguments[2]);
+    std::vector<client::FieldWrite> fields;
+    // audit_id and question_id are immutable: written with the first answer only.
+    const auto existing = client.record(c::kAnswers, recordId);
+    if (!existing || !fieldOf(*existing, "audit_id")) {
+        fields.push_back(client::FieldWrite::set("audit_id", Value::id(auditId)));
+        fields.push_back(client::FieldWrite::set("question_id", Value::string(questionId)));
+    }
+    fields.push_back(client::FieldWrite::set("value", Value::json(valueJson)));
+    const auto comment = invocation.value("comment");
+    if (comment) {
+        fields.push_back(client::FieldWrite::set("comment", Value::string(*comment)));
+    }
+    const auto result = client.write(c::kAnswers, recordId, fields);
+    if (!result.ok) {
+        const auto code = result.error.value_or(shared::ErrorCode::InternalError);
+        printError(
+            invocation, code,
+            result.message.empty() ? std::string(shared::defaultMessage(code)) : result.message,
+            result.field);
+        return kExitFailed;
+    }
+    const auto state = client.syncState(c::kAnswers, recordId);
+    if (invocation.json()) {
+        auto document = jsonObject();
+        document->set("record_id", recordId.toString());
+        document->set("audit_id", auditId.toString());
+        document->set("question_id", questionId);
+        document->set("value", toJson(Value::json(valueJson)));
+        document->set("comment", comment ? Poco::Dynamic::Var(*comment) : Poco::Dynamic::Var());
+        document->set("changes_queued", result.changes.size());
+        document->set("sync_state", std::string(client::wireName(state)));
+        printJson(std::cout, document);
+    } else {
+        std::cout << "Answered " << questionId << " of audit " << auditId.toString() << ": "
+                  << valueJson << (comment ? " (comment: " + *comment + ")" : "") << '\n'
+                  << "  record " << recordId.toString() << ", " << client::wireName(state) << '\n';
+    }
+    return kExitOk;
+}
+
+int runConflicts(const Invocation& invocation) {
+    auto session = Session::open(invocation);
+    auto& client = *session.client;
+    const auto conflicts = client.conflicts();
+    if (invocation.json()) {
+        auto document = jsonObject();
+        Poco::JSON::Array::Ptr list = new Poco::JSON::Array;
+        for (const auto& conflict : conflicts) {
+            auto item = toJson(conflict);
+            if (conflict.collection == c::kAnswers) {
+                if (const auto answer = client.record(c::kAnswers, conflict.recordId)) {
+                    item->set("audit_id", optionalId(idOf(*answer, "audit_id")));
+                    item->set("question_id", optionalText(textOf(*answer, "question_id")));
+                }
+            }
+            list->add(item);
+        }
+        document->set("conflicts", list);
+        printJson(std::cout, document);
+        return kExitOk;
+    }
+    if (conflicts.empty()) {
+        std::cout << "No open conflicts on this device.\n";
+        return kExitOk;
+    }
+    for (const auto& conflict : conflicts) {
+        std::cout << conflict.collection << '/' << conflict.recordId.toString() << " field "
+                  << conflict.field;
+        if (conflict.collection == c::kAnswers) {
+            if (const auto answer = client.record(c::kAnswers, conflict.recordId)) {
+                const auto audit = idOf(*answer, "audit_id");
+                std::cout << " (question " << orDash(textOf(*answer, "question_id")) << " of audit "
+                          << (audit ? audit->toString() : "-") << ')';
+            }
+        }
+        std::cout << ": " << conflict.candidates.size() << " competing values\n";
+        TextTable table({"  VALUE", "AUTHOR", "DEVICE", "WRITTEN", ""});
+        for (std::size_t i = 0; i < conflict.candidates.size(); ++i) {
+            const auto& candidate = conflict.candidates[i];
+            table.add({"  " + displayValue(candidate.value), candidate.author,
+                       candidate.device.toString(),
+                       formatTime(static_cast<std::int64_t>(candidate.hlc.physicalMs)),
+                       i + 1 == conflict.candidates.size() ? "(shown until resolved)" : ""});
+        }
+        table.print(std::cout);
+    }
+    std::cout << "Resolve one by writing the field again with the value chosen (for an answer: "
+                 "`verdant answer AUDIT_ID QUESTION_ID VALUE`).\n";
+    return kExitOk;
+}
+
+int runScheduleAudit(const Invocation& invocation) {
+    const auto assignee = invocation.value("assignee").value_or("");
+    if (assignee.empty()) {
+        throw UsageError("schedule-audit needs --assignee USER_ID", invocation.command);
+    }
+    std::vector<client::FieldWrite> fields;
+    fields.push_back(client::FieldWrite::set("assignee_id", Value::string(assignee)));
+    fields.push_back(client::FieldWrite::set("state", Value::string("scheduled")));
+    if (auto type = invocation.value("type")) {
+        fields.push_back(client::FieldWrite::set("type", Value::string(*type)));
+    }
+    const std::pair<const char*, const char*> references[] = {{"supplier", "supplier_id"},
+                                                              {"facility", "facility_id"},
+                                                              {"template", "template_version_id"}};
+    for (const auto& [option, field] : references) {
+        if (auto text = invocation.value(option)) {
+            fields.push_back(client::FieldWrite::set(
+                field, Value::id(parseId(*text, std::string("a ") + option + " id"))));
+        }
+    }
+    auto session = Session::open(invocation);
+    const auto result = session.client->create(c::kAudits, fields);
+    if (!result.ok) {
+        const auto code = result.error.value_or(shared::ErrorCode::InternalError);
+        printError(
+            invocation, code,
+            result.message.empty() ? std::string(shared::defaultMessage(code)) : result.message,
+            result.field);
+        return kExitFailed;
+    }
+    const auto state = session.client->syncState(c::kAudits, result.recordId);
+    if (invocation.json()) {
+        auto document = jsonObject();
+        document->set("audit_id", result.recordId.toString());
+        document->set("assignee_id", assignee);
+        document->set("sync_state", std::string(client::wireName(state)));
+        printJson(std::cout, document);
+    } else {
+        std::cout << "Scheduled audit " << result.recordId.toString() << " for " << assignee << " ("
+                  << client::wireName(state) << "; `verdant push` sends it)\n";
+    }
+    return kExitOk;
+}
+
+}  // namespace verdant::cli

@@ -1,0 +1,591 @@
+// The device SDK end to end over real TLS against the real server: two tablets offline, a wrong
+// clock, sixty days offline, reassignment while offline, background sync with a flaky network.
+
+#include "ServerHarness.hpp"
+#include "TemporaryDirectory.hpp"
+#include "TestDevice.hpp"
+
+#include "verdant/client/Client.hpp"
+#include "verdant/server/AdminCommand.hpp"
+#include "verdant/server/TenantStores.hpp"
+#include "verdant/shared/DomainSchema.hpp"
+#include "verdant/shared/IdGenerator.hpp"
+#include "verdant/sync/Sqlite.hpp"
+
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <condition_variable>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+
+namespace verdant {
+namespace {
+
+using client::Client;
+using client::FieldWrite;
+using client::RecordSyncState;
+using server::Role;
+using shared::RecordId;
+using shared::Value;
+namespace c = shared::collections;
+
+constexpr std::int64_t kDayMs = 24LL * 60 * 60 * 1000;
+
+Value answerJson(const std::string& answer) {
+    return Value::json(R"({"answer":")" + answer + R"("})");
+}
+
+/// A transport that fails the first `failures` requests as an unreachable server would, then
+/// passes requests on to the real one; or fails everything while `offline`.
+class FlakyTransport final : public client::Transport {
+public:
+    explicit FlakyTransport(const client::ServerEndpoint& server) : _real(server) {}
+
+    client::HttpResponse send(const std::string& method, const std::string& path,
+                              const std::string& contentType, const std::string& body,
+                              const std::map<std::string, std::string>& headers) override {
+        ++requests;
+        if (offline || failures > 0) {
+            if (failures > 0) {
+                --failures;
+            }
+            throw shared::Error(shared::ErrorCode::ServerUnreachable, "simulated: no network");
+        }
+        return _real.send(method, path, contentType, body, headers);
+    }
+
+    std::atomic<int> failures{0};
+    std::atomic<bool> offline{false};
+    std::atomic<int> requests{0};
+
+private:
+    client::HttpsTransport _real;
+};
+
+/// A tenant with HQ (a TestDevice, the web console's stand-in), a lead auditor and a co-auditor
+/// on one audit, and a second audit assigned to the co-auditor alone.
+class SdkOverTls : public ::testing::Test {
+protected:
+    SdkOverTls()
+        : _tenantId(test::seedTenant(
+              _server, "acme",
+              {{"hq", Role::HqReviewer}, {"li", Role::FieldExpert}, {"wang", Role::FieldExpert}})),
+          _hq(_server.endpoint(), "acme", "hq", "hq-password", _serverClock) {
+        _hq.set(c::kSuppliers, _supplier, "name_en", Value::string("Green Dyeing Co."));
+        _hq.set(c::kFacilities, _facility, "supplier_id", Value::id(_supplier));
+        _hq.set(c::kTemplateVersions, _template, "version", Value::integer(1));
+        for (const auto& audit : {_audit, _otherAudit}) {
+            _hq.set(c::kAudits, audit, "template_version_id", Value::id(_template));
+            _hq.set(c::kAudits, audit, "supplier_id", Value::id(_supplier));
+            _hq.set(c::kAudits, audit, "facility_id", Value::id(_facility));
+        }
+        _hq.push();
+    }
+
+    /// Finishes the set-up once the SDK users exist: li leads _audit with wang on the team;
+    /// _otherAudit is wang's alone.
+    void assignAudits(const std::string& liId, const std::string& wangId) {
+        _hq.set(c::kAudits, _audit, "assignee_id", Value::string(liId));
+        _hq.add(c::kAudits, _audit, "team", wangId);
+        _hq.set(c::kAudits, _otherAudit, "assignee_id", Value::string(wangId));
+        _hq.push();
+    }
+
+    client::ClientOptions options(const std::string& name, const shared::Clock& clock) {
+        client::ClientOptions options;
+        options.dataDirectory = _dir.file(name);
+        options.server = _server.endpoint();
+        options.deviceName = name;
+        options.clock = &clock;
+        options.sleep = [this](std::chrono::milliseconds delay) {
+            std::lock_guard lock(_sleepsMutex);
+            _sleeps.push_back(delay);
+        };
+        return options;
+    }
+
+    std::unique_ptr<Client> tablet(const std::string& user, const shared::Clock& clock) {
+        return Client::signIn(options(user + "-tablet", clock), "acme", user, user + "-password");
+    }
+
+    static void expectComplete(const client::SyncReport& report) {
+        EXPECT_TRUE(report.complete);
+        for (const auto& error : report.errors) {
+            ADD_FAILURE() << shared::wireName(error.code) << ": " << error.message;
+        }
+    }
+
+    std::string serverScopeChecksum(const RecordId& audit) {
+        return _server.server().stores().with(_tenantId, [&](sync::Store& store) {
+            return store.scopeChecksum(shared::scopeKey(c::kAudits, audit));
+        });
+    }
+
+    /// The checksum of an audit's scope in a tablet's local database, read beside the SDK.
+    std::string deviceScopeChecksum(const std::string& user, const RecordId& audit) {
+        const sync::Store local(Client::databasePath(_dir.file(user + "-tablet"), "acme", user),
+                                shared::domainSchema());
+        return local.scopeChecksum(shared::scopeKey(c::kAudits, audit));
+    }
+
+    std::optional<sync::Record> serverRecord(const char* collection, const RecordId& id) {
+        return _server.server().stores().with(
+            _tenantId, [&](sync::Store& store) { return store.record(collection, id); });
+    }
+
+    RecordId newId() { return _ids.nextRecordId(); }
+
+    test::TemporaryDirectory _dir;
+    shared::ManualClock _serverClock{shared::SystemClock::instance().nowMs()};
+    shared::IdGenerator _ids{_serverClock};
+    test::ServerHarness _server{{}, {&_serverClock}};
+    std::string _tenantId;
+    test::TestDevice _hq;
+    RecordId _supplier = newId();
+    RecordId _facility = newId();
+    RecordId _template = newId();
+    RecordId _audit = newId();
+    RecordId _otherAudit = newId();
+    std::mutex _sleepsMutex;
+    std::vector<std::chrono::milliseconds> _sleeps;
+};
+
+/// Both tablets answer the same item differently while offline, and other items each; they come
+/// back in the order the parameter says.
+class TwoTablets : public SdkOverTls, public ::testing::WithParamInterface<bool> {};
+
+TEST_P(TwoTablets, OfflineEditsConvergeConflictsReachBothAndHqsChoiceReachesBoth) {
+    shared::ManualClock liClock{_serverClock.nowMs()};
+    shared::ManualClock wangClock{_serverClock.nowMs()};
+    auto li = tablet("li", liClock);
+    auto wang = tablet("wang", wangClock);
+    assignAudits(li->userId(), wang->userId());
+    expectComplete(li->sync());
+    expectComplete(wang->sync());
+    ASSERT_TRUE(li->record(c::kAudits, _audit));
+    ASSERT_TRUE(wang->record(c::kAudits, _audit));
+    EXPECT_FALSE(li->record(c::kAudits, _otherAudit)) << "not li's audit";
+
+    // Offline: both answer C.2, each answers another item.
+    const auto c2 = shared::answerRecordId(_audit, "C.2");
+    using Edit = std::tuple<Client*, shared::ManualClock*, const char*, const char*>;
+    for (const auto& [device, clock, answer, other] :
+         {Edit{li.get(), &liClock, "yes", "C.1"}, Edit{wang.get(), &wangClock, "no", "D.4"}}) {
+        clock->advance(60'000);
+        const auto written = device->write(c::kAnswers, c2,
+                                           {FieldWrite::set("audit_id", Value::id(_audit)),
+                                            FieldWrite::set("question_id", Value::string("C.2")),
+                                            FieldWrite::set("value", answerJson(answer))});
+        ASSERT_TRUE(written.ok) << written.message;
+        EXPECT_EQ(device->syncState(c::kAnswers, c2), RecordSyncState::Local);
+        const auto otherId = shared::answerRecordId(_audit, other);
+        ASSERT_TRUE(device
+                        ->write(c::kAnswers, otherId,
+                                // The parent field last: the SDK sends it first anyway.
+                                {FieldWrite::set("value", answerJson("yes")),
+                                 FieldWrite::set("question_id", Value::string(other)),
+                                 FieldWrite::set("audit_id", Value::id(_audit))})
+                        .ok);
+    }
+    EXPECT_EQ(li->status().pendingChanges, 6U);
+
+    // Back online in either order.
+    auto* first = GetParam() ? li.get() : wang.get();
+    auto* second = GetParam() ? wang.get() : li.get();
+    const auto firstReport = first->sync();
+    expectComplete(firstReport);
+    EXPECT_EQ(firstReport.pushed, 6U);
+    const auto secondReport = second->sync();
+    expectComplete(secondReport);
+    EXPECT_EQ(secondReport.conflictsRaised, 1U) << "C.2 was answered concurrently";
+    expectComplete(first->sync());
+
+    const auto checksum = serverScopeChecksum(_audit);
+    EXPECT_EQ(deviceScopeChecksum("li", _audit), checksum);
+    EXPECT_EQ(deviceScopeChecksum("wang", _audit), checksum);
+    for (auto* device : {li.get(), wang.get()}) {
+        EXPECT_EQ(device->status().pendingChanges, 0U);
+        EXPECT_EQ(device->auditRecords(_audit).size(), 4U) << "the audit and three answers";
+        const auto conflicts = device->conflicts();
+        ASSERT_EQ(conflicts.size(), 1U);
+        EXPECT_EQ(conflicts[0].recordId, c2);
+        ASSERT_EQ(conflicts[0].candidates.size(), 2U);
+        EXPECT_THAT((std::vector<Value>{conflicts[0].candidates[0].value,
+                                        conflicts[0].candidates[1].value}),
+                    ::testing::UnorderedElementsAre(answerJson("yes"), answerJson("no")));
+        EXPECT_EQ(device->syncState(c::kAnswers, c2), RecordSyncState::Conflict);
+        EXPECT_EQ(device->syncState(c::kAnswers, shared::answerRecordId(_audit, "C.1")),
+                  RecordSyncState::Synced);
+    }
+    EXPECT_EQ(li->record(c::kAnswers, c2)->fields.at("value").value,
+              wang->record(c::kAnswers, c2)->fields.at("value").value);
+
+    // HQ picks "no"; both tablets get the resolution on their next sync.
+    Poco::JSON::Parser parser;
+    const auto shown =
+        parser.parse(_hq.send("GET", "/v1/conflicts/answers/" + c2.toString() + "/value").body)
+            .extract<Poco::JSON::Object::Ptr>();
+    int chosen = -1;
+    const auto candidates = shown->getObject("conflict")
+                                ? shown->getObject("conflict")->getArray("candidates")
+                                : shown->getArray("candidates");
+    ASSERT_TRUE(candidates) << "the conflict lists its candidates";
+    for (unsigned i = 0; i < candidates->size(); ++i) {
+        if (candidates->getObject(i)->get("value").toString().find("no") != std::string::npos) {
+            chosen = static_cast<int>(i);
+        }
+    }
+    ASSERT_GE(chosen, 0);
+    ASSERT_EQ(_hq.send("POST", "/v1/conflicts/answers/" + c2.toString() + "/value/resolve",
+                       "application/json", "{\"choose\":" + std::to_string(chosen) + "}")
+                  .status,
+              200);
+    std::vector<client::RecordEvent> liEvents;
+    li->subscribe([&](const client::RecordEvent& event) { liEvents.push_back(event); });
+    expectComplete(li->sync());
+    expectComplete(wang->sync());
+    for (auto* device : {li.get(), wang.get()}) {
+        const auto field = device->record(c::kAnswers, c2)->fields.at("value");
+        EXPECT_EQ(field.value, answerJson("no"));
+        EXPECT_FALSE(field.inConflict);
+        EXPECT_TRUE(device->conflicts().empty());
+        EXPECT_EQ(device->syncState(c::kAnswers, c2), RecordSyncState::Synced);
+    }
+    EXPECT_EQ(deviceScopeChecksum("li", _audit), serverScopeChecksum(_audit));
+    EXPECT_EQ(deviceScopeChecksum("wang", _audit), serverScopeChecksum(_audit));
+    EXPECT_TRUE(std::any_of(liEvents.begin(), liEvents.end(), [&](const auto& event) {
+        return event.id == c2 && event.origin == client::RecordEvent::Origin::Sync;
+    })) << "a subscriber hears of the resolution";
+}
+
+INSTANTIATE_TEST_SUITE_P(EitherOrder, TwoTablets, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& param) {
+                             return param.param ? "LiFirst" : "WangFirst";
+                         });
+
+TEST_F(SdkOverTls, AClockThreeDaysAheadIsRestampedAndDoesNotWinLaterConflicts) {
+    shared::ManualClock fastClock{_serverClock.nowMs() + 3 * kDayMs};
+    shared::ManualClock goodClock{_serverClock.nowMs()};
+    auto li = tablet("li", fastClock);
+    auto wang = tablet("wang", goodClock);
+    assignAudits(li->userId(), wang->userId());
+    expectComplete(wang->sync());
+
+    // li has never synced on this clock: its first answers are dated three days ahead.
+    const auto item = shared::answerRecordId(_audit, "A.1");
+    ASSERT_TRUE(li->write(c::kAnswers, item,
+                          {FieldWrite::set("audit_id", Value::id(_audit)),
+                           FieldWrite::set("question_id", Value::string("A.1")),
+                           FieldWrite::set("comment", Value::string("from the fast tablet"))})
+                    .ok);
+    ASSERT_GT(li->pendingChanges().front().hlc.physicalMs,
+              static_cast<std::uint64_t>(_serverClock.nowMs() + 2 * kDayMs));
+    const auto report = li->sync();
+    expectComplete(report);
+    EXPECT_EQ(report.restamped, 3U);
+    EXPECT_EQ(report.pendingChanges, 0U);
+    EXPECT_LT(std::llabs(report.serverOffsetMs + 3 * kDayMs), 60'000)
+        << "the tablet learned it runs three days ahead";
+    const auto stored = serverRecord(c::kAnswers, item);
+    ASSERT_TRUE(stored);
+    EXPECT_LT(stored->fields.at("comment").version->physicalMs,
+              static_cast<std::uint64_t>(_serverClock.nowMs() + 60'000))
+        << "re-stamped with the server's time";
+
+    // A correctly clocked edit made later wins, on the server and on both tablets.
+    _serverClock.advance(5'000);
+    goodClock.advance(5'000);
+    fastClock.advance(5'000);
+    expectComplete(wang->sync());
+    ASSERT_TRUE(
+        wang->write(c::kAnswers, item, {FieldWrite::set("comment", Value::string("corrected"))})
+            .ok);
+    expectComplete(wang->sync());
+    expectComplete(li->sync());
+    EXPECT_EQ(serverRecord(c::kAnswers, item)->fields.at("comment").value,
+              Value::string("corrected"));
+    EXPECT_EQ(li->record(c::kAnswers, item)->fields.at("comment").value,
+              Value::string("corrected"));
+
+    // New writes on the fast tablet are dated by the server's clock from now on.
+    ASSERT_TRUE(
+        li->write(c::kAnswers, item, {FieldWrite::set("comment", Value::string("li again"))}).ok);
+    EXPECT_LT(li->pendingChanges().back().hlc.physicalMs,
+              static_cast<std::uint64_t>(_serverClock.nowMs() + 60'000));
+    const auto again = li->sync();
+    expectComplete(again);
+    EXPECT_EQ(again.restamped, 0U);
+}
+
+TEST_F(SdkOverTls, ATabletOfflineForSixtyDaysSyncsWithoutAWipe) {
+    shared::ManualClock liClock{_serverClock.nowMs()};
+    auto li = tablet("li", liClock);
+    assignAudits(li->userId(), li->userId());
+    expectComplete(li->sync());
+    ASSERT_TRUE(li->record(c::kAudits, _audit));
+
+    // Sixty days offline: an answer every day; HQ keeps working meanwhile.
+    for (int day = 1; day <= 60; ++day) {
+        liClock.advance(kDayMs);
+        _serverClock.advance(kDayMs);
+        const auto item = "Q." + std::to_string(day);
+        ASSERT_TRUE(li->write(c::kAnswers, shared::answerRecordId(_audit, item),
+                              {FieldWrite::set("audit_id", Value::id(_audit)),
+                               FieldWrite::set("question_id", Value::string(item)),
+                               FieldWrite::set("value", answerJson("day " + std::to_string(day)))})
+                        .ok);
+        if (day % 10 == 0) {
+            // The web console signs in afresh on the day it is used.
+            test::TestDevice console(_server.endpoint(), "acme", "hq", "hq-password", _serverClock);
+            console.set(c::kSuppliers, _supplier, "name_en",
+                        Value::string("Green Dyeing Co. (day " + std::to_string(day) + ")"));
+            console.push();
+        }
+    }
+    EXPECT_EQ(li->status().pendingChanges, 180U);
+
+    // The refresh token (30 days) has lapsed: sync says so and keeps everything.
+    const auto lapsed = li->sync();
+    EXPECT_FALSE(lapsed.complete);
+    ASSERT_FALSE(lapsed.errors.empty());
+    EXPECT_EQ(shared::categoryOf(lapsed.errors[0].code), shared::ErrorCategory::Unauthorised)
+        << shared::wireName(lapsed.errors[0].code) << ": " << lapsed.errors[0].message << " after "
+        << lapsed.attempts << " retries";
+    EXPECT_EQ(li->status().pendingChanges, 180U) << "nothing lost while signed out";
+    const auto deviceId = li->deviceId();
+    li.reset();
+
+    // Signing in again reopens the same local store: no wipe, no new device.
+    li = tablet("li", liClock);
+    EXPECT_EQ(li->deviceId(), deviceId);
+    const auto report = li->sync();
+    expectComplete(report);
+    EXPECT_EQ(report.pushed, 180U);
+    EXPECT_EQ(report.purgedScopes, 0U);
+    EXPECT_EQ(li->auditRecords(_audit).size(), 61U);
+    EXPECT_EQ(li->record(c::kSuppliers, _supplier)->fields.at("name_en").value,
+              Value::string("Green Dyeing Co. (day 60)"));
+    EXPECT_EQ(li->syncState(c::kAnswers, shared::answerRecordId(_audit, "Q.1")),
+              RecordSyncState::Synced);
+    EXPECT_EQ(deviceScopeChecksum("li", _audit), serverScopeChecksum(_audit));
+}
+
+TEST_F(SdkOverTls, AnEditToAnAuditReassignedWhileOfflineIsQuarantinedNotLost) {
+    shared::ManualClock liClock{_serverClock.nowMs()};
+    auto li = tablet("li", liClock);
+    auto wang = tablet("wang", liClock);
+    assignAudits(li->userId(), wang->userId());
+    expectComplete(li->sync());
+
+    // HQ moves the audit to wang while li, offline, answers an item.
+    _hq.set(c::kAudits, _audit, "assignee_id", Value::string(wang->userId()));
+    _hq.push();
+    const auto item = shared::answerRecordId(_audit, "B.3");
+    ASSERT_TRUE(li->write(c::kAnswers, item,
+                          {FieldWrite::set("audit_id", Value::id(_audit)),
+                           FieldWrite::set("question_id", Value::string("B.3")),
+                           FieldWrite::set("value", answerJson("no"))})
+                    .ok);
+
+    const auto report = li->sync();
+    expectComplete(report);
+    EXPECT_EQ(report.quarantined, 3U);
+    EXPECT_EQ(report.purgedScopes, 4U)
+        << "the audit left li's tablet, and the supplier, facility and template it referenced";
+    EXPECT_FALSE(li->record(c::kAudits, _audit));
+    EXPECT_EQ(li->status().pendingChanges, 0U);
+    const auto kept = li->quarantine();
+    ASSERT_EQ(kept.size(), 3U);
+    for (const auto& entry : kept) {
+        EXPECT_EQ(entry.code, shared::ErrorCode::NotInScope);
+        EXPECT_EQ(entry.change.recordId, item);
+    }
+    EXPECT_EQ(li->syncState(c::kAnswers, item), RecordSyncState::Quarantined);
+    EXPECT_EQ(li->status().quarantined, 3U);
+    // HQ sees the same refused changes.
+    Poco::JSON::Parser parser;
+    const auto listed =
+        parser.parse(_hq.send("GET", "/v1/quarantine").body).extract<Poco::JSON::Object::Ptr>();
+    EXPECT_GE(listed->getArray("quarantine")->size(), 3U);
+}
+
+TEST_F(SdkOverTls, BackgroundSyncBacksOffOnAFlakyNetworkAndNeverBlocksWrites) {
+    shared::ManualClock liClock{_serverClock.nowMs()};
+    auto transport = std::make_shared<FlakyTransport>(_server.endpoint());
+    auto liOptions = options("li-tablet", liClock);
+    liOptions.transport = transport;
+    liOptions.retry.maxAttempts = 2;
+    liOptions.retry.initialDelay = std::chrono::milliseconds(20);
+    liOptions.sleep = {};  // really wait, on the SDK's thread
+    auto li = Client::signIn(liOptions, "acme", "li", "li-password");
+    assignAudits(li->userId(), li->userId());
+
+    std::mutex mutex;
+    std::condition_variable changed;
+    std::vector<client::SyncReport> reports;
+    transport->failures = 5;  // the first syncs fail: retried within, then backed off between
+    li->startBackgroundSync(std::chrono::hours(1), [&](const client::SyncReport& report) {
+        std::lock_guard lock(mutex);
+        reports.push_back(report);
+        changed.notify_all();
+    });
+    auto waitForComplete = [&] {
+        std::unique_lock lock(mutex);
+        return changed.wait_for(lock, std::chrono::seconds(30),
+                                [&] { return !reports.empty() && reports.back().complete; });
+    };
+    ASSERT_TRUE(waitForComplete()) << "background sync recovers from the failures";
+    {
+        std::lock_guard lock(mutex);
+        EXPECT_GE(reports.size(), 2U) << "failed syncs were reported, then a complete one";
+        EXPECT_FALSE(reports.front().complete);
+        EXPECT_EQ(reports.front().errors.at(0).code, shared::ErrorCode::ServerUnreachable);
+        reports.clear();
+    }
+    EXPECT_TRUE(li->record(c::kAudits, _audit));
+
+    // A write is pushed soon after, by the loop, not by the caller.
+    transport->offline = true;
+    const auto item = shared::answerRecordId(_audit, "E.1");
+    const auto written = li->write(c::kAnswers, item,
+                                   {FieldWrite::set("audit_id", Value::id(_audit)),
+                                    FieldWrite::set("question_id", Value::string("E.1")),
+                                    FieldWrite::set("value", answerJson("yes"))});
+    ASSERT_TRUE(written.ok) << "writes work with no network";
+    transport->offline = false;
+    li->requestSync();
+    ASSERT_TRUE(waitForComplete());
+    EXPECT_TRUE(serverRecord(c::kAnswers, item));
+    EXPECT_EQ(li->syncState(c::kAnswers, item), RecordSyncState::Synced);
+    li->stopBackgroundSync();
+    EXPECT_FALSE(li->backgroundSyncRunning());
+}
+
+TEST_F(SdkOverTls, ATransientFailureIsRetriedWithGrowingJitteredDelays) {
+    shared::ManualClock liClock{_serverClock.nowMs()};
+    auto transport = std::make_shared<FlakyTransport>(_server.endpoint());
+    auto liOptions = options("li-tablet", liClock);
+    liOptions.transport = transport;
+    liOptions.retry.maxAttempts = 5;
+    auto li = Client::signIn(liOptions, "acme", "li", "li-password");
+    assignAudits(li->userId(), li->userId());
+    transport->failures = 3;
+    const auto report = li->sync();
+    expectComplete(report);
+    EXPECT_EQ(report.attempts, 3U);
+    ASSERT_EQ(_sleeps.size(), 3U);
+    for (std::size_t i = 0; i < _sleeps.size(); ++i) {
+        EXPECT_LE(_sleeps[i], liOptions.retry.initialDelay * (1 << i)) << "attempt " << i;
+    }
+
+    transport->offline = true;
+    const auto failed = li->sync();
+    EXPECT_FALSE(failed.complete);
+    ASSERT_EQ(failed.errors.size(), 1U);
+    EXPECT_EQ(failed.errors[0].code, shared::ErrorCode::ServerUnreachable);
+    EXPECT_EQ(li->status().lastError->code, shared::ErrorCode::ServerUnreachable);
+}
+
+TEST_F(SdkOverTls, ASignedInUserReopensOfflineAndARevokedSignInStopsSync) {
+    shared::ManualClock liClock{_serverClock.nowMs()};
+    auto li = tablet("li", liClock);
+    assignAudits(li->userId(), li->userId());
+    expectComplete(li->sync());
+    li.reset();
+
+    // No network at all: the store opens and works.
+    auto offline = options("li-tablet", liClock);
+    offline.server.baseUrl = "https://127.0.0.1:9";
+    offline.server.timeoutSeconds = 2;
+    offline.retry.maxAttempts = 1;
+    auto reopened = Client::open(offline, "acme", "li");
+    EXPECT_TRUE(reopened->record(c::kAudits, _audit));
+    const auto item = shared::answerRecordId(_audit, "F.1");
+    ASSERT_TRUE(reopened
+                    ->write(c::kAnswers, item,
+                            {FieldWrite::set("audit_id", Value::id(_audit)),
+                             FieldWrite::set("question_id", Value::string("F.1")),
+                             FieldWrite::set("value", Value::string("wrong type"))})
+                    .ok == false)
+        << "a JSON field refuses a plain string";
+    const auto bad = reopened->write(c::kAnswers, item,
+                                     {FieldWrite::set("audit_id", Value::id(_audit)),
+                                      FieldWrite::set("no_such_field", Value::string("x"))});
+    EXPECT_FALSE(bad.ok);
+    EXPECT_EQ(bad.error, shared::ErrorCode::UnknownField);
+    EXPECT_EQ(bad.field, "no_such_field");
+    EXPECT_FALSE(reopened->record(c::kAnswers, item)) << "a refused action writes nothing";
+    EXPECT_EQ(reopened->status().pendingChanges, 0U);
+    EXPECT_FALSE(reopened->sync().complete);
+    reopened.reset();
+
+    EXPECT_THROW(Client::open(offline, "acme", "nobody"), shared::Error);
+
+    // Signed out elsewhere (the refresh token revoked): sync reports it and stops.
+    auto again = tablet("li", liClock);
+    const auto refresh = [&] {
+        sync::sqlite::Database db(Client::databasePath(_dir.file("li-tablet"), "acme", "li"));
+        sync::sqlite::Statement select(
+            db.handle(), "SELECT value FROM client_settings WHERE key = 'refresh_token'");
+        EXPECT_TRUE(select.step());
+        return std::string(select.text(0));
+    }();
+    _hq.send("POST", "/v1/auth/logout", "application/json",
+             "{\"refresh_token\":\"" + refresh + "\"}");
+    _serverClock.advance(16 * 60 * 1000);  // the access token expires too
+    const auto revoked = again->sync();
+    EXPECT_FALSE(revoked.complete);
+    ASSERT_FALSE(revoked.errors.empty());
+    EXPECT_EQ(shared::categoryOf(revoked.errors[0].code), shared::ErrorCategory::Unauthorised);
+    EXPECT_FALSE(again->status().signedIn);
+}
+
+/// The demo of the README: seed-demo gives the field expert three audits to download, with the
+/// supplier, facility and the bilingual template they reference.
+TEST(DemoData, TheDemoExpertDownloadsThreeAuditsWithTheirTemplate) {
+    test::TemporaryDirectory data;
+    std::istringstream in;
+    std::ostringstream out;
+    std::ostringstream err;
+    ASSERT_EQ(server::AdminCommand::run({"seed-demo", "--data-dir=" + data.path()}, in, out, err),
+              0)
+        << err.str();
+    ASSERT_EQ(server::AdminCommand::run({"seed-demo", "--data-dir=" + data.path()}, in, out, err),
+              0)
+        << "seeding twice is harmless";
+    std::string password;
+    {
+        std::ifstream logins(data.file("demo-logins.txt"));
+        std::string user;
+        std::string role;
+        while (logins >> user >> role >> password && user != "expert") {
+        }
+    }
+    test::ServerHarness server([&](server::ServerConfig& config) { config.dataDir = data.path(); });
+    test::TemporaryDirectory tablet;
+    client::ClientOptions options;
+    options.dataDirectory = tablet.path();
+    options.server = server.endpoint();
+    auto expert = Client::signIn(options, "demo", "expert", password);
+    const auto report = expert->sync();
+    ASSERT_TRUE(report.complete);
+    const auto audits = expert->records(c::kAudits);
+    ASSERT_EQ(audits.size(), 3U) << "seeded once, not twice";
+    for (const auto& audit : audits) {
+        EXPECT_EQ(audit.fields.at("state").value, Value::string("scheduled"));
+        const auto templateId = audit.fields.at("template_version_id").value.as<RecordId>();
+        const auto version = expert->record(c::kTemplateVersions, templateId);
+        ASSERT_TRUE(version);
+        EXPECT_NE(version->fields.at("content").value.as<shared::JsonText>().text.find("C.1.1"),
+                  std::string::npos);
+    }
+    EXPECT_EQ(expert->records(c::kSuppliers).size(), 1U);
+    EXPECT_EQ(expert->records(c::kFacilities).size(), 1U);
+}
+
+}  // namespace
+}  // namespace verdant
