@@ -137,22 +137,49 @@ std::optional<Hlc> hlcFromText(const std::optional<std::string>& text) {
 /// Records touched by a list of changes, in first-seen order, without repeats.
 class TouchedRecords {
 public:
+    /// Collects nothing when `enabled` is false (no one subscribed: large pulls skip the cost).
+    explicit TouchedRecords(bool enabled = true) : _enabled(enabled) {}
+
     void add(const std::string& collection, const RecordId& id, bool removed = false) {
+        if (!_enabled || (!_events.empty() && _events.back().id == id &&
+                          _events.back().collection == collection)) {
+            return;  // a record's changes mostly come together
+        }
         if (_seen.insert({collection, id}).second) {
             _events.push_back(RecordEvent{collection, id, _origin, removed});
         }
     }
-    void setOrigin(RecordEvent::Origin origin) { _origin = origin; }
     std::vector<RecordEvent> take() {
         _seen.clear();
         return std::exchange(_events, {});
     }
 
 private:
+    bool _enabled = true;
     RecordEvent::Origin _origin = RecordEvent::Origin::Sync;
     std::set<std::pair<std::string, RecordId>> _seen;
     std::vector<RecordEvent> _events;
 };
+
+}  // namespace
+
+namespace {
+
+/// One subscription: its callback and whether a call of it is in progress.
+struct Subscriber {
+    std::function<void(const RecordEvent&)> callback;
+    std::mutex mutex;
+    std::condition_variable idle;
+    bool active = true;
+    int running = 0;
+};
+
+/// The subscriber whose callback this thread is running, if any.
+thread_local const Subscriber* tCurrentSubscriber = nullptr;
+
+/// Most changes in one push: the server's limit, and a byte budget well under its body limit.
+constexpr std::size_t kMaxPushChanges = 5000;
+constexpr std::size_t kPushByteBudget = 4u << 20;
 
 }  // namespace
 
@@ -336,6 +363,9 @@ public:
                 result.message = std::string(shared::defaultMessage(ErrorCode::NotSignedIn));
                 return result;
             }
+            // Another connection (a pull bringing this device's own changes back, a second
+            // Client on the file) may have used sequence numbers: never reuse one.
+            _nextSeq = std::max(_nextSeq, _store->highWaterMark(_deviceId) + 1);
             std::vector<Change> changes;
             auto stamp = [&](Change change) {
                 change.collection = std::string(collection);
@@ -377,7 +407,16 @@ public:
                 change.baseVersion = _store->fieldVersion(collection, id, write.field);
                 stamp(std::move(change));
             }
+            std::set<std::string> named;
             for (const auto& change : changes) {
+                // Two values for one field in one action: which one the user meant is unknown
+                // (adding several elements to a set is fine).
+                if (change.operation == Operation::Set && !named.insert(change.field).second) {
+                    result.error = ErrorCode::InvalidChange;
+                    result.message = "Field '" + change.field + "' is set twice in one action.";
+                    result.field = change.field;
+                    return result;
+                }
                 if (auto invalid = schema.validate(change)) {
                     result.error = invalid->code;
                     result.message = invalid->message;
@@ -481,26 +520,47 @@ public:
     std::uint64_t subscribe(std::function<void(const RecordEvent&)> callback) {
         std::lock_guard lock(_subscribersMutex);
         const auto handle = ++_lastSubscription;
-        _subscribers.emplace(
-            handle, std::make_shared<std::function<void(const RecordEvent&)>>(std::move(callback)));
+        auto subscriber = std::make_shared<Subscriber>();
+        subscriber->callback = std::move(callback);
+        _subscribers.emplace(handle, std::move(subscriber));
         return handle;
     }
 
     void unsubscribe(std::uint64_t handle) {
-        // Taking the notify lock waits for a callback in progress on another thread.
-        std::unique_lock notifying(_notifyMutex, std::defer_lock);
-        if (_notifyingThread != std::this_thread::get_id()) {
-            notifying.lock();
+        std::shared_ptr<Subscriber> subscriber;
+        {
+            std::lock_guard lock(_subscribersMutex);
+            const auto found = _subscribers.find(handle);
+            if (found == _subscribers.end()) {
+                return;
+            }
+            subscriber = found->second;
+            _subscribers.erase(found);
         }
-        std::lock_guard lock(_subscribersMutex);
-        _subscribers.erase(handle);
+        // Wait for a call in progress on another thread; from inside its own callback, the
+        // call in progress is this one, and no further call starts.
+        std::unique_lock lock(subscriber->mutex);
+        subscriber->active = false;
+        subscriber->idle.wait(lock, [&] {
+            return subscriber->running == 0 || tCurrentSubscriber == subscriber.get();
+        });
     }
 
     // --- sync -----------------------------------------------------------------------------------
 
     SyncReport runSync(bool doPush, bool doPull,
                        const std::function<void(const SyncProgress&)>& progress) {
+        std::vector<RecordEvent> events;
+        auto report = runSyncLocked(doPush, doPull, progress, events);
+        notify(events);  // after the sync lock is released: a subscriber may sync
+        return report;
+    }
+
+    SyncReport runSyncLocked(bool doPush, bool doPull,
+                             const std::function<void(const SyncProgress&)>& progress,
+                             std::vector<RecordEvent>& events) {
         std::lock_guard sync(_syncMutex);
+        _syncEvents.clear();
         SyncReport report;
         Traffic traffic;
         try {
@@ -527,7 +587,11 @@ public:
             }
         } catch (const shared::Error& error) {
             report.errors.push_back(SyncError{error.code(), error.what()});
+        } catch (const std::exception& error) {
+            // A defect, not a condition: reported, never let out of a background thread.
+            report.errors.push_back(SyncError{ErrorCode::InternalError, error.what()});
         }
+        events = std::exchange(_syncEvents, {});
         report.bytesSent = traffic.sent;
         report.bytesReceived = traffic.received;
         report.serverOffsetMs = _serverClock.offset();
@@ -555,7 +619,10 @@ public:
                          std::function<void(const SyncReport&)> onReport) {
         std::lock_guard control(_backgroundControl);
         if (_background.joinable()) {
-            return;
+            if (_backgroundRunning) {
+                return;
+            }
+            _background.join();  // it ended by itself (an auth failure): start afresh
         }
         {
             std::lock_guard lock(_backgroundMutex);
@@ -566,15 +633,19 @@ public:
         _background = std::thread([this, interval, onReport = std::move(onReport)] {
             backgroundLoop(interval, onReport);
         });
+        _backgroundId = _background.get_id();
     }
 
     void stopBackground() {
-        std::lock_guard control(_backgroundControl);
         {
             std::lock_guard lock(_backgroundMutex);
             _stopping = true;
         }
         _backgroundWake.notify_all();
+        if (std::this_thread::get_id() == _backgroundId) {
+            return;  // from onReport or a subscriber: the loop ends when the callback returns
+        }
+        std::lock_guard control(_backgroundControl);
         if (_background.joinable()) {
             _background.join();
         }
@@ -651,9 +722,19 @@ private:
             } catch (const shared::Error& error) {
                 if (isAuthFailure(error.code()) && !refreshed &&
                     error.code() != ErrorCode::NotSignedIn) {
-                    refreshed = true;
-                    refreshTokens();
-                    continue;
+                    try {
+                        refreshTokens();
+                        refreshed = true;
+                        continue;
+                    } catch (const shared::Error& refreshError) {
+                        if (!isTransient(refreshError.code()) ||
+                            ++attempts >= _options.retry.maxAttempts) {
+                            throw;
+                        }
+                        ++report.attempts;
+                        sleepFor(backoff.nextDelay());
+                        continue;
+                    }
                 }
                 if (isTransient(error.code()) && ++attempts < _options.retry.maxAttempts) {
                     ++report.attempts;
@@ -673,6 +754,11 @@ private:
             _options.sleep(delay);
             return true;
         }
+        if (std::this_thread::get_id() != _backgroundId) {
+            std::this_thread::sleep_for(delay);  // a foreground sync() waits out its retries
+            return true;
+        }
+        // The background loop's retries end early when it is asked to stop.
         std::unique_lock lock(_backgroundMutex);
         return !_backgroundWake.wait_for(lock, delay, [this] { return _stopping; });
     }
@@ -687,24 +773,45 @@ private:
             total = _store->deviceChanges(_deviceId, _ackedSeq, kWholeOutbox).size();
         }
         std::size_t done = 0;
+        std::size_t batchLimit =
+            std::clamp<std::size_t>(_options.pushBatchSize, 1, kMaxPushChanges);
+        int serverBehind = 0;
         for (;;) {
             shared::PushRequest request;
             request.deviceId = _deviceId;
             {
                 std::lock_guard lock(_storeMutex);
-                for (auto& logged :
-                     _store->deviceChanges(_deviceId, _ackedSeq, _options.pushBatchSize)) {
+                std::size_t bytes = 0;
+                for (auto& logged : _store->deviceChanges(_deviceId, _ackedSeq, batchLimit)) {
+                    bytes += 256 + logged.change.value.payloadSize();
+                    if (!request.changes.empty() && bytes > kPushByteBudget) {
+                        break;
+                    }
                     request.changes.push_back(std::move(logged.change));
                 }
                 if (request.changes.empty()) {
                     return false;
                 }
+                // What the server acknowledges must survive a power cut here, or this device
+                // would number new changes with sequences the server already holds.
+                _state.flushToDisk();
                 _sentSeq = std::max(_sentSeq, request.changes.back().deviceSeq);
                 _state.set(kSentSeq, std::to_string(_sentSeq));
             }
-            const auto response = call(report, [&](const std::string& token) {
-                return _api->push(token, request, traffic);
-            });
+            shared::PushResponse response;
+            try {
+                response = call(report, [&](const std::string& token) {
+                    return _api->push(token, request, traffic);
+                });
+            } catch (const shared::Error& error) {
+                const bool tooLarge = error.code() == ErrorCode::PayloadTooLarge ||
+                                      error.code() == ErrorCode::BatchTooLarge;
+                if (tooLarge && request.changes.size() > 1) {
+                    batchLimit = std::max<std::size_t>(1, request.changes.size() / 2);
+                    continue;
+                }
+                throw;
+            }
 
             std::optional<std::uint64_t> firstSkewed;
             std::vector<QuarantineEntry> refused;
@@ -728,7 +835,10 @@ private:
                     report.conflictsRaised += result.outcome == "conflict_raised" ? 1 : 0;
                 }
             }
-            std::uint64_t acked = response.highWaterMark;
+            // Never acknowledge beyond what this batch carried; a server behind this device
+            // (restored from a backup) gets the missing changes again.
+            std::uint64_t acked =
+                std::min(response.highWaterMark, request.changes.back().deviceSeq);
             if (firstSkewed) {
                 acked = std::min(acked, *firstSkewed - 1);
             }
@@ -744,7 +854,6 @@ private:
                     std::set<std::uint64_t> seqs;
                     for (const auto& entry : refused) {
                         seqs.insert(entry.change.deviceSeq);
-                        touched.add(entry.change.collection, entry.change.recordId);
                     }
                     _store->rewriteDeviceChanges(
                         _deviceId, *seqs.begin() - 1,
@@ -754,14 +863,19 @@ private:
                             }
                             return change;
                         });
+                    for (const auto& entry : refused) {
+                        const auto& change = entry.change;
+                        touched.add(change.collection, change.recordId,
+                                    !_store->record(change.collection, change.recordId));
+                    }
                     report.quarantined += refused.size();
                 }
-                if (acked > _ackedSeq) {
+                if (acked != _ackedSeq) {
                     _ackedSeq = acked;
                     _state.set(kAckedSeq, std::to_string(_ackedSeq));
                 }
             }
-            notify(touched.take());
+            defer(touched.take());
             done += request.changes.size();
             if (progress) {
                 progress(SyncProgress{SyncProgress::Phase::Pushing, std::min(done, total), total,
@@ -770,9 +884,12 @@ private:
             if (firstSkewed) {
                 return true;
             }
-            if (acked < request.changes.back().deviceSeq) {
-                throw shared::Error(ErrorCode::InternalError,
-                                    "The server did not acknowledge a pushed batch.");
+            if (acked < request.changes.front().deviceSeq) {
+                ++serverBehind;
+                if (serverBehind > 1) {
+                    throw shared::Error(ErrorCode::InternalError,
+                                        "The server does not acknowledge this device's changes.");
+                }
             }
         }
     }
@@ -784,7 +901,16 @@ private:
         TouchedRecords touched;
         {
             std::lock_guard lock(_storeMutex);
-            _hlc->rewind(_maxRemoteHlc);
+            // Not below anything the server accepted: others' changes and this device's own.
+            auto floor = _maxRemoteHlc;
+            const auto own = _store->deviceChanges(_deviceId, _ackedSeq > 0 ? _ackedSeq - 1 : 0, 1);
+            if (!own.empty() && own.front().change.deviceSeq <= _ackedSeq &&
+                floor < own.front().change.hlc) {
+                floor = own.front().change.hlc;
+            }
+            _hlc->rewind(floor);
+            _sentSeq = _ackedSeq;  // re-dated changes were never sent in this form
+            _state.set(kSentSeq, std::to_string(_sentSeq));
             std::map<Hlc, Hlc> redated;
             report.restamped += _store->rewriteDeviceChanges(
                 _deviceId, _ackedSeq, [&](const Change& change) -> std::optional<Change> {
@@ -801,7 +927,7 @@ private:
                     return restamped;
                 });
         }
-        notify(touched.take());
+        defer(touched.take());
     }
 
     /// The scopes holding records with unsent local changes: not purged, not checksum-compared.
@@ -809,6 +935,7 @@ private:
         std::set<std::string> scopes;
         const auto& schema = shared::domainSchema();
         for (const auto& logged : _store->deviceChanges(_deviceId, _ackedSeq, kWholeOutbox)) {
+            scopes.insert("tenant");  // HQ's one scope holds every record
             const auto& change = logged.change;
             if (auto scope = _store->scopeOf(change.collection, change.recordId)) {
                 scopes.insert(*scope);
@@ -823,6 +950,7 @@ private:
                    const std::function<void(const SyncProgress&)>& progress) {
         std::vector<std::string> repair;
         std::set<std::string> repaired;
+        bool cursorsReset = false;
         std::size_t pulled = 0;
         for (int round = 0; round < kMaxPullRounds; ++round) {
             shared::PullRequest request;
@@ -833,20 +961,34 @@ private:
                 std::lock_guard lock(_storeMutex);
                 request.cursors = _state.cursors();
             }
+            auto cursors = request.cursors;
+            std::map<std::string, std::uint64_t> movedCursors;
             const auto sentAt = _wallClock.nowMs();
-            const auto response = call(report, [&](const std::string& token) {
-                return _api->pull(token, request, traffic);
-            });
+            shared::PullResponse response;
+            try {
+                response = call(report, [&](const std::string& token) {
+                    return _api->pull(token, request, traffic);
+                });
+            } catch (const shared::Error& error) {
+                if (error.code() != ErrorCode::InvalidCursor || cursorsReset) {
+                    throw;
+                }
+                // The server's log is behind this device (restored from a backup): take every
+                // scope again whole; merges keep what this device holds.
+                cursorsReset = true;
+                std::lock_guard lock(_storeMutex);
+                _state.clearCursors();
+                continue;
+            }
             const auto receivedAt = _wallClock.nowMs();
             if (response.serverTimeMs > 0) {
                 const auto offset = response.serverTimeMs - (sentAt + receivedAt) / 2;
                 _serverClock.setOffset(offset);
             }
 
-            TouchedRecords touched;
+            TouchedRecords touched(hasSubscribers());
             {
                 std::lock_guard lock(_storeMutex);
-                _state.set(kOffsetMs, std::to_string(_serverClock.offset()));
                 const auto unsent = scopesWithUnsentChanges();
                 for (const auto& scope : response.purge) {
                     if (unsent.count(scope) != 0) {
@@ -859,7 +1001,7 @@ private:
                     _state.eraseCursor(scope);
                     ++report.purgedScopes;
                 }
-                for (const auto& page : response.scopes) {
+                for (auto& page : response.scopes) {
                     const bool repairing =
                         page.snapshot && std::find(request.repair.begin(), request.repair.end(),
                                                    page.scope) != request.repair.end();
@@ -869,18 +1011,23 @@ private:
                     }
                     std::vector<Change> changes;
                     changes.reserve(page.changes.size());
-                    for (const auto& item : page.changes) {
-                        changes.push_back(item.change);
+                    for (auto& item : page.changes) {
                         if (item.change.deviceId != _deviceId && _maxRemoteHlc < item.change.hlc) {
                             _maxRemoteHlc = item.change.hlc;
                         }
                         touched.add(item.change.collection, item.change.recordId);
+                        changes.push_back(std::move(item.change));
                     }
                     if (!changes.empty()) {
                         _store->apply(changes);
                     }
                     pulled += changes.size();
-                    _state.setCursor(page.scope, page.cursor);
+                    const auto known = cursors.find(page.scope);
+                    if (known == cursors.end() || known->second != page.cursor) {
+                        cursors[page.scope] = page.cursor;
+                        movedCursors[page.scope] = page.cursor;
+                    }
+                    // The server sends a checksum when the page changed the scope here.
                     if (!page.more && !page.checksum.empty() && unsent.count(page.scope) == 0) {
                         const auto local = page.scope == "tenant"
                                                ? _store->checksum()
@@ -897,10 +1044,14 @@ private:
                         }
                     }
                 }
-                _state.set(kMaxRemoteHlc, hlcText(_maxRemoteHlc));
+                // Cursors after the pages they cover (a crash in between re-pulls, harmlessly),
+                // all of a round in one transaction.
+                _state.saveRound(movedCursors,
+                                 {{kMaxRemoteHlc, hlcText(_maxRemoteHlc)},
+                                  {kOffsetMs, std::to_string(_serverClock.offset())}});
             }
             report.pulled = pulled;
-            notify(touched.take());
+            defer(touched.take());
             if (progress) {
                 progress(SyncProgress{SyncProgress::Phase::Pulling, pulled, 0,
                                       traffic.sent + traffic.received});
@@ -912,29 +1063,53 @@ private:
         throw shared::Error(ErrorCode::InternalError, "The pull did not finish.");
     }
 
+    bool hasSubscribers() {
+        std::lock_guard lock(_subscribersMutex);
+        return !_subscribers.empty();
+    }
+
+    /// Keeps a sync's events until its end (only the thread holding the sync lock calls this).
+    void defer(std::vector<RecordEvent> events) {
+        _syncEvents.insert(_syncEvents.end(), std::make_move_iterator(events.begin()),
+                           std::make_move_iterator(events.end()));
+    }
+
+    /// Calls the subscribers, holding no lock of the Client: a callback may read, write, sync
+    /// or unsubscribe (but not destroy the Client).
     void notify(const std::vector<RecordEvent>& events) {
         if (events.empty()) {
             return;
         }
-        std::lock_guard notifying(_notifyMutex);
-        _notifyingThread = std::this_thread::get_id();
-        std::vector<std::shared_ptr<std::function<void(const RecordEvent&)>>> callbacks;
+        std::vector<std::shared_ptr<Subscriber>> subscribers;
         {
             std::lock_guard lock(_subscribersMutex);
-            for (const auto& [handle, callback] : _subscribers) {
-                callbacks.push_back(callback);
+            for (const auto& [handle, subscriber] : _subscribers) {
+                subscribers.push_back(subscriber);
             }
         }
         for (const auto& event : events) {
-            for (const auto& callback : callbacks) {
+            for (const auto& subscriber : subscribers) {
+                {
+                    std::lock_guard lock(subscriber->mutex);
+                    if (!subscriber->active) {
+                        continue;
+                    }
+                    ++subscriber->running;
+                }
+                const auto* const previous = std::exchange(tCurrentSubscriber, subscriber.get());
                 try {
-                    (*callback)(event);
+                    subscriber->callback(event);
                 } catch (...) {
                     // A subscriber's failure must not undo a committed write or stop a sync.
                 }
+                tCurrentSubscriber = previous;
+                {
+                    std::lock_guard lock(subscriber->mutex);
+                    --subscriber->running;
+                }
+                subscriber->idle.notify_all();
             }
         }
-        _notifyingThread = std::thread::id();
     }
 
     void backgroundLoop(std::chrono::milliseconds interval,
@@ -997,19 +1172,19 @@ private:
     std::uint64_t _nextSeq = 1;
     Hlc _maxRemoteHlc;
 
-    std::mutex _storeMutex;  // the store, the local state and the counters above
-    std::mutex _syncMutex;   // one sync (and the transport) at a time
+    std::mutex _storeMutex;                // the store, the local state and the counters above
+    std::mutex _syncMutex;                 // one sync (and the transport) at a time
+    std::vector<RecordEvent> _syncEvents;  // under _syncMutex
 
     std::mutex _subscribersMutex;
-    std::mutex _notifyMutex;
-    std::atomic<std::thread::id> _notifyingThread;
-    std::map<std::uint64_t, std::shared_ptr<std::function<void(const RecordEvent&)>>> _subscribers;
+    std::map<std::uint64_t, std::shared_ptr<Subscriber>> _subscribers;
     std::uint64_t _lastSubscription = 0;
 
     std::mutex _backgroundControl;
     std::mutex _backgroundMutex;
     std::condition_variable _backgroundWake;
     std::thread _background;
+    std::atomic<std::thread::id> _backgroundId;
     bool _stopping = false;
     bool _requested = false;
     std::atomic<bool> _backgroundRunning{false};

@@ -114,10 +114,20 @@ HttpResponse HttpsTransport::send(const std::string& method, const std::string& 
         }
         result.body = text.str();
         return result;
-    } catch (const Poco::Net::SSLException& e) {
+    } catch (const Poco::Net::CertificateValidationException& e) {
         _session->session->reset();
         throw Error(ErrorCode::TlsUntrusted,
                     "the server's TLS certificate is not trusted: " + e.displayText());
+    } catch (const Poco::Net::SSLException& e) {
+        _session->session->reset();
+        // OpenSSL reports a chain it cannot verify as "certificate verify failed"; anything
+        // else (a handshake cut short, a connection closed mid-stream) is a network fault.
+        if (e.displayText().find("certificate") != std::string::npos) {
+            throw Error(ErrorCode::TlsUntrusted,
+                        "the server's TLS certificate is not trusted: " + e.displayText());
+        }
+        throw Error(ErrorCode::ServerUnreachable,
+                    "TLS connection to " + _endpoint.baseUrl + " failed: " + e.displayText());
     } catch (const Poco::Exception& e) {
         _session->session->reset();
         throw Error(ErrorCode::ServerUnreachable,

@@ -102,6 +102,14 @@ void LocalState::erase(const std::string& key) {
     erase->run();
 }
 
+void LocalState::flushToDisk() {
+    _db.exec("PRAGMA wal_checkpoint(FULL)");
+}
+
+void LocalState::clearCursors() {
+    _db.exec("DELETE FROM client_cursors");
+}
+
 std::map<std::string, std::uint64_t> LocalState::cursors() {
     std::map<std::string, std::uint64_t> result;
     auto select = _db.cached(kCursors);
@@ -117,6 +125,18 @@ void LocalState::setCursor(const std::string& scope, std::uint64_t cursor) {
     update->bind(1, scope);
     update->bind(2, static_cast<std::int64_t>(cursor));
     update->run();
+}
+
+void LocalState::saveRound(const std::map<std::string, std::uint64_t>& cursors,
+                           const std::map<std::string, std::string>& settings) {
+    sync::sqlite::Transaction transaction(_db);
+    for (const auto& [scope, cursor] : cursors) {
+        setCursor(scope, cursor);
+    }
+    for (const auto& [key, value] : settings) {
+        set(key, value);
+    }
+    transaction.commit();
 }
 
 void LocalState::eraseCursor(const std::string& scope) {

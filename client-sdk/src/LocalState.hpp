@@ -37,10 +37,19 @@ public:
     /// Removes a setting.
     void erase(const std::string& key);
 
+    /// Makes every commit so far durable against power loss (a WAL checkpoint, which syncs the
+    /// log first): commits are NORMAL, durable against crashes only, until this runs.
+    void flushToDisk();
+    /// Forgets every pull cursor: the scopes arrive again whole (the server lost its log).
+    void clearCursors();
+
     /// Pull cursors by scope.
     std::map<std::string, std::uint64_t> cursors();
     /// Sets a scope's cursor.
     void setCursor(const std::string& scope, std::uint64_t cursor);
+    /// Sets the cursors that moved in one pull round and some settings, in one transaction.
+    void saveRound(const std::map<std::string, std::uint64_t>& cursors,
+                   const std::map<std::string, std::string>& settings);
     /// Forgets a scope (purged).
     void eraseCursor(const std::string& scope);
 

@@ -301,7 +301,10 @@ void SyncEndpoint::pull(HttpExchange& exchange) {
             budget -= std::min(budget, page.changes.size());
             page.cursor =
                 page.more ? (page.changes.empty() ? after : page.changes.back().serverSeq) : last;
-            if (!page.more) {
+            // Only a page that changed the device's copy needs checking: a caught-up scope that
+            // got nothing was checked when it last changed. (A checksum costs a dump of the
+            // scope; sending one per scope per round made large pulls checksum-bound.)
+            if (!page.more && (page.snapshot || !page.changes.empty())) {
                 page.checksum = scope == ScopeResolver::kTenantScope ? store.checksum()
                                                                      : store.scopeChecksum(scope);
             }

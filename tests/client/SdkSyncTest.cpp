@@ -544,6 +544,61 @@ TEST_F(SdkOverTls, ASignedInUserReopensOfflineAndARevokedSignInStopsSync) {
     EXPECT_FALSE(again->status().signedIn);
 }
 
+TEST_F(SdkOverTls, SubscribersMaySyncWriteAndUnsubscribeFromTheirCallback) {
+    shared::ManualClock liClock{_serverClock.nowMs()};
+    auto liOptions = options("li-tablet", liClock);
+    liOptions.pushBatchSize = 7;  // many small pushes
+    auto li = Client::signIn(liOptions, "acme", "li", "li-password");
+    assignAudits(li->userId(), li->userId());
+    expectComplete(li->sync());
+
+    int calls = 0;
+    std::uint64_t handle = 0;
+    handle = li->subscribe([&](const client::RecordEvent& event) {
+        ++calls;
+        if (event.origin == client::RecordEvent::Origin::Local && calls == 1) {
+            // Reading, writing and syncing from a callback neither deadlocks nor recurses.
+            EXPECT_TRUE(li->record(event.collection, event.id));
+            EXPECT_TRUE(li->write(c::kAnswers, shared::answerRecordId(_audit, "G.2"),
+                                  {FieldWrite::set("audit_id", Value::id(_audit)),
+                                   FieldWrite::set("question_id", Value::string("G.2"))})
+                            .ok);
+            EXPECT_TRUE(li->sync().complete);
+            li->unsubscribe(handle);
+        }
+    });
+    std::vector<FieldWrite> fields = {FieldWrite::set("audit_id", Value::id(_audit)),
+                                      FieldWrite::set("question_id", Value::string("G.1"))};
+    ASSERT_TRUE(li->write(c::kAnswers, shared::answerRecordId(_audit, "G.1"), fields).ok);
+    EXPECT_GE(calls, 2) << "the nested write and sync were announced too";
+    const int before = calls;
+    fields[1] = FieldWrite::set("question_id", Value::string("G.3"));
+    ASSERT_TRUE(li->write(c::kAnswers, shared::answerRecordId(_audit, "G.3"), fields).ok);
+    EXPECT_EQ(calls, before) << "unsubscribed from inside its own callback";
+    expectComplete(li->sync());
+    EXPECT_TRUE(serverRecord(c::kAnswers, shared::answerRecordId(_audit, "G.2")));
+
+    // Thirty answers go up seven changes at a time.
+    for (int i = 0; i < 30; ++i) {
+        const auto question = "H." + std::to_string(i);
+        ASSERT_TRUE(li->write(c::kAnswers, shared::answerRecordId(_audit, question),
+                              {FieldWrite::set("audit_id", Value::id(_audit)),
+                               FieldWrite::set("question_id", Value::string(question)),
+                               FieldWrite::set("value", answerJson("ok"))})
+                        .ok);
+    }
+    const auto report = li->sync();
+    expectComplete(report);
+    EXPECT_EQ(report.pushed, 90U);
+    EXPECT_EQ(deviceScopeChecksum("li", _audit), serverScopeChecksum(_audit));
+
+    const auto twice = li->write(
+        c::kAnswers, shared::answerRecordId(_audit, "H.1"),
+        {FieldWrite::set("value", answerJson("a")), FieldWrite::set("value", answerJson("b"))});
+    EXPECT_FALSE(twice.ok);
+    EXPECT_EQ(twice.error, shared::ErrorCode::InvalidChange);
+}
+
 /// The demo of the README: seed-demo gives the field expert three audits to download, with the
 /// supplier, facility and the bilingual template they reference.
 TEST(DemoData, TheDemoExpertDownloadsThreeAuditsWithTheirTemplate) {

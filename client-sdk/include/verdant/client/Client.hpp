@@ -60,7 +60,8 @@ struct ClientOptions {
     RetryPolicy retry;
     /// How the SDK waits between retries; empty = really sleep. Tests record the delays.
     std::function<void(std::chrono::milliseconds)> sleep;
-    /// Most changes sent in one push request (the server accepts up to 5000).
+    /// Most changes sent in one push request, 1 to 5000 (the server's limit); a batch is also
+    /// cut at about 4 MiB, and halved if the server still finds it too large.
     std::uint32_t pushBatchSize = 1000;
     /// Most changes asked for in one pull page (the server caps it at 5000).
     std::uint32_t pullPageSize = 2000;
@@ -181,8 +182,9 @@ struct RecordEvent {
 /// Thread-safety: every member may be called from any thread. Reads and writes take a short
 /// lock on the local store; sync() blocks its caller for the network round trips, while
 /// background sync runs them on the SDK's own thread. Subscribers are called after the change
-/// is committed, without the lock held, on the thread that made it (local writes) or the sync
-/// thread; they may read through the Client but must not destroy it.
+/// is committed, with no lock of the Client held, on the thread that made it (local writes) or
+/// the thread that synced (after the sync ends); they may read, write, sync and unsubscribe
+/// through the Client, but must not destroy it.
 class Client {
 public:
     /// Signs `username` of `tenant` in online and opens (creating if new) their local store on
