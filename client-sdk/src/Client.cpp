@@ -1001,6 +1001,9 @@ private:
                     _state.eraseCursor(scope);
                     ++report.purgedScopes;
                 }
+                // Repairs first (their scope is rebuilt from the pages that follow), then every
+                // page of the round in one transaction, then the checks.
+                std::vector<Change> changes;
                 for (auto& page : response.scopes) {
                     const bool repairing =
                         page.snapshot && std::find(request.repair.begin(), request.repair.end(),
@@ -1009,8 +1012,6 @@ private:
                         _store->purgeScope(page.scope);
                         ++report.repairedScopes;
                     }
-                    std::vector<Change> changes;
-                    changes.reserve(page.changes.size());
                     for (auto& item : page.changes) {
                         if (item.change.deviceId != _deviceId && _maxRemoteHlc < item.change.hlc) {
                             _maxRemoteHlc = item.change.hlc;
@@ -1018,10 +1019,12 @@ private:
                         touched.add(item.change.collection, item.change.recordId);
                         changes.push_back(std::move(item.change));
                     }
-                    if (!changes.empty()) {
-                        _store->apply(changes);
-                    }
-                    pulled += changes.size();
+                }
+                if (!changes.empty()) {
+                    _store->apply(changes);
+                }
+                pulled += changes.size();
+                for (const auto& page : response.scopes) {
                     const auto known = cursors.find(page.scope);
                     if (known == cursors.end() || known->second != page.cursor) {
                         cursors[page.scope] = page.cursor;

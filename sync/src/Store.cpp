@@ -1157,19 +1157,30 @@ std::vector<QuarantinedChange> Store::Impl::quarantine() {
 
 std::string Store::Impl::dump(std::string_view sql, const std::string* scopeKey) {
     std::string dump;
-    std::string previousKey;
     auto select = _db.cached(sql);
     if (scopeKey != nullptr) {
         select->bind(1, *scopeKey);
     }
+    std::string previousCollection;
+    std::vector<std::uint8_t> previousId;
     while (select->step()) {
-        const std::string collection(select->text(0));
-        const auto id = idFromColumn<shared::RecordIdTag>(select->blob(1));
-        std::string recordKey = collection + " " + id.toString();
-        if (recordKey != previousKey) {
-            dump += "record " + recordKey + (select->integer(2) != 0 ? " deleted" : "") +
-                    " tombstone=" + codec::toHex(select->blob(3)) + "\n";
-            previousKey = std::move(recordKey);
+        // Appended piece by piece: a checksum of every synced scope runs this on each pull.
+        const auto collection = select->text(0);
+        const auto idBytes = select->blob(1);
+        if (collection != previousCollection ||
+            !std::equal(idBytes.begin(), idBytes.end(), previousId.begin(), previousId.end())) {
+            previousCollection.assign(collection);
+            previousId.assign(idBytes.begin(), idBytes.end());
+            dump += "record ";
+            dump += collection;
+            dump += ' ';
+            dump += idFromColumn<shared::RecordIdTag>(idBytes).toString();
+            if (select->integer(2) != 0) {
+                dump += " deleted";
+            }
+            dump += " tombstone=";
+            dump += codec::toHex(select->blob(3));
+            dump += '\n';
         }
         if (select->isNull(4)) {
             continue;  // a record with no field written (only deleted/restored)
@@ -1183,10 +1194,18 @@ std::string Store::Impl::dump(std::string_view sql, const std::string* scopeKey)
             }
             shown += "}";
         }
-        dump += "  " + std::string(select->text(4)) + " = " + shown +
-                " version=" + (state.version ? state.version->toString() : "-") +
-                (select->integer(7) != 0 ? " CONFLICT" : "") +
-                " state=" + codec::toHex(select->blob(8)) + "\n";
+        dump += "  ";
+        dump += select->text(4);
+        dump += " = ";
+        dump += shown;
+        dump += " version=";
+        dump += state.version ? state.version->toString() : "-";
+        if (select->integer(7) != 0) {
+            dump += " CONFLICT";
+        }
+        dump += " state=";
+        dump += codec::toHex(select->blob(8));
+        dump += '\n';
     }
     return dump;
 }
