@@ -1,5 +1,6 @@
 #include "verdant/server/SyncEndpoint.hpp"
 
+#include "verdant/server/AnswerValidator.hpp"
 #include "verdant/server/RequestJson.hpp"
 #include "verdant/server/ScopeResolver.hpp"
 #include "verdant/shared/ChangeCodec.hpp"
@@ -212,28 +213,30 @@ void SyncEndpoint::push(HttpExchange& exchange) {
     shared::PushResponse response;
     _stores.with(principal.tenantId, [&](sync::Store& store) {
         const auto writable = ScopeResolver::writableScopes(principal, store);
+        // Read before applying: the gate runs inside the store's transaction.
+        const AnswerValidator answers(store, request.changes);
         const sync::ChangeGate gate =
             [&](const shared::Change& change,
                 const std::optional<std::string>& scope) -> std::optional<shared::ValidationError> {
-            if (!writable) {
-                return std::nullopt;
+            if (writable) {
+                if (auto refusal = roleRefusal(change)) {
+                    return refusal;
+                }
+                // A write of a record's parent field names the scope it would move the record
+                // into: that scope must be writable too (else a record could be moved into
+                // another expert's audit with an early-dated parent write).
+                const auto target = store.schema().scopeKeyOf(change);
+                const bool targetOk = !target || writable->count(*target) != 0;
+                if (!scope || writable->count(*scope) == 0 || !targetOk) {
+                    return shared::ValidationError{
+                        ErrorCode::NotInScope,
+                        "The " + change.collection +
+                            " record is not among those assigned to you (any more); HQ can "
+                            "accept or discard the change."};
+                }
             }
-            if (auto refusal = roleRefusal(change)) {
-                return refusal;
-            }
-            // A write of a record's parent field names the scope it would move the record into:
-            // that scope must be writable too (else a record could be moved into another
-            // expert's audit with an early-dated parent write).
-            const auto target = store.schema().scopeKeyOf(change);
-            const bool targetOk = !target || writable->count(*target) != 0;
-            if (!scope || writable->count(*scope) == 0 || !targetOk) {
-                return shared::ValidationError{
-                    ErrorCode::NotInScope,
-                    "The " + change.collection +
-                        " record is not among those assigned to you (any more); HQ can "
-                        "accept or discard the change."};
-            }
-            return std::nullopt;
+            // Everyone's answers, HQ's too, must fit the audit's template version.
+            return answers.check(change);
         };
         const auto applied = store.apply(request.changes, gate);
         for (std::size_t i = 0; i < applied.results.size(); ++i) {

@@ -103,6 +103,11 @@ enum verdant_error_code {
     VERDANT_ERROR_CLOCK_SKEW = 307,                /**< clock_skew */
     VERDANT_ERROR_INVALID_SCHEMA = 308,            /**< invalid_schema */
     VERDANT_ERROR_UNSUPPORTED_STORE_VERSION = 309, /**< unsupported_store_version */
+    VERDANT_ERROR_UNKNOWN_QUESTION = 310,          /**< unknown_question */
+    VERDANT_ERROR_INVALID_ANSWER = 311,            /**< invalid_answer: wrong form */
+    VERDANT_ERROR_ANSWER_OUT_OF_RANGE = 312,       /**< answer_out_of_range */
+    VERDANT_ERROR_CHOICE_NOT_IN_LIST = 313,        /**< choice_not_in_list */
+    VERDANT_ERROR_ANSWER_TOO_LONG = 314,           /**< answer_too_long */
 
     /* 4xx: sync protocol */
     VERDANT_ERROR_INVALID_CURSOR = 400,    /**< invalid_cursor */

@@ -16,6 +16,8 @@ namespace verdant::server {
 ///  - `POST /v1/sync/push`  a device's batch → per-change outcome and its high-water mark.
 ///    Exactly once: the store skips (device, seq) pairs it holds. Changes outside the user's
 ///    writable scopes are quarantined with `not_in_scope`, never dropped, and reported back.
+///    Checklist answers that do not fit their audit's template version are quarantined with
+///    AnswerValidator's codes (`unknown_question`, `invalid_answer`, …).
 ///  - `POST /v1/sync/pull`  per-scope cursors → per-scope pages (snapshots for new scopes),
 ///    purges for scopes taken away, a checksum per caught-up scope, and `more` when paged.
 ///  - `GET  /v1/conflicts`, `GET /v1/conflicts/{collection}/{record}/{field}` and

@@ -82,6 +82,16 @@ enum class ErrorCategory : std::uint8_t {
     X(InvalidSchema, 308, "invalid_schema", Internal, 500, "The declared schema is inconsistent.") \
     X(UnsupportedStoreVersion, 309, "unsupported_store_version", Internal, 500,                    \
       "The database was written by a newer version of Verdant.")                                   \
+    X(UnknownQuestion, 310, "unknown_question", InvalidInput, 422,                                 \
+      "The question is not part of the audit's template version.")                                 \
+    X(InvalidAnswer, 311, "invalid_answer", InvalidInput, 422,                                     \
+      "The answer does not have the form the question asks for.")                                  \
+    X(AnswerOutOfRange, 312, "answer_out_of_range", InvalidInput, 422,                             \
+      "The answer is outside the range the question allows.")                                      \
+    X(ChoiceNotInList, 313, "choice_not_in_list", InvalidInput, 422,                               \
+      "The answer is not one of the question's choices.")                                          \
+    X(AnswerTooLong, 314, "answer_too_long", InvalidInput, 422,                                    \
+      "The answer is longer than the question allows.")                                            \
     /* 4xx: sync protocol */                                                                       \
     X(InvalidCursor, 400, "invalid_cursor", InvalidInput, 400, "A pull cursor is not valid.")      \
     X(DeviceMismatch, 401, "device_mismatch", Forbidden, 403,                                      \
