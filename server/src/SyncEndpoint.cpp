@@ -142,12 +142,22 @@ std::optional<shared::ValidationError> roleRefusal(const shared::Change& change)
         return shared::ValidationError{ErrorCode::Forbidden,
                                        "Only HQ may reopen; ask a reviewer to return the audit."};
     }
+    if (change.collection == shared::collections::kCorrectiveActions && change.field == "status" &&
+        change.value.kind() == shared::ValueKind::String) {
+        static const std::set<std::string> kHqDecisions = {"approved", "rejected", "verified",
+                                                           "reopened"};
+        if (kHqDecisions.count(change.value.as<std::string>()) != 0) {
+            return shared::ValidationError{ErrorCode::Forbidden,
+                                           "Only HQ may mark a corrective action plan " +
+                                               change.value.as<std::string>() + "."};
+        }
+    }
     if (change.collection != shared::collections::kAudits) {
         return std::nullopt;
     }
     static const std::set<std::string> kHqFields = {
-        "assignee_id",         "team", "supplier_id",  "facility_id",
-        "template_version_id", "type", "scheduled_for"};
+        "assignee_id", "team",          "supplier_id",   "facility_id", "template_version_id",
+        "type",        "scheduled_for", "team_sections", "score",       "approved_at"};
     if (kHqFields.count(change.field) != 0) {
         return shared::ValidationError{ErrorCode::Forbidden,
                                        "Only HQ may change an audit's " + change.field + "."};

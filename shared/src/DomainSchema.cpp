@@ -40,6 +40,7 @@ Schema build() {
             field("parent_supplier_id", F::IdRef, M::LastWriterWins),
             field("risk_level", F::Enum, M::LastWriterWins, {"low", "medium", "high"}),
             field("status", F::Enum, M::LastWriterWins, {"active", "suspended", "exited"}),
+            field("grade", F::Enum, M::LastWriterWins, {"A", "B", "C", "D", "E"}),
         }));
     schema.add(CollectionSpec(collections::kFacilities,
                               {
@@ -56,6 +57,8 @@ Schema build() {
                                   field("template_key", F::String, M::Immutable),
                                   field("version", F::Int, M::Immutable),
                                   field("content", F::Json, M::Immutable),
+                                  field("scoring_rule", F::String, M::Immutable),
+                                  field("published_at", F::Timestamp, M::Immutable),
                               }));
     schema.add(CollectionSpec(
         collections::kAudits,
@@ -74,16 +77,29 @@ Schema build() {
             field("state", F::Enum, M::MonotoneState,
                   {"scheduled", "in_progress", "submitted", "under_review", "returned", "approved",
                    "closed"}),
+            // Section id -> user id of the auditor who owns it (HQ sets it with the team).
+            field("team_sections", F::Json, M::LastWriterWins),
+            // The score snapshot taken on submission (shared/Scoring.hpp ScoreSnapshot JSON).
+            field("score", F::Json, M::LastWriterWins),
+            field("submitted_at", F::Timestamp, M::Min),
+            field("approved_at", F::Timestamp, M::Min),
         }));
-    schema.add(CollectionSpec(collections::kAnswers,
-                              {
-                                  field("audit_id", F::IdRef, M::Immutable),
-                                  field("question_id", F::String, M::Immutable),
-                                  // Two auditors answering one item offline: keep both, ask.
-                                  field("value", F::Json, M::ReviewedRegister),
-                                  field("comment", F::String, M::LastWriterWins),
-                              },
-                              childOf(collections::kAudits, "audit_id")));
+    schema.add(
+        CollectionSpec(collections::kAnswers,
+                       {
+                           field("audit_id", F::IdRef, M::Immutable),
+                           field("question_id", F::String, M::Immutable),
+                           // Two auditors answering one item offline: keep both, ask.
+                           field("value", F::Json, M::ReviewedRegister),
+                           field("comment", F::String, M::LastWriterWins),
+                           // How the item came out (shared/Scoring.hpp ResultClass).
+                           field("result", F::Enum, M::ReviewedRegister,
+                                 {"conformance", "risk_of_nonconformance", "observation",
+                                  "not_reviewed", "not_applicable", "minor", "major", "priority"}),
+                           field("author_id", F::String, M::LastWriterWins),
+                           field("gps", F::String, M::LastWriterWins),
+                       },
+                       childOf(collections::kAudits, "audit_id")));
     schema.add(CollectionSpec(
         collections::kFindings,
         {
@@ -93,8 +109,72 @@ Schema build() {
             field("clause", F::String, M::LastWriterWins),
             field("description", F::String, M::LastWriterWins),
             field("evidence", F::StringSet, M::AddWinsSet),
+            field("question_id", F::String, M::Immutable),
+            // The finding of an earlier audit this one repeats (a repeat raises the stakes).
+            field("repeat_of", F::IdRef, M::LastWriterWins),
         },
         childOf(collections::kAudits, "audit_id")));
+    schema.add(CollectionSpec(
+        collections::kCorrectiveActions,
+        {
+            field("audit_id", F::IdRef, M::Immutable),
+            field("finding_id", F::IdRef, M::Immutable),
+            field("root_cause", F::String, M::LastWriterWins),
+            field("correction", F::String, M::LastWriterWins),
+            field("corrective_action", F::String, M::LastWriterWins),
+            field("preventive_action", F::String, M::LastWriterWins),
+            field("owner", F::String, M::LastWriterWins),
+            field("due_at", F::Timestamp, M::LastWriterWins),
+            // draft -> submitted -> approved | rejected -> in_progress -> evidence_submitted ->
+            // verified | reopened. Not a line, so concurrent moves raise a conflict for a person.
+            field("status", F::Enum, M::ReviewedRegister,
+                  {"draft", "submitted", "approved", "rejected", "in_progress",
+                   "evidence_submitted", "verified", "reopened"}),
+            field("rejection_reason", F::String, M::LastWriterWins),
+            field("verification_note", F::String, M::LastWriterWins),
+            field("evidence", F::StringSet, M::AddWinsSet),
+        },
+        childOf(collections::kAudits, "audit_id")));
+    schema.add(CollectionSpec(
+        collections::kPhotos,
+        {
+            field("audit_id", F::IdRef, M::Immutable),
+            // What the bytes are: content-addressed, verified on both ends.
+            field("sha256", F::String, M::Immutable),
+            field("size_bytes", F::Int, M::Immutable),
+            field("width", F::Int, M::Immutable),
+            field("height", F::Int, M::Immutable),
+            field("captured_at", F::Timestamp, M::Immutable),  // the device's clock: evidence
+            field("gps", F::String, M::Immutable),
+            field("author_id", F::String, M::Immutable),
+            field("answer_id", F::IdRef, M::LastWriterWins),
+            field("finding_id", F::IdRef, M::LastWriterWins),
+            field("caption", F::String, M::LastWriterWins),
+            field("tags", F::StringSet, M::AddWinsSet),
+            // Drawn marks, a layer over the photo: the bytes never change.
+            field("annotations", F::Json, M::LastWriterWins),
+        },
+        childOf(collections::kAudits, "audit_id")));
+    schema.add(CollectionSpec(collections::kSignatures,
+                              {
+                                  field("audit_id", F::IdRef, M::Immutable),
+                                  field("signer", F::String, M::Immutable),
+                                  field("role", F::String, M::Immutable),
+                                  // SHA-256 of what was signed (the answers and findings).
+                                  field("signed_hash", F::String, M::Immutable),
+                                  field("signed_at", F::Timestamp, M::Immutable),
+                              },
+                              childOf(collections::kAudits, "audit_id")));
+    schema.add(CollectionSpec(collections::kReviewComments,
+                              {
+                                  field("audit_id", F::IdRef, M::Immutable),
+                                  // The item commented on, e.g. "answers/<id>".
+                                  field("target", F::String, M::Immutable),
+                                  field("text", F::String, M::LastWriterWins),
+                                  field("author_id", F::String, M::Immutable),
+                                  field("resolved", F::Bool, M::LastWriterWins),
+                              },
+                              childOf(collections::kAudits, "audit_id")));
     schema.add(CollectionSpec(collections::kTrainingSessions,
                               {
                                   field("course", F::String, M::LastWriterWins),

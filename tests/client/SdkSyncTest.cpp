@@ -599,6 +599,61 @@ TEST_F(SdkOverTls, SubscribersMaySyncWriteAndUnsubscribeFromTheirCallback) {
     EXPECT_EQ(twice.error, shared::ErrorCode::InvalidChange);
 }
 
+TEST_F(SdkOverTls, AnAuditorsFindingsPlansPhotosAndSignatureSyncAndHqDecidesOnThePlan) {
+    shared::ManualClock liClock{_serverClock.nowMs()};
+    auto li = tablet("li", liClock);
+    assignAudits(li->userId(), li->userId());
+    expectComplete(li->sync());
+
+    const auto finding =
+        li->create(c::kFindings, {FieldWrite::set("audit_id", Value::id(_audit)),
+                                  FieldWrite::set("severity", Value::string("major")),
+                                  FieldWrite::set("clause", Value::string("C.1.3"))});
+    ASSERT_TRUE(finding.ok) << finding.message;
+    const auto photo = li->create(
+        c::kPhotos, {FieldWrite::set("audit_id", Value::id(_audit)),
+                     FieldWrite::set("sha256", Value::string(std::string(64, 'a'))),
+                     FieldWrite::set("size_bytes", Value::integer(4'200'000)),
+                     FieldWrite::set("finding_id", Value::id(finding.recordId)),
+                     FieldWrite::add("tags", "spill"), FieldWrite::add("tags", "tank farm")});
+    ASSERT_TRUE(photo.ok) << photo.message;
+    const auto plan = li->create(c::kCorrectiveActions,
+                                 {FieldWrite::set("audit_id", Value::id(_audit)),
+                                  FieldWrite::set("finding_id", Value::id(finding.recordId)),
+                                  FieldWrite::set("root_cause", Value::string("no spill kit")),
+                                  FieldWrite::set("status", Value::string("submitted"))});
+    ASSERT_TRUE(plan.ok) << plan.message;
+    ASSERT_TRUE(li->create(c::kSignatures, {FieldWrite::set("audit_id", Value::id(_audit)),
+                                            FieldWrite::set("signer", Value::string("Wang Fang")),
+                                            FieldWrite::set("role", Value::string("EHS manager"))})
+                    .ok);
+    // Approving a plan is HQ's: offline, the tablet cannot know; the server quarantines it.
+    ASSERT_TRUE(li->write(c::kCorrectiveActions, plan.recordId,
+                          {FieldWrite::set("status", Value::string("approved"))})
+                    .ok);
+    const auto report = li->sync();
+    expectComplete(report);
+    EXPECT_EQ(report.quarantined, 1U);
+    ASSERT_EQ(li->quarantine().size(), 1U);
+    EXPECT_EQ(li->quarantine()[0].code, shared::ErrorCode::Forbidden);
+    EXPECT_EQ(li->record(c::kCorrectiveActions, plan.recordId)->fields.at("status").value,
+              Value::string("submitted"))
+        << "the refused approval left the tablet's view";
+    EXPECT_EQ(li->auditRecords(_audit).size(), 5U) << "audit, finding, photo, plan, signature";
+    const auto stored = serverRecord(c::kPhotos, photo.recordId);
+    ASSERT_TRUE(stored);
+    EXPECT_EQ(stored->fields.at("tags").elements, (std::vector<std::string>{"spill", "tank farm"}));
+
+    // HQ approves; the tablet sees it.
+    _hq.pull();
+    _hq.set(c::kCorrectiveActions, plan.recordId, "status", Value::string("approved"));
+    ASSERT_EQ(_hq.push().results.at(0).outcome, "applied");
+    expectComplete(li->sync());
+    EXPECT_EQ(li->record(c::kCorrectiveActions, plan.recordId)->fields.at("status").value,
+              Value::string("approved"));
+    EXPECT_EQ(deviceScopeChecksum("li", _audit), serverScopeChecksum(_audit));
+}
+
 /// The demo of the README: seed-demo gives the field expert three audits to download, with the
 /// supplier, facility and the bilingual template they reference.
 TEST(DemoData, TheDemoExpertDownloadsThreeAuditsWithTheirTemplate) {

@@ -12,7 +12,8 @@ namespace verdant::shared {
 /// merge kind is chosen (and explained where the choice is not obvious).
 ///
 /// Scopes: audits and training sessions are scope roots (a device receives whole audits and whole
-/// sessions); answers, findings and attendance point straight at their root; suppliers,
+/// sessions); answers, findings, corrective action plans, photo metadata, signatures, review
+/// comments and attendance point straight at their root; suppliers,
 /// facilities and template versions are roots of their own, sent to a field expert because an
 /// assigned audit references them.
 ///
@@ -27,6 +28,10 @@ inline constexpr const char* kTemplateVersions = "template_versions";
 inline constexpr const char* kAudits = "audits";
 inline constexpr const char* kAnswers = "answers";
 inline constexpr const char* kFindings = "findings";
+inline constexpr const char* kCorrectiveActions = "corrective_actions";
+inline constexpr const char* kPhotos = "photos";
+inline constexpr const char* kSignatures = "signatures";
+inline constexpr const char* kReviewComments = "review_comments";
 inline constexpr const char* kTrainingSessions = "training_sessions";
 inline constexpr const char* kAttendance = "attendance";
 }  // namespace collections
