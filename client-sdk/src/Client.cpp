@@ -291,7 +291,7 @@ public:
         status.role = _state.get(kRole).value_or("");
         status.deviceId = _deviceId.toString();
         status.signedIn = _state.get(kRefreshToken).has_value();
-        status.pendingChanges = _store->deviceChanges(_deviceId, _ackedSeq, kWholeOutbox).size();
+        status.pendingChanges = outbox().size();
         status.openConflicts = _store->openConflicts().size();
         status.quarantined = _state.quarantinedCount();
         if (const auto last = _state.get(kLastSyncMs)) {
@@ -474,7 +474,7 @@ public:
         }
         bool pending = false;
         bool unsent = false;  // some pending change was not even sent yet
-        for (const auto& logged : _store->deviceChanges(_deviceId, _ackedSeq, kWholeOutbox)) {
+        for (const auto& logged : outbox()) {
             if (logged.change.collection == collection && logged.change.recordId == id) {
                 pending = true;
                 unsent = unsent || logged.change.deviceSeq > _sentSeq;
@@ -509,7 +509,7 @@ public:
     std::vector<Change> pendingChanges() {
         std::lock_guard lock(_storeMutex);
         std::vector<Change> result;
-        for (auto& logged : _store->deviceChanges(_deviceId, _ackedSeq, kWholeOutbox)) {
+        for (auto& logged : outbox()) {
             result.push_back(std::move(logged.change));
         }
         return result;
@@ -598,8 +598,7 @@ public:
         {
             std::lock_guard lock(_storeMutex);
             report.openConflicts = _store->openConflicts().size();
-            report.pendingChanges =
-                _store->deviceChanges(_deviceId, _ackedSeq, kWholeOutbox).size();
+            report.pendingChanges = outbox().size();
             report.complete = report.errors.empty();
             if (report.complete) {
                 _state.set(kLastSyncMs, std::to_string(_wallClock.nowMs()));
@@ -673,6 +672,12 @@ private:
             }
         }
         return result;
+    }
+
+    /// This device's changes the server has not acknowledged, in sequence order (caller holds
+    /// _storeMutex).
+    std::vector<sync::LoggedChange> outbox() {
+        return _store->deviceChanges(_deviceId, _ackedSeq, kWholeOutbox);
     }
 
     bool hasTokens() {
@@ -770,7 +775,7 @@ private:
         std::size_t total = 0;
         {
             std::lock_guard lock(_storeMutex);
-            total = _store->deviceChanges(_deviceId, _ackedSeq, kWholeOutbox).size();
+            total = outbox().size();
         }
         std::size_t done = 0;
         std::size_t batchLimit =
@@ -934,7 +939,7 @@ private:
     std::set<std::string> scopesWithUnsentChanges() {
         std::set<std::string> scopes;
         const auto& schema = shared::domainSchema();
-        for (const auto& logged : _store->deviceChanges(_deviceId, _ackedSeq, kWholeOutbox)) {
+        for (const auto& logged : outbox()) {
             scopes.insert("tenant");  // HQ's one scope holds every record
             const auto& change = logged.change;
             if (auto scope = _store->scopeOf(change.collection, change.recordId)) {
