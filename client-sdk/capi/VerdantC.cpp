@@ -82,6 +82,8 @@ constexpr CodePair kCodePairs[] = {
     {VERDANT_ERROR_ANSWER_OUT_OF_RANGE, ErrorCode::AnswerOutOfRange},
     {VERDANT_ERROR_CHOICE_NOT_IN_LIST, ErrorCode::ChoiceNotInList},
     {VERDANT_ERROR_ANSWER_TOO_LONG, ErrorCode::AnswerTooLong},
+    {VERDANT_ERROR_INVALID_TRANSITION, ErrorCode::InvalidTransition},
+    {VERDANT_ERROR_AUDIT_LOCKED, ErrorCode::AuditLocked},
     {VERDANT_ERROR_INVALID_CURSOR, ErrorCode::InvalidCursor},
     {VERDANT_ERROR_DEVICE_MISMATCH, ErrorCode::DeviceMismatch},
     {VERDANT_ERROR_BATCH_TOO_LARGE, ErrorCode::BatchTooLarge},

@@ -92,7 +92,14 @@ constexpr std::string_view kInsertQuarantine =
     "INSERT OR IGNORE INTO quarantine (device_id, device_seq, change, code, message) "
     "VALUES (?1, ?2, ?3, ?4, ?5)";
 constexpr std::string_view kSelectQuarantine =
-    "SELECT change, code, message FROM quarantine ORDER BY device_id, device_seq";
+    "SELECT change, code, message, decision, decided_by, decided_at FROM quarantine "
+    "ORDER BY device_id, device_seq";
+constexpr std::string_view kSelectQuarantined =
+    "SELECT change, code, message, decision, decided_by, decided_at FROM quarantine "
+    "WHERE device_id = ?1 AND device_seq = ?2";
+constexpr std::string_view kDecideQuarantined =
+    "UPDATE quarantine SET decision = ?3, decided_by = ?4, decided_at = ?5 "
+    "WHERE device_id = ?1 AND device_seq = ?2 AND decision IS NULL";
 constexpr std::string_view kLoggedColumns =
     "SELECT c.server_seq, d.device_id, c.device_seq, r.collection, r.record_id, c.field, c.op, "
     "c.value, c.hlc, c.base, c.author, c.outcome FROM changes c "
@@ -319,6 +326,10 @@ public:
     }
     std::uint64_t highWaterMark(const DeviceId& device);
     std::vector<QuarantinedChange> quarantine();
+    std::optional<QuarantinedChange> quarantined(const DeviceId& device, std::uint64_t deviceSeq);
+    void decideQuarantined(const DeviceId& device, std::uint64_t deviceSeq,
+                           QuarantineDecision decision, const std::string& decidedBy,
+                           std::int64_t decidedAtMs);
     std::string canonicalDump() { return dump(kDump, nullptr); }
     std::string scopeDump(const std::string& scopeKey) { return dump(kDumpScope, &scopeKey); }
     int schemaVersion() { return static_cast<int>(_db.queryInteger("PRAGMA user_version")); }
@@ -1138,21 +1149,71 @@ std::uint64_t Store::Impl::highWaterMark(const DeviceId& device) {
     return select->step() ? static_cast<std::uint64_t>(select->integer(0)) : 0;
 }
 
+namespace {
+
+/// The quarantine entry in the current row of a kSelectQuarantine-shaped statement.
+QuarantinedChange quarantineRow(sqlite::Statement& select) {
+    const auto blob = select.blob(0);
+    auto changes = shared::ChangeCodec::fromBinary(
+        std::string_view(reinterpret_cast<const char*>(blob.data()), blob.size()));
+    if (changes.size() != 1) {
+        throw Error(ErrorCode::InternalError, "The store holds a corrupt quarantine entry.");
+    }
+    QuarantinedChange entry;
+    entry.change = std::move(changes.front());
+    entry.code = static_cast<ErrorCode>(select.integer(1));
+    entry.message = std::string(select.text(2));
+    if (!select.isNull(3)) {
+        entry.decision = select.text(3) == "accepted" ? QuarantineDecision::Accepted
+                                                      : QuarantineDecision::Discarded;
+        entry.decidedBy = std::string(select.text(4));
+        entry.decidedAtMs = select.integer(5);
+    }
+    return entry;
+}
+
+}  // namespace
+
 std::vector<QuarantinedChange> Store::Impl::quarantine() {
     std::vector<QuarantinedChange> result;
     auto select = _db.cached(kSelectQuarantine);
     while (select->step()) {
-        const auto blob = select->blob(0);
-        auto changes = shared::ChangeCodec::fromBinary(
-            std::string_view(reinterpret_cast<const char*>(blob.data()), blob.size()));
-        if (changes.size() != 1) {
-            throw Error(ErrorCode::InternalError, "The store holds a corrupt quarantine entry.");
-        }
-        result.push_back(QuarantinedChange{std::move(changes.front()),
-                                           static_cast<ErrorCode>(select->integer(1)),
-                                           std::string(select->text(2))});
+        result.push_back(quarantineRow(*select));
     }
     return result;
+}
+
+std::optional<QuarantinedChange> Store::Impl::quarantined(const DeviceId& device,
+                                                          std::uint64_t deviceSeq) {
+    auto select = _db.cached(kSelectQuarantined);
+    select->bind(1, bytesOf(device.bytes()));
+    select->bind(2, static_cast<std::int64_t>(deviceSeq));
+    if (!select->step()) {
+        return std::nullopt;
+    }
+    return quarantineRow(*select);
+}
+
+void Store::Impl::decideQuarantined(const DeviceId& device, std::uint64_t deviceSeq,
+                                    QuarantineDecision decision, const std::string& decidedBy,
+                                    std::int64_t decidedAtMs) {
+    const auto entry = quarantined(device, deviceSeq);
+    if (!entry) {
+        throw Error(ErrorCode::NotFound, "There is no quarantined change " +
+                                             std::to_string(deviceSeq) + " of that device.");
+    }
+    if (entry->decision) {
+        throw Error(ErrorCode::InvalidTransition, "That change was " +
+                                                      std::string(wireName(*entry->decision)) +
+                                                      " already by " + entry->decidedBy + ".");
+    }
+    auto update = _db.cached(kDecideQuarantined);
+    update->bind(1, bytesOf(device.bytes()));
+    update->bind(2, static_cast<std::int64_t>(deviceSeq));
+    update->bind(3, std::string(wireName(decision)));
+    update->bind(4, decidedBy);
+    update->bind(5, decidedAtMs);
+    update->run();
 }
 
 std::string Store::Impl::dump(std::string_view sql, const std::string* scopeKey) {
@@ -1300,6 +1361,21 @@ std::uint64_t Store::highWaterMark(const DeviceId& device) const {
 
 std::vector<QuarantinedChange> Store::quarantine() const {
     return _impl->quarantine();
+}
+
+std::optional<QuarantinedChange> Store::quarantined(const DeviceId& device,
+                                                    std::uint64_t deviceSeq) const {
+    return _impl->quarantined(device, deviceSeq);
+}
+
+void Store::decideQuarantined(const DeviceId& device, std::uint64_t deviceSeq,
+                              QuarantineDecision decision, const std::string& decidedBy,
+                              std::int64_t decidedAtMs) {
+    _impl->decideQuarantined(device, deviceSeq, decision, decidedBy, decidedAtMs);
+}
+
+std::string_view wireName(QuarantineDecision decision) noexcept {
+    return decision == QuarantineDecision::Accepted ? "accepted" : "discarded";
 }
 
 std::string Store::canonicalDump() const {

@@ -133,6 +133,13 @@ constexpr std::array kMigrations = {
         ALTER TABLE records ADD COLUMN scope_seq INTEGER NOT NULL DEFAULT 0;
         CREATE INDEX records_by_scope ON records (scope_key, scope_seq);
     )sql", &fillScopeKeys},
+    Migration{5, "add_quarantine_decisions", R"sql(
+        -- What HQ decided about a refused change: NULL while it waits, else 'accepted' (applied
+        -- on HQ's authority) or 'discarded'; by whom and when (ms since the epoch).
+        ALTER TABLE quarantine ADD COLUMN decision TEXT;
+        ALTER TABLE quarantine ADD COLUMN decided_by TEXT;
+        ALTER TABLE quarantine ADD COLUMN decided_at INTEGER;
+    )sql"},
 };
 // clang-format on
 

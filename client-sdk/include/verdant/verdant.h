@@ -108,6 +108,8 @@ enum verdant_error_code {
     VERDANT_ERROR_ANSWER_OUT_OF_RANGE = 312,       /**< answer_out_of_range */
     VERDANT_ERROR_CHOICE_NOT_IN_LIST = 313,        /**< choice_not_in_list */
     VERDANT_ERROR_ANSWER_TOO_LONG = 314,           /**< answer_too_long */
+    VERDANT_ERROR_INVALID_TRANSITION = 315,        /**< invalid_transition */
+    VERDANT_ERROR_AUDIT_LOCKED = 316,              /**< audit_locked */
 
     /* 4xx: sync protocol */
     VERDANT_ERROR_INVALID_CURSOR = 400,    /**< invalid_cursor */

@@ -48,7 +48,7 @@ TEST(StoreMigration, StepsAreNamedAndEndAtTheLatestVersion) {
     const auto names = Store::migrationNames();
     ASSERT_EQ(static_cast<int>(names.size()), Store::latestSchemaVersion());
     EXPECT_EQ(names.front(), "create_change_log_and_materialized_records");
-    EXPECT_EQ(names.back(), "add_record_scopes");
+    EXPECT_EQ(names.back(), "add_quarantine_decisions");
 }
 
 // Every older version is reproduced by taking back what the later steps add (each step only
@@ -58,11 +58,16 @@ TEST(StoreMigration, OpeningAnOlderVersionDatabaseMigratesItAndKeepsItsData) {
     const std::string dropScopes =
         "DROP INDEX records_by_scope; ALTER TABLE records DROP COLUMN scope_seq; "
         "ALTER TABLE records DROP COLUMN scope_key; ";
+    const std::string dropDecisions =
+        "ALTER TABLE quarantine DROP COLUMN decided_at; "
+        "ALTER TABLE quarantine DROP COLUMN decided_by; "
+        "ALTER TABLE quarantine DROP COLUMN decision; ";
     const std::vector<std::pair<int, std::string>> rollbacks = {
         {1, dropScopes +
                 "DROP TABLE quarantine; DROP INDEX changes_by_record; PRAGMA user_version = 1;"},
         {2, dropScopes + "DROP TABLE quarantine; PRAGMA user_version = 2;"},
-        {3, dropScopes + "PRAGMA user_version = 3;"},
+        {3, dropDecisions + dropScopes + "PRAGMA user_version = 3;"},
+        {4, dropDecisions + "PRAGMA user_version = 4;"},
     };
     for (const auto& [version, rollback] : rollbacks) {
         TempDatabase file("verdant-migration-v" + std::to_string(version));
@@ -128,6 +133,9 @@ TEST(StoreMigration, AVersionThreeDatabaseGainsTheScopeOfEveryRecord) {
         dump = store.canonicalDump();
     }
     file.exec(
+        "ALTER TABLE quarantine DROP COLUMN decided_at; "
+        "ALTER TABLE quarantine DROP COLUMN decided_by; ALTER TABLE quarantine DROP COLUMN "
+        "decision; "
         "DROP INDEX records_by_scope; ALTER TABLE records DROP COLUMN scope_seq; "
         "ALTER TABLE records DROP COLUMN scope_key; PRAGMA user_version = 3;");
     Store store(file.path(), schema());

@@ -174,6 +174,43 @@ TEST(Store, RewritingAnImmutableFieldIsRefusedAndQuarantined) {
     EXPECT_EQ(quarantined[0].code, ErrorCode::ImmutableField);
 }
 
+TEST(Store, HqDecidesAQuarantinedChangeOnceAndTheDecisionIsKept) {
+    Store server = memoryStore();
+    TestDevice a(1), b(2, "b", 10);
+    const auto record = a.newRecordId();
+    const auto rewrite = b.set("answers", record, "created_at", Value::timestamp(200));
+    server.apply(
+        std::vector{a.set("answers", record, "created_at", Value::timestamp(100)), rewrite});
+    ASSERT_TRUE(server.quarantined(b.id(), rewrite.deviceSeq));
+    EXPECT_FALSE(server.quarantined(b.id(), rewrite.deviceSeq)->decision) << "waiting for HQ";
+    EXPECT_FALSE(server.quarantined(a.id(), rewrite.deviceSeq)) << "another device's seq";
+
+    server.decideQuarantined(b.id(), rewrite.deviceSeq, QuarantineDecision::Discarded, "hq-1",
+                             testing::kEpochMs);
+    const auto decided = server.quarantined(b.id(), rewrite.deviceSeq);
+    ASSERT_TRUE(decided);
+    EXPECT_EQ(decided->decision, QuarantineDecision::Discarded);
+    EXPECT_EQ(decided->decidedBy, "hq-1");
+    EXPECT_EQ(decided->decidedAtMs, testing::kEpochMs);
+    EXPECT_EQ(decided->change, rewrite) << "the refused change stays on record";
+    EXPECT_EQ(server.quarantine().size(), 1U);
+
+    try {
+        server.decideQuarantined(b.id(), rewrite.deviceSeq, QuarantineDecision::Accepted, "hq-2",
+                                 testing::kEpochMs);
+        ADD_FAILURE() << "a second decision must be refused";
+    } catch (const shared::Error& error) {
+        EXPECT_EQ(error.code(), ErrorCode::InvalidTransition);
+    }
+    try {
+        server.decideQuarantined(b.id(), 999, QuarantineDecision::Accepted, "hq-2", 0);
+        ADD_FAILURE() << "deciding a change that is not quarantined must be refused";
+    } catch (const shared::Error& error) {
+        EXPECT_EQ(error.code(), ErrorCode::NotFound);
+    }
+    EXPECT_EQ(server.quarantined(b.id(), rewrite.deviceSeq)->decidedBy, "hq-1");
+}
+
 TEST(Store, AChangeStampedTooFarInTheFutureIsRefusedWithClockSkew) {
     shared::ManualClock serverWall(testing::kEpochMs);
     shared::HlcClock serverClock(serverWall, 99, std::chrono::minutes(5));

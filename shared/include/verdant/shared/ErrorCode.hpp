@@ -92,6 +92,10 @@ enum class ErrorCategory : std::uint8_t {
       "The answer is not one of the question's choices.")                                          \
     X(AnswerTooLong, 314, "answer_too_long", InvalidInput, 422,                                    \
       "The answer is longer than the question allows.")                                            \
+    X(InvalidTransition, 315, "invalid_transition", Conflict, 409,                                 \
+      "The record's workflow does not allow that step from where it is now.")                      \
+    X(AuditLocked, 316, "audit_locked", Conflict, 409,                                             \
+      "The audit is approved; its checklist can no longer be changed.")                            \
     /* 4xx: sync protocol */                                                                       \
     X(InvalidCursor, 400, "invalid_cursor", InvalidInput, 400, "A pull cursor is not valid.")      \
     X(DeviceMismatch, 401, "device_mismatch", Forbidden, 403,                                      \

@@ -83,11 +83,23 @@ struct RecordRef {
     friend bool operator==(const RecordRef&, const RecordRef&) = default;
 };
 
-/// A refused change kept with its reason.
+/// What HQ decided about a quarantined change.
+enum class QuarantineDecision : std::uint8_t {
+    Accepted,   ///< Applied on HQ's authority.
+    Discarded,  ///< Dropped on purpose; kept in the quarantine as a record of it.
+};
+
+/// The lower-case name of a decision: "accepted" or "discarded".
+std::string_view wireName(QuarantineDecision decision) noexcept;
+
+/// A refused change kept with its reason, and HQ's decision once made.
 struct QuarantinedChange {
-    shared::Change change;   ///< The change as received.
-    shared::ErrorCode code;  ///< Why it was refused.
-    std::string message;     ///< Human-readable reason.
+    shared::Change change;                                      ///< The change as received.
+    shared::ErrorCode code = shared::ErrorCode::InternalError;  ///< Why it was refused.
+    std::string message;                                        ///< Human-readable reason.
+    std::optional<QuarantineDecision> decision;                 ///< None while it waits for HQ.
+    std::string decidedBy;         ///< The user who decided (empty while none).
+    std::int64_t decidedAtMs = 0;  ///< When (ms since the epoch; 0 while none).
 };
 
 /// Where a test can make the store fail; see StoreOptions::faultInjector.
@@ -312,8 +324,19 @@ public:
     /// The highest device sequence applied (or quarantined) from `device`; 0 if none.
     std::uint64_t highWaterMark(const shared::DeviceId& device) const;
 
-    /// Every quarantined change, ordered by device and sequence.
+    /// Every quarantined change, decided or not, ordered by device and sequence.
     std::vector<QuarantinedChange> quarantine() const;
+
+    /// The quarantined change `deviceSeq` of `device`, or nullopt.
+    std::optional<QuarantinedChange> quarantined(const shared::DeviceId& device,
+                                                 std::uint64_t deviceSeq) const;
+
+    /// Records HQ's decision on a quarantined change (the caller applies an accepted change
+    /// itself, in its own batch). Throws Error(NotFound) when there is no such entry and
+    /// Error(InvalidTransition) when it was decided already.
+    void decideQuarantined(const shared::DeviceId& device, std::uint64_t deviceSeq,
+                           QuarantineDecision decision, const std::string& decidedBy,
+                           std::int64_t decidedAtMs);
 
     /// A canonical, human-readable dump of the replicated state (records, tombstones, every
     /// field's value, version and merge state, conflicts); byte-identical on converged replicas.
