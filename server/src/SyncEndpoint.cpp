@@ -1,8 +1,12 @@
 #include "verdant/server/SyncEndpoint.hpp"
 
+#include "ReviewRecords.hpp"
+
 #include "verdant/server/AnswerValidator.hpp"
+#include "verdant/server/AuditWorkflow.hpp"
 #include "verdant/server/RequestJson.hpp"
 #include "verdant/server/ScopeResolver.hpp"
+#include "verdant/server/ServerWriter.hpp"
 #include "verdant/shared/ChangeCodec.hpp"
 #include "verdant/shared/DomainSchema.hpp"
 #include "verdant/shared/SyncMessages.hpp"
@@ -83,40 +87,9 @@ Request readSyncRequest(HttpExchange& exchange, Encoding encoding, const Princip
     return request;
 }
 
-/// The tagged JSON form of a value, as in the change encoding.
-Poco::Dynamic::Var valueJson(const shared::Value& value) {
-    shared::Change carrier;
-    carrier.value = value;
-    Poco::JSON::Parser parser;
-    return parser.parse(shared::ChangeCodec::toJson(carrier))
-        .extract<Poco::JSON::Object::Ptr>()
-        ->get("value");
-}
-
 Poco::JSON::Object::Ptr changeJson(const shared::Change& change) {
     Poco::JSON::Parser parser;
     return parser.parse(shared::ChangeCodec::toJson(change)).extract<Poco::JSON::Object::Ptr>();
-}
-
-Poco::JSON::Object conflictJson(const sync::Conflict& conflict) {
-    Poco::JSON::Array candidates;
-    for (const auto& candidate : conflict.candidates) {
-        Poco::JSON::Object item;
-        item.set("value", valueJson(candidate.value));
-        item.set("author", candidate.author);
-        item.set("device_id", candidate.device.toString());
-        item.set("device_seq", candidate.deviceSeq);
-        item.set("hlc", candidate.hlc.toString());
-        item.set("time_ms", static_cast<Poco::Int64>(candidate.hlc.physicalMs));
-        candidates.add(item);
-    }
-    Poco::JSON::Object object;
-    object.set("collection", conflict.collection);
-    object.set("record_id", conflict.recordId.toString());
-    object.set("field", conflict.field);
-    object.set("version", conflict.version.toString());
-    object.set("candidates", candidates);
-    return object;
 }
 
 /// The open conflict addressed by the route's {collection}/{record}/{field}, or not_found.
@@ -136,21 +109,12 @@ sync::Conflict findConflict(const sync::Store& store, const HttpExchange& exchan
 
 /// Why a field expert or coordinator may not make this change regardless of scope, or nullopt.
 /// Who an audit belongs to, what it audits and how far its review has gone are HQ's to decide;
-/// going back in a workflow (reopen) is HQ's too.
+/// going back in a workflow (reopen) is HQ's too. (Which workflow steps a role may take is
+/// WorkflowGate's.)
 std::optional<shared::ValidationError> roleRefusal(const shared::Change& change) {
     if (change.operation == shared::Operation::Reopen) {
         return shared::ValidationError{ErrorCode::Forbidden,
                                        "Only HQ may reopen; ask a reviewer to return the audit."};
-    }
-    if (change.collection == shared::collections::kCorrectiveActions && change.field == "status" &&
-        change.value.kind() == shared::ValueKind::String) {
-        static const std::set<std::string> kHqDecisions = {"approved", "rejected", "verified",
-                                                           "reopened"};
-        if (kHqDecisions.count(change.value.as<std::string>()) != 0) {
-            return shared::ValidationError{ErrorCode::Forbidden,
-                                           "Only HQ may mark a corrective action plan " +
-                                               change.value.as<std::string>() + "."};
-        }
     }
     if (change.collection != shared::collections::kAudits) {
         return std::nullopt;
@@ -162,15 +126,25 @@ std::optional<shared::ValidationError> roleRefusal(const shared::Change& change)
         return shared::ValidationError{ErrorCode::Forbidden,
                                        "Only HQ may change an audit's " + change.field + "."};
     }
-    if (change.field == "state" && change.value.kind() == shared::ValueKind::String) {
-        const auto& state = change.value.as<std::string>();
-        if (state != "in_progress" && state != "submitted") {
-            return shared::ValidationError{
-                ErrorCode::Forbidden,
-                "A field expert may start or submit an audit, not mark it " + state + "."};
+    return std::nullopt;
+}
+
+/// The audits whose submission this push applied (a Set of state to "submitted" that was merged).
+std::set<shared::RecordId> submittedAudits(std::span<const shared::Change> changes,
+                                           const sync::ApplyResult& applied) {
+    std::set<shared::RecordId> audits;
+    for (std::size_t i = 0; i < changes.size(); ++i) {
+        const auto& change = changes[i];
+        const auto outcome = applied.results[i].outcome;
+        if (change.collection == shared::collections::kAudits && change.field == "state" &&
+            change.operation == shared::Operation::Set &&
+            change.value == shared::Value::string("submitted") &&
+            (outcome == sync::ChangeOutcome::Applied ||
+             outcome == sync::ChangeOutcome::ConflictRaised)) {
+            audits.insert(change.recordId);
         }
     }
-    return std::nullopt;
+    return audits;
 }
 
 }  // namespace
@@ -195,6 +169,12 @@ void SyncEndpoint::registerRoutes(Router& router) {
     router.add("POST", "/v1/conflicts/{collection}/{record}/{field}/resolve",
                [this](HttpExchange& e) { resolveConflict(e); });
     router.add("GET", "/v1/quarantine", [this](HttpExchange& e) { listQuarantine(e); });
+    router.add("POST", "/v1/quarantine/{device}/{seq}/accept", [this](HttpExchange& e) {
+        decideQuarantined(e, sync::QuarantineDecision::Accepted);
+    });
+    router.add("POST", "/v1/quarantine/{device}/{seq}/discard", [this](HttpExchange& e) {
+        decideQuarantined(e, sync::QuarantineDecision::Discarded);
+    });
 }
 
 void SyncEndpoint::push(HttpExchange& exchange) {
@@ -225,6 +205,7 @@ void SyncEndpoint::push(HttpExchange& exchange) {
         const auto writable = ScopeResolver::writableScopes(principal, store);
         // Read before applying: the gate runs inside the store's transaction.
         const AnswerValidator answers(store, request.changes);
+        WorkflowGate workflow(store, request.changes, isHq(principal));
         const sync::ChangeGate gate =
             [&](const shared::Change& change,
                 const std::optional<std::string>& scope) -> std::optional<shared::ValidationError> {
@@ -246,9 +227,14 @@ void SyncEndpoint::push(HttpExchange& exchange) {
                 }
             }
             // Everyone's answers, HQ's too, must fit the audit's template version.
-            return answers.check(change);
+            if (auto refusal = answers.check(change)) {
+                return refusal;
+            }
+            // Last: the workflow gate moves its view of a record's state on when it passes.
+            return workflow.check(change);
         };
         const auto applied = store.apply(request.changes, gate);
+        snapshotScores(store, submittedAudits(request.changes, applied));
         for (std::size_t i = 0; i < applied.results.size(); ++i) {
             const auto& result = applied.results[i];
             response.results.push_back({request.changes[i].deviceSeq,
@@ -259,6 +245,30 @@ void SyncEndpoint::push(HttpExchange& exchange) {
         response.highWaterMark = store.highWaterMark(request.deviceId);
     });
     sendMessage(exchange, encoding, response);
+}
+
+void SyncEndpoint::snapshotScores(sync::Store& store, const std::set<shared::RecordId>& audits) {
+    std::vector<ServerWrite> writes;
+    for (const auto& audit : audits) {
+        const auto record = store.record(shared::collections::kAudits, audit);
+        if (!record) {
+            continue;
+        }
+        const auto state = record->fields.find("state");
+        if (state == record->fields.end() ||
+            state->second.value != shared::Value::string("submitted")) {
+            continue;  // moved on in the same push: not this submission's to score
+        }
+        // The snapshot of this submission, with the rule of the audit's template version; a
+        // later rule or template never rewrites it (only HQ's explicit rescore does).
+        if (const auto snapshot = scoreAudit(store, audit)) {
+            writes.push_back({shared::collections::kAudits, audit, "score", shared::Operation::Set,
+                              shared::Value::json(snapshot->toJson())});
+        }
+        writes.push_back({shared::collections::kAudits, audit, "submitted_at",
+                          shared::Operation::Set, shared::Value::timestamp(_clock.nowMs())});
+    }
+    ServerWriter(_hlc, _serverDevice).apply(store, "server", writes);
 }
 
 void SyncEndpoint::pull(HttpExchange& exchange) {
@@ -338,7 +348,7 @@ void SyncEndpoint::listConflicts(HttpExchange& exchange) {
     Poco::JSON::Array conflicts;
     _stores.with(principal.tenantId, [&](sync::Store& store) {
         for (const auto& conflict : store.openConflicts()) {
-            conflicts.add(conflictJson(conflict));
+            conflicts.add(review::conflictJson(conflict));
         }
     });
     Poco::JSON::Object body;
@@ -352,7 +362,7 @@ void SyncEndpoint::showConflict(HttpExchange& exchange) {
     Poco::JSON::Object body;
     _stores.with(principal.tenantId, [&](sync::Store& store) {
         const auto conflict = findConflict(store, exchange);
-        body.set("conflict", conflictJson(conflict));
+        body.set("conflict", review::conflictJson(conflict));
         Poco::JSON::Array history;
         for (const auto& logged :
              store.fieldHistory(conflict.collection, conflict.recordId, conflict.field)) {
@@ -379,30 +389,18 @@ void SyncEndpoint::resolveConflict(HttpExchange& exchange) {
                         "'choose' must name one of the " +
                             std::to_string(conflict.candidates.size()) + " candidates (from 0).");
         }
-        // The resolution is an ordinary change whose base covers every candidate, so it clears
-        // the conflict on every replica it reaches; it is written under the server's device.
-        shared::Change resolution;
-        resolution.collection = conflict.collection;
-        resolution.recordId = conflict.recordId;
-        resolution.field = conflict.field;
-        resolution.operation = shared::Operation::Set;
-        resolution.value = conflict.candidates[static_cast<std::size_t>(choice)].value;
-        // After a restart the server clock has not seen the candidates yet: let it, so the
-        // resolution is dated after the version it covers.
-        _hlc.tryReceive(conflict.version);
-        resolution.hlc = _hlc.now();
-        resolution.baseVersion = conflict.version;
-        resolution.deviceId = _serverDevice;
-        resolution.deviceSeq = store.highWaterMark(_serverDevice) + 1;
-        resolution.author = principal.userId;
-        const auto applied = store.apply(std::vector<shared::Change>{resolution});
-        const auto& result = applied.results.front();
-        if (result.outcome == sync::ChangeOutcome::Refused) {
-            throw Error(result.error.value_or(ErrorCode::InternalError), result.message);
-        }
+        // The resolution is an ordinary change whose base (the field's version) covers every
+        // candidate, so it clears the conflict on every replica it reaches; it is written under
+        // the server's device.
+        const auto& value = conflict.candidates[static_cast<std::size_t>(choice)].value;
+        const auto positions =
+            ServerWriter(_hlc, _serverDevice)
+                .apply(store, principal.userId,
+                       {ServerWrite{conflict.collection, conflict.recordId, conflict.field,
+                                    shared::Operation::Set, value}});
         body.set("resolved", true);
-        body.set("value", valueJson(resolution.value));
-        body.set("server_seq", result.serverSeq.value_or(0));
+        body.set("value", review::taggedJson(value));
+        body.set("server_seq", positions.front());
     });
     exchange.sendJson(Poco::Net::HTTPResponse::HTTP_OK, body);
 }
@@ -421,11 +419,62 @@ void SyncEndpoint::listQuarantine(HttpExchange& exchange) {
             item.set("code", std::string(shared::wireName(entry.code)));
             item.set("message", entry.message);
             item.set("change", changeJson(entry.change));
+            if (entry.decision) {
+                item.set("decision", std::string(sync::wireName(*entry.decision)));
+                item.set("decided_by", entry.decidedBy);
+                item.set("decided_at", entry.decidedAtMs);
+            } else {
+                item.set("decision", Poco::Dynamic::Var());
+            }
             items.add(item);
         }
     });
     Poco::JSON::Object body;
     body.set("quarantine", items);
+    exchange.sendJson(Poco::Net::HTTPResponse::HTTP_OK, body);
+}
+
+void SyncEndpoint::decideQuarantined(HttpExchange& exchange, sync::QuarantineDecision decision) {
+    const auto principal = _auth.authenticate(exchange.header("Authorization"));
+    requireHq(principal);
+    const auto& parameters = exchange.pathParameters();
+    const auto device = shared::DeviceId::parse(parameters.at("device"));
+    std::uint64_t seq = 0;
+    try {
+        seq = std::stoull(parameters.at("seq"));
+    } catch (const std::exception&) {
+        seq = 0;
+    }
+    if (!device || seq == 0) {
+        throw Error(ErrorCode::InvalidParameter,
+                    "Name a quarantined change by its device id (a UUID) and device sequence.");
+    }
+    Poco::JSON::Object body;
+    _stores.with(principal.tenantId, [&](sync::Store& store) {
+        const auto entry = store.quarantined(*device, seq);
+        if (!entry) {
+            throw Error(ErrorCode::NotFound, "There is no quarantined change " +
+                                                 std::to_string(seq) + " of that device.");
+        }
+        if (entry->decision) {
+            throw Error(ErrorCode::InvalidTransition,
+                        "That change was " + std::string(sync::wireName(*entry->decision)) +
+                            " already by " + entry->decidedBy + ".");
+        }
+        if (decision == sync::QuarantineDecision::Accepted) {
+            // Applied as written, now, on HQ's authority: under the server's device (the
+            // author's own sequence was used up by the refusal) and in the author's name.
+            const auto& change = entry->change;
+            const auto positions =
+                ServerWriter(_hlc, _serverDevice)
+                    .apply(store, change.author,
+                           {ServerWrite{change.collection, change.recordId, change.field,
+                                        change.operation, change.value}});
+            body.set("server_seq", positions.front());
+        }
+        store.decideQuarantined(*device, seq, decision, principal.userId, _clock.nowMs());
+        body.set("decision", std::string(sync::wireName(decision)));
+    });
     exchange.sendJson(Poco::Net::HTTPResponse::HTTP_OK, body);
 }
 

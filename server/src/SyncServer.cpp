@@ -6,6 +6,7 @@
 #include "verdant/server/HealthEndpoint.hpp"
 #include "verdant/server/Metrics.hpp"
 #include "verdant/server/RequestDispatcher.hpp"
+#include "verdant/server/ReviewEndpoint.hpp"
 #include "verdant/server/Router.hpp"
 #include "verdant/server/SqliteStorage.hpp"
 #include "verdant/server/SyncEndpoint.hpp"
@@ -138,6 +139,9 @@ SyncServer::SyncServer(ServerConfig config, Seams seams)
     _sync = std::make_unique<SyncEndpoint>(*_auth, *_stores, *_metrics, *_hlc, clock, serverDevice,
                                            SyncEndpoint::Limits{});
     _sync->registerRoutes(*_router);
+    _review =
+        std::make_unique<ReviewEndpoint>(*_auth, *_stores, *_metrics, *_hlc, clock, serverDevice);
+    _review->registerRoutes(*_router);
     _router->add("GET", "/metrics", [this](HttpExchange& exchange) { serveMetrics(exchange); });
 }
 

@@ -74,8 +74,11 @@ Schema build() {
             field("assignee_id", F::String, M::LastWriterWins),
             field("team", F::StringSet, M::AddWinsSet),
             field("scheduled_for", F::Timestamp, M::LastWriterWins),
+            // In order of progress: "returned" sits between in_progress and submitted, so HQ
+            // returns an audit with a Reopen (HQ-only) and the expert's resubmission is a plain
+            // step forward. Which steps a role may take is server/AuditWorkflow's.
             field("state", F::Enum, M::MonotoneState,
-                  {"scheduled", "in_progress", "submitted", "under_review", "returned", "approved",
+                  {"scheduled", "in_progress", "returned", "submitted", "under_review", "approved",
                    "closed"}),
             // Section id -> user id of the auditor who owns it (HQ sets it with the team).
             field("team_sections", F::Json, M::LastWriterWins),

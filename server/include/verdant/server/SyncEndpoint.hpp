@@ -9,6 +9,7 @@
 #include "verdant/shared/Id.hpp"
 
 #include <cstddef>
+#include <set>
 
 namespace verdant::server {
 
@@ -17,14 +18,19 @@ namespace verdant::server {
 ///    Exactly once: the store skips (device, seq) pairs it holds. Changes outside the user's
 ///    writable scopes are quarantined with `not_in_scope`, never dropped, and reported back.
 ///    Checklist answers that do not fit their audit's template version are quarantined with
-///    AnswerValidator's codes (`unknown_question`, `invalid_answer`, …).
+///    AnswerValidator's codes (`unknown_question`, `invalid_answer`, …); workflow steps a role
+///    may not take with WorkflowGate's (`forbidden`, `invalid_transition`, `audit_locked`).
+///    When a push submits an audit, the server writes its score snapshot and submission time.
 ///  - `POST /v1/sync/pull`  per-scope cursors → per-scope pages (snapshots for new scopes),
 ///    purges for scopes taken away, a checksum per caught-up scope, and `more` when paged.
 ///  - `GET  /v1/conflicts`, `GET /v1/conflicts/{collection}/{record}/{field}` and
 ///    `POST .../resolve` (HQ reviewer, tenant admin): open conflicts, their candidates and
 ///    history; a resolution is a change written by the server's own device that syncs to all.
-///  - `GET  /v1/quarantine`  refused changes with reasons: a device user sees their device's,
-///    HQ and admins the whole tenant's.
+///  - `GET  /v1/quarantine`  refused changes with reasons and HQ's decision: a device user sees
+///    their device's, HQ and admins the whole tenant's.
+///  - `POST /v1/quarantine/{device}/{seq}/accept | discard` (HQ): accept applies the refused
+///    change as written, in its author's name under the server's device; discard records that it
+///    is dropped. Either way the entry stays, with who decided and when.
 /// JSON and cereal binary bodies, chosen by Content-Type (see docs/protocol.md).
 class SyncEndpoint {
 public:
@@ -49,6 +55,10 @@ private:
     void showConflict(HttpExchange& exchange);
     void resolveConflict(HttpExchange& exchange);
     void listQuarantine(HttpExchange& exchange);
+    void decideQuarantined(HttpExchange& exchange, sync::QuarantineDecision decision);
+    /// Writes the score snapshot and submission time of `audits` (just submitted) that are still
+    /// in state submitted.
+    void snapshotScores(sync::Store& store, const std::set<shared::RecordId>& audits);
 
     AuthService& _auth;
     TenantStores& _stores;

@@ -26,6 +26,7 @@ class TenantStores;
 class HttpExchange;
 class Metrics;
 class RequestDispatcher;
+class ReviewEndpoint;
 class Router;
 class Storage;
 
@@ -102,6 +103,7 @@ private:
     std::unique_ptr<shared::HlcClock> _hlc;
     std::unique_ptr<TenantStores> _stores;
     std::unique_ptr<SyncEndpoint> _sync;
+    std::unique_ptr<ReviewEndpoint> _review;
     RequestDispatcher* _dispatcher = nullptr;  // owned by _http once started
     Poco::ThreadPool _pool;
     std::unique_ptr<Poco::Net::HTTPServer> _http;

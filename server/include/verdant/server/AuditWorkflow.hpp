@@ -1,0 +1,115 @@
+#pragma once
+
+/// The workflow rules of audits and corrective action plans, as the server enforces them, and
+/// what the server derives from an audit: its score snapshot, its amendments, CAP due dates.
+///
+/// Audit:  scheduled → in_progress → submitted → under_review → approved → closed, and
+///         submitted | under_review → returned (HQ) → submitted again (the expert resubmits).
+/// CAP:    draft → submitted → approved | rejected (with a reason); rejected → draft | submitted;
+///         approved → in_progress → evidence_submitted → verified | reopened;
+///         reopened → in_progress | evidence_submitted.
+///
+/// See DomainSchema.cpp for the order of the audit states (returned sits before submitted).
+
+#include "verdant/shared/Change.hpp"
+#include "verdant/shared/Id.hpp"
+#include "verdant/shared/Schema.hpp"
+#include "verdant/shared/Scoring.hpp"
+#include "verdant/sync/Store.hpp"
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace verdant::server {
+
+/// Whether an audit in `state` counts as submitted: submitted, under review, approved, closed.
+bool isSubmittedState(std::string_view state) noexcept;
+
+/// Whether an audit in `state` is decided (approved or closed): its checklist is locked.
+bool isLockedState(std::string_view state) noexcept;
+
+/// Why `actorIsHq` (an HQ reviewer or tenant admin when true, a field expert or coordinator
+/// otherwise) may not move an audit from `from` (nullopt: the audit has no state yet) to `to`
+/// with `operation` (Set or Reopen), or nullopt if the step is allowed. Code `forbidden` for a
+/// step the role may never take, `invalid_transition` for one not allowed from `from`.
+std::optional<shared::ValidationError> auditTransitionRefusal(std::optional<std::string_view> from,
+                                                              std::string_view to,
+                                                              shared::Operation operation,
+                                                              bool actorIsHq);
+
+/// The same for a corrective action plan's status.
+std::optional<shared::ValidationError> capTransitionRefusal(std::optional<std::string_view> from,
+                                                            std::string_view to, bool actorIsHq);
+
+/// Checks the workflow of one push batch: state steps of audits and plans against the rules
+/// above; edits of a decided (approved, closed) audit's checklist — answers, findings,
+/// signatures — which are refused with `audit_locked` for everyone but HQ; and the settling of a
+/// conflict on an answer (a write whose base covers the open conflict), which is the lead
+/// auditor's (the audit's assignee) or HQ's: a co-auditor gets `forbidden`.
+///
+/// Built from the store before the batch is applied (the gate may not read the store while it
+/// applies), like AnswerValidator. check() assumes that a change it lets through is applied, and
+/// moves its own view of that record's state on, so a batch that starts and submits an audit is
+/// checked step by step. Not thread-safe; use it for one batch.
+class WorkflowGate {
+public:
+    /// Reads what `batch` needs from `store`; keeps no reference to either.
+    WorkflowGate(const sync::Store& store, std::span<const shared::Change> batch, bool actorIsHq);
+
+    /// Why `change` may not be applied, or nullopt.
+    std::optional<shared::ValidationError> check(const shared::Change& change);
+
+private:
+    bool _hq;
+    std::map<shared::RecordId, std::optional<std::string>> _auditStates;  ///< By audit id.
+    std::map<shared::RecordId, std::optional<std::string>> _capStatuses;  ///< By plan id.
+    std::map<shared::RecordId, shared::RecordId> _auditOf;  ///< Child record → its audit.
+    /// Open conflicts on the batch's answers: (answer, field) → the conflict's version.
+    std::map<std::pair<shared::RecordId, std::string>, shared::Hlc> _conflicts;
+    std::map<shared::RecordId, std::string> _leads;  ///< Audit → its lead (assignee) user id.
+};
+
+/// How each question of an audit came out, as the scoring rule sees it, by question id:
+///  - the answer's `result` when the auditor set one;
+///  - else from a yes/no/N/A answer: "yes" conformance, "na" not applicable, "no" the question's
+///    default severity (minor when it names none);
+///  - else conformance for any other answered question;
+///  - not reviewed for a question of the template nobody answered;
+///  and then the most severe finding raised on the question (`question_id`) when it is worse.
+/// Questions come from the audit's template version (answers to others are still counted).
+std::map<std::string, shared::ResultClass> auditQuestionResults(const sync::Store& store,
+                                                                const shared::RecordId& audit);
+
+/// The scoring rule an audit is scored with: its template version's `scoring_rule` field, else
+/// the template content's "scoring_rule", else nullopt.
+std::optional<std::string> auditScoringRule(const sync::Store& store,
+                                            const shared::RecordId& audit);
+
+/// Scores `audit` as it stands with rule `ruleId` (default: auditScoringRule()). nullopt when the
+/// audit does not exist or the rule is unknown to this build.
+std::optional<shared::ScoreSnapshot> scoreAudit(const sync::Store& store,
+                                                const shared::RecordId& audit,
+                                                std::optional<std::string> ruleId = std::nullopt);
+
+/// Marks which changes of an audit's scope log (in server order, as
+/// Store::changesSince(0, n, {scopeKey}) returns it) are amendments: edits of the audit's
+/// content (any record of its scope but the audit itself, its review comments and its corrective
+/// action plans) logged after the audit was submitted and before it was returned. One flag per
+/// change.
+std::vector<bool> amendmentFlags(std::span<const sync::LoggedChange> scopeLog,
+                                 const shared::RecordId& audit);
+
+/// Days a corrective action plan is due after its audit's approval: 7 for a Priority finding,
+/// 14 otherwise.
+int capDueDays(std::string_view findingSeverity) noexcept;
+
+/// When a plan is due: its `due_at` when set, else its audit's `approved_at` plus capDueDays()
+/// of its finding's severity; nullopt while the audit is not approved.
+std::optional<std::int64_t> capDueAtMs(const sync::Store& store, const sync::Record& plan);
+
+}  // namespace verdant::server

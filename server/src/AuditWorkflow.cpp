@@ -1,0 +1,519 @@
+#include "verdant/server/AuditWorkflow.hpp"
+
+#include "ReviewRecords.hpp"
+
+#include "verdant/shared/DomainSchema.hpp"
+
+#include <Poco/Exception.h>
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+
+#include <algorithm>
+#include <array>
+#include <set>
+#include <utility>
+
+namespace verdant::server {
+
+using shared::ErrorCode;
+using shared::ValidationError;
+namespace collections = shared::collections;
+using review::idField;
+using review::jsonField;
+using review::stringField;
+using review::timestampField;
+
+namespace {
+
+constexpr std::int64_t kDayMs = 24LL * 60 * 60 * 1000;
+
+/// The audit states in the order of progress (DomainSchema.cpp declares the same order).
+constexpr std::array<std::string_view, 7> kAuditStates = {
+    "scheduled", "in_progress", "returned", "submitted", "under_review", "approved", "closed"};
+
+/// The rank of an audit state in kAuditStates; -1 for no state or an unknown one.
+int auditRank(std::optional<std::string_view> state) {
+    if (!state) {
+        return -1;
+    }
+    const auto found = std::find(kAuditStates.begin(), kAuditStates.end(), *state);
+    return found == kAuditStates.end() ? -1 : static_cast<int>(found - kAuditStates.begin());
+}
+
+std::string describe(std::optional<std::string_view> state) {
+    return state ? std::string(*state) : std::string("without a state");
+}
+
+/// The current state of an audit or status of a plan, as stored.
+std::optional<std::string> storedString(const sync::Store& store, std::string_view collection,
+                                        const shared::RecordId& id, const std::string& field) {
+    const auto record = store.record(collection, id);
+    return record ? stringField(*record, field) : std::nullopt;
+}
+
+/// Collections whose records are an audit's checklist: locked once the audit is decided.
+bool isChecklistContent(std::string_view collection) {
+    return collection == collections::kAnswers || collection == collections::kFindings ||
+           collection == collections::kSignatures;
+}
+
+/// How bad a result is for the "most severe wins" rule: non-conformances by severity, anything
+/// else 0.
+int severityRank(shared::ResultClass result) {
+    switch (result) {
+        case shared::ResultClass::Minor:
+            return 1;
+        case shared::ResultClass::Major:
+            return 2;
+        case shared::ResultClass::Priority:
+            return 3;
+        default:
+            return 0;
+    }
+}
+
+/// The template content of an audit's version, if stored.
+std::optional<std::string> auditTemplateContent(const sync::Store& store,
+                                                const sync::Record& audit) {
+    const auto version = idField(audit, "template_version_id");
+    if (!version) {
+        return std::nullopt;
+    }
+    const auto record = store.record(collections::kTemplateVersions, *version);
+    return record ? jsonField(*record, "content") : std::nullopt;
+}
+
+/// The answer text of a `{"answer": ...}` value, when it is a string.
+std::optional<std::string> answerText(const std::string& json) {
+    try {
+        Poco::JSON::Parser parser;
+        const auto parsed = parser.parse(json);
+        if (parsed.type() == typeid(Poco::JSON::Object::Ptr)) {
+            const auto answer = parsed.extract<Poco::JSON::Object::Ptr>()->get("answer");
+            if (answer.isString()) {
+                return answer.extract<std::string>();
+            }
+        }
+    } catch (const Poco::Exception&) {
+        // Not JSON: no answer text.
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
+bool isSubmittedState(std::string_view state) noexcept {
+    return auditRank(state) >= auditRank("submitted");
+}
+
+bool isLockedState(std::string_view state) noexcept {
+    return auditRank(state) >= auditRank("approved");
+}
+
+std::optional<ValidationError> auditTransitionRefusal(std::optional<std::string_view> from,
+                                                      std::string_view to,
+                                                      shared::Operation operation, bool actorIsHq) {
+    const int target = auditRank(to);
+    const int current = auditRank(from);
+    if (target < 0) {
+        return std::nullopt;  // not a state: the schema refuses it with its own code
+    }
+    if (operation == shared::Operation::Reopen) {
+        if (!actorIsHq) {
+            return ValidationError{ErrorCode::Forbidden,
+                                   "Only HQ may reopen or return an audit; ask a reviewer."};
+        }
+        if (to == "returned" && from != "submitted" && from != "under_review") {
+            return ValidationError{
+                ErrorCode::InvalidTransition,
+                "Only a submitted audit can be returned; this one is " + describe(from) + "."};
+        }
+        if (current >= 0 && target >= current) {
+            return ValidationError{ErrorCode::InvalidTransition,
+                                   "A reopen goes back: the audit is " + describe(from) +
+                                       ", not past " + std::string(to) + "."};
+        }
+        return std::nullopt;
+    }
+    if (operation != shared::Operation::Set) {
+        return std::nullopt;
+    }
+    if (!actorIsHq && to != "in_progress" && to != "submitted") {
+        return ValidationError{
+            ErrorCode::Forbidden,
+            "A field expert may start or submit an audit, not mark it " + std::string(to) + "."};
+    }
+    if (current == target) {
+        return std::nullopt;  // nothing moves
+    }
+    if (current > target) {
+        return ValidationError{ErrorCode::InvalidTransition,
+                               "The audit is already " + describe(from) +
+                                   "; it cannot go back to " + std::string(to) +
+                                   (actorIsHq ? " except by a reopen." : " (HQ can return it).")};
+    }
+    // The steps forward, from where the audit is.
+    static const std::set<std::pair<std::string_view, std::string_view>> kSteps = {
+        {"", "scheduled"},
+        {"", "in_progress"},
+        {"scheduled", "in_progress"},
+        {"", "submitted"},
+        {"scheduled", "submitted"},
+        {"in_progress", "submitted"},
+        {"returned", "submitted"},
+        {"submitted", "under_review"},
+        {"submitted", "approved"},
+        {"under_review", "approved"},
+        {"approved", "closed"},
+    };
+    if (kSteps.count({from.value_or(""), to}) == 0) {
+        if (to == "returned") {
+            return ValidationError{ErrorCode::InvalidTransition,
+                                   "An audit is returned by HQ's review (a reopen), not set."};
+        }
+        return ValidationError{ErrorCode::InvalidTransition, "An audit that is " + describe(from) +
+                                                                 " cannot become " +
+                                                                 std::string(to) + " in one step."};
+    }
+    return std::nullopt;
+}
+
+std::optional<ValidationError> capTransitionRefusal(std::optional<std::string_view> from,
+                                                    std::string_view to, bool actorIsHq) {
+    static const std::set<std::string_view> kHqDecisions = {"approved", "rejected", "verified",
+                                                            "reopened"};
+    if (!actorIsHq && kHqDecisions.count(to) != 0) {
+        return ValidationError{ErrorCode::Forbidden, "Only HQ may mark a corrective action plan " +
+                                                         std::string(to) + "."};
+    }
+    if (from && *from == to) {
+        return std::nullopt;
+    }
+    static const std::set<std::pair<std::string_view, std::string_view>> kSteps = {
+        {"", "draft"},
+        {"", "submitted"},
+        {"draft", "submitted"},
+        {"submitted", "draft"},  // withdrawn to be reworked
+        {"submitted", "approved"},
+        {"submitted", "rejected"},
+        {"rejected", "draft"},
+        {"rejected", "submitted"},
+        {"approved", "in_progress"},
+        {"in_progress", "evidence_submitted"},
+        {"evidence_submitted", "verified"},
+        {"evidence_submitted", "reopened"},
+        {"verified", "reopened"},
+        {"reopened", "in_progress"},
+        {"reopened", "evidence_submitted"},
+    };
+    if (kSteps.count({from.value_or(""), to}) == 0) {
+        return ValidationError{ErrorCode::InvalidTransition,
+                               "A corrective action plan that is " +
+                                   (from ? std::string(*from) : std::string("new")) +
+                                   " cannot become " + std::string(to) + "."};
+    }
+    return std::nullopt;
+}
+
+WorkflowGate::WorkflowGate(const sync::Store& store, std::span<const shared::Change> batch,
+                           bool actorIsHq)
+    : _hq(actorIsHq) {
+    const auto noteAudit = [&](const shared::RecordId& audit) {
+        if (_auditStates.count(audit) == 0) {
+            _auditStates.emplace(audit, storedString(store, collections::kAudits, audit, "state"));
+        }
+    };
+    for (const auto& change : batch) {
+        if (change.collection == collections::kAudits) {
+            if (change.field == "state") {
+                noteAudit(change.recordId);
+            }
+        } else if (change.collection == collections::kCorrectiveActions &&
+                   change.field == "status") {
+            if (_capStatuses.count(change.recordId) == 0) {
+                _capStatuses.emplace(change.recordId, storedString(store, change.collection,
+                                                                   change.recordId, "status"));
+            }
+        }
+        if (!isChecklistContent(change.collection) || _auditOf.count(change.recordId) != 0) {
+            continue;
+        }
+        std::optional<shared::RecordId> audit;
+        if (const auto record = store.record(change.collection, change.recordId)) {
+            audit = idField(*record, "audit_id");
+        }
+        if (!audit && change.field == "audit_id" && change.value.kind() == shared::ValueKind::Id) {
+            audit = change.value.as<shared::RecordId>();
+        }
+        if (!audit) {
+            for (const auto& other : batch) {
+                if (other.collection == change.collection && other.recordId == change.recordId &&
+                    other.field == "audit_id" && other.value.kind() == shared::ValueKind::Id) {
+                    audit = other.value.as<shared::RecordId>();
+                    break;
+                }
+            }
+        }
+        if (audit) {
+            _auditOf.emplace(change.recordId, *audit);
+            noteAudit(*audit);
+        }
+    }
+    if (_hq) {
+        return;
+    }
+    // Which of the batch's answers are in conflict now, and who leads their audits.
+    bool anyConflict = false;
+    for (const auto& [record, audit] : _auditOf) {
+        const auto stored = store.record(collections::kAnswers, record);
+        if (!stored) {
+            continue;
+        }
+        for (const auto& [name, field] : stored->fields) {
+            anyConflict = anyConflict || field.inConflict;
+        }
+        if (_leads.count(audit) == 0) {
+            const auto auditRecord = store.record(collections::kAudits, audit);
+            _leads.emplace(audit, auditRecord
+                                      ? stringField(*auditRecord, "assignee_id").value_or("")
+                                      : std::string());
+        }
+    }
+    if (anyConflict) {
+        for (const auto& conflict : store.openConflicts()) {
+            if (conflict.collection == collections::kAnswers &&
+                _auditOf.count(conflict.recordId) != 0) {
+                _conflicts.emplace(std::make_pair(conflict.recordId, conflict.field),
+                                   conflict.version);
+            }
+        }
+    }
+}
+
+std::optional<ValidationError> WorkflowGate::check(const shared::Change& change) {
+    if (change.collection == collections::kAudits && change.field == "state" &&
+        change.value.kind() == shared::ValueKind::String) {
+        auto& state = _auditStates[change.recordId];
+        const auto& to = change.value.as<std::string>();
+        const std::optional<std::string_view> from =
+            state ? std::optional<std::string_view>(*state) : std::nullopt;
+        if (auto refusal = auditTransitionRefusal(from, to, change.operation, _hq)) {
+            return refusal;
+        }
+        if (change.operation == shared::Operation::Reopen || auditRank(to) > auditRank(from)) {
+            state = to;
+        }
+        return std::nullopt;
+    }
+    if (change.collection == collections::kCorrectiveActions && change.field == "status" &&
+        change.value.kind() == shared::ValueKind::String) {
+        auto& status = _capStatuses[change.recordId];
+        const auto& to = change.value.as<std::string>();
+        if (auto refusal = capTransitionRefusal(
+                status ? std::optional<std::string_view>(*status) : std::nullopt, to, _hq)) {
+            return refusal;
+        }
+        status = to;
+        return std::nullopt;
+    }
+    if (_hq || !isChecklistContent(change.collection)) {
+        return std::nullopt;
+    }
+    const auto audit = _auditOf.find(change.recordId);
+    if (audit == _auditOf.end()) {
+        return std::nullopt;
+    }
+    const auto& state = _auditStates[audit->second];
+    if (state && isLockedState(*state)) {
+        return ValidationError{ErrorCode::AuditLocked,
+                               "The audit is " + *state +
+                                   "; its checklist can no longer be changed. Ask HQ to reopen it "
+                                   "if something must be corrected."};
+    }
+    const auto conflict = _conflicts.find({change.recordId, change.field});
+    if (conflict != _conflicts.end() && change.baseVersion &&
+        *change.baseVersion >= conflict->second) {
+        const auto& lead = _leads[audit->second];
+        if (change.author != lead) {
+            return ValidationError{ErrorCode::Forbidden,
+                                   "Two auditors answered this item differently; the lead "
+                                   "auditor or HQ settles it, not a co-auditor."};
+        }
+        _conflicts.erase(conflict);  // settled: later writes of the batch are ordinary edits
+    }
+    return std::nullopt;
+}
+
+std::map<std::string, shared::ResultClass> auditQuestionResults(const sync::Store& store,
+                                                                const shared::RecordId& audit) {
+    std::map<std::string, shared::ResultClass> results;
+    const auto auditRecord = store.record(collections::kAudits, audit);
+    if (!auditRecord) {
+        return results;
+    }
+    std::map<std::string, std::string> defaultSeverity;
+    if (const auto content = auditTemplateContent(store, *auditRecord)) {
+        for (const auto& [id, question] : review::templateQuestions(*content)) {
+            results.emplace(id, shared::ResultClass::NotReviewed);
+            defaultSeverity.emplace(id, question.defaultSeverity);
+        }
+    }
+    std::vector<std::pair<std::string, shared::ResultClass>> findings;
+    for (const auto& ref : store.recordsInScope(shared::scopeKey(collections::kAudits, audit))) {
+        if (ref.collection != collections::kAnswers && ref.collection != collections::kFindings) {
+            continue;
+        }
+        const auto record = store.record(ref.collection, ref.id);
+        if (!record || record->deleted) {
+            continue;
+        }
+        const auto question = stringField(*record, "question_id");
+        if (!question) {
+            continue;
+        }
+        if (ref.collection == collections::kFindings) {
+            const auto severity = stringField(*record, "severity");
+            if (const auto result =
+                    severity ? shared::resultClassFromWireName(*severity) : std::nullopt) {
+                findings.emplace_back(*question, *result);
+            }
+            continue;
+        }
+        std::optional<shared::ResultClass> result;
+        if (const auto explicitResult = stringField(*record, "result")) {
+            result = shared::resultClassFromWireName(*explicitResult);
+        }
+        if (!result) {
+            const auto value = jsonField(*record, "value");
+            const auto answer = value ? answerText(*value) : std::nullopt;
+            if (!value) {
+                continue;  // cleared: not answered
+            }
+            if (answer == "na") {
+                result = shared::ResultClass::NotApplicable;
+            } else if (answer == "no") {
+                const auto found = defaultSeverity.find(*question);
+                const auto severity = found == defaultSeverity.end()
+                                          ? std::nullopt
+                                          : shared::resultClassFromWireName(found->second);
+                // A "no" is a finding of the question's default severity (minor if it has
+                // none, or names a class that is no finding).
+                const bool isFinding = severity && *severity != shared::ResultClass::Conformance &&
+                                       *severity != shared::ResultClass::NotApplicable &&
+                                       *severity != shared::ResultClass::NotReviewed;
+                result = isFinding ? *severity : shared::ResultClass::Minor;
+            } else {
+                result = shared::ResultClass::Conformance;
+            }
+        }
+        results[*question] = *result;
+    }
+    for (const auto& [question, severity] : findings) {
+        auto& result =
+            results.try_emplace(question, shared::ResultClass::NotReviewed).first->second;
+        if (severityRank(severity) > severityRank(result)) {
+            result = severity;
+        }
+    }
+    return results;
+}
+
+std::optional<std::string> auditScoringRule(const sync::Store& store,
+                                            const shared::RecordId& audit) {
+    const auto auditRecord = store.record(collections::kAudits, audit);
+    const auto version = auditRecord ? idField(*auditRecord, "template_version_id") : std::nullopt;
+    const auto record =
+        version ? store.record(collections::kTemplateVersions, *version) : std::nullopt;
+    if (!record) {
+        return std::nullopt;
+    }
+    if (auto rule = stringField(*record, "scoring_rule")) {
+        return rule;
+    }
+    const auto content = jsonField(*record, "content");
+    if (!content) {
+        return std::nullopt;
+    }
+    try {
+        Poco::JSON::Parser parser;
+        const auto parsed = parser.parse(*content);
+        if (parsed.type() == typeid(Poco::JSON::Object::Ptr)) {
+            const auto rule = parsed.extract<Poco::JSON::Object::Ptr>()->get("scoring_rule");
+            if (rule.isString()) {
+                return rule.extract<std::string>();
+            }
+        }
+    } catch (const Poco::Exception&) {
+        // Not JSON: no rule named.
+    }
+    return std::nullopt;
+}
+
+std::optional<shared::ScoreSnapshot> scoreAudit(const sync::Store& store,
+                                                const shared::RecordId& audit,
+                                                std::optional<std::string> ruleId) {
+    if (!store.record(collections::kAudits, audit)) {
+        return std::nullopt;
+    }
+    if (!ruleId) {
+        ruleId = auditScoringRule(store, audit);
+    }
+    const auto* rule = ruleId ? shared::scoringRule(*ruleId) : nullptr;
+    if (rule == nullptr) {
+        return std::nullopt;
+    }
+    std::vector<shared::ResultClass> results;
+    for (const auto& [question, result] : auditQuestionResults(store, audit)) {
+        results.push_back(result);
+    }
+    return rule->score(results);
+}
+
+std::vector<bool> amendmentFlags(std::span<const sync::LoggedChange> scopeLog,
+                                 const shared::RecordId& audit) {
+    std::vector<bool> flags;
+    flags.reserve(scopeLog.size());
+    bool submitted = false;
+    for (const auto& logged : scopeLog) {
+        const auto& change = logged.change;
+        const bool isAudit = change.collection == collections::kAudits && change.recordId == audit;
+        if (isAudit && change.field == "state" &&
+            change.value.kind() == shared::ValueKind::String) {
+            const auto& state = change.value.as<std::string>();
+            if (change.operation == shared::Operation::Reopen) {
+                submitted = isSubmittedState(state);
+            } else if (isSubmittedState(state)) {
+                submitted = true;
+            }
+        }
+        flags.push_back(submitted && !isAudit &&
+                        change.collection != collections::kReviewComments &&
+                        change.collection != collections::kCorrectiveActions &&
+                        logged.outcome != sync::ChangeOutcome::Refused);
+    }
+    return flags;
+}
+
+int capDueDays(std::string_view findingSeverity) noexcept {
+    return findingSeverity == "priority" ? 7 : 14;
+}
+
+std::optional<std::int64_t> capDueAtMs(const sync::Store& store, const sync::Record& plan) {
+    if (const auto due = timestampField(plan, "due_at")) {
+        return due;
+    }
+    const auto audit = idField(plan, "audit_id");
+    const auto auditRecord = audit ? store.record(collections::kAudits, *audit) : std::nullopt;
+    const auto approved = auditRecord ? timestampField(*auditRecord, "approved_at") : std::nullopt;
+    if (!approved) {
+        return std::nullopt;
+    }
+    const auto finding = idField(plan, "finding_id");
+    const auto findingRecord =
+        finding ? store.record(collections::kFindings, *finding) : std::nullopt;
+    const auto severity = findingRecord ? stringField(*findingRecord, "severity") : std::nullopt;
+    return *approved + capDueDays(severity.value_or("")) * kDayMs;
+}
+
+}  // namespace verdant::server

@@ -1,0 +1,364 @@
+#include "ReviewRecords.hpp"
+
+#include "verdant/server/AuditWorkflow.hpp"
+#include "verdant/shared/ChangeCodec.hpp"
+#include "verdant/shared/DomainSchema.hpp"
+
+#include <Poco/Exception.h>
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Parser.h>
+
+#include <algorithm>
+#include <limits>
+#include <set>
+#include <tuple>
+
+namespace verdant::server::review {
+
+namespace c = shared::collections;
+
+namespace {
+
+const shared::Value* visible(const sync::Record& record, std::string_view field) {
+    const auto found = record.fields.find(std::string(field));
+    return found == record.fields.end() ? nullptr : &found->second.value;
+}
+
+/// The object at `key` of `object`, or null when it is absent or not an object.
+Poco::JSON::Object::Ptr objectAt(const Poco::JSON::Object& object, const std::string& key) {
+    return object.has(key) && object.get(key).type() == typeid(Poco::JSON::Object::Ptr)
+               ? object.getObject(key)
+               : nullptr;
+}
+
+/// The string at `key` of `object`, or "" when it is absent or not a string.
+std::string stringAt(const Poco::JSON::Object& object, const std::string& key) {
+    if (!object.has(key) || !object.get(key).isString()) {
+        return {};
+    }
+    return object.get(key).extract<std::string>();
+}
+
+}  // namespace
+
+std::optional<std::string> stringField(const sync::Record& record, std::string_view field) {
+    const auto* value = visible(record, field);
+    if (value == nullptr || value->kind() != shared::ValueKind::String) {
+        return std::nullopt;
+    }
+    return value->as<std::string>();
+}
+
+std::optional<shared::RecordId> idField(const sync::Record& record, std::string_view field) {
+    const auto* value = visible(record, field);
+    if (value == nullptr || value->kind() != shared::ValueKind::Id) {
+        return std::nullopt;
+    }
+    return value->as<shared::RecordId>();
+}
+
+std::optional<std::int64_t> timestampField(const sync::Record& record, std::string_view field) {
+    const auto* value = visible(record, field);
+    if (value == nullptr || value->kind() != shared::ValueKind::Timestamp) {
+        return std::nullopt;
+    }
+    return value->as<shared::Timestamp>().ms;
+}
+
+std::optional<std::int64_t> intField(const sync::Record& record, std::string_view field) {
+    const auto* value = visible(record, field);
+    if (value == nullptr || value->kind() != shared::ValueKind::Int) {
+        return std::nullopt;
+    }
+    return value->as<std::int64_t>();
+}
+
+std::optional<std::string> jsonField(const sync::Record& record, std::string_view field) {
+    const auto* value = visible(record, field);
+    if (value == nullptr || value->kind() != shared::ValueKind::Json) {
+        return std::nullopt;
+    }
+    return value->as<shared::JsonText>().text;
+}
+
+std::optional<sync::Record> liveRecord(const sync::Store& store, std::string_view collection,
+                                       const shared::RecordId& id) {
+    auto record = store.record(collection, id);
+    if (!record || record->deleted) {
+        return std::nullopt;
+    }
+    return record;
+}
+
+Poco::Dynamic::Var plainJson(const shared::Value& value) {
+    switch (value.kind()) {
+        case shared::ValueKind::Null:
+            return Poco::Dynamic::Var();
+        case shared::ValueKind::Bool:
+            return value.as<bool>();
+        case shared::ValueKind::Int:
+            return static_cast<Poco::Int64>(value.as<std::int64_t>());
+        case shared::ValueKind::Real:
+            return value.as<double>();
+        case shared::ValueKind::String:
+            return value.as<std::string>();
+        case shared::ValueKind::Timestamp:
+            return static_cast<Poco::Int64>(value.as<shared::Timestamp>().ms);
+        case shared::ValueKind::Id:
+            return value.as<shared::RecordId>().toString();
+        case shared::ValueKind::Json: {
+            const auto& text = value.as<shared::JsonText>().text;
+            try {
+                Poco::JSON::Parser parser;
+                return parser.parse(text);
+            } catch (const Poco::Exception&) {
+                return text;  // stored before validation existed: show it as it is
+            }
+        }
+    }
+    return Poco::Dynamic::Var();
+}
+
+Poco::Dynamic::Var taggedJson(const shared::Value& value) {
+    shared::Change carrier;
+    carrier.value = value;
+    Poco::JSON::Parser parser;
+    return parser.parse(shared::ChangeCodec::toJson(carrier))
+        .extract<Poco::JSON::Object::Ptr>()
+        ->get("value");
+}
+
+Poco::JSON::Object::Ptr recordJson(const shared::Schema& schema, const sync::Record& record) {
+    Poco::JSON::Object::Ptr object = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+    object->set("id", record.id.toString());
+    Poco::JSON::Array conflicted;
+    const auto* collection = schema.collection(record.collection);
+    for (const auto& [name, field] : record.fields) {
+        const auto* spec = collection != nullptr ? collection->field(name) : nullptr;
+        if (spec != nullptr && spec->type == shared::FieldType::StringSet) {
+            Poco::JSON::Array elements;
+            for (const auto& element : field.elements) {
+                elements.add(element);
+            }
+            object->set(name, elements);
+        } else {
+            object->set(name, plainJson(field.value));
+        }
+        if (field.inConflict) {
+            conflicted.add(name);
+        }
+    }
+    if (conflicted.size() > 0) {
+        object->set("conflicted_fields", conflicted);
+    }
+    return object;
+}
+
+Poco::JSON::Object::Ptr conflictJson(const sync::Conflict& conflict) {
+    Poco::JSON::Array candidates;
+    for (const auto& candidate : conflict.candidates) {
+        Poco::JSON::Object item;
+        item.set("value", taggedJson(candidate.value));
+        item.set("author", candidate.author);
+        item.set("device_id", candidate.device.toString());
+        item.set("device_seq", candidate.deviceSeq);
+        item.set("hlc", candidate.hlc.toString());
+        item.set("time_ms", static_cast<Poco::Int64>(candidate.hlc.physicalMs));
+        candidates.add(item);
+    }
+    Poco::JSON::Object::Ptr object = new Poco::JSON::Object;
+    object->set("collection", conflict.collection);
+    object->set("record_id", conflict.recordId.toString());
+    object->set("field", conflict.field);
+    object->set("version", conflict.version.toString());
+    object->set("candidates", candidates);
+    return object;
+}
+
+Poco::Dynamic::Var intOrNull(const std::optional<std::int64_t>& ms) {
+    return ms ? Poco::Dynamic::Var(static_cast<Poco::Int64>(*ms)) : Poco::Dynamic::Var();
+}
+
+std::map<std::string, std::vector<sync::Record>> scopeRecords(const sync::Store& store,
+                                                              const shared::RecordId& audit) {
+    std::map<std::string, std::vector<sync::Record>> records;
+    for (const auto& ref : store.recordsInScope(shared::scopeKey(c::kAudits, audit))) {
+        if (auto record = liveRecord(store, ref.collection, ref.id)) {
+            records[ref.collection].push_back(std::move(*record));
+        }
+    }
+    return records;
+}
+
+std::vector<sync::Conflict> auditConflicts(const sync::Store& store,
+                                           const shared::RecordId& audit) {
+    const auto key = shared::scopeKey(c::kAudits, audit);
+    std::vector<sync::Conflict> conflicts;
+    for (auto& conflict : store.openConflicts()) {
+        if (store.scopeOf(conflict.collection, conflict.recordId) == key) {
+            conflicts.push_back(std::move(conflict));
+        }
+    }
+    return conflicts;
+}
+
+std::map<std::string, std::size_t> openConflictsByScope(const sync::Store& store) {
+    std::map<std::string, std::size_t> counts;
+    for (const auto& conflict : store.openConflicts()) {
+        if (const auto scope = store.scopeOf(conflict.collection, conflict.recordId)) {
+            ++counts[*scope];
+        }
+    }
+    return counts;
+}
+
+std::map<std::string, TemplateQuestion> templateQuestions(std::string_view content) {
+    std::map<std::string, TemplateQuestion> questions;
+    Poco::JSON::Object::Ptr document;
+    try {
+        Poco::JSON::Parser parser;
+        const auto parsed = parser.parse(std::string(content));
+        if (parsed.type() != typeid(Poco::JSON::Object::Ptr)) {
+            return questions;
+        }
+        document = parsed.extract<Poco::JSON::Object::Ptr>();
+    } catch (const Poco::Exception&) {
+        return questions;
+    }
+    const auto sections = document->getArray("sections");
+    if (!sections) {
+        return questions;
+    }
+    for (std::size_t s = 0; s < sections->size(); ++s) {
+        const auto section = sections->getObject(static_cast<unsigned>(s));
+        const auto list = section ? section->getArray("questions") : nullptr;
+        for (std::size_t q = 0; list && q < list->size(); ++q) {
+            const auto question = list->getObject(static_cast<unsigned>(q));
+            if (!question) {
+                continue;
+            }
+            const auto id = stringAt(*question, "id");
+            if (id.empty()) {
+                continue;
+            }
+            TemplateQuestion entry;
+            entry.clause = stringAt(*question, "clause");
+            if (entry.clause.empty()) {
+                entry.clause = id;
+            }
+            entry.defaultSeverity = stringAt(*question, "default_severity");
+            if (const auto text = objectAt(*question, "text")) {
+                entry.textEn = stringAt(*text, "en");
+                entry.textZh = stringAt(*text, "zh");
+            }
+            questions.emplace(id, std::move(entry));
+        }
+    }
+    return questions;
+}
+
+bool needsPlan(std::string_view severity) noexcept {
+    return severity == "minor" || severity == "major" || severity == "priority";
+}
+
+std::map<shared::RecordId, std::vector<sync::Record>> plansByFinding(const sync::Store& store) {
+    std::map<shared::RecordId, std::vector<sync::Record>> plans;
+    for (const auto& id : store.recordIds(c::kCorrectiveActions)) {
+        auto plan = liveRecord(store, c::kCorrectiveActions, id);
+        if (const auto finding = plan ? idField(*plan, "finding_id") : std::nullopt) {
+            plans[*finding].push_back(std::move(*plan));
+        }
+    }
+    return plans;
+}
+
+std::optional<std::int64_t> findingDueAtMs(const sync::Store& store, const sync::Record& finding,
+                                           const std::optional<sync::Record>& plan) {
+    if (plan) {
+        return capDueAtMs(store, *plan);
+    }
+    const auto severity = stringField(finding, "severity").value_or("");
+    const auto auditId = idField(finding, "audit_id");
+    if (!needsPlan(severity) || !auditId) {
+        return std::nullopt;
+    }
+    const auto audit = liveRecord(store, c::kAudits, *auditId);
+    if (!audit || !isLockedState(stringField(*audit, "state").value_or(""))) {
+        return std::nullopt;
+    }
+    const auto approvedAt = timestampField(*audit, "approved_at");
+    if (!approvedAt) {
+        return std::nullopt;
+    }
+    return *approvedAt + capDueDays(severity) * kDayMs;
+}
+
+std::vector<OverdueItem> overdueItems(const sync::Store& store, std::int64_t nowMs) {
+    std::vector<OverdueItem> items;
+    const auto add = [&](OverdueItem item) {
+        item.daysOverdue = (nowMs - item.dueAtMs) / kDayMs;
+        items.push_back(std::move(item));
+    };
+    const auto plans = plansByFinding(store);
+    for (const auto& [findingId, findingPlans] : plans) {
+        const auto finding = liveRecord(store, c::kFindings, findingId);
+        const auto severity =
+            finding ? stringField(*finding, "severity").value_or("") : std::string();
+        for (const auto& plan : findingPlans) {
+            const auto auditId = idField(plan, "audit_id");
+            const auto status = stringField(plan, "status");
+            const auto due = capDueAtMs(store, plan);
+            if (!auditId || status == "verified" || !due || *due >= nowMs) {
+                continue;
+            }
+            add({plan.id, findingId, *auditId, severity, status, *due, 0});
+        }
+    }
+    for (const auto& id : store.recordIds(c::kFindings)) {
+        const auto finding = liveRecord(store, c::kFindings, id);
+        const auto auditId = finding ? idField(*finding, "audit_id") : std::nullopt;
+        if (!auditId || plans.count(id) != 0) {
+            continue;
+        }
+        const auto due = findingDueAtMs(store, *finding, std::nullopt);
+        if (!due || *due >= nowMs) {
+            continue;
+        }
+        add({std::nullopt, id, *auditId, stringField(*finding, "severity").value_or(""),
+             std::nullopt, *due, 0});
+    }
+    std::sort(items.begin(), items.end(), [](const OverdueItem& a, const OverdueItem& b) {
+        return std::tie(a.dueAtMs, a.findingId, a.planId) <
+               std::tie(b.dueAtMs, b.findingId, b.planId);
+    });
+    return items;
+}
+
+Poco::JSON::Object::Ptr overdueJson(const sync::Store& store, const OverdueItem& item) {
+    Poco::JSON::Object::Ptr object = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+    object->set("kind", item.planId ? "plan" : "missing_plan");
+    object->set("plan_id",
+                item.planId ? Poco::Dynamic::Var(item.planId->toString()) : Poco::Dynamic::Var());
+    object->set("finding_id", item.findingId.toString());
+    object->set("audit_id", item.auditId.toString());
+    Poco::Dynamic::Var supplierJson;
+    const auto audit = liveRecord(store, c::kAudits, item.auditId);
+    if (const auto supplierId = audit ? idField(*audit, "supplier_id") : std::nullopt) {
+        Poco::JSON::Object::Ptr supplier = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+        supplier->set("id", supplierId->toString());
+        const auto record = liveRecord(store, c::kSuppliers, *supplierId);
+        for (const char* field : {"name_en", "name_zh"}) {
+            const auto name = record ? stringField(*record, field) : std::nullopt;
+            supplier->set(field, name ? Poco::Dynamic::Var(*name) : Poco::Dynamic::Var());
+        }
+        supplierJson = supplier;
+    }
+    object->set("supplier", supplierJson);
+    object->set("severity", item.severity);
+    object->set("status", item.status ? Poco::Dynamic::Var(*item.status) : Poco::Dynamic::Var());
+    object->set("due_at", static_cast<Poco::Int64>(item.dueAtMs));
+    object->set("days_overdue", static_cast<Poco::Int64>(item.daysOverdue));
+    return object;
+}
+
+}  // namespace verdant::server::review
