@@ -253,9 +253,7 @@ AnswerValidator::AnswerValidator(const sync::Store& store, std::span<const share
 
     for (const auto& change : batch) {
         if (change.collection != collections::kAnswers ||
-            change.operation != shared::Operation::Set ||
-            (change.field != "value" && change.field != "question_id") ||
-            _answers.count(change.recordId) != 0) {
+            change.operation != shared::Operation::Set || _answers.count(change.recordId) != 0) {
             continue;
         }
         AnswerContext context;
@@ -286,11 +284,11 @@ std::optional<ValidationError> AnswerValidator::check(const shared::Change& chan
         return std::nullopt;
     }
     const auto& [checklist, storedQuestion] = found->second;
-    std::optional<std::string> questionId;
+    // Every field of an answer to an unknown question is refused, not only the question and
+    // value: one refused answer leaves no half-written record behind.
+    std::optional<std::string> questionId = storedQuestion;
     if (change.field == "question_id" && change.value.kind() == shared::ValueKind::String) {
         questionId = change.value.as<std::string>();
-    } else if (change.field == "value") {
-        questionId = storedQuestion;
     }
     if (!questionId) {
         return std::nullopt;

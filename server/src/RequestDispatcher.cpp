@@ -146,6 +146,10 @@ void RequestDispatcher::dispatch(Poco::Net::HTTPServerRequest& request,
                        exchange.path());
             fail(ErrorCode::InternalError,
                  std::string(shared::defaultMessage(ErrorCode::InternalError)));
+        } else if (request.hasContentLength() || request.getChunkedTransferEncoding()) {
+            // A route that needs no body (approve with "{}") leaves it unread; on a kept-alive
+            // connection it would be read as the start of the next request.
+            discardUnreadBody(request);
         }
     } catch (const Error& e) {
         fail(e.code(), e.what());

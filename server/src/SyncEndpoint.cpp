@@ -209,6 +209,17 @@ void SyncEndpoint::push(HttpExchange& exchange) {
         const sync::ChangeGate gate =
             [&](const shared::Change& change,
                 const std::optional<std::string>& scope) -> std::optional<shared::ValidationError> {
+            // Everyone's answers, HQ's too, must fit the audit's template version (checked first,
+            // so every field of an answer to an unknown question gets that one reason).
+            if (auto refusal = answers.check(change)) {
+                return refusal;
+            }
+            // Then the workflow, before the scope: a refused first field of a record would leave
+            // the rest of it without a known scope, and they would get not_in_scope instead of
+            // the reason that matters (audit_locked, invalid_transition).
+            if (auto refusal = workflow.check(change)) {
+                return refusal;
+            }
             if (writable) {
                 if (auto refusal = roleRefusal(change)) {
                     return refusal;
@@ -226,12 +237,7 @@ void SyncEndpoint::push(HttpExchange& exchange) {
                             "accept or discard the change."};
                 }
             }
-            // Everyone's answers, HQ's too, must fit the audit's template version.
-            if (auto refusal = answers.check(change)) {
-                return refusal;
-            }
-            // Last: the workflow gate moves its view of a record's state on when it passes.
-            return workflow.check(change);
+            return std::nullopt;
         };
         const auto applied = store.apply(request.changes, gate);
         snapshotScores(store, submittedAudits(request.changes, applied));

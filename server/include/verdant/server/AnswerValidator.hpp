@@ -73,7 +73,7 @@ public:
     AnswerValidator(const sync::Store& store, std::span<const shared::Change> batch);
 
     /// Why `change` may not be applied, or nullopt: a Set of an answer's `question_id` to (or of
-    /// the `value` of an answer to) a question the template does not have is `unknown_question`;
+    /// any field of an answer to) a question the template does not have is `unknown_question`;
     /// a `value` that does not answer its question gets ChecklistTemplate::check's code. Other
     /// changes always pass.
     std::optional<shared::ValidationError> check(const shared::Change& change) const;
