@@ -52,6 +52,13 @@ std::optional<std::string> storedString(const sync::Store& store, std::string_vi
     return record ? stringField(*record, field) : std::nullopt;
 }
 
+/// Collections whose records belong to an audit (through their immutable audit_id).
+bool isAuditChild(std::string_view collection) {
+    return collection == collections::kAnswers || collection == collections::kFindings ||
+           collection == collections::kCorrectiveActions || collection == collections::kPhotos ||
+           collection == collections::kSignatures || collection == collections::kReviewComments;
+}
+
 /// Collections whose records are an audit's checklist: locked once the audit is decided.
 bool isChecklistContent(std::string_view collection) {
     return collection == collections::kAnswers || collection == collections::kFindings ||
@@ -103,6 +110,10 @@ std::optional<std::string> answerText(const std::string& json) {
 
 }  // namespace
 
+int auditStateRank(std::optional<std::string_view> state) noexcept {
+    return auditRank(state);
+}
+
 bool isSubmittedState(std::string_view state) noexcept {
     return auditRank(state) >= auditRank("submitted");
 }
@@ -144,14 +155,15 @@ std::optional<ValidationError> auditTransitionRefusal(std::optional<std::string_
             ErrorCode::Forbidden,
             "A field expert may start or submit an audit, not mark it " + std::string(to) + "."};
     }
-    if (current == target) {
-        return std::nullopt;  // nothing moves
-    }
-    if (current > target) {
+    if (to == "returned") {
         return ValidationError{ErrorCode::InvalidTransition,
-                               "The audit is already " + describe(from) +
-                                   "; it cannot go back to " + std::string(to) +
-                                   (actorIsHq ? " except by a reopen." : " (HQ can return it).")};
+                               "An audit is returned by HQ's review (a reopen), not set."};
+    }
+    if (current >= target) {
+        // A step the role may take, arriving after the audit moved on (a co-auditor's offline
+        // "start" after the lead submitted): the monotone merge keeps the later state, so it
+        // changes nothing and is not worth a quarantine entry.
+        return std::nullopt;
     }
     // The steps forward, from where the audit is.
     static const std::set<std::pair<std::string_view, std::string_view>> kSteps = {
@@ -168,10 +180,6 @@ std::optional<ValidationError> auditTransitionRefusal(std::optional<std::string_
         {"approved", "closed"},
     };
     if (kSteps.count({from.value_or(""), to}) == 0) {
-        if (to == "returned") {
-            return ValidationError{ErrorCode::InvalidTransition,
-                                   "An audit is returned by HQ's review (a reopen), not set."};
-        }
         return ValidationError{ErrorCode::InvalidTransition, "An audit that is " + describe(from) +
                                                                  " cannot become " +
                                                                  std::string(to) + " in one step."};
@@ -226,46 +234,38 @@ WorkflowGate::WorkflowGate(const sync::Store& store, std::span<const shared::Cha
     };
     for (const auto& change : batch) {
         if (change.collection == collections::kAudits) {
-            if (change.field == "state") {
-                noteAudit(change.recordId);
-            }
-        } else if (change.collection == collections::kCorrectiveActions &&
-                   change.field == "status") {
-            if (_capStatuses.count(change.recordId) == 0) {
-                _capStatuses.emplace(change.recordId, storedString(store, change.collection,
-                                                                   change.recordId, "status"));
-            }
-        }
-        if (!isChecklistContent(change.collection) || _auditOf.count(change.recordId) != 0) {
+            noteAudit(change.recordId);
             continue;
         }
-        std::optional<shared::RecordId> audit;
+        if (change.collection == collections::kCorrectiveActions &&
+            _capStatuses.count(change.recordId) == 0) {
+            _capStatuses.emplace(change.recordId,
+                                 storedString(store, change.collection, change.recordId, "status"));
+        }
+        if (!isAuditChild(change.collection) || _parents.count(change.recordId) != 0) {
+            continue;
+        }
         if (const auto record = store.record(change.collection, change.recordId)) {
-            audit = idField(*record, "audit_id");
-        }
-        if (!audit && change.field == "audit_id" && change.value.kind() == shared::ValueKind::Id) {
-            audit = change.value.as<shared::RecordId>();
-        }
-        if (!audit) {
-            for (const auto& other : batch) {
-                if (other.collection == change.collection && other.recordId == change.recordId &&
-                    other.field == "audit_id" && other.value.kind() == shared::ValueKind::Id) {
-                    audit = other.value.as<shared::RecordId>();
-                    break;
-                }
+            if (const auto audit = idField(*record, "audit_id")) {
+                _parents.emplace(change.recordId, Parent{*audit, true});
+                noteAudit(*audit);
             }
         }
-        if (audit) {
-            _auditOf.emplace(change.recordId, *audit);
-            noteAudit(*audit);
+    }
+    // Audits a batch's new records name, so their lock is known too.
+    for (const auto& change : batch) {
+        if (isAuditChild(change.collection) && change.field == "audit_id" &&
+            change.value.kind() == shared::ValueKind::Id) {
+            noteAudit(change.value.as<shared::RecordId>());
         }
     }
     if (_hq) {
         return;
     }
-    // Which of the batch's answers are in conflict now, and who leads their audits.
+    // Which of the batch's stored answers are in conflict, with their candidates, and who leads
+    // their audits.
     bool anyConflict = false;
-    for (const auto& [record, audit] : _auditOf) {
+    for (const auto& [record, parent] : _parents) {
         const auto stored = store.record(collections::kAnswers, record);
         if (!stored) {
             continue;
@@ -273,73 +273,154 @@ WorkflowGate::WorkflowGate(const sync::Store& store, std::span<const shared::Cha
         for (const auto& [name, field] : stored->fields) {
             anyConflict = anyConflict || field.inConflict;
         }
-        if (_leads.count(audit) == 0) {
-            const auto auditRecord = store.record(collections::kAudits, audit);
-            _leads.emplace(audit, auditRecord
-                                      ? stringField(*auditRecord, "assignee_id").value_or("")
-                                      : std::string());
-        }
+    }
+    for (const auto& [audit, state] : _auditStates) {
+        const auto auditRecord = store.record(collections::kAudits, audit);
+        _leads.emplace(audit, auditRecord ? stringField(*auditRecord, "assignee_id").value_or("")
+                                          : std::string());
     }
     if (anyConflict) {
         for (const auto& conflict : store.openConflicts()) {
             if (conflict.collection == collections::kAnswers &&
-                _auditOf.count(conflict.recordId) != 0) {
-                _conflicts.emplace(std::make_pair(conflict.recordId, conflict.field),
-                                   conflict.version);
+                _parents.count(conflict.recordId) != 0) {
+                auto& candidates = _conflicts[{conflict.recordId, conflict.field}];
+                for (const auto& candidate : conflict.candidates) {
+                    candidates.push_back({candidate.hlc, candidate.author});
+                }
             }
         }
     }
 }
 
+std::optional<shared::RecordId> WorkflowGate::auditOf(const shared::RecordId& record) const {
+    const auto found = _parents.find(record);
+    return found == _parents.end() ? std::nullopt : std::optional(found->second.audit);
+}
+
 std::optional<ValidationError> WorkflowGate::check(const shared::Change& change) {
-    if (change.collection == collections::kAudits && change.field == "state" &&
-        change.value.kind() == shared::ValueKind::String) {
-        auto& state = _auditStates[change.recordId];
-        const auto& to = change.value.as<std::string>();
-        const std::optional<std::string_view> from =
-            state ? std::optional<std::string_view>(*state) : std::nullopt;
-        if (auto refusal = auditTransitionRefusal(from, to, change.operation, _hq)) {
-            return refusal;
-        }
-        if (change.operation == shared::Operation::Reopen || auditRank(to) > auditRank(from)) {
-            state = to;
-        }
+    if (change.collection == collections::kAudits) {
+        return checkAudit(change);
+    }
+    if (!isAuditChild(change.collection)) {
         return std::nullopt;
     }
-    if (change.collection == collections::kCorrectiveActions && change.field == "status" &&
-        change.value.kind() == shared::ValueKind::String) {
+    // A record never moves to another audit: a second, different audit_id (an early-dated one
+    // would win the immutable field's merge) is refused before the merge can reorder them.
+    if (change.field == "audit_id" && change.value.kind() == shared::ValueKind::Id) {
+        const auto audit = change.value.as<shared::RecordId>();
+        const auto known = _parents.find(change.recordId);
+        if (known != _parents.end() && known->second.audit != audit) {
+            return ValidationError{ErrorCode::ImmutableField,
+                                   "The " + change.collection +
+                                       " record belongs to another audit; it cannot be moved."};
+        }
+        // Known from here on even if refused below, so the record's other fields get the same
+        // reason (audit_locked) rather than losing their audit.
+        _parents.emplace(change.recordId, Parent{audit, false});
+        if (auto refusal = lockRefusal(change, audit)) {
+            return refusal;
+        }
+    } else if (const auto parent = _parents.find(change.recordId); parent != _parents.end()) {
+        if (auto refusal = lockRefusal(change, parent->second.audit)) {
+            return refusal;
+        }
+        if (auto refusal = settleRefusal(change, parent->second.audit)) {
+            return refusal;
+        }
+    }
+    if (change.collection == collections::kCorrectiveActions && change.field == "status") {
         auto& status = _capStatuses[change.recordId];
+        if (change.value.kind() != shared::ValueKind::String) {
+            return ValidationError{ErrorCode::InvalidTransition,
+                                   "A corrective action plan's status cannot be cleared."};
+        }
         const auto& to = change.value.as<std::string>();
         if (auto refusal = capTransitionRefusal(
                 status ? std::optional<std::string_view>(*status) : std::nullopt, to, _hq)) {
             return refusal;
         }
         status = to;
+    }
+    return std::nullopt;
+}
+
+std::optional<ValidationError> WorkflowGate::checkAudit(const shared::Change& change) {
+    if (change.field != "state") {
         return std::nullopt;
     }
-    if (_hq || !isChecklistContent(change.collection)) {
+    if (change.value.kind() != shared::ValueKind::String) {
+        return ValidationError{ErrorCode::InvalidTransition, "An audit's state cannot be cleared."};
+    }
+    auto& state = _auditStates[change.recordId];
+    const auto& to = change.value.as<std::string>();
+    const std::optional<std::string_view> from =
+        state ? std::optional<std::string_view>(*state) : std::nullopt;
+    if (_hq &&
+        ((change.operation == shared::Operation::Set && (to == "approved" || to == "closed")) ||
+         (change.operation == shared::Operation::Reopen && to == "returned"))) {
+        // These decisions carry more than a state (conflicts checked, plans dated, a reason):
+        // the review API makes them.
+        return ValidationError{ErrorCode::InvalidTransition,
+                               "Approve, return and close an audit through the review API "
+                               "(/v1/review/audits/{id}/...), not by syncing its state."};
+    }
+    if (auto refusal = auditTransitionRefusal(from, to, change.operation, _hq)) {
+        return refusal;
+    }
+    if (change.operation == shared::Operation::Reopen || auditRank(to) > auditRank(from)) {
+        if (change.operation == shared::Operation::Set && to == "submitted") {
+            _submissions.insert(change.recordId);
+        }
+        state = to;
+    }
+    return std::nullopt;
+}
+
+std::optional<ValidationError> WorkflowGate::lockRefusal(const shared::Change& change,
+                                                         const shared::RecordId& audit) const {
+    if (_hq) {
         return std::nullopt;
     }
-    const auto audit = _auditOf.find(change.recordId);
-    if (audit == _auditOf.end()) {
+    // The checklist (answers, findings, signatures) is locked once decided; photos may still be
+    // added (evidence of corrective actions) but not deleted.
+    const bool locks =
+        isChecklistContent(change.collection) || (change.collection == collections::kPhotos &&
+                                                  change.operation == shared::Operation::Delete);
+    if (!locks) {
         return std::nullopt;
     }
-    const auto& state = _auditStates[audit->second];
-    if (state && isLockedState(*state)) {
+    const auto state = _auditStates.find(audit);
+    if (state != _auditStates.end() && state->second && isLockedState(*state->second)) {
         return ValidationError{ErrorCode::AuditLocked,
-                               "The audit is " + *state +
+                               "The audit is " + *state->second +
                                    "; its checklist can no longer be changed. Ask HQ to reopen it "
                                    "if something must be corrected."};
     }
+    return std::nullopt;
+}
+
+std::optional<ValidationError> WorkflowGate::settleRefusal(const shared::Change& change,
+                                                           const shared::RecordId& audit) {
+    if (_hq || change.collection != collections::kAnswers || !change.baseVersion) {
+        return std::nullopt;
+    }
     const auto conflict = _conflicts.find({change.recordId, change.field});
-    if (conflict != _conflicts.end() && change.baseVersion &&
-        *change.baseVersion >= conflict->second) {
-        const auto& lead = _leads[audit->second];
-        if (change.author != lead) {
-            return ValidationError{ErrorCode::Forbidden,
-                                   "Two auditors answered this item differently; the lead "
-                                   "auditor or HQ settles it, not a co-auditor."};
-        }
+    if (conflict == _conflicts.end()) {
+        return std::nullopt;
+    }
+    // A write whose base covers another auditor's candidate drops it from the conflict: that
+    // is settling it, which is the lead's (or HQ's) to do.
+    const auto& lead = _leads[audit];
+    const bool dropsAnother =
+        std::any_of(conflict->second.begin(), conflict->second.end(), [&](const auto& candidate) {
+            return candidate.author != change.author && candidate.hlc <= *change.baseVersion;
+        });
+    if (dropsAnother && change.author != lead) {
+        return ValidationError{ErrorCode::Forbidden,
+                               "Two auditors answered this item differently; the lead auditor or "
+                               "HQ settles it, not a co-auditor."};
+    }
+    if (dropsAnother) {
         _conflicts.erase(conflict);  // settled: later writes of the batch are ordinary edits
     }
     return std::nullopt;
@@ -470,27 +551,58 @@ std::optional<shared::ScoreSnapshot> scoreAudit(const sync::Store& store,
     return rule->score(results);
 }
 
+std::set<std::string> auditFieldExperts(const sync::Record& audit) {
+    std::set<std::string> experts;
+    if (auto lead = stringField(audit, "assignee_id")) {
+        experts.insert(*lead);
+    }
+    if (const auto team = audit.fields.find("team"); team != audit.fields.end()) {
+        experts.insert(team->second.elements.begin(), team->second.elements.end());
+    }
+    return experts;
+}
+
 std::vector<bool> amendmentFlags(std::span<const sync::LoggedChange> scopeLog,
-                                 const shared::RecordId& audit) {
+                                 const shared::RecordId& audit,
+                                 const std::set<std::string>& fieldExperts) {
+    // The audit's state is followed as the monotone merge decides it (sync/Merge.cpp): the latest
+    // reopen overrides every write before it; after it the furthest state wins.
+    std::optional<shared::ChangeKey> reopenKey;
+    std::optional<std::string> reopenState;
+    std::optional<std::string> state;
+    std::vector<std::pair<shared::ChangeKey, std::string>> sets;
+    const auto recompute = [&] {
+        state = reopenState;
+        for (const auto& [key, value] : sets) {
+            if ((!reopenKey || *reopenKey < key) && auditRank(value) > auditRank(state)) {
+                state = value;
+            }
+        }
+    };
     std::vector<bool> flags;
     flags.reserve(scopeLog.size());
-    bool submitted = false;
     for (const auto& logged : scopeLog) {
         const auto& change = logged.change;
         const bool isAudit = change.collection == collections::kAudits && change.recordId == audit;
         if (isAudit && change.field == "state" &&
-            change.value.kind() == shared::ValueKind::String) {
-            const auto& state = change.value.as<std::string>();
+            change.value.kind() == shared::ValueKind::String &&
+            logged.outcome != sync::ChangeOutcome::Refused) {
+            const auto key = shared::keyOf(change);
             if (change.operation == shared::Operation::Reopen) {
-                submitted = isSubmittedState(state);
-            } else if (isSubmittedState(state)) {
-                submitted = true;
+                if (!reopenKey || *reopenKey < key) {
+                    reopenKey = key;
+                    reopenState = change.value.as<std::string>();
+                }
+            } else {
+                sets.emplace_back(key, change.value.as<std::string>());
             }
+            recompute();
         }
-        flags.push_back(submitted && !isAudit &&
+        flags.push_back(state && isSubmittedState(*state) && !isAudit &&
                         change.collection != collections::kReviewComments &&
                         change.collection != collections::kCorrectiveActions &&
-                        logged.outcome != sync::ChangeOutcome::Refused);
+                        logged.outcome != sync::ChangeOutcome::Refused &&
+                        fieldExperts.count(change.author) != 0);
     }
     return flags;
 }
@@ -505,9 +617,10 @@ std::optional<std::int64_t> capDueAtMs(const sync::Store& store, const sync::Rec
     }
     const auto audit = idField(plan, "audit_id");
     const auto auditRecord = audit ? store.record(collections::kAudits, *audit) : std::nullopt;
+    const auto state = auditRecord ? stringField(*auditRecord, "state") : std::nullopt;
     const auto approved = auditRecord ? timestampField(*auditRecord, "approved_at") : std::nullopt;
-    if (!approved) {
-        return std::nullopt;
+    if (!approved || !state || !isLockedState(*state)) {
+        return std::nullopt;  // not (or no longer) approved: no deadline runs
     }
     const auto finding = idField(plan, "finding_id");
     const auto findingRecord =

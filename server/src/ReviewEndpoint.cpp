@@ -76,6 +76,15 @@ void checkAuditStep(const sync::Record& audit, const std::string& to, shared::Op
     if (refusal) {
         throw Error(refusal->code, refusal->message);
     }
+    // Through sync a late, lower state is a harmless no-op; asked of the review API it is a
+    // mistake the reviewer should hear of.
+    if (operation == shared::Operation::Set && auditStateRank(to) <= auditStateRank(from)) {
+        throw Error(ErrorCode::InvalidTransition, "The audit is " +
+                                                      from.value_or("without a state") +
+                                                      " already; it cannot "
+                                                      "become " +
+                                                      to + " now.");
+    }
 }
 
 /// The allowed values of an enum field of the domain schema.
@@ -132,10 +141,10 @@ bool submittedBefore(const sync::Record& a, const sync::Record& b) {
            std::make_tuple(!bt.has_value(), bt.value_or(0), b.id);
 }
 
-/// The amendment flags of an audit's scope log.
-std::size_t amendmentCount(const sync::Store& store, const RecordId& audit) {
-    const auto log = store.changesSince(0, kWholeLog, {shared::scopeKey(c::kAudits, audit)});
-    const auto flags = amendmentFlags(log, audit);
+/// How many changes of an audit's scope log are amendments.
+std::size_t amendmentCount(const sync::Store& store, const sync::Record& audit) {
+    const auto log = store.changesSince(0, kWholeLog, {shared::scopeKey(c::kAudits, audit.id)});
+    const auto flags = amendmentFlags(log, audit.id, auditFieldExperts(audit));
     return static_cast<std::size_t>(std::count(flags.begin(), flags.end(), true));
 }
 
@@ -394,7 +403,7 @@ void ReviewEndpoint::listQueue(HttpExchange& exchange) {
             summary->set("findings_by_severity", severityCounts(findings));
             const auto open = conflicts.find(shared::scopeKey(c::kAudits, audit.id));
             summary->set("open_conflicts", open == conflicts.end() ? std::size_t{0} : open->second);
-            summary->set("amendments", amendmentCount(store, audit.id));
+            summary->set("amendments", amendmentCount(store, audit));
             const auto comments = records.find(c::kReviewComments);
             summary->set("comments",
                          comments == records.end() ? std::size_t{0} : comments->second.size());
@@ -474,7 +483,7 @@ void ReviewEndpoint::showAudit(HttpExchange& exchange) {
         body->set("conflicts", conflicts);
 
         const auto log = store.changesSince(0, kWholeLog, {shared::scopeKey(c::kAudits, auditId)});
-        const auto flags = amendmentFlags(log, auditId);
+        const auto flags = amendmentFlags(log, auditId, auditFieldExperts(audit));
         Poco::JSON::Array history;
         for (std::size_t i = 0; i < log.size(); ++i) {
             const auto& change = log[i].change;

@@ -296,7 +296,12 @@ std::optional<std::int64_t> findingDueAtMs(const sync::Store& store, const sync:
 std::vector<OverdueItem> overdueItems(const sync::Store& store, std::int64_t nowMs) {
     std::vector<OverdueItem> items;
     const auto add = [&](OverdueItem item) {
-        item.daysOverdue = (nowMs - item.dueAtMs) / kDayMs;
+        // Saturated: a due date is any 64-bit time a device once wrote.
+        std::int64_t late = 0;
+        if (__builtin_sub_overflow(nowMs, item.dueAtMs, &late)) {
+            late = std::numeric_limits<std::int64_t>::max();
+        }
+        item.daysOverdue = late / kDayMs;
         items.push_back(std::move(item));
     };
     const auto plans = plansByFinding(store);

@@ -36,6 +36,27 @@ std::vector<std::uint64_t> ServerWriter::apply(sync::Store& store, const std::st
         change.author = author;
         changes.push_back(std::move(change));
     }
+    // Checked before anything is applied: a refusal inside apply() would quarantine the write
+    // under the server's device and leave the batch half-written.
+    for (std::size_t i = 0; i < changes.size(); ++i) {
+        const auto& change = changes[i];
+        if (auto invalid = store.schema().validate(change)) {
+            throw shared::Error(invalid->code, "The server cannot write " + change.collection +
+                                                   "." + change.field + ": " + invalid->message);
+        }
+        const auto* spec = store.schema().fieldOf(change);
+        if (spec != nullptr && spec->merge == shared::MergeKind::Immutable) {
+            if (const auto stored = store.record(change.collection, change.recordId)) {
+                const auto field = stored->fields.find(change.field);
+                if (field != stored->fields.end() && !field->second.value.isNull() &&
+                    field->second.value != change.value) {
+                    throw shared::Error(shared::ErrorCode::ImmutableField,
+                                        change.collection + "." + change.field +
+                                            " is set already and never changes.");
+                }
+            }
+        }
+    }
     const auto applied = store.apply(changes);
     std::vector<std::uint64_t> positions;
     positions.reserve(applied.results.size());

@@ -15,6 +15,7 @@
 #include <Poco/JSON/Parser.h>
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 namespace verdant::server {
@@ -109,42 +110,39 @@ sync::Conflict findConflict(const sync::Store& store, const HttpExchange& exchan
 
 /// Why a field expert or coordinator may not make this change regardless of scope, or nullopt.
 /// Who an audit belongs to, what it audits and how far its review has gone are HQ's to decide;
-/// going back in a workflow (reopen) is HQ's too. (Which workflow steps a role may take is
-/// WorkflowGate's.)
+/// so are a plan's deadline and HQ's reasons, HQ's review comments, and deleting an audit, a
+/// plan or a comment; going back in a workflow (reopen) is HQ's too. (Which workflow steps a role
+/// may take is WorkflowGate's.)
 std::optional<shared::ValidationError> roleRefusal(const shared::Change& change) {
+    namespace c = shared::collections;
     if (change.operation == shared::Operation::Reopen) {
         return shared::ValidationError{ErrorCode::Forbidden,
                                        "Only HQ may reopen; ask a reviewer to return the audit."};
     }
-    if (change.collection != shared::collections::kAudits) {
-        return std::nullopt;
+    const bool hqRecord = change.collection == c::kAudits ||
+                          change.collection == c::kCorrectiveActions ||
+                          change.collection == c::kReviewComments;
+    if (hqRecord && (change.operation == shared::Operation::Delete ||
+                     change.operation == shared::Operation::Restore)) {
+        return shared::ValidationError{
+            ErrorCode::Forbidden,
+            "Only HQ may delete or restore a record of " + change.collection + "."};
     }
-    static const std::set<std::string> kHqFields = {
-        "assignee_id", "team",          "supplier_id",   "facility_id", "template_version_id",
-        "type",        "scheduled_for", "team_sections", "score",       "approved_at"};
-    if (kHqFields.count(change.field) != 0) {
-        return shared::ValidationError{ErrorCode::Forbidden,
-                                       "Only HQ may change an audit's " + change.field + "."};
+    static const std::map<std::string, std::set<std::string>, std::less<>> kHqFields = {
+        {c::kAudits,
+         {"assignee_id", "team", "supplier_id", "facility_id", "template_version_id", "type",
+          "scheduled_for", "team_sections", "score", "submitted_at", "approved_at"}},
+        {c::kCorrectiveActions, {"due_at", "rejection_reason", "verification_note"}},
+        // HQ's comments; the auditor may mark one resolved.
+        {c::kReviewComments, {"target", "text", "author_id"}},
+    };
+    const auto fields = kHqFields.find(change.collection);
+    if (fields != kHqFields.end() && fields->second.count(change.field) != 0) {
+        return shared::ValidationError{
+            ErrorCode::Forbidden,
+            "Only HQ may change the " + change.field + " of " + change.collection + "."};
     }
     return std::nullopt;
-}
-
-/// The audits whose submission this push applied (a Set of state to "submitted" that was merged).
-std::set<shared::RecordId> submittedAudits(std::span<const shared::Change> changes,
-                                           const sync::ApplyResult& applied) {
-    std::set<shared::RecordId> audits;
-    for (std::size_t i = 0; i < changes.size(); ++i) {
-        const auto& change = changes[i];
-        const auto outcome = applied.results[i].outcome;
-        if (change.collection == shared::collections::kAudits && change.field == "state" &&
-            change.operation == shared::Operation::Set &&
-            change.value == shared::Value::string("submitted") &&
-            (outcome == sync::ChangeOutcome::Applied ||
-             outcome == sync::ChangeOutcome::ConflictRaised)) {
-            audits.insert(change.recordId);
-        }
-    }
-    return audits;
 }
 
 }  // namespace
@@ -214,22 +212,24 @@ void SyncEndpoint::push(HttpExchange& exchange) {
             if (auto refusal = answers.check(change)) {
                 return refusal;
             }
-            // Then the workflow, before the scope: a refused first field of a record would leave
-            // the rest of it without a known scope, and they would get not_in_scope instead of
-            // the reason that matters (audit_locked, invalid_transition).
-            if (auto refusal = workflow.check(change)) {
-                return refusal;
-            }
             if (writable) {
                 if (auto refusal = roleRefusal(change)) {
                     return refusal;
+                }
+                // A record whose audit_id was refused by the workflow (a locked audit) has no
+                // scope in the store; the audit it named is still the one it is checked against.
+                auto known = scope;
+                if (!known) {
+                    if (const auto audit = workflow.auditOf(change.recordId)) {
+                        known = shared::scopeKey(shared::collections::kAudits, *audit);
+                    }
                 }
                 // A write of a record's parent field names the scope it would move the record
                 // into: that scope must be writable too (else a record could be moved into
                 // another expert's audit with an early-dated parent write).
                 const auto target = store.schema().scopeKeyOf(change);
                 const bool targetOk = !target || writable->count(*target) != 0;
-                if (!scope || writable->count(*scope) == 0 || !targetOk) {
+                if (!known || writable->count(*known) == 0 || !targetOk) {
                     return shared::ValidationError{
                         ErrorCode::NotInScope,
                         "The " + change.collection +
@@ -237,10 +237,11 @@ void SyncEndpoint::push(HttpExchange& exchange) {
                             "accept or discard the change."};
                 }
             }
-            return std::nullopt;
+            // Last: the workflow gate moves its view of a record on when it lets a change through.
+            return workflow.check(change);
         };
         const auto applied = store.apply(request.changes, gate);
-        snapshotScores(store, submittedAudits(request.changes, applied));
+        snapshotScores(store, workflow.submissions());
         for (std::size_t i = 0; i < applied.results.size(); ++i) {
             const auto& result = applied.results[i];
             response.results.push_back({request.changes[i].deviceSeq,
@@ -477,6 +478,10 @@ void SyncEndpoint::decideQuarantined(HttpExchange& exchange, sync::QuarantineDec
                            {ServerWrite{change.collection, change.recordId, change.field,
                                         change.operation, change.value}});
             body.set("server_seq", positions.front());
+            if (change.collection == shared::collections::kAudits && change.field == "state" &&
+                change.value == shared::Value::string("submitted")) {
+                snapshotScores(store, {change.recordId});  // a submission, however late
+            }
         }
         store.decideQuarantined(*device, seq, decision, principal.userId, _clock.nowMs());
         body.set("decision", std::string(sync::wireName(decision)));

@@ -85,7 +85,8 @@ Schema build() {
             // The score snapshot taken on submission (shared/Scoring.hpp ScoreSnapshot JSON).
             field("score", F::Json, M::LastWriterWins),
             field("submitted_at", F::Timestamp, M::Min),
-            field("approved_at", F::Timestamp, M::Min),
+            // The latest approval (an audit reopened and approved again dates its plans anew).
+            field("approved_at", F::Timestamp, M::LastWriterWins),
         }));
     schema.add(
         CollectionSpec(collections::kAnswers,

@@ -388,6 +388,35 @@ TEST_F(FieldDay, AnAuditReassignedWhileOfflineKeepsTheEditsForHqToAcceptOrDiscar
         << "accepted in li's name";
 }
 
+// HQ accepting a refused change that still cannot apply (a second question id for one answer)
+// gets the reason, and the quarantine stays as it was: nothing half-written, no new entry.
+TEST_F(FieldDay, AcceptingAChangeThatCannotApplyLeavesTheQuarantineAsItWas) {
+    auto li = tablet("li");
+    const auto audit = scheduleAudit(_v1, li->userId());
+    expectComplete(li->sync());
+    const auto item = shared::answerRecordId(audit, "C.1.1");
+    ASSERT_TRUE(answer(*li, audit, "C.1.1", "yes").ok);
+    expectComplete(li->sync());
+    // An app on another tablet (no SDK checks) writes another question id to the same answer.
+    _clock.advance(1000);
+    test::TestDevice other(_server.endpoint(), "acme", "li", "li-password", _clock);
+    other.set(c::kAnswers, item, "question_id", Value::string("C.1.2"));
+    ASSERT_EQ(other.push().results.at(0).error, ErrorCode::ImmutableField);
+
+    const auto listed = hq("GET", "/v1/quarantine")->getArray("quarantine");
+    ASSERT_EQ(listed->size(), 1U);
+    const auto entry = listed->getObject(0);
+    const auto path = "/v1/quarantine/" + entry->getValue<std::string>("device_id") + "/" +
+                      std::to_string(entry->getValue<std::uint64_t>("device_seq"));
+    const auto refused = hq("POST", path + "/accept", "{}", 409);
+    EXPECT_EQ(refused->getObject("error")->getValue<std::string>("code"), "immutable_field");
+    const auto after = hq("GET", "/v1/quarantine")->getArray("quarantine");
+    ASSERT_EQ(after->size(), 1U) << "no new entry under the server's device";
+    EXPECT_TRUE(after->getObject(0)->get("decision").isEmpty()) << "still waiting for HQ";
+    EXPECT_EQ(fieldOf(serverRecord(c::kAnswers, item), "question_id"), Value::string("C.1.1"));
+    hq("POST", path + "/discard", "{}");
+}
+
 // Day 7: a reviewer opens the queue, comments on two items, returns one audit, approves another,
 // and sees the supplier's score trend over three audits; the auditor sees the return and the
 // comments on the tablet and resubmits.
@@ -511,6 +540,19 @@ TEST_F(FieldDay, AFieldExpertCannotDecideTouchOthersAuditsOrChangeASubmittedOneB
                                    {FieldWrite::set("score", Value::json(R"({"rule":"x"})"))});
               }),
               ErrorCode::Forbidden);
+    EXPECT_EQ(refusedWith([&] { return li->remove(c::kAudits, mine); }), ErrorCode::Forbidden)
+        << "deleting the audit would take it out of HQ's queue";
+    const auto plan =
+        li->create(c::kCorrectiveActions, {FieldWrite::set("audit_id", Value::id(mine)),
+                                           FieldWrite::set("status", Value::string("draft"))});
+    ASSERT_TRUE(plan.ok) << plan.message;
+    EXPECT_EQ(refusedWith([&] {
+                  return li->write(
+                      c::kCorrectiveActions, plan.recordId,
+                      {FieldWrite::set("due_at", Value::timestamp(4'102'444'800'000))});
+              }),
+              ErrorCode::Forbidden)
+        << "a plan's deadline is HQ's";
 
     // An edit while HQ reviews is an amendment: accepted, and marked so in the history.
     EXPECT_EQ(refusedWith([&] { return answer(*li, mine, "C.1.2", "yes"); }), std::nullopt);

@@ -232,11 +232,13 @@ protected:
         return record;
     }
 
-    /// Li submits `audit` (dated `submittedAtMs`) and pushes everything written so far.
+    /// Li submits `audit` and pushes everything written so far; the server dates the submission
+    /// now, and HQ backdates it to `submittedAtMs` (submitted_at keeps the earliest time).
     void submit(const RecordId& audit, std::int64_t submittedAtMs) {
         _li.set(c::kAudits, audit, "state", Value::string("submitted"));
-        _li.set(c::kAudits, audit, "submitted_at", Value::timestamp(submittedAtMs));
         pushAll(_li);
+        _hq.set(c::kAudits, audit, "submitted_at", Value::timestamp(submittedAtMs));
+        pushAll(_hq);
     }
 
     Reply get(const std::string& path) { return call(_hq, "GET", path); }
@@ -615,8 +617,10 @@ TEST_F(ReviewApi, ApprovalDatesPlans7DaysForPriorityFindingsAnd14Otherwise) {
     const auto bypassPlan = plan(audit, bypass);
     const auto sludgePlan = plan(audit, sludge);
     const auto logbookPlan = plan(audit, logbook);
-    _li.set(c::kCorrectiveActions, logbookPlan, "due_at", Value::timestamp(kStartMs + 30 * kDayMs));
     submit(audit, kStartMs);
+    // HQ agreed a later date for one plan before approving: it stands.
+    _hq.set(c::kCorrectiveActions, logbookPlan, "due_at", Value::timestamp(kStartMs + 30 * kDayMs));
+    pushAll(_hq);
 
     const auto approved = post(auditPath(audit, "approve"));
     ASSERT_EQ(approved.status, 200) << approved.text;

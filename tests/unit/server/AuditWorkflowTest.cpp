@@ -54,9 +54,10 @@ TEST(AuditWorkflow, AFieldExpertStartsSubmitsAndResubmitsButNeverDecides) {
     EXPECT_EQ(auditStep("in_progress", "under_review", false), ErrorCode::Forbidden);
     EXPECT_EQ(auditStep("submitted", "in_progress", false, Operation::Reopen),
               ErrorCode::Forbidden);
-    EXPECT_EQ(auditStep("submitted", "in_progress", false), ErrorCode::InvalidTransition)
-        << "a submitted audit does not go back to work by the expert's hand";
-    EXPECT_EQ(auditStep("approved", "submitted", false), ErrorCode::InvalidTransition);
+    EXPECT_FALSE(auditStep("submitted", "in_progress", false))
+        << "a late 'start' is let through: the monotone merge keeps 'submitted', nothing moves";
+    EXPECT_FALSE(auditStep("approved", "submitted", false)) << "likewise a late submission";
+    EXPECT_EQ(auditStep("submitted", "returned", false), ErrorCode::Forbidden);
 }
 
 TEST(AuditWorkflow, HqReviewsReturnsApprovesAndClosesInOrder) {
@@ -75,7 +76,7 @@ TEST(AuditWorkflow, HqReviewsReturnsApprovesAndClosesInOrder) {
     EXPECT_EQ(auditStep("in_progress", "approved", true), ErrorCode::InvalidTransition)
         << "nothing is approved before it was submitted";
     EXPECT_EQ(auditStep("submitted", "closed", true), ErrorCode::InvalidTransition);
-    EXPECT_EQ(auditStep("approved", "under_review", true), ErrorCode::InvalidTransition);
+    EXPECT_FALSE(auditStep("approved", "under_review", true)) << "a no-op under the merge";
     EXPECT_FALSE(auditStep("approved", "under_review", true, Operation::Reopen));
 }
 
@@ -160,15 +161,74 @@ protected:
     RecordId _audit = _hq.newRecordId();
 };
 
-TEST_F(AuditStore, OneBatchMayStartAndSubmitButNotGoBack) {
-    const auto verdicts =
-        gated({_li.set(c::kAudits, _audit, "state", Value::string("in_progress")),
-               _li.set(c::kAudits, _audit, "state", Value::string("submitted")),
-               _li.set(c::kAudits, _audit, "state", Value::string("in_progress"))});
-    EXPECT_EQ(verdicts, (std::vector<std::optional<ErrorCode>>{std::nullopt, std::nullopt,
-                                                               ErrorCode::InvalidTransition}));
+TEST_F(AuditStore, OneBatchMayStartAndSubmitButNeverApprove) {
+    const auto verdicts = gated({_li.set(c::kAudits, _audit, "state", Value::string("in_progress")),
+                                 _li.set(c::kAudits, _audit, "state", Value::string("submitted")),
+                                 _li.set(c::kAudits, _audit, "state", Value::string("in_progress")),
+                                 _li.set(c::kAudits, _audit, "state", Value::string("approved"))});
+    EXPECT_EQ(verdicts, (std::vector<std::optional<ErrorCode>>{
+                            std::nullopt, std::nullopt, std::nullopt, ErrorCode::Forbidden}));
     EXPECT_EQ(_store.record(c::kAudits, _audit)->fields.at("state").value,
-              Value::string("submitted"));
+              Value::string("submitted"))
+        << "the late 'in_progress' changed nothing";
+}
+
+TEST_F(AuditStore, OnlyAStepUpToSubmittedCountsAsASubmission) {
+    const auto submit = _li.set(c::kAudits, _audit, "state", Value::string("submitted"));
+    server::WorkflowGate first(_store, std::vector{submit}, false);
+    EXPECT_FALSE(first.check(submit));
+    EXPECT_EQ(first.submissions(), std::set<RecordId>{_audit});
+    apply({submit});
+    const auto again = _li.set(c::kAudits, _audit, "state", Value::string("submitted"));
+    server::WorkflowGate second(_store, std::vector{again}, false);
+    EXPECT_FALSE(second.check(again));
+    EXPECT_TRUE(second.submissions().empty())
+        << "submitting a submitted audit again takes no new snapshot";
+}
+
+TEST_F(AuditStore, HqDecidesThroughTheReviewApiNotBySyncingTheState) {
+    apply({_li.set(c::kAudits, _audit, "state", Value::string("submitted"))});
+    const auto verdicts = gated(
+        {_hq.set(c::kAudits, _audit, "state", Value::string("approved")),
+         _hq.change(c::kAudits, _audit, "state", Operation::Reopen, Value::string("returned")),
+         _hq.set(c::kAudits, _audit, "state", Value::string("under_review"))},
+        true);
+    EXPECT_EQ(verdicts,
+              (std::vector<std::optional<ErrorCode>>{ErrorCode::InvalidTransition,
+                                                     ErrorCode::InvalidTransition, std::nullopt}));
+}
+
+TEST_F(AuditStore, ARecordNeverMovesToAnotherAuditNotEvenWithAnEarlyDatedWrite) {
+    const auto other = _hq.newRecordId();
+    apply({_hq.set(c::kAudits, other, "template_version_id", Value::id(_v1)),
+           _hq.set(c::kAudits, other, "state", Value::string("approved"))});
+    const auto finding = _li.newRecordId();
+    apply({_li.set(c::kFindings, finding, "audit_id", Value::id(_audit))});
+    // The same field with an older HLC would win the immutable field's merge: the finding moves.
+    testing::TestDevice early(9, "li", -60'000);
+    EXPECT_EQ(gated({early.set(c::kFindings, finding, "audit_id", Value::id(other))}).front(),
+              ErrorCode::ImmutableField);
+    const auto fresh = _li.newRecordId();
+    EXPECT_EQ(gated({_li.set(c::kFindings, fresh, "audit_id", Value::id(_audit)),
+                     early.set(c::kFindings, fresh, "audit_id", Value::id(other))}),
+              (std::vector<std::optional<ErrorCode>>{std::nullopt, ErrorCode::ImmutableField}));
+    EXPECT_EQ(_store.record(c::kFindings, finding)->fields.at("audit_id").value, Value::id(_audit));
+}
+
+TEST_F(AuditStore, APlanStatusIsNeverClearedAndHqsDecisionsStayHqs) {
+    const auto plan = _li.newRecordId();
+    apply({_li.set(c::kCorrectiveActions, plan, "audit_id", Value::id(_audit)),
+           _li.set(c::kCorrectiveActions, plan, "status", Value::string("submitted"))});
+    apply({_hq.set(c::kCorrectiveActions, plan, "status", Value::string("approved"))});
+    EXPECT_EQ(gated({_li.set(c::kCorrectiveActions, plan, "status", Value::null())}).front(),
+              ErrorCode::InvalidTransition)
+        << "clearing the status would undo HQ's approval";
+    EXPECT_EQ(
+        gated({_li.set(c::kCorrectiveActions, plan, "status", Value::string("submitted"))}).front(),
+        ErrorCode::InvalidTransition);
+    EXPECT_FALSE(
+        gated({_li.set(c::kCorrectiveActions, plan, "status", Value::string("in_progress"))})
+            .front());
 }
 
 TEST_F(AuditStore, AnApprovedChecklistIsLockedForTheExpertNotForHq) {
@@ -176,6 +236,8 @@ TEST_F(AuditStore, AnApprovedChecklistIsLockedForTheExpertNotForHq) {
     apply({_hq.set(c::kAudits, _audit, "state", Value::string("approved"))});
     const auto item = shared::answerRecordId(_audit, "C.1.1");
     EXPECT_EQ(gated({_li.set(c::kAnswers, item, "comment", Value::string("late"))}).front(),
+              ErrorCode::AuditLocked);
+    EXPECT_EQ(gated({_li.change(c::kAnswers, item, "", Operation::Delete, Value::null())}).front(),
               ErrorCode::AuditLocked);
     EXPECT_EQ(gated(answer(_li, _audit, "C.1.2", "no")).front(), ErrorCode::AuditLocked)
         << "a new answer to a decided audit, too";
@@ -198,6 +260,14 @@ TEST_F(AuditStore, OnlyTheLeadAuditorSettlesAConflictOnAnAnswer) {
             .front(),
         ErrorCode::Forbidden)
         << "the co-auditor may not settle it";
+    const auto conflict = _store.openConflicts().front();
+    const auto& lead = conflict.candidates.front().author == "li" ? conflict.candidates.front()
+                                                                  : conflict.candidates.back();
+    EXPECT_EQ(
+        gated({_wang.set(c::kAnswers, item, "value", Value::json(R"({"answer":"no"})"), lead.hlc)})
+            .front(),
+        ErrorCode::Forbidden)
+        << "nor drop the lead's answer from it with a base that covers only that one";
     EXPECT_TRUE(_store.record(c::kAnswers, item)->fields.at("value").inConflict);
     EXPECT_FALSE(
         gated({_li.set(c::kAnswers, item, "value", Value::json(R"({"answer":"no"})"), version)})
@@ -259,14 +329,17 @@ TEST_F(AuditStore, EditsAfterSubmissionAreAmendmentsUntilTheAuditIsReturned) {
     apply(answer(_li, _audit, "C.1.1", "yes"));                                    // 1-3
     apply({_li.set(c::kAudits, _audit, "state", Value::string("submitted"))});     // 4
     apply({_li.set(c::kAnswers, item, "comment", Value::string("photo added"))});  // 5 amendment
-    apply({_hq.change(c::kAudits, _audit, "state", Operation::Reopen,
-                      Value::string("returned"))});                             // 6
-    apply({_li.set(c::kAnswers, item, "comment", Value::string("reworked"))});  // 7 rework
-    apply({_li.set(c::kAudits, _audit, "state", Value::string("submitted"))});  // 8
-    apply({_li.set(c::kAnswers, item, "comment", Value::string("one more"))});  // 9 amendment
+    const auto returned =
+        _hq.change(c::kAudits, _audit, "state", Operation::Reopen, Value::string("returned"));
+    apply({returned});                   // 6
+    _li.hlc().tryReceive(returned.hlc);  // li pulled the return before reworking
+    apply({_li.set(c::kAnswers, item, "comment", Value::string("reworked"))});   // 7 rework
+    apply({_li.set(c::kAudits, _audit, "state", Value::string("submitted"))});   // 8
+    apply({_li.set(c::kAnswers, item, "comment", Value::string("one more"))});   // 9 amendment
+    apply({_hq.set(c::kAnswers, item, "comment", Value::string("HQ's note"))});  // 10: not li's
 
     const auto log = _store.changesSince(0, 100, {shared::scopeKey(c::kAudits, _audit)});
-    const auto flags = server::amendmentFlags(log, _audit);
+    const auto flags = server::amendmentFlags(log, _audit, {"li"});
     ASSERT_EQ(flags.size(), log.size());
     std::vector<std::string> amended;
     for (std::size_t i = 0; i < log.size(); ++i) {
@@ -274,13 +347,15 @@ TEST_F(AuditStore, EditsAfterSubmissionAreAmendmentsUntilTheAuditIsReturned) {
             amended.push_back(log[i].change.value.as<std::string>());
         }
     }
-    EXPECT_EQ(amended, (std::vector<std::string>{"photo added", "one more"}));
+    EXPECT_EQ(amended, (std::vector<std::string>{"photo added", "one more"}))
+        << "the expert's edits while submitted, not their rework nor HQ's note";
 }
 
 TEST_F(AuditStore, APlanIsDueSevenDaysAfterApprovalForPriorityFourteenOtherwise) {
     const auto approvedAt = testing::kEpochMs + 10 * kDayMs;
     std::vector<shared::Change> changes{
-        _hq.set(c::kAudits, _audit, "approved_at", Value::timestamp(approvedAt))};
+        _hq.set(c::kAudits, _audit, "approved_at", Value::timestamp(approvedAt)),
+        _hq.set(c::kAudits, _audit, "state", Value::string("approved"))};
     std::map<std::string, RecordId> plans;
     for (const std::string severity : {"priority", "major", "minor"}) {
         const auto finding = _li.newRecordId();
@@ -301,6 +376,9 @@ TEST_F(AuditStore, APlanIsDueSevenDaysAfterApprovalForPriorityFourteenOtherwise)
     apply({_hq.set(c::kCorrectiveActions, plans["minor"], "due_at",
                    Value::timestamp(approvedAt + kDayMs))});
     EXPECT_EQ(dueOf("minor"), approvedAt + kDayMs) << "a due date HQ set wins";
+    apply({_hq.change(c::kAudits, _audit, "state", Operation::Reopen,
+                      Value::string("under_review"))});
+    EXPECT_FALSE(dueOf("major")) << "reopened: no deadline runs until it is approved again";
 }
 
 }  // namespace

@@ -20,12 +20,17 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace verdant::server {
+
+/// The place of an audit state in the order of progress (scheduled 0 … closed 6); -1 for no
+/// state or a name that is none.
+int auditStateRank(std::optional<std::string_view> state) noexcept;
 
 /// Whether an audit in `state` counts as submitted: submitted, under review, approved, closed.
 bool isSubmittedState(std::string_view state) noexcept;
@@ -46,16 +51,20 @@ std::optional<shared::ValidationError> auditTransitionRefusal(std::optional<std:
 std::optional<shared::ValidationError> capTransitionRefusal(std::optional<std::string_view> from,
                                                             std::string_view to, bool actorIsHq);
 
-/// Checks the workflow of one push batch: state steps of audits and plans against the rules
-/// above; edits of a decided (approved, closed) audit's checklist — answers, findings,
-/// signatures — which are refused with `audit_locked` for everyone but HQ; and the settling of a
-/// conflict on an answer (a write whose base covers the open conflict), which is the lead
-/// auditor's (the audit's assignee) or HQ's: a co-auditor gets `forbidden`.
+/// Checks the workflow of one push batch:
+///  - state steps of audits and plans against the rules above (a state or status is never
+///    cleared); HQ approves, returns and closes through the review API, not by sync;
+///  - a record of an audit never moves to another audit (`immutable_field`);
+///  - edits of a decided (approved, closed) audit's checklist — answers, findings, signatures,
+///    and deleting its photos — are refused with `audit_locked` for everyone but HQ;
+///  - settling a conflict on an answer (a write whose base covers another auditor's candidate)
+///    is the lead auditor's (the audit's assignee) or HQ's: a co-auditor gets `forbidden`.
 ///
 /// Built from the store before the batch is applied (the gate may not read the store while it
-/// applies), like AnswerValidator. check() assumes that a change it lets through is applied, and
-/// moves its own view of that record's state on, so a batch that starts and submits an audit is
-/// checked step by step. Not thread-safe; use it for one batch.
+/// applies), like AnswerValidator. Call check() last, after every other check passed: it
+/// assumes that a change it lets through is applied, and moves its view of that record on, so a
+/// batch that starts and submits an audit is checked step by step. Not thread-safe; use it for
+/// one batch.
 class WorkflowGate {
 public:
     /// Reads what `batch` needs from `store`; keeps no reference to either.
@@ -64,14 +73,36 @@ public:
     /// Why `change` may not be applied, or nullopt.
     std::optional<shared::ValidationError> check(const shared::Change& change);
 
+    /// The audit a record of the batch belongs to (stored, or named earlier in the batch).
+    std::optional<shared::RecordId> auditOf(const shared::RecordId& record) const;
+
+    /// The audits this batch moved up to "submitted" (from a state before it).
+    const std::set<shared::RecordId>& submissions() const noexcept { return _submissions; }
+
 private:
+    struct Parent {
+        shared::RecordId audit;
+        bool stored = false;
+    };
+    struct Candidate {
+        shared::Hlc hlc;
+        std::string author;
+    };
+
+    std::optional<shared::ValidationError> checkAudit(const shared::Change& change);
+    std::optional<shared::ValidationError> lockRefusal(const shared::Change& change,
+                                                       const shared::RecordId& audit) const;
+    std::optional<shared::ValidationError> settleRefusal(const shared::Change& change,
+                                                         const shared::RecordId& audit);
+
     bool _hq;
     std::map<shared::RecordId, std::optional<std::string>> _auditStates;  ///< By audit id.
     std::map<shared::RecordId, std::optional<std::string>> _capStatuses;  ///< By plan id.
-    std::map<shared::RecordId, shared::RecordId> _auditOf;  ///< Child record → its audit.
-    /// Open conflicts on the batch's answers: (answer, field) → the conflict's version.
-    std::map<std::pair<shared::RecordId, std::string>, shared::Hlc> _conflicts;
+    std::map<shared::RecordId, Parent> _parents;  ///< Record of an audit → its audit.
+    /// Open conflicts on the batch's answers: (answer, field) → their candidates.
+    std::map<std::pair<shared::RecordId, std::string>, std::vector<Candidate>> _conflicts;
     std::map<shared::RecordId, std::string> _leads;  ///< Audit → its lead (assignee) user id.
+    std::set<shared::RecordId> _submissions;
 };
 
 /// How each question of an audit came out, as the scoring rule sees it, by question id:
@@ -96,20 +127,24 @@ std::optional<shared::ScoreSnapshot> scoreAudit(const sync::Store& store,
                                                 const shared::RecordId& audit,
                                                 std::optional<std::string> ruleId = std::nullopt);
 
+/// The field experts of an audit: its lead (assignee) and its team.
+std::set<std::string> auditFieldExperts(const sync::Record& audit);
+
 /// Marks which changes of an audit's scope log (in server order, as
 /// Store::changesSince(0, n, {scopeKey}) returns it) are amendments: edits of the audit's
 /// content (any record of its scope but the audit itself, its review comments and its corrective
-/// action plans) logged after the audit was submitted and before it was returned. One flag per
-/// change.
+/// action plans) by one of `fieldExperts`, logged while the audit stood submitted or later (its
+/// state followed as the merge decides it, so a return ends the amendments). One flag per change.
 std::vector<bool> amendmentFlags(std::span<const sync::LoggedChange> scopeLog,
-                                 const shared::RecordId& audit);
+                                 const shared::RecordId& audit,
+                                 const std::set<std::string>& fieldExperts);
 
 /// Days a corrective action plan is due after its audit's approval: 7 for a Priority finding,
 /// 14 otherwise.
 int capDueDays(std::string_view findingSeverity) noexcept;
 
-/// When a plan is due: its `due_at` when set, else its audit's `approved_at` plus capDueDays()
-/// of its finding's severity; nullopt while the audit is not approved.
+/// When a plan is due: its `due_at` when set, else its audit's (latest) `approved_at` plus
+/// capDueDays() of its finding's severity; nullopt while the audit is not approved (or closed).
 std::optional<std::int64_t> capDueAtMs(const sync::Store& store, const sync::Record& plan);
 
 }  // namespace verdant::server
