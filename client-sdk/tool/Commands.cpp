@@ -134,6 +134,13 @@ const std::vector<CommandSpec>& table() {
          "A refused write prints its error code and exits 1; the audit must be on this\n"
          "device (pulled).\n",
          sessionOptions({&kComment})},
+        {"submit", "AUDIT_ID", 1, 1, "submit an audit for HQ's review, offline",
+         "Marks the audit submitted in one local write, queued for the next push. On that\n"
+         "sync the server takes the audit's score snapshot (shown by `verdant audits ID`).\n"
+         "Edits after submission still sync, and HQ sees them as amendments; once HQ approves,\n"
+         "the checklist is locked (audit_locked). A returned audit is submitted again the\n"
+         "same way.\n",
+         sessionOptions({})},
         {"conflicts", "", 0, 0, "list open conflicts and their competing values",
          "Works offline. A conflict is a reviewed field (an answer's value, a finding's\n"
          "severity) written differently on two devices that had not seen each other's write.\n"
@@ -416,10 +423,12 @@ std::span<const CommandSpec> commandTable() {
 int runCommand(const Invocation& invocation) {
     using Handler = int (*)(const Invocation&);
     static const std::map<std::string_view, Handler> kHandlers = {
-        {"login", runLogin},   {"status", runStatus},       {"pull", runPull},
-        {"push", runPush},     {"sync", runSync},           {"audits", runAudits},
-        {"answer", runAnswer}, {"conflicts", runConflicts}, {"schedule-audit", runScheduleAudit},
-        {"health", runHealth}, {"version", runVersion},
+        {"login", runLogin},         {"status", runStatus},
+        {"pull", runPull},           {"push", runPush},
+        {"sync", runSync},           {"audits", runAudits},
+        {"answer", runAnswer},       {"submit", runSubmit},
+        {"conflicts", runConflicts}, {"schedule-audit", runScheduleAudit},
+        {"health", runHealth},       {"version", runVersion},
     };
     if (invocation.help()) {
         printHelp(std::cout, *invocation.command);

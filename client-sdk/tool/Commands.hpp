@@ -44,6 +44,7 @@ int runPull(const Invocation& invocation);
 int runSync(const Invocation& invocation);
 int runAudits(const Invocation& invocation);
 int runAnswer(const Invocation& invocation);
+int runSubmit(const Invocation& invocation);
 int runConflicts(const Invocation& invocation);
 int runScheduleAudit(const Invocation& invocation);
 

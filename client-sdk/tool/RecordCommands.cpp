@@ -8,6 +8,7 @@
 
 #include "verdant/shared/DomainSchema.hpp"
 #include "verdant/shared/ErrorCode.hpp"
+#include "verdant/shared/Scoring.hpp"
 
 #include <Poco/Exception.h>
 #include <Poco/JSON/Array.h>
@@ -16,6 +17,7 @@
 
 #include <iostream>
 #include <optional>
+#include <sstream>
 
 namespace verdant::cli {
 
@@ -142,7 +144,51 @@ Poco::JSON::Object::Ptr auditJson(const AuditSummary& summary) {
     object->set("answers", summary.answers.size());
     object->set("unsynced_answers", summary.unsyncedAnswers);
     object->set("sync_state", std::string(client::wireName(summary.syncState)));
+    // The score snapshot the server took on submission, as it sent it.
+    const auto score = fieldOf(audit, "score");
+    object->set("score", score && score->kind() == shared::ValueKind::Json ? toJson(*score)
+                                                                           : Poco::Dynamic::Var());
     return object;
+}
+
+/// The score snapshot of an audit as one line ("190.3, green (rule rba-200-v1)"), or "".
+std::string scoreLine(const sync::Record& audit) {
+    const auto score = fieldOf(audit, "score");
+    if (!score || score->kind() != shared::ValueKind::Json) {
+        return "";
+    }
+    try {
+        const auto snapshot = shared::ScoreSnapshot::fromJson(score->as<shared::JsonText>().text);
+        std::ostringstream line;
+        if (snapshot.score) {
+            line << *snapshot.score << ", " << snapshot.band.value_or("-");
+        } else {
+            line << "no score (nothing applicable)";
+        }
+        line << " (rule " << snapshot.ruleId << ")";
+        return line.str();
+    } catch (const shared::Error&) {
+        return "unreadable";
+    }
+}
+
+/// HQ's review comments on an audit, each with the question it targets when it is an answer.
+std::vector<std::pair<std::string, std::string>> reviewComments(const client::Client& client,
+                                                                const RecordId& audit) {
+    std::vector<std::pair<std::string, std::string>> comments;
+    for (const auto& comment : client.query(c::kReviewComments, "audit_id", Value::id(audit))) {
+        std::string about = textOf(comment, "target");
+        const auto slash = about.find('/');
+        if (about.rfind("answers/", 0) == 0) {
+            if (const auto answer = RecordId::parse(about.substr(slash + 1))) {
+                if (const auto record = client.record(c::kAnswers, *answer)) {
+                    about = textOf(*record, "question_id");
+                }
+            }
+        }
+        comments.emplace_back(about, textOf(comment, "text"));
+    }
+    return comments;
 }
 
 std::string orDash(const std::string& text) {
@@ -219,6 +265,14 @@ int showAudit(const Invocation& invocation, const client::Client& client, const 
             answers->add(answerJson(client, answer));
         }
         document->set("answers", answers);
+        Poco::JSON::Array::Ptr comments = new Poco::JSON::Array;
+        for (const auto& [about, text] : reviewComments(client, id)) {
+            auto comment = jsonObject();
+            comment->set("about", about);
+            comment->set("text", text);
+            comments->add(comment);
+        }
+        document->set("review_comments", comments);
         printJson(std::cout, document);
         return kExitOk;
     }
@@ -231,6 +285,9 @@ int showAudit(const Invocation& invocation, const client::Client& client, const 
     if (const auto scheduled = fieldOf(*audit, "scheduled_for")) {
         details.add({"  scheduled for", displayValue(*scheduled)});
     }
+    if (const auto score = scoreLine(*audit); !score.empty()) {
+        details.add({"  score", score});
+    }
     details.add({"  sync", std::string(client::wireName(summary.syncState))});
     std::ostringstream text;
     details.print(text);
@@ -241,6 +298,13 @@ int showAudit(const Invocation& invocation, const client::Client& client, const 
         std::cout << " (" << summary.unsyncedAnswers << " not yet on the server)";
     }
     std::cout << '\n';
+    const auto comments = reviewComments(client, id);
+    if (!comments.empty()) {
+        std::cout << "Review comments from HQ:\n";
+        for (const auto& [about, said] : comments) {
+            std::cout << "  " << orDash(about) << ": " << said << '\n';
+        }
+    }
     if (summary.answers.empty()) {
         return kExitOk;
     }
@@ -353,6 +417,40 @@ int runAnswer(const Invocation& invocation) {
         std::cout << "Answered " << questionId << " of audit " << auditId.toString() << ": "
                   << valueJson << (comment ? " (comment: " + *comment + ")" : "") << '\n'
                   << "  record " << recordId.toString() << ", " << client::wireName(state) << '\n';
+    }
+    return kExitOk;
+}
+
+int runSubmit(const Invocation& invocation) {
+    const auto auditId = parseId(invocation.arguments[0], "an audit id");
+    auto session = Session::open(invocation);
+    auto& client = *session.client;
+    if (!client.record(c::kAudits, auditId)) {
+        printError(invocation, shared::ErrorCode::NotFound,
+                   "Audit " + auditId.toString() + " is not on this device: `verdant pull` first.",
+                   "audit_id");
+        return kExitFailed;
+    }
+    const auto result = client.write(
+        c::kAudits, auditId, {client::FieldWrite::set("state", Value::string("submitted"))});
+    if (!result.ok) {
+        const auto code = result.error.value_or(shared::ErrorCode::InternalError);
+        printError(
+            invocation, code,
+            result.message.empty() ? std::string(shared::defaultMessage(code)) : result.message,
+            result.field);
+        return kExitFailed;
+    }
+    const auto state = client.syncState(c::kAudits, auditId);
+    if (invocation.json()) {
+        auto document = jsonObject();
+        document->set("audit_id", auditId.toString());
+        document->set("state", "submitted");
+        document->set("sync_state", std::string(client::wireName(state)));
+        printJson(std::cout, document);
+    } else {
+        std::cout << "Submitted audit " << auditId.toString() << " (" << client::wireName(state)
+                  << "): it reaches HQ with the next sync, which also brings back its score.\n";
     }
     return kExitOk;
 }

@@ -529,6 +529,55 @@ TEST_F(VerdantCli, HqSchedulesAnAuditThatTheExpertPulls) {
     EXPECT_EQ(shown->getValue<std::string>("sync_state"), "synced");
 }
 
+TEST_F(VerdantCli, SubmitSendsTheAuditToHqWhoseScoreAndReturnCommentsComeBack) {
+    login();
+    // An audit on a two-question template scored with the programme's rule.
+    const auto version = _ids.nextRecordId();
+    _hq.set(c::kTemplateVersions, version, "content",
+            Value::json(R"({"sections":[{"id":"S","questions":[)"
+                        R"({"id":"Q.1","type":"yes_no_na","default_severity":"major"},)"
+                        R"({"id":"Q.2","type":"yes_no_na"}]}]})"));
+    _hq.set(c::kTemplateVersions, version, "scoring_rule", Value::string("rba-200-v1"));
+    const auto audit = _ids.nextRecordId();
+    _hq.set(c::kAudits, audit, "template_version_id", Value::id(version));
+    _hq.set(c::kAudits, audit, "state", Value::string("scheduled"));
+    _hq.set(c::kAudits, audit, "assignee_id", Value::string(expertUserId()));
+    _hq.push();
+    ASSERT_EQ(verdant({"pull"}).exitCode, 0);
+
+    ASSERT_EQ(verdant({"answer", audit.toString(), "Q.1", "no"}).exitCode, 0);
+    ASSERT_EQ(verdant({"answer", audit.toString(), "Q.2", "yes"}).exitCode, 0);
+    const auto submitted = verdant({"submit", audit.toString(), "--json"});
+    ASSERT_EQ(submitted.exitCode, 0) << describe(submitted);
+    EXPECT_EQ(jsonOf(submitted)->getValue<std::string>("sync_state"), "queued");
+    ASSERT_EQ(verdant({"sync"}).exitCode, 0);
+
+    // The server scored the submission: 200 × 1/2 − 4 (one major) = 96, red.
+    const auto shown = jsonOf(verdant({"audits", audit.toString(), "--json"}))->getObject("audit");
+    EXPECT_EQ(shown->getValue<std::string>("state"), "submitted");
+    const auto score = shown->getObject("score");
+    ASSERT_TRUE(score) << "the score snapshot came back with the sync";
+    EXPECT_EQ(score->getValue<double>("score"), 96.0);
+    EXPECT_EQ(score->getValue<std::string>("band"), "red");
+
+    // HQ returns it with a reason; the expert sees why and submits again.
+    const auto returned = _hq.send("POST", "/v1/review/audits/" + audit.toString() + "/return",
+                                   "application/json", R"({"reason":"Q.1 needs a photo."})");
+    ASSERT_EQ(returned.status, 200) << returned.body;
+    ASSERT_EQ(verdant({"sync"}).exitCode, 0);
+    const auto text = verdant({"audits", audit.toString()});
+    EXPECT_NE(text.out.find("returned"), std::string::npos) << describe(text);
+    EXPECT_NE(text.out.find("Review comments from HQ:"), std::string::npos) << describe(text);
+    EXPECT_NE(text.out.find("Q.1 needs a photo."), std::string::npos) << describe(text);
+    EXPECT_NE(text.out.find("96, red (rule rba-200-v1)"), std::string::npos) << describe(text);
+    ASSERT_EQ(verdant({"submit", audit.toString()}).exitCode, 0);
+    ASSERT_EQ(verdant({"sync"}).exitCode, 0);
+    EXPECT_EQ(jsonOf(verdant({"audits", audit.toString(), "--json"}))
+                  ->getObject("audit")
+                  ->getValue<std::string>("state"),
+              "submitted");
+}
+
 TEST_F(VerdantCli, VersionAndHealthAnswerInJson) {
     const auto version = verdant({"version", "--json"});
     EXPECT_EQ(version.exitCode, 0) << describe(version);
