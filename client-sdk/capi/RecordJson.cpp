@@ -449,6 +449,12 @@ std::string quarantineJson(const std::vector<client::QuarantineEntry>& entries) 
         out.key("error").string(shared::wireName(entry.code));
         out.key("message").string(entry.message);
         out.key("refused_at_ms").integer(entry.refusedAtMs);
+        out.key("decision");
+        if (entry.decision) {
+            out.string(*entry.decision);
+        } else {
+            out.null();
+        }
         out.endObject();
     }
     out.endArray();

@@ -585,6 +585,9 @@ public:
                     pullPhase(report, traffic, progress);
                 }
             }
+            if (doPull) {
+                learnQuarantineDecisions(report, traffic);
+            }
         } catch (const shared::Error& error) {
             report.errors.push_back(SyncError{error.code(), error.what()});
         } catch (const std::exception& error) {
@@ -753,6 +756,27 @@ private:
         }
     }
 
+    /// Asks the server what HQ decided about this device's refused changes that still wait,
+    /// and records it: a decided change no longer shows its record as quarantined. One request,
+    /// made only while something waits.
+    void learnQuarantineDecisions(SyncReport& report, Traffic& traffic) {
+        {
+            std::lock_guard lock(_storeMutex);
+            if (_state.quarantinedCount() == 0) {
+                return;
+            }
+        }
+        const auto decisions = call(report, [&](const std::string& token) {
+            return _api->quarantineDecisions(token, _deviceId.toString(), traffic);
+        });
+        std::lock_guard lock(_storeMutex);
+        for (const auto& [seq, decision] : decisions) {
+            if (_state.decideQuarantined(seq, decision)) {
+                ++report.quarantineDecided;
+            }
+        }
+    }
+
     /// Waits between retries; false if the background loop is stopping meanwhile.
     bool sleepFor(std::chrono::milliseconds delay) {
         if (_options.sleep) {
@@ -833,7 +857,7 @@ private:
                     if (found != bySeq.end()) {
                         refused.push_back(QuarantineEntry{
                             *found->second, result.error.value_or(ErrorCode::InvalidChange),
-                            result.message, _wallClock.nowMs()});
+                            result.message, _wallClock.nowMs(), std::nullopt});
                     }
                 } else {
                     ++report.pushed;

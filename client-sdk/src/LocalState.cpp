@@ -21,10 +21,16 @@ constexpr std::string_view kQuarantine =
     "(device_seq, collection, record_id, change, code, message, refused_at) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
 constexpr std::string_view kQuarantined =
-    "SELECT change, code, message, refused_at FROM client_quarantine ORDER BY device_seq";
-constexpr std::string_view kQuarantinedCount = "SELECT count(*) FROM client_quarantine";
+    "SELECT change, code, message, refused_at, decision FROM client_quarantine "
+    "ORDER BY device_seq";
+// Counted, and marking records, only while HQ has not decided.
+constexpr std::string_view kQuarantinedCount =
+    "SELECT count(*) FROM client_quarantine WHERE decision IS NULL";
 constexpr std::string_view kIsQuarantined =
-    "SELECT 1 FROM client_quarantine WHERE collection = ?1 AND record_id = ?2 LIMIT 1";
+    "SELECT 1 FROM client_quarantine WHERE collection = ?1 AND record_id = ?2 "
+    "AND decision IS NULL LIMIT 1";
+constexpr std::string_view kDecide =
+    "UPDATE client_quarantine SET decision = ?2 WHERE device_seq = ?1 AND decision IS NULL";
 
 }  // namespace
 
@@ -58,6 +64,12 @@ LocalState::LocalState(const std::string& path, const std::function<void(sqlite3
         CREATE INDEX IF NOT EXISTS client_quarantine_by_record
             ON client_quarantine (collection, record_id);
     )sql");
+    // HQ's decision on a refused change ("accepted", "discarded"), learned from the server; a
+    // column added after the first release of the table.
+    if (_db.queryInteger("SELECT count(*) FROM pragma_table_info('client_quarantine') "
+                         "WHERE name = 'decision'") == 0) {
+        _db.exec("ALTER TABLE client_quarantine ADD COLUMN decision TEXT");
+    }
 }
 
 std::optional<std::string> LocalState::get(const std::string& key) {
@@ -174,6 +186,9 @@ std::vector<QuarantineEntry> LocalState::quarantined() {
                          .value_or(shared::ErrorCode::InternalError);
         entry.message = std::string(select->text(2));
         entry.refusedAtMs = select->integer(3);
+        if (!select->isNull(4)) {
+            entry.decision = std::string(select->text(4));
+        }
         result.push_back(std::move(entry));
     }
     return result;
@@ -182,6 +197,14 @@ std::vector<QuarantineEntry> LocalState::quarantined() {
 std::size_t LocalState::quarantinedCount() {
     auto select = _db.cached(kQuarantinedCount);
     return select->step() ? static_cast<std::size_t>(select->integer(0)) : 0;
+}
+
+bool LocalState::decideQuarantined(std::uint64_t deviceSeq, const std::string& decision) {
+    auto update = _db.cached(kDecide);
+    update->bind(1, static_cast<std::int64_t>(deviceSeq));
+    update->bind(2, decision);
+    update->run();
+    return _db.changes() > 0;
 }
 
 bool LocalState::isQuarantined(std::string_view collection, const shared::RecordId& id) {

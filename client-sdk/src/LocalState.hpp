@@ -57,9 +57,12 @@ public:
     void addQuarantined(const QuarantineEntry& entry);
     /// Every refused change, oldest first.
     std::vector<QuarantineEntry> quarantined();
-    /// How many changes are quarantined.
+    /// How many quarantined changes wait for HQ's decision.
     std::size_t quarantinedCount();
-    /// Whether a change to this record is quarantined.
+    /// Records HQ's decision ("accepted", "discarded") on this device's refused change
+    /// `deviceSeq`; false when there is no such undecided entry.
+    bool decideQuarantined(std::uint64_t deviceSeq, const std::string& decision);
+    /// Whether a change to this record is quarantined and waits for HQ.
     bool isQuarantined(std::string_view collection, const shared::RecordId& id);
 
 private:

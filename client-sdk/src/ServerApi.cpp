@@ -2,6 +2,7 @@
 
 #include "verdant/shared/ErrorCode.hpp"
 
+#include <Poco/Exception.h>
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 
@@ -86,11 +87,17 @@ ServerApi::ServerApi(std::shared_ptr<Transport> transport, bool json)
 HttpResponse ServerApi::post(const std::string& path, const std::string& contentType,
                              const std::string& body, const std::string& accessToken,
                              Traffic& traffic) {
+    return send("POST", path, contentType, body, accessToken, traffic);
+}
+
+HttpResponse ServerApi::send(const std::string& method, const std::string& path,
+                             const std::string& contentType, const std::string& body,
+                             const std::string& accessToken, Traffic& traffic) {
     std::map<std::string, std::string> headers;
     if (!accessToken.empty()) {
         headers.emplace("Authorization", "Bearer " + accessToken);
     }
-    auto response = _transport->send("POST", path, contentType, body, headers);
+    auto response = _transport->send(method, path, contentType, body, headers);
     traffic.sent += body.size();  // counted once it went through
     traffic.received += response.body.size();
     if (response.status < 200 || response.status >= 300) {
@@ -148,6 +155,32 @@ shared::PullResponse ServerApi::pull(const std::string& accessToken,
     const auto response = post("/v1/sync/pull", std::string(SyncMessageCodec::kBinaryContentType),
                                SyncMessageCodec::toBinary(request), accessToken, traffic);
     return SyncMessageCodec::pullResponseFromBinary(response.body);
+}
+
+std::map<std::uint64_t, std::string> ServerApi::quarantineDecisions(const std::string& accessToken,
+                                                                    const std::string& deviceId,
+                                                                    Traffic& traffic) {
+    const auto response = send("GET", "/v1/quarantine", "", "", accessToken, traffic);
+    std::map<std::uint64_t, std::string> decisions;
+    try {
+        Poco::JSON::Parser parser;
+        const auto items =
+            parser.parse(response.body).extract<Poco::JSON::Object::Ptr>()->getArray("quarantine");
+        for (std::size_t i = 0; items && i < items->size(); ++i) {
+            const auto item = items->getObject(static_cast<unsigned>(i));
+            if (!item || item->optValue<std::string>("device_id", "") != deviceId ||
+                !item->get("decision").isString()) {
+                continue;
+            }
+            decisions.emplace(item->getValue<std::uint64_t>("device_seq"),
+                              item->getValue<std::string>("decision"));
+        }
+    } catch (const Poco::Exception& e) {
+        throw shared::Error(
+            ErrorCode::InternalError,
+            "The server's quarantine list is not what this SDK expects: " + e.displayText());
+    }
+    return decisions;
 }
 
 }  // namespace verdant::client

@@ -43,10 +43,18 @@ public:
                               Traffic& traffic);
     shared::PullResponse pull(const std::string& accessToken, const shared::PullRequest& request,
                               Traffic& traffic);
+    /// HQ's decisions on this device's refused changes (GET /v1/quarantine): device sequence →
+    /// "accepted" or "discarded", for the decided entries of `deviceId` only.
+    std::map<std::uint64_t, std::string> quarantineDecisions(const std::string& accessToken,
+                                                             const std::string& deviceId,
+                                                             Traffic& traffic);
 
 private:
     HttpResponse post(const std::string& path, const std::string& contentType,
                       const std::string& body, const std::string& accessToken, Traffic& traffic);
+    HttpResponse send(const std::string& method, const std::string& path,
+                      const std::string& contentType, const std::string& body,
+                      const std::string& accessToken, Traffic& traffic);
 
     std::shared_ptr<Transport> _transport;
     bool _json;

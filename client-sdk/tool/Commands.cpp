@@ -333,6 +333,11 @@ void printReportText(const client::SyncReport& report, SyncOperation operation) 
         std::cout << "  " << count(report.quarantined, "change was", "changes were")
                   << " refused by the server and kept in the quarantine: see `verdant status`\n";
     }
+    if (report.quarantineDecided != 0) {
+        std::cout << "  HQ decided on "
+                  << count(report.quarantineDecided, "refused change", "refused changes")
+                  << ": see `verdant status`\n";
+    }
     if (report.restamped != 0) {
         std::cout << "  " << count(report.restamped, "unsent change", "unsent changes")
                   << " re-dated after the server found this device's clock ahead\n";
@@ -534,14 +539,15 @@ int runStatus(const Invocation& invocation) {
     if (!quarantine.empty()) {
         std::cout << "\nRefused by the server (kept here and on the server for HQ to accept or "
                      "discard):\n";
-        TextTable table({"RECORD", "FIELD", "VALUE", "REASON"});
+        TextTable table({"RECORD", "FIELD", "VALUE", "REASON", "HQ"});
         for (const auto& entry : quarantine) {
             table.add({entry.change.collection + "/" + entry.change.recordId.toString(),
                        entry.change.field.empty()
                            ? std::string(shared::wireName(entry.change.operation))
                            : entry.change.field,
                        displayValue(entry.change.value),
-                       std::string(shared::wireName(entry.code)) + ": " + entry.message});
+                       std::string(shared::wireName(entry.code)) + ": " + entry.message,
+                       entry.decision.value_or("waiting")});
         }
         table.print(std::cout);
     }

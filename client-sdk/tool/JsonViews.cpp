@@ -106,6 +106,8 @@ Poco::JSON::Object::Ptr toJson(const client::QuarantineEntry& entry) {
     object->set("value", toJson(entry.change.value));
     object->set("error", errorJson(entry.code, entry.message));
     object->set("refused_at_ms", entry.refusedAtMs);
+    object->set("decision",
+                entry.decision ? Poco::Dynamic::Var(*entry.decision) : Poco::Dynamic::Var());
     return object;
 }
 

@@ -386,6 +386,21 @@ TEST_F(FieldDay, AnAuditReassignedWhileOfflineKeepsTheEditsForHqToAcceptOrDiscar
     ASSERT_TRUE(stored);
     EXPECT_EQ(stored->fields.at("value").writtenBy->author, li->userId())
         << "accepted in li's name";
+
+    // li's next sync learns what HQ decided; the tablet stops showing the edits as waiting.
+    const auto learned = li->sync();
+    expectComplete(learned);
+    EXPECT_EQ(learned.quarantineDecided, 6U);
+    EXPECT_EQ(li->status().quarantined, 0U);
+    std::map<std::string, int> onTablet;
+    for (const auto& entry : li->quarantine()) {
+        ++onTablet[entry.decision.value_or("waiting")];
+    }
+    EXPECT_EQ(onTablet, (std::map<std::string, int>{{"accepted", 3}, {"discarded", 3}}))
+        << "the entries stay on the tablet, with HQ's decision";
+    EXPECT_NE(li->syncState(c::kAnswers, shared::answerRecordId(audit, "C.1.1")),
+              RecordSyncState::Quarantined);
+    EXPECT_EQ(li->sync().quarantineDecided, 0U) << "learned once";
 }
 
 // HQ accepting a refused change that still cannot apply (a second question id for one answer)

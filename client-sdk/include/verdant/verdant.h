@@ -340,7 +340,8 @@ VERDANT_API int verdant_conflicts_json(verdant_client* client, char** out_json);
 
 /** The changes the server refused, oldest first, a JSON array of {"collection","record_id",
  *  "field","operation","value","device_seq","hlc","code":n,"error":"<name>","message",
- *  "refused_at_ms"}. */
+ *  "refused_at_ms","decision"}; "decision" is null while HQ has not decided, then "accepted" or
+ *  "discarded" (learned on a sync). */
 VERDANT_API int verdant_quarantine_json(verdant_client* client, char** out_json);
 
 /** The changes in the outbox, in device order, a JSON array of {"collection","record_id",

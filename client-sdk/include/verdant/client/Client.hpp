@@ -108,25 +108,30 @@ struct QuarantineEntry {
     shared::ErrorCode code;        ///< Why it was refused, e.g. not_in_scope.
     std::string message;           ///< Human-readable reason.
     std::int64_t refusedAtMs = 0;  ///< When the device learned of the refusal (its clock).
+    /// HQ's decision, once a sync learned it: "accepted" (applied on HQ's authority; the record
+    /// arrives by pull when this user may still see it) or "discarded". While none, the record
+    /// shows as quarantined.
+    std::optional<std::string> decision;
 };
 
 /// What one sync did.
 struct SyncReport {
-    bool complete = false;            ///< Pushed everything and pulled up to date, no error.
-    std::size_t pushed = 0;           ///< Changes the server acknowledged (applied or duplicate).
-    std::size_t pulled = 0;           ///< Changes received from the server.
-    std::size_t conflictsRaised = 0;  ///< Pushed changes that raised a conflict.
-    std::size_t quarantined = 0;      ///< Pushed changes the server refused and quarantined.
-    std::size_t restamped = 0;        ///< Unsent changes re-stamped after a clock-skew refusal.
-    std::size_t purgedScopes = 0;     ///< Scopes taken away from this user and removed.
-    std::size_t repairedScopes = 0;   ///< Scopes re-fetched whole after a checksum mismatch.
-    std::size_t openConflicts = 0;    ///< Conflicts open on this device after the sync.
-    std::size_t pendingChanges = 0;   ///< Changes still in the outbox after the sync.
-    std::uint64_t bytesSent = 0;      ///< Request bodies sent.
-    std::uint64_t bytesReceived = 0;  ///< Response bodies received.
-    std::int64_t serverOffsetMs = 0;  ///< Server clock minus device clock, as learned.
-    std::size_t attempts = 0;         ///< Requests retried after transient failures.
-    std::vector<SyncError> errors;    ///< Empty when complete.
+    bool complete = false;              ///< Pushed everything and pulled up to date, no error.
+    std::size_t pushed = 0;             ///< Changes the server acknowledged (applied or duplicate).
+    std::size_t pulled = 0;             ///< Changes received from the server.
+    std::size_t conflictsRaised = 0;    ///< Pushed changes that raised a conflict.
+    std::size_t quarantined = 0;        ///< Pushed changes the server refused and quarantined.
+    std::size_t quarantineDecided = 0;  ///< Refused changes HQ accepted or discarded, learned now.
+    std::size_t restamped = 0;          ///< Unsent changes re-stamped after a clock-skew refusal.
+    std::size_t purgedScopes = 0;       ///< Scopes taken away from this user and removed.
+    std::size_t repairedScopes = 0;     ///< Scopes re-fetched whole after a checksum mismatch.
+    std::size_t openConflicts = 0;      ///< Conflicts open on this device after the sync.
+    std::size_t pendingChanges = 0;     ///< Changes still in the outbox after the sync.
+    std::uint64_t bytesSent = 0;        ///< Request bodies sent.
+    std::uint64_t bytesReceived = 0;    ///< Response bodies received.
+    std::int64_t serverOffsetMs = 0;    ///< Server clock minus device clock, as learned.
+    std::size_t attempts = 0;           ///< Requests retried after transient failures.
+    std::vector<SyncError> errors;      ///< Empty when complete.
 };
 
 /// Progress of a long sync, reported after each request.
