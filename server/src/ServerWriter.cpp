@@ -7,11 +7,9 @@ namespace verdant::server {
 ServerWriter::ServerWriter(shared::HlcClock& hlc, shared::DeviceId device)
     : _hlc(hlc), _device(device) {}
 
-std::vector<std::uint64_t> ServerWriter::apply(sync::Store& store, const std::string& author,
-                                               const std::vector<ServerWrite>& writes) {
-    if (writes.empty()) {
-        return {};
-    }
+std::vector<shared::Change> ServerWriter::prepare(const sync::Store& store,
+                                                  const std::string& author,
+                                                  const std::vector<ServerWrite>& writes) {
     std::vector<shared::Change> changes;
     changes.reserve(writes.size());
     auto seq = store.highWaterMark(_device);
@@ -57,6 +55,15 @@ std::vector<std::uint64_t> ServerWriter::apply(sync::Store& store, const std::st
             }
         }
     }
+    return changes;
+}
+
+std::vector<std::uint64_t> ServerWriter::apply(sync::Store& store, const std::string& author,
+                                               const std::vector<ServerWrite>& writes) {
+    if (writes.empty()) {
+        return {};
+    }
+    const auto changes = prepare(store, author, writes);
     const auto applied = store.apply(changes);
     std::vector<std::uint64_t> positions;
     positions.reserve(applied.results.size());

@@ -240,8 +240,11 @@ void SyncEndpoint::push(HttpExchange& exchange) {
             // Last: the workflow gate moves its view of a record on when it lets a change through.
             return workflow.check(change);
         };
-        const auto applied = store.apply(request.changes, gate);
-        snapshotScores(store, workflow.submissions());
+        // A submission and its score snapshot commit together (Store::FollowUp).
+        const auto applied = store.apply(request.changes, gate, [&](const sync::Store& after) {
+            return ServerWriter(_hlc, _serverDevice)
+                .prepare(after, "server", scoreWrites(after, workflow.submissions()));
+        });
         for (std::size_t i = 0; i < applied.results.size(); ++i) {
             const auto& result = applied.results[i];
             response.results.push_back({request.changes[i].deviceSeq,
@@ -254,7 +257,8 @@ void SyncEndpoint::push(HttpExchange& exchange) {
     sendMessage(exchange, encoding, response);
 }
 
-void SyncEndpoint::snapshotScores(sync::Store& store, const std::set<shared::RecordId>& audits) {
+std::vector<ServerWrite> SyncEndpoint::scoreWrites(const sync::Store& store,
+                                                   const std::set<shared::RecordId>& audits) const {
     std::vector<ServerWrite> writes;
     for (const auto& audit : audits) {
         const auto record = store.record(shared::collections::kAudits, audit);
@@ -275,7 +279,7 @@ void SyncEndpoint::snapshotScores(sync::Store& store, const std::set<shared::Rec
         writes.push_back({shared::collections::kAudits, audit, "submitted_at",
                           shared::Operation::Set, shared::Value::timestamp(_clock.nowMs())});
     }
-    ServerWriter(_hlc, _serverDevice).apply(store, "server", writes);
+    return writes;
 }
 
 void SyncEndpoint::pull(HttpExchange& exchange) {
@@ -480,7 +484,9 @@ void SyncEndpoint::decideQuarantined(HttpExchange& exchange, sync::QuarantineDec
             body.set("server_seq", positions.front());
             if (change.collection == shared::collections::kAudits && change.field == "state" &&
                 change.value == shared::Value::string("submitted")) {
-                snapshotScores(store, {change.recordId});  // a submission, however late
+                // A submission, however late, is scored like one that arrived by push.
+                ServerWriter(_hlc, _serverDevice)
+                    .apply(store, "server", scoreWrites(store, {change.recordId}));
             }
         }
         store.decideQuarantined(*device, seq, decision, principal.userId, _clock.nowMs());

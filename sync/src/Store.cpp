@@ -301,7 +301,8 @@ public:
         migrateStore(_db, _schema);
     }
 
-    ApplyResult apply(std::span<const Change> batch, const ChangeGate& gate);
+    ApplyResult apply(std::span<const Change> batch, const ChangeGate& gate,
+                      const std::function<std::vector<Change>()>& followUp = {});
     std::optional<Record> record(std::string_view collection, const RecordId& id);
     std::optional<Hlc> fieldVersion(std::string_view collection, const RecordId& id,
                                     std::string_view field);
@@ -386,7 +387,8 @@ private:
     /// replica merged again by rewriteDeviceChanges() (no clock-skew check, no fault injection).
     enum class Arrival : std::uint8_t { Received, Rebuilt };
 
-    ApplyResult applyInTransaction(std::span<const Change> batch, const ChangeGate& gate);
+    ApplyResult applyInTransaction(std::span<const Change> batch, const ChangeGate& gate,
+                                   const std::function<std::vector<Change>()>& followUp);
     /// Validates, logs and merges `batch` into the cache, inside the caller's transaction; the
     /// caller writes `state` back and commits.
     ApplyResult applyBatch(std::span<const Change> batch, const ChangeGate& gate, Arrival arrival,
@@ -577,19 +579,21 @@ void Store::Impl::setOutcome(std::uint64_t serverSeq, ChangeOutcome outcome) {
     update->run();
 }
 
-ApplyResult Store::Impl::apply(std::span<const Change> batch, const ChangeGate& gate) {
+ApplyResult Store::Impl::apply(std::span<const Change> batch, const ChangeGate& gate,
+                               const std::function<std::vector<Change>()>& followUp) {
     if (batch.empty()) {
         return ApplyResult{};
     }
     try {
-        return applyInTransaction(batch, gate);
+        return applyInTransaction(batch, gate, followUp);
     } catch (...) {
         _cache = Cache{};  // it holds merges that were rolled back
         throw;
     }
 }
 
-ApplyResult Store::Impl::applyInTransaction(std::span<const Change> batch, const ChangeGate& gate) {
+ApplyResult Store::Impl::applyInTransaction(std::span<const Change> batch, const ChangeGate& gate,
+                                            const std::function<std::vector<Change>()>& followUp) {
     Batch state;
     sqlite::Transaction transaction(_db);
     _cache = Cache{};
@@ -597,6 +601,26 @@ ApplyResult Store::Impl::applyInTransaction(std::span<const Change> batch, const
 
     inject(FaultPoint::BeforeWriteBack, batch.size());
     writeBack(state);
+    if (followUp) {
+        // The batch is merged and written: the follow-up reads the state it made.
+        const auto more = followUp();
+        if (!more.empty()) {
+            Batch derived;
+            _cache = Cache{};
+            const auto applied = applyBatch(more, ChangeGate{}, Arrival::Received, derived);
+            for (const auto& outcome : applied.results) {
+                if (outcome.outcome == ChangeOutcome::Refused) {
+                    throw Error(outcome.error.value_or(ErrorCode::InternalError),
+                                "A follow-up change was refused: " + outcome.message);
+                }
+            }
+            writeBack(derived);
+            if (derived.maxApplied &&
+                (!state.maxApplied || *state.maxApplied < *derived.maxApplied)) {
+                state.maxApplied = derived.maxApplied;
+            }
+        }
+    }
     inject(FaultPoint::BeforeCommit, batch.size());
     transaction.commit();
 
@@ -1286,6 +1310,12 @@ ApplyResult Store::apply(std::span<const Change> batch) {
 
 ApplyResult Store::apply(std::span<const Change> batch, const ChangeGate& gate) {
     return _impl->apply(batch, gate);
+}
+
+ApplyResult Store::apply(std::span<const Change> batch, const ChangeGate& gate,
+                         const FollowUp& followUp) {
+    return _impl->apply(batch, gate,
+                        [&] { return followUp ? followUp(*this) : std::vector<Change>{}; });
 }
 
 std::optional<Record> Store::record(std::string_view collection, const RecordId& id) const {

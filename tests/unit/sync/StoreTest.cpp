@@ -174,6 +174,46 @@ TEST(Store, RewritingAnImmutableFieldIsRefusedAndQuarantined) {
     EXPECT_EQ(quarantined[0].code, ErrorCode::ImmutableField);
 }
 
+TEST(Store, AFollowUpSeesTheBatchAndCommitsWithItOrNotAtAll) {
+    bool failCommit = false;
+    StoreOptions options;
+    options.faultInjector = [&](FaultPoint at, std::size_t) {
+        if (failCommit && at == FaultPoint::BeforeCommit) {
+            throw std::runtime_error("power cut");
+        }
+    };
+    Store server = memoryStore(options);
+    TestDevice tablet(1), replica(2, "server");
+    const auto record = tablet.newRecordId();
+    // The follow-up derives a field from what the batch wrote, as the server's score snapshot does.
+    const Store::FollowUp derive = [&](const Store& after) {
+        const auto written = after.record("answers", record);
+        const auto note = written ? written->fields.at("note").value.as<std::string>() : "";
+        return std::vector{
+            replica.set("answers", record, "extra",
+                        Value::json(R"({"length":)" + std::to_string(note.size()) + "}"))};
+    };
+
+    failCommit = true;
+    EXPECT_THROW(
+        server.apply(std::vector{tablet.set("answers", record, "note", Value::string("abc"))},
+                     ChangeGate{}, derive),
+        std::runtime_error);
+    EXPECT_FALSE(server.record("answers", record)) << "neither the batch nor its follow-up";
+    EXPECT_EQ(server.highWaterMark(replica.id()), 0U);
+
+    failCommit = false;
+    const auto result =
+        server.apply(std::vector{tablet.set("answers", record, "note", Value::string("abcd"))},
+                     ChangeGate{}, derive);
+    EXPECT_EQ(result.results.size(), 1U) << "the batch's results only";
+    const auto stored = server.record("answers", record);
+    ASSERT_TRUE(stored);
+    EXPECT_EQ(stored->fields.at("extra").value, Value::json(R"({"length":4})"));
+    EXPECT_EQ(server.highWaterMark(replica.id()), 2U)
+        << "the follow-up's second change; its first went with the rolled-back batch";
+}
+
 TEST(Store, HqDecidesAQuarantinedChangeOnceAndTheDecisionIsKept) {
     Store server = memoryStore();
     TestDevice a(1), b(2, "b", 10);

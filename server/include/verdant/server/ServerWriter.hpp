@@ -40,6 +40,12 @@ public:
     std::vector<std::uint64_t> apply(sync::Store& store, const std::string& author,
                                      const std::vector<ServerWrite>& writes);
 
+    /// The changes apply() would make, dated, numbered and checked (it throws as apply() does
+    /// for a write the store would refuse), without applying them: for a Store::FollowUp, which
+    /// applies them in the transaction of the batch they follow from.
+    std::vector<shared::Change> prepare(const sync::Store& store, const std::string& author,
+                                        const std::vector<ServerWrite>& writes);
+
     /// The server's device id.
     const shared::DeviceId& device() const noexcept { return _device; }
 

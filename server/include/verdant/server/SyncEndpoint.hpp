@@ -3,6 +3,7 @@
 #include "verdant/server/AuthService.hpp"
 #include "verdant/server/Metrics.hpp"
 #include "verdant/server/Router.hpp"
+#include "verdant/server/ServerWriter.hpp"
 #include "verdant/server/TenantStores.hpp"
 #include "verdant/shared/Clock.hpp"
 #include "verdant/shared/HlcClock.hpp"
@@ -56,9 +57,10 @@ private:
     void resolveConflict(HttpExchange& exchange);
     void listQuarantine(HttpExchange& exchange);
     void decideQuarantined(HttpExchange& exchange, sync::QuarantineDecision decision);
-    /// Writes the score snapshot and submission time of `audits` (just submitted) that are still
-    /// in state submitted.
-    void snapshotScores(sync::Store& store, const std::set<shared::RecordId>& audits);
+    /// The writes of the score snapshot and submission time of `audits` (just submitted) that are
+    /// still in state submitted.
+    std::vector<ServerWrite> scoreWrites(const sync::Store& store,
+                                         const std::set<shared::RecordId>& audits) const;
 
     AuthService& _auth;
     TenantStores& _stores;

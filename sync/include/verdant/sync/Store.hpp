@@ -201,6 +201,18 @@ public:
     /// Whatever the gate throws propagates after the batch is rolled back.
     ApplyResult apply(std::span<const shared::Change> batch, const ChangeGate& gate);
 
+    /// What a replica derives from a batch it just applied (a score snapshot of an audit the
+    /// batch submitted): called inside apply's transaction, after the batch is merged, with the
+    /// store (read it freely; do not apply); the changes it returns are applied in the same
+    /// transaction, ungated, so the batch and what follows from it commit together or not at all.
+    using FollowUp = std::function<std::vector<shared::Change>(const Store& store)>;
+
+    /// As apply(batch, gate), then `followUp`'s changes in the same transaction. The result lists
+    /// the batch's changes only; a follow-up change that is refused throws (after rollback):
+    /// follow-ups are the replica's own, and must be valid.
+    ApplyResult apply(std::span<const shared::Change> batch, const ChangeGate& gate,
+                      const FollowUp& followUp);
+
     /// The record, or nullopt if no change for it was ever applied.
     std::optional<Record> record(std::string_view collection, const shared::RecordId& id) const;
 
