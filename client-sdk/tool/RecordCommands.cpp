@@ -353,6 +353,27 @@ std::string answerValueJson(const std::string& value) {
     return R"({"answer":)" + Poco::toJSON(value) + "}";
 }
 
+/// Whether audit `auditId` is on this device; when not, says so (not_found) and returns false.
+bool auditOnDevice(const Invocation& invocation, const client::Client& client,
+                   const RecordId& auditId) {
+    if (client.record(c::kAudits, auditId)) {
+        return true;
+    }
+    printError(invocation, shared::ErrorCode::NotFound,
+               "Audit " + auditId.toString() +
+                   " is not on this device: `verdant pull` first, or ask HQ to assign it to you.",
+               "audit_id");
+    return false;
+}
+
+/// Reports a local write the SDK refused, with its code and the field to blame.
+void printWriteError(const Invocation& invocation, const client::WriteResult& result) {
+    const auto code = result.error.value_or(shared::ErrorCode::InternalError);
+    printError(invocation, code,
+               result.message.empty() ? std::string(shared::defaultMessage(code)) : result.message,
+               result.field);
+}
+
 }  // namespace
 
 int runAudits(const Invocation& invocation) {
@@ -371,12 +392,7 @@ int runAnswer(const Invocation& invocation) {
     }
     auto session = Session::open(invocation);
     auto& client = *session.client;
-    if (!client.record(c::kAudits, auditId)) {
-        printError(invocation, shared::ErrorCode::NotFound,
-                   "Audit " + auditId.toString() +
-                       " is not on this device: `verdant pull` first, or ask HQ to assign it to "
-                       "you.",
-                   "audit_id");
+    if (!auditOnDevice(invocation, client, auditId)) {
         return kExitFailed;
     }
     const auto recordId = shared::answerRecordId(auditId, questionId);
@@ -395,11 +411,7 @@ int runAnswer(const Invocation& invocation) {
     }
     const auto result = client.write(c::kAnswers, recordId, fields);
     if (!result.ok) {
-        const auto code = result.error.value_or(shared::ErrorCode::InternalError);
-        printError(
-            invocation, code,
-            result.message.empty() ? std::string(shared::defaultMessage(code)) : result.message,
-            result.field);
+        printWriteError(invocation, result);
         return kExitFailed;
     }
     const auto state = client.syncState(c::kAnswers, recordId);
@@ -425,20 +437,13 @@ int runSubmit(const Invocation& invocation) {
     const auto auditId = parseId(invocation.arguments[0], "an audit id");
     auto session = Session::open(invocation);
     auto& client = *session.client;
-    if (!client.record(c::kAudits, auditId)) {
-        printError(invocation, shared::ErrorCode::NotFound,
-                   "Audit " + auditId.toString() + " is not on this device: `verdant pull` first.",
-                   "audit_id");
+    if (!auditOnDevice(invocation, client, auditId)) {
         return kExitFailed;
     }
     const auto result = client.write(
         c::kAudits, auditId, {client::FieldWrite::set("state", Value::string("submitted"))});
     if (!result.ok) {
-        const auto code = result.error.value_or(shared::ErrorCode::InternalError);
-        printError(
-            invocation, code,
-            result.message.empty() ? std::string(shared::defaultMessage(code)) : result.message,
-            result.field);
+        printWriteError(invocation, result);
         return kExitFailed;
     }
     const auto state = client.syncState(c::kAudits, auditId);
@@ -529,11 +534,7 @@ int runScheduleAudit(const Invocation& invocation) {
     auto session = Session::open(invocation);
     const auto result = session.client->create(c::kAudits, fields);
     if (!result.ok) {
-        const auto code = result.error.value_or(shared::ErrorCode::InternalError);
-        printError(
-            invocation, code,
-            result.message.empty() ? std::string(shared::defaultMessage(code)) : result.message,
-            result.field);
+        printWriteError(invocation, result);
         return kExitFailed;
     }
     const auto state = session.client->syncState(c::kAudits, result.recordId);
