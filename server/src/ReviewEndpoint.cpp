@@ -282,12 +282,10 @@ TemplateHeader checkTemplateDocument(const Poco::JSON::Object& document) {
 
 }  // namespace
 
-ReviewEndpoint::ReviewEndpoint(AuthService& auth, TenantStores& stores, Metrics& metrics,
-                               shared::HlcClock& hlc, const shared::Clock& clock,
-                               shared::DeviceId serverDevice)
+ReviewEndpoint::ReviewEndpoint(AuthService& auth, TenantStores& stores, shared::HlcClock& hlc,
+                               const shared::Clock& clock, shared::DeviceId serverDevice)
     : _auth(auth),
       _stores(stores),
-      _metrics(metrics),
       _hlc(hlc),
       _clock(clock),
       _serverDevice(serverDevice),

@@ -139,8 +139,7 @@ SyncServer::SyncServer(ServerConfig config, Seams seams)
     _sync = std::make_unique<SyncEndpoint>(*_auth, *_stores, *_metrics, *_hlc, clock, serverDevice,
                                            SyncEndpoint::Limits{});
     _sync->registerRoutes(*_router);
-    _review =
-        std::make_unique<ReviewEndpoint>(*_auth, *_stores, *_metrics, *_hlc, clock, serverDevice);
+    _review = std::make_unique<ReviewEndpoint>(*_auth, *_stores, *_hlc, clock, serverDevice);
     _review->registerRoutes(*_router);
     _router->add("GET", "/metrics", [this](HttpExchange& exchange) { serveMetrics(exchange); });
 }

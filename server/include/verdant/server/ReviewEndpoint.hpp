@@ -1,7 +1,6 @@
 #pragma once
 
 #include "verdant/server/AuthService.hpp"
-#include "verdant/server/Metrics.hpp"
 #include "verdant/server/Router.hpp"
 #include "verdant/server/TenantStores.hpp"
 #include "verdant/shared/Clock.hpp"
@@ -40,7 +39,7 @@ public:
     /// Every reference must outlive the endpoint. `clock` is the server's physical clock (approval
     /// and publication dates, overdue checks); `serverDevice` is the device id the server writes
     /// its own changes under (the same as SyncEndpoint's).
-    ReviewEndpoint(AuthService& auth, TenantStores& stores, Metrics& metrics, shared::HlcClock& hlc,
+    ReviewEndpoint(AuthService& auth, TenantStores& stores, shared::HlcClock& hlc,
                    const shared::Clock& clock, shared::DeviceId serverDevice);
 
     /// Registers the routes.
@@ -68,7 +67,6 @@ private:
 
     AuthService& _auth;
     TenantStores& _stores;
-    [[maybe_unused]] Metrics& _metrics;  ///< Kept for symmetry with SyncEndpoint; no counters yet.
     shared::HlcClock& _hlc;
     const shared::Clock& _clock;
     shared::DeviceId _serverDevice;
