@@ -551,6 +551,27 @@ std::optional<shared::ScoreSnapshot> scoreAudit(const sync::Store& store,
     return rule->score(results);
 }
 
+std::vector<ServerWrite> submissionWrites(const sync::Store& store,
+                                          const std::set<shared::RecordId>& audits,
+                                          std::int64_t nowMs) {
+    std::vector<ServerWrite> writes;
+    for (const auto& audit : audits) {
+        const auto record = store.record(collections::kAudits, audit);
+        if (!record || stringField(*record, "state") != "submitted") {
+            continue;  // moved on in the same batch: not this submission's to score
+        }
+        // The snapshot of this submission, with the rule of the audit's template version; a
+        // later rule or template never rewrites it (only HQ's explicit rescore does).
+        if (const auto snapshot = scoreAudit(store, audit)) {
+            writes.push_back({collections::kAudits, audit, "score", shared::Operation::Set,
+                              shared::Value::json(snapshot->toJson())});
+        }
+        writes.push_back({collections::kAudits, audit, "submitted_at", shared::Operation::Set,
+                          shared::Value::timestamp(nowMs)});
+    }
+    return writes;
+}
+
 std::set<std::string> auditFieldExperts(const sync::Record& audit) {
     std::set<std::string> experts;
     if (auto lead = stringField(audit, "assignee_id")) {

@@ -243,7 +243,8 @@ void SyncEndpoint::push(HttpExchange& exchange) {
         // A submission and its score snapshot commit together (Store::FollowUp).
         const auto applied = store.apply(request.changes, gate, [&](const sync::Store& after) {
             return ServerWriter(_hlc, _serverDevice)
-                .prepare(after, "server", scoreWrites(after, workflow.submissions()));
+                .prepare(after, "server",
+                         submissionWrites(after, workflow.submissions(), _clock.nowMs()));
         });
         for (std::size_t i = 0; i < applied.results.size(); ++i) {
             const auto& result = applied.results[i];
@@ -255,31 +256,6 @@ void SyncEndpoint::push(HttpExchange& exchange) {
         response.highWaterMark = store.highWaterMark(request.deviceId);
     });
     sendMessage(exchange, encoding, response);
-}
-
-std::vector<ServerWrite> SyncEndpoint::scoreWrites(const sync::Store& store,
-                                                   const std::set<shared::RecordId>& audits) const {
-    std::vector<ServerWrite> writes;
-    for (const auto& audit : audits) {
-        const auto record = store.record(shared::collections::kAudits, audit);
-        if (!record) {
-            continue;
-        }
-        const auto state = record->fields.find("state");
-        if (state == record->fields.end() ||
-            state->second.value != shared::Value::string("submitted")) {
-            continue;  // moved on in the same push: not this submission's to score
-        }
-        // The snapshot of this submission, with the rule of the audit's template version; a
-        // later rule or template never rewrites it (only HQ's explicit rescore does).
-        if (const auto snapshot = scoreAudit(store, audit)) {
-            writes.push_back({shared::collections::kAudits, audit, "score", shared::Operation::Set,
-                              shared::Value::json(snapshot->toJson())});
-        }
-        writes.push_back({shared::collections::kAudits, audit, "submitted_at",
-                          shared::Operation::Set, shared::Value::timestamp(_clock.nowMs())});
-    }
-    return writes;
 }
 
 void SyncEndpoint::pull(HttpExchange& exchange) {
@@ -486,7 +462,8 @@ void SyncEndpoint::decideQuarantined(HttpExchange& exchange, sync::QuarantineDec
                 change.value == shared::Value::string("submitted")) {
                 // A submission, however late, is scored like one that arrived by push.
                 ServerWriter(_hlc, _serverDevice)
-                    .apply(store, "server", scoreWrites(store, {change.recordId}));
+                    .apply(store, "server",
+                           submissionWrites(store, {change.recordId}, _clock.nowMs()));
             }
         }
         store.decideQuarantined(*device, seq, decision, principal.userId, _clock.nowMs());

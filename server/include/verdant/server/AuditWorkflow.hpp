@@ -11,6 +11,7 @@
 ///
 /// See DomainSchema.cpp for the order of the audit states (returned sits before submitted).
 
+#include "verdant/server/ServerWriter.hpp"
 #include "verdant/shared/Change.hpp"
 #include "verdant/shared/Id.hpp"
 #include "verdant/shared/Schema.hpp"
@@ -126,6 +127,13 @@ std::optional<std::string> auditScoringRule(const sync::Store& store,
 std::optional<shared::ScoreSnapshot> scoreAudit(const sync::Store& store,
                                                 const shared::RecordId& audit,
                                                 std::optional<std::string> ruleId = std::nullopt);
+
+/// The server's writes for audits just submitted (WorkflowGate::submissions()) that still stand
+/// submitted: each one's score snapshot (scoreAudit with its template version's rule; none when
+/// the rule is unknown) and `submitted_at` = `nowMs` (a Min field: the first submission stays).
+std::vector<ServerWrite> submissionWrites(const sync::Store& store,
+                                          const std::set<shared::RecordId>& audits,
+                                          std::int64_t nowMs);
 
 /// The field experts of an audit: its lead (assignee) and its team.
 std::set<std::string> auditFieldExperts(const sync::Record& audit);

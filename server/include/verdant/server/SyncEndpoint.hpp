@@ -57,10 +57,6 @@ private:
     void resolveConflict(HttpExchange& exchange);
     void listQuarantine(HttpExchange& exchange);
     void decideQuarantined(HttpExchange& exchange, sync::QuarantineDecision decision);
-    /// The writes of the score snapshot and submission time of `audits` (just submitted) that are
-    /// still in state submitted.
-    std::vector<ServerWrite> scoreWrites(const sync::Store& store,
-                                         const std::set<shared::RecordId>& audits) const;
 
     AuthService& _auth;
     TenantStores& _stores;
