@@ -60,10 +60,13 @@ Poco::JSON::Object::Ptr HttpExchange::readJsonObject() {
 }
 
 Poco::JSON::Object::Ptr HttpExchange::readJsonObject(std::int64_t maxBytes) {
-    const auto body = readBody(maxBytes);
+    return parseJsonObject(readBody(maxBytes));
+}
+
+Poco::JSON::Object::Ptr HttpExchange::parseJsonObject(const std::string& text) {
     try {
         Poco::JSON::Parser parser;
-        auto value = parser.parse(body);
+        auto value = parser.parse(text);
         if (value.type() == typeid(Poco::JSON::Object::Ptr)) {
             return value.extract<Poco::JSON::Object::Ptr>();
         }

@@ -644,20 +644,7 @@ void ReviewEndpoint::rescoreAudit(HttpExchange& exchange) {
     std::optional<std::string> requested;
     const auto text = exchange.readBody(HttpExchange::kSmallJsonBytes);
     if (text.find_first_not_of(" \t\r\n") != std::string::npos) {
-        Poco::JSON::Object::Ptr object;
-        try {
-            Poco::JSON::Parser parser;
-            const auto parsed = parser.parse(text);
-            if (parsed.type() == typeid(Poco::JSON::Object::Ptr)) {
-                object = parsed.extract<Poco::JSON::Object::Ptr>();
-            }
-        } catch (const Poco::Exception&) {
-            // The parser's message carries its internals; the client gets the stable one below.
-        }
-        if (!object) {
-            throw Error(ErrorCode::MalformedJson);
-        }
-        requested = RequestJson(object).optionalString("rule");
+        requested = RequestJson(HttpExchange::parseJsonObject(text)).optionalString("rule");
     }
     if (requested && shared::scoringRule(*requested) == nullptr) {
         throw Error(ErrorCode::InvalidParameter,
@@ -904,19 +891,7 @@ void ReviewEndpoint::exportFindings(HttpExchange& exchange) {
 void ReviewEndpoint::publishTemplate(HttpExchange& exchange) {
     const auto principal = authenticateHq(_auth, exchange);
     const auto text = exchange.readBody();
-    Poco::JSON::Object::Ptr document;
-    try {
-        Poco::JSON::Parser parser;
-        const auto parsed = parser.parse(text);
-        if (parsed.type() == typeid(Poco::JSON::Object::Ptr)) {
-            document = parsed.extract<Poco::JSON::Object::Ptr>();
-        }
-    } catch (const Poco::Exception&) {
-        // The parser's message carries its internals; the client gets the stable one below.
-    }
-    if (!document) {
-        throw Error(ErrorCode::MalformedJson);
-    }
+    const auto document = HttpExchange::parseJsonObject(text);
     const auto header = checkTemplateDocument(*document);
     const auto maxBytes =
         shared::domainSchema().collection(c::kTemplateVersions)->field("content")->maxBytes;

@@ -63,6 +63,10 @@ public:
     /// a 16 MiB document.
     Poco::JSON::Object::Ptr readJsonObject(std::int64_t maxBytes);
 
+    /// `text` as a JSON object, for a handler that needs the body text too (or accepts an empty
+    /// one). Throws shared::Error(MalformedJson) as readJsonObject does.
+    static Poco::JSON::Object::Ptr parseJsonObject(const std::string& text);
+
     /// The body limit of small JSON requests.
     static constexpr std::int64_t kSmallJsonBytes = 64 * 1024;
 
