@@ -57,6 +57,11 @@ constexpr CodePair kCodePairs[] = {
     {VERDANT_ERROR_ROUTE_NOT_FOUND, ErrorCode::RouteNotFound},
     {VERDANT_ERROR_METHOD_NOT_ALLOWED, ErrorCode::MethodNotAllowed},
     {VERDANT_ERROR_INVALID_PARAMETER, ErrorCode::InvalidParameter},
+    {VERDANT_ERROR_HEADER_TOO_LARGE, ErrorCode::HeaderTooLarge},
+    {VERDANT_ERROR_URI_TOO_LONG, ErrorCode::UriTooLong},
+    {VERDANT_ERROR_HTTP_VERSION_NOT_SUPPORTED, ErrorCode::HttpVersionNotSupported},
+    {VERDANT_ERROR_REQUEST_TIMEOUT, ErrorCode::RequestTimeout},
+    {VERDANT_ERROR_NOT_IMPLEMENTED, ErrorCode::NotImplemented},
     {VERDANT_ERROR_UNAUTHENTICATED, ErrorCode::Unauthenticated},
     {VERDANT_ERROR_FORBIDDEN, ErrorCode::Forbidden},
     {VERDANT_ERROR_INVALID_CREDENTIALS, ErrorCode::InvalidCredentials},
@@ -67,6 +72,7 @@ constexpr CodePair kCodePairs[] = {
     {VERDANT_ERROR_ALREADY_EXISTS, ErrorCode::AlreadyExists},
     {VERDANT_ERROR_NOT_FOUND, ErrorCode::NotFound},
     {VERDANT_ERROR_NOT_SIGNED_IN, ErrorCode::NotSignedIn},
+    {VERDANT_ERROR_TOO_MANY_ATTEMPTS, ErrorCode::TooManyAttempts},
     {VERDANT_ERROR_UNKNOWN_COLLECTION, ErrorCode::UnknownCollection},
     {VERDANT_ERROR_UNKNOWN_FIELD, ErrorCode::UnknownField},
     {VERDANT_ERROR_WRONG_TYPE, ErrorCode::WrongType},
@@ -93,6 +99,7 @@ constexpr CodePair kCodePairs[] = {
     {VERDANT_ERROR_SHUTTING_DOWN, ErrorCode::ShuttingDown},
     {VERDANT_ERROR_SERVER_UNREACHABLE, ErrorCode::ServerUnreachable},
     {VERDANT_ERROR_TLS_UNTRUSTED, ErrorCode::TlsUntrusted},
+    {VERDANT_ERROR_SERVER_BUSY, ErrorCode::ServerBusy},
     {VERDANT_ERROR_INTERNAL_ERROR, ErrorCode::InternalError},
 };
 

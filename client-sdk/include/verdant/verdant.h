@@ -79,6 +79,11 @@ enum verdant_error_code {
     VERDANT_ERROR_ROUTE_NOT_FOUND = 104,        /**< route_not_found */
     VERDANT_ERROR_METHOD_NOT_ALLOWED = 105,     /**< method_not_allowed */
     VERDANT_ERROR_INVALID_PARAMETER = 106,      /**< invalid_parameter: NULL, bad id, bad UTF-8 */
+    VERDANT_ERROR_HEADER_TOO_LARGE = 107,       /**< header_too_large */
+    VERDANT_ERROR_URI_TOO_LONG = 108,           /**< uri_too_long */
+    VERDANT_ERROR_HTTP_VERSION_NOT_SUPPORTED = 109, /**< http_version_not_supported */
+    VERDANT_ERROR_REQUEST_TIMEOUT = 110,            /**< request_timeout: retry */
+    VERDANT_ERROR_NOT_IMPLEMENTED = 111,            /**< not_implemented */
 
     /* 2xx: authentication and permission */
     VERDANT_ERROR_UNAUTHENTICATED = 200,       /**< unauthenticated */
@@ -91,6 +96,7 @@ enum verdant_error_code {
     VERDANT_ERROR_ALREADY_EXISTS = 207,        /**< already_exists */
     VERDANT_ERROR_NOT_FOUND = 208,             /**< not_found: e.g. no such record here */
     VERDANT_ERROR_NOT_SIGNED_IN = 209,         /**< not_signed_in: verdant_open without sign-in */
+    VERDANT_ERROR_TOO_MANY_ATTEMPTS = 210, /**< too_many_attempts: sign-in slowed; retry later */
 
     /* 3xx: schema and values */
     VERDANT_ERROR_UNKNOWN_COLLECTION = 300,        /**< unknown_collection */
@@ -123,6 +129,7 @@ enum verdant_error_code {
     VERDANT_ERROR_SHUTTING_DOWN = 901,       /**< shutting_down */
     VERDANT_ERROR_SERVER_UNREACHABLE = 902,  /**< server_unreachable */
     VERDANT_ERROR_TLS_UNTRUSTED = 903,       /**< tls_untrusted */
+    VERDANT_ERROR_SERVER_BUSY = 904,         /**< server_busy: retry shortly */
     VERDANT_ERROR_INTERNAL_ERROR = 999       /**< internal_error */
 };
 

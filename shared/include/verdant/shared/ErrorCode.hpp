@@ -47,6 +47,16 @@ enum class ErrorCategory : std::uint8_t {
       "The endpoint does not accept this HTTP method.")                                            \
     X(InvalidParameter, 106, "invalid_parameter", InvalidInput, 400,                               \
       "A request parameter has an invalid value.")                                                 \
+    X(HeaderTooLarge, 107, "header_too_large", InvalidInput, 431,                                  \
+      "The request's header section, or one header line, is larger than the server accepts.")      \
+    X(UriTooLong, 108, "uri_too_long", InvalidInput, 414,                                          \
+      "The request URI is longer than the server accepts.")                                        \
+    X(HttpVersionNotSupported, 109, "http_version_not_supported", InvalidInput, 505,               \
+      "Only HTTP/1.1 and HTTP/1.0 are served.")                                                    \
+    X(RequestTimeout, 110, "request_timeout", Transient, 408,                                      \
+      "The request did not arrive in time.")                                                       \
+    X(NotImplemented, 111, "not_implemented", InvalidInput, 501,                                   \
+      "The server does not support this feature of HTTP (a transfer coding).")                     \
     /* 2xx: authentication and permission */                                                       \
     X(Unauthenticated, 200, "unauthenticated", Unauthorised, 401, "Sign in to use this endpoint.") \
     X(Forbidden, 201, "forbidden", Forbidden, 403, "You are not allowed to do this.")              \
@@ -63,6 +73,8 @@ enum class ErrorCategory : std::uint8_t {
     X(NotFound, 208, "not_found", NotFound, 404, "No such item.")                                  \
     X(NotSignedIn, 209, "not_signed_in", Unauthorised, 401,                                        \
       "No one is signed in on this device for that account; sign in online first.")                \
+    X(TooManyAttempts, 210, "too_many_attempts", Transient, 429,                                   \
+      "Too many failed sign-ins for this account; wait before trying again.")                      \
     /* 3xx: schema and values (sync engine) */                                                     \
     X(UnknownCollection, 300, "unknown_collection", InvalidInput, 400,                             \
       "The collection is not part of the schema.")                                                 \
@@ -114,6 +126,7 @@ enum class ErrorCategory : std::uint8_t {
       "The server cannot be reached.")                                                             \
     X(TlsUntrusted, 903, "tls_untrusted", Forbidden, 495,                                          \
       "The server's TLS certificate is not trusted.")                                              \
+    X(ServerBusy, 904, "server_busy", Transient, 503, "The server is busy; retry shortly.")        \
     X(InternalError, 999, "internal_error", Internal, 500, "An internal error occurred.")
 
 /// Stable error codes; the numeric value is part of the C API.
