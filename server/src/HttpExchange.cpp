@@ -1,5 +1,7 @@
 #include "verdant/server/HttpExchange.hpp"
 
+#include "BufferedExchange.hpp"
+
 #include <Poco/DeflatingStream.h>
 #include <Poco/Exception.h>
 #include <Poco/JSON/JSONException.h>
@@ -34,9 +36,17 @@ std::string HttpExchange::readBody() {
 }
 
 std::string HttpExchange::readBody(std::int64_t maxBytes) {
-    maxBytes = std::min(maxBytes, maxBytes);
+    maxBytes = std::min(maxBytes, _maxBodyBytes);
     if (_request.hasContentLength() && _request.getContentLength64() > maxBytes) {
         throw Error(ErrorCode::PayloadTooLarge);
+    }
+    if (auto* buffered = dynamic_cast<BufferedRequest*>(&_request)) {
+        // The listener holds the body already: hand it over rather than copy it.
+        auto body = buffered->takeBody();
+        if (static_cast<std::int64_t>(body.size()) > maxBytes) {
+            throw Error(ErrorCode::PayloadTooLarge);
+        }
+        return body;
     }
     std::string body;
     auto& in = _request.stream();

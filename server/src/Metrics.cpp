@@ -1,5 +1,6 @@
 #include "verdant/server/Metrics.hpp"
 
+#include <set>
 #include <sstream>
 
 namespace verdant::server {
@@ -24,11 +25,24 @@ std::string label(const std::string& value) {
 
 }  // namespace
 
+namespace {
+
+/// The method as a label: the methods of HTTP, else "other", so that a client inventing methods
+/// cannot grow the series without bound.
+std::string methodLabel(const std::string& method) {
+    static const std::set<std::string, std::less<>> kKnown = {
+        "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE"};
+    return kKnown.count(method) != 0 ? method : "other";
+}
+
+}  // namespace
+
 void Metrics::recordRequest(const std::string& method, const std::string& route, int status,
                             double seconds) {
+    const auto label = methodLabel(method);
     std::lock_guard lock(_mutex);
-    ++_requests[{method, route, status}];
-    _requestSeconds[{method, route}] += seconds;
+    ++_requests[{label, route, status}];
+    _requestSeconds[{label, route}] += seconds;
 }
 
 void Metrics::recordPushedChanges(const std::string& outcome, std::uint64_t count) {

@@ -18,18 +18,6 @@ using shared::ErrorCode;
 
 namespace {
 
-class DispatchingHandler final : public Poco::Net::HTTPRequestHandler {
-public:
-    explicit DispatchingHandler(RequestDispatcher& dispatcher) : _dispatcher(dispatcher) {}
-    void handleRequest(Poco::Net::HTTPServerRequest& request,
-                       Poco::Net::HTTPServerResponse& response) override {
-        _dispatcher.dispatch(request, response);
-    }
-
-private:
-    RequestDispatcher& _dispatcher;
-};
-
 /// A client-supplied id is kept when it is short and plain, so a device can correlate its own
 /// logs with ours; otherwise the server makes one.
 std::string requestIdFor(const Poco::Net::HTTPServerRequest& request) {
@@ -67,28 +55,6 @@ std::string logValue(const std::string& value) {
     return quoted + "\"";
 }
 
-/// Lingering close (as nginx does): a client that is still sending a body the server refused
-/// would get a broken pipe instead of the answer if the connection closed at once. Reads and
-/// drops what follows, bounded in bytes and time, so the client gets to read the error.
-void discardUnreadBody(Poco::Net::HTTPServerRequest& request) {
-    constexpr std::int64_t kMaxDiscardBytes = 64 << 20;
-    constexpr auto kMaxDiscardTime = std::chrono::seconds(2);
-    const auto deadline = std::chrono::steady_clock::now() + kMaxDiscardTime;
-    std::int64_t discarded = 0;
-    char buffer[16384];
-    try {
-        auto& in = request.stream();
-        while (in && discarded < kMaxDiscardBytes && std::chrono::steady_clock::now() < deadline) {
-            in.read(buffer, sizeof buffer);
-            if (in.gcount() <= 0) {
-                break;
-            }
-            discarded += in.gcount();
-        }
-    } catch (const Poco::Exception&) {  // NOLINT(bugprone-empty-catch): the client gave up
-    }
-}
-
 }  // namespace
 
 RequestDispatcher::RequestDispatcher(const Router& router, std::int64_t maxBodyBytes,
@@ -97,11 +63,6 @@ RequestDispatcher::RequestDispatcher(const Router& router, std::int64_t maxBodyB
       _maxBodyBytes(maxBodyBytes),
       _metrics(metrics),
       _log(Poco::Logger::get("verdant.http")) {}
-
-Poco::Net::HTTPRequestHandler* RequestDispatcher::createRequestHandler(
-    const Poco::Net::HTTPServerRequest&) {
-    return new DispatchingHandler(*this);
-}
 
 void RequestDispatcher::dispatch(Poco::Net::HTTPServerRequest& request,
                                  Poco::Net::HTTPServerResponse& response) {
@@ -115,14 +76,9 @@ void RequestDispatcher::dispatch(Poco::Net::HTTPServerRequest& request,
         if (exchange.responded()) {
             return;  // Too late for an error body; the client sees the reply cut short.
         }
-        // An unread body would be taken as the next request: close instead of keeping alive.
-        response.setKeepAlive(false);
+        // The listener read the whole body before the handler ran, so the connection stays
+        // usable after an error: an expired token costs a refresh, not a new TLS handshake.
         exchange.sendError(error, message);
-        // Refusals come before the body is read (a 401 for an expired token, a 413): a client
-        // still sending it must get to read the answer, not a broken pipe.
-        if (request.hasContentLength() || request.getChunkedTransferEncoding()) {
-            discardUnreadBody(request);
-        }
     };
 
     try {
@@ -146,10 +102,6 @@ void RequestDispatcher::dispatch(Poco::Net::HTTPServerRequest& request,
                        exchange.path());
             fail(ErrorCode::InternalError,
                  std::string(shared::defaultMessage(ErrorCode::InternalError)));
-        } else if (request.hasContentLength() || request.getChunkedTransferEncoding()) {
-            // A route that needs no body (approve with "{}") leaves it unread; on a kept-alive
-            // connection it would be read as the start of the next request.
-            discardUnreadBody(request);
         }
     } catch (const Error& e) {
         fail(e.code(), e.what());
@@ -168,6 +120,23 @@ void RequestDispatcher::dispatch(Poco::Net::HTTPServerRequest& request,
              std::string(shared::defaultMessage(ErrorCode::InternalError)));
     }
 
+    finish(request, exchange, route, code, started);
+}
+
+void RequestDispatcher::refuse(Poco::Net::HTTPServerRequest& request,
+                               Poco::Net::HTTPServerResponse& response, ErrorCode code,
+                               const std::string& message) {
+    const auto started = std::chrono::steady_clock::now();
+    HttpExchange exchange(request, response, _maxBodyBytes, requestIdFor(request));
+    response.setKeepAlive(false);
+    exchange.sendError(code, message);
+    finish(request, exchange, "unmatched", std::string(shared::wireName(code)), started);
+}
+
+void RequestDispatcher::finish(const Poco::Net::HTTPServerRequest& request,
+                               const HttpExchange& exchange, const std::string& route,
+                               const std::string& code,
+                               std::chrono::steady_clock::time_point started) {
     const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
                             std::chrono::steady_clock::now() - started)
                             .count();

@@ -77,10 +77,15 @@ const std::vector<ServerConfig::Setting>& ServerConfig::settings() {
         setting("port", "listen port, 0 for any free port (default: 8443)"),
         setting("tls-cert", "PEM certificate chain of the server (required for HTTPS)"),
         setting("tls-key", "PEM private key of the certificate (required for HTTPS)"),
-        setting("threads", "worker threads = connections served at once (default: 32)"),
-        setting("max-queued", "connections waiting for a worker (default: 128)"),
+        setting("threads", "worker threads = requests handled at once (default: 32)"),
+        setting("max-queued",
+                "complete requests waiting for a worker; more get 503 (default: 128)"),
+        setting("max-connections", "open connections; more are closed at once (default: 10000)"),
         setting("keep-alive-timeout", "seconds an idle keep-alive connection is kept (default: 5)"),
-        setting("request-timeout", "socket timeout in seconds within a request (default: 30)"),
+        setting("header-timeout",
+                "seconds for a TLS handshake, then for a request head (default: 10)"),
+        setting("request-timeout",
+                "longest pause in seconds while a body or answer moves (default: 30)"),
         setting("shutdown-grace", "seconds shutdown waits for in-flight requests (default: 10)"),
         setting("max-body-bytes", "largest request body accepted (default: 16777216)"),
         setting("insecure-http", "serve plain HTTP instead of HTTPS: local debugging ONLY", true),
@@ -155,6 +160,10 @@ ServerConfig ServerConfig::load(const std::string& file,
             config.threads = static_cast<int>(parseInteger(key, source, 1, 4096));
         } else if (key == "max-queued") {
             config.maxQueued = static_cast<int>(parseInteger(key, source, 1, 65536));
+        } else if (key == "max-connections") {
+            config.maxConnections = static_cast<int>(parseInteger(key, source, 16, 1000000));
+        } else if (key == "header-timeout") {
+            config.headerTimeoutSeconds = static_cast<int>(parseInteger(key, source, 1, 3600));
         } else if (key == "keep-alive-timeout") {
             config.keepAliveTimeoutSeconds = static_cast<int>(parseInteger(key, source, 1, 3600));
         } else if (key == "request-timeout") {

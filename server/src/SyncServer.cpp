@@ -1,5 +1,7 @@
 #include "verdant/server/SyncServer.hpp"
 
+#include "HttpListener.hpp"
+
 #include "verdant/server/AccountStore.hpp"
 #include "verdant/server/AuthEndpoint.hpp"
 #include "verdant/server/AuthService.hpp"
@@ -20,18 +22,15 @@
 #include <Poco/File.h>
 #include <Poco/Logger.h>
 #include <Poco/Net/Context.h>
-#include <Poco/Net/HTTPServer.h>
-#include <Poco/Net/HTTPServerParams.h>
 #include <Poco/Net/NetException.h>
-#include <Poco/Net/SSLManager.h>
-#include <Poco/Net/SecureServerSocket.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Path.h>
 #include <openssl/crypto.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
-#include <thread>
+#include <sys/resource.h>
 
 namespace verdant::server {
 
@@ -105,10 +104,37 @@ void writePortFile(const std::string& path, std::uint16_t port) {
     Poco::File(temporary).renameTo(path);
 }
 
+/// Raises the soft limit of open files to the hard one, and returns how many connections fit
+/// under it (a few descriptors stay for databases, logs and the listener).
+std::size_t connectionsThatFit(int wanted) {
+    rlimit limit{};
+    if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+        limit.rlim_cur = limit.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &limit);
+        getrlimit(RLIMIT_NOFILE, &limit);
+    }
+    constexpr rlim_t kReserved = 256;
+    const rlim_t available =
+        limit.rlim_cur > 2 * kReserved ? limit.rlim_cur - kReserved : kReserved;
+    return static_cast<std::size_t>(std::min<rlim_t>(static_cast<rlim_t>(wanted), available));
+}
+
+HttpListener::Options listenerOptions(const ServerConfig& config) {
+    HttpListener::Options options;
+    options.threads = config.threads;
+    options.maxQueued = static_cast<std::size_t>(config.maxQueued);
+    options.maxConnections = connectionsThatFit(config.maxConnections);
+    options.keepAliveTimeoutSeconds = config.keepAliveTimeoutSeconds;
+    options.headerTimeoutSeconds = config.headerTimeoutSeconds;
+    options.requestTimeoutSeconds = config.requestTimeoutSeconds;
+    options.limits.maxBodyBytes = config.maxBodyBytes;
+    options.bodyBudgetBytes = std::max<std::int64_t>(256 << 20, 4 * config.maxBodyBytes);
+    return options;
+}
+
 }  // namespace
 
-SyncServer::SyncServer(ServerConfig config, Seams seams)
-    : _config(std::move(config)), _pool(2, _config.threads + 1, 60) {
+SyncServer::SyncServer(ServerConfig config, Seams seams) : _config(std::move(config)) {
     const shared::Clock& clock =
         seams.clock != nullptr ? *seams.clock : shared::SystemClock::instance();
     try {
@@ -152,7 +178,7 @@ SyncServer::~SyncServer() {
 }
 
 void SyncServer::start() {
-    if (_http) {
+    if (_listener) {
         return;
     }
     Poco::Net::SocketAddress address;
@@ -162,68 +188,43 @@ void SyncServer::start() {
         throw Error(ErrorCode::InvalidParameter,
                     "cannot use listen address '" + _config.host + "': " + e.displayText());
     }
-
-    std::unique_ptr<Poco::Net::ServerSocket> socket;
+    Poco::Net::Context::Ptr tls = _config.insecureHttp ? nullptr : makeTlsContext(_config);
+    Poco::Net::ServerSocket socket;
     try {
-        if (_config.insecureHttp) {
-            socket = std::make_unique<Poco::Net::ServerSocket>(address, kListenBacklog);
-        } else {
-            socket = std::make_unique<Poco::Net::SecureServerSocket>(address, kListenBacklog,
-                                                                     makeTlsContext(_config));
-        }
+        socket.bind(address, true);
+        socket.listen(kListenBacklog);
     } catch (const Poco::Net::NetException& e) {
         throw Error(ErrorCode::InvalidParameter,
                     "cannot listen on " + address.toString() + ": " + e.displayText());
     }
-    _port = socket->address().port();
+    _port = socket.address().port();
 
-    Poco::Net::HTTPServerParams::Ptr params = new Poco::Net::HTTPServerParams;
-    params->setMaxThreads(_config.threads);
-    params->setMaxQueued(_config.maxQueued);
-    params->setKeepAlive(true);
-    params->setKeepAliveTimeout(Poco::Timespan(_config.keepAliveTimeoutSeconds, 0));
-    params->setMaxKeepAliveRequests(1000);
-    params->setTimeout(Poco::Timespan(_config.requestTimeoutSeconds, 0));
-    params->setServerName("verdant");
-    params->setSoftwareVersion("Verdant/" + std::string(shared::versionString()));
-
-    auto* dispatcher = new RequestDispatcher(*_router, _config.maxBodyBytes, *_metrics);
-    _dispatcher = dispatcher;
-    _http = std::make_unique<Poco::Net::HTTPServer>(dispatcher, _pool, *socket, params);
-    _http->start();
+    _dispatcher = std::make_unique<RequestDispatcher>(*_router, _config.maxBodyBytes, *_metrics);
+    _listener = std::make_unique<HttpListener>(std::move(socket), tls, *_dispatcher,
+                                               listenerOptions(_config));
+    _listener->start();
     if (!_config.portFile.empty()) {
         writePortFile(_config.portFile, _port);
     }
 }
 
 void SyncServer::stop() {
-    if (!_http) {
-        if (_stores) {
-            _stores->closeAll();
-        }
-        if (_storage) {
-            _storage->close();
-        }
-        return;
+    if (_listener) {
+        _dispatcher->beginShutdown();
+        _listener->stop(std::chrono::seconds(_config.shutdownGraceSeconds));
+        _listener.reset();
+        _dispatcher.reset();
     }
-    auto& log = Poco::Logger::get("verdant.server");
-    _dispatcher->beginShutdown();
-    _http->stopAll(false);  // no new connections; idle keep-alive connections end
-    const auto deadline =
-        std::chrono::steady_clock::now() + std::chrono::seconds(_config.shutdownGraceSeconds);
-    while (_http->currentConnections() > 0 && std::chrono::steady_clock::now() < deadline) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    if (_stores) {
+        _stores->closeAll();
     }
-    if (_http->currentConnections() > 0) {
-        log.warning("shutdown grace period over: closing %d open connection(s)",
-                    _http->currentConnections());
-        _http->stopAll(true);
+    if (_storage) {
+        _storage->close();
     }
-    _pool.joinAll();
-    _http.reset();
-    _dispatcher = nullptr;
-    _stores->closeAll();
-    _storage->close();
+}
+
+int SyncServer::openConnections() const {
+    return _listener ? _listener->openConnections() : 0;
 }
 
 void SyncServer::serveMetrics(HttpExchange& exchange) {

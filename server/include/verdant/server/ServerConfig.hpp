@@ -14,20 +14,22 @@ namespace verdant::server {
 /// environment variables (`VERDANT_<KEY>` with dashes as underscores, e.g. `VERDANT_DATA_DIR`),
 /// command-line flags (`--key=value`). Every key is listed in `ServerConfig::settings()`.
 ///
-/// Threading note: Poco's HTTPServer gives each open connection a worker thread for as long as
-/// the connection stays open, keep-alive included. `threads` therefore bounds the number of
-/// tablets that can be connected at once, and `keepAliveTimeoutSeconds` bounds how long an idle
-/// tablet holds a thread; beyond `threads`, connections wait in a queue of `maxQueued`.
+/// Threading note: connections do not hold threads. One event loop accepts connections, runs TLS
+/// handshakes and reads requests; `threads` workers run the handlers of requests that have
+/// arrived whole, `maxQueued` more wait for one, and beyond that a request gets 503 server_busy.
+/// `maxConnections` bounds open connections (idle ones cost a socket and a few KiB).
 struct ServerConfig {
     std::string dataDir = "data";          ///< Directory of the database and server keys.
     std::string host = "127.0.0.1";        ///< Listen address; 0.0.0.0 to serve the network.
     std::uint16_t port = 8443;             ///< Listen port; 0 picks a free one.
     std::string tlsCertificate;            ///< PEM certificate chain (server first).
     std::string tlsPrivateKey;             ///< PEM private key of the certificate.
-    int threads = 32;                      ///< Worker threads = concurrent connections.
-    int maxQueued = 128;                   ///< Accepted connections waiting for a worker.
+    int threads = 32;                      ///< Worker threads = requests handled at once.
+    int maxQueued = 128;                   ///< Complete requests waiting for a worker.
+    int maxConnections = 10000;            ///< Open connections; more are closed at accept.
     int keepAliveTimeoutSeconds = 5;       ///< Idle time before a keep-alive connection closes.
-    int requestTimeoutSeconds = 30;        ///< Socket send/receive timeout within a request.
+    int headerTimeoutSeconds = 10;         ///< For the TLS handshake, then for a request head.
+    int requestTimeoutSeconds = 30;        ///< Longest pause while a body or an answer moves.
     int shutdownGraceSeconds = 10;         ///< How long shutdown waits for in-flight requests.
     std::int64_t maxBodyBytes = 16 << 20;  ///< Largest request body accepted (413 beyond).
     bool insecureHttp = false;             ///< Plain HTTP, for local debugging only.

@@ -4,16 +4,9 @@
 #include "verdant/server/TokenService.hpp"
 #include "verdant/shared/HlcClock.hpp"
 
-#include <Poco/AutoPtr.h>
-#include <Poco/ThreadPool.h>
-
 #include <cstdint>
 #include <memory>
 #include <string>
-
-namespace Poco::Net {
-class HTTPServer;
-}
 
 namespace verdant::server {
 
@@ -21,6 +14,7 @@ class AccountStore;
 class AuthEndpoint;
 class AuthService;
 class HealthEndpoint;
+class HttpListener;
 class SyncEndpoint;
 class TenantStores;
 class HttpExchange;
@@ -79,6 +73,9 @@ public:
     /// The routes this server serves (for the API description check).
     const Router& router() const { return *_router; }
 
+    /// Client connections open now (idle ones included).
+    int openConnections() const;
+
     /// The counters behind /metrics.
     Metrics& metrics() { return *_metrics; }
 
@@ -104,9 +101,8 @@ private:
     std::unique_ptr<TenantStores> _stores;
     std::unique_ptr<SyncEndpoint> _sync;
     std::unique_ptr<ReviewEndpoint> _review;
-    RequestDispatcher* _dispatcher = nullptr;  // owned by _http once started
-    Poco::ThreadPool _pool;
-    std::unique_ptr<Poco::Net::HTTPServer> _http;
+    std::unique_ptr<RequestDispatcher> _dispatcher;
+    std::unique_ptr<HttpListener> _listener;
     std::uint16_t _port = 0;
 };
 
