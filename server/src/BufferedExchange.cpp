@@ -39,7 +39,9 @@ std::string BufferedRequest::takeBody() {
     return body;
 }
 
-BufferedResponse::BufferedResponse() = default;
+BufferedResponse::BufferedResponse() {
+    setVersion(HTTP_1_1);
+}
 
 BufferedResponse::StringBuffer::int_type BufferedResponse::StringBuffer::overflow(int_type c) {
     if (!traits_type::eq_int_type(c, traits_type::eof())) {

@@ -114,24 +114,21 @@ HttpRequestParser::Status HttpRequestParser::parseHead() {
         _buffer.erase(0, 2);
     }
     const auto end = _buffer.find("\r\n\r\n", _scanned > 3 ? _scanned - 3 : 0);
-    if (end == std::string::npos) {
-        _scanned = _buffer.size();
-        const auto firstLineEnd = _buffer.find(kCrlf);
-        if (firstLineEnd == std::string::npos && _buffer.size() > _limits.maxUriBytes + 64) {
+    const auto headBytes = end == std::string::npos ? _buffer.size() : end + 4;
+    if (headBytes > _limits.maxHeadBytes || end == std::string::npos) {
+        // Refused as soon as a limit is passed, not when the client chooses to finish.
+        const auto firstLine = std::min(_buffer.find(kCrlf), _buffer.size());
+        if (firstLine > _limits.maxUriBytes + kMaxMethodBytes + 16) {
             throw Error(ErrorCode::UriTooLong, "The request line is longer than " +
                                                    std::to_string(_limits.maxUriBytes) + " bytes.");
         }
-        if (_buffer.size() > _limits.maxHeadBytes) {
+        if (headBytes > _limits.maxHeadBytes) {
             throw Error(ErrorCode::HeaderTooLarge, "The request head is larger than " +
                                                        std::to_string(_limits.maxHeadBytes) +
                                                        " bytes.");
         }
+        _scanned = _buffer.size();
         return Status::NeedMore;
-    }
-    if (end + 4 > _limits.maxHeadBytes) {
-        throw Error(
-            ErrorCode::HeaderTooLarge,
-            "The request head is larger than " + std::to_string(_limits.maxHeadBytes) + " bytes.");
     }
     const std::string head = _buffer.substr(0, end + 2);
     _buffer.erase(0, end + 4);
