@@ -88,6 +88,7 @@ std::string BufferedResponse::serialize(bool head) {
     if (!_sent) {
         _sent = true;
     }
+    setReason(getReasonForStatus(getStatus()));  // handlers set the status only
     if (getContentLength64() == UNKNOWN_CONTENT_LENGTH || getChunkedTransferEncoding()) {
         setChunkedTransferEncoding(false);
         setContentLength64(static_cast<Poco::Int64>(_body.size()));

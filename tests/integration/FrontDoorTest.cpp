@@ -26,6 +26,7 @@ using test::ServerHarness;
 
 struct RawResponse {
     int status = 0;
+    std::string reason;
     std::map<std::string, std::string> headers;  ///< Names lower-cased.
     std::string body;
 };
@@ -61,6 +62,7 @@ public:
         const auto headEnd = _buffer.find("\r\n\r\n");
         RawResponse response;
         response.status = std::stoi(_buffer.substr(9, 3));
+        response.reason = _buffer.substr(13, _buffer.find("\r\n") - 13);
         std::size_t position = _buffer.find("\r\n") + 2;
         while (position < headEnd) {
             const auto lineEnd = _buffer.find("\r\n", position);
@@ -164,6 +166,7 @@ TEST(FrontDoor, EveryMalformedRequestGetsTheJsonErrorBodyAndARequestId) {
         connection.send(item.bytes);
         const auto response = connection.read();
         EXPECT_EQ(response.status, item.status);
+        EXPECT_NE(response.reason, "OK");
         EXPECT_EQ(response.headers.at("content-type"), "application/json; charset=utf-8");
         EXPECT_EQ(errorCodeOf(response), item.code) << response.body;
         EXPECT_FALSE(response.headers.at("x-request-id").empty());
