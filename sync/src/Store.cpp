@@ -623,8 +623,9 @@ std::optional<ChangeResult> Store::Impl::receivedBefore(const Change& change) {
         // Refused and quarantined earlier: still refused. The code tells the device so, in case
         // the answer that refused it was lost.
         duplicate.error = static_cast<ErrorCode>(select->integer(0));
-        duplicate.message = "Received before and refused; it stays in the quarantine: " +
-                            std::string(select->text(1));
+        duplicate.message = boundedMessage(
+            "Received before and refused; it stays in the quarantine: " +
+            std::string(select->text(1)));  // entries of older builds kept longer messages
     }
     return duplicate;
 }
