@@ -852,7 +852,10 @@ private:
                 if (result.error == ErrorCode::ClockSkew) {
                     firstSkewed =
                         std::min(firstSkewed.value_or(result.deviceSeq), result.deviceSeq);
-                } else if (result.outcome == "refused") {
+                } else if (result.outcome == "refused" ||
+                           (result.outcome == "duplicate" && result.error)) {
+                    // A duplicate with a code was refused when it first arrived (its answer was
+                    // lost): it stays refused, so it is quarantined here too.
                     const auto found = bySeq.find(result.deviceSeq);
                     if (found != bySeq.end()) {
                         refused.push_back(QuarantineEntry{

@@ -79,6 +79,33 @@ SessionTokens tokensFrom(const HttpResponse& response) {
     }
 }
 
+/// Adds the decided entries of `deviceId` on one GET /v1/quarantine page to `decisions`;
+/// returns the page's `next` cursor (empty on the last page). Throws Error(InternalError) for
+/// an answer that is not a quarantine page (an SDK and a server that disagree).
+std::string readQuarantinePage(const std::string& body, const std::string& deviceId,
+                               std::map<std::uint64_t, std::string>& decisions) {
+    try {
+        Poco::JSON::Parser parser;
+        const auto page = parser.parse(body).extract<Poco::JSON::Object::Ptr>();
+        const auto items = page->getArray("quarantine");
+        for (std::size_t i = 0; items && i < items->size(); ++i) {
+            const auto item = items->getObject(static_cast<unsigned>(i));
+            if (!item || item->optValue<std::string>("device_id", "") != deviceId ||
+                !item->get("decision").isString()) {
+                continue;
+            }
+            decisions.emplace(item->getValue<std::uint64_t>("device_seq"),
+                              item->getValue<std::string>("decision"));
+        }
+        const auto next = page->get("next");
+        return next.isString() ? next.extract<std::string>() : std::string();
+    } catch (const Poco::Exception& e) {
+        throw shared::Error(
+            ErrorCode::InternalError,
+            "The server's quarantine list is not what this SDK expects: " + e.displayText());
+    }
+}
+
 }  // namespace
 
 ServerApi::ServerApi(std::shared_ptr<Transport> transport, bool json)
@@ -160,26 +187,22 @@ shared::PullResponse ServerApi::pull(const std::string& accessToken,
 std::map<std::uint64_t, std::string> ServerApi::quarantineDecisions(const std::string& accessToken,
                                                                     const std::string& deviceId,
                                                                     Traffic& traffic) {
-    const auto response = send("GET", "/v1/quarantine", "", "", accessToken, traffic);
     std::map<std::uint64_t, std::string> decisions;
-    try {
-        Poco::JSON::Parser parser;
-        const auto items =
-            parser.parse(response.body).extract<Poco::JSON::Object::Ptr>()->getArray("quarantine");
-        for (std::size_t i = 0; items && i < items->size(); ++i) {
-            const auto item = items->getObject(static_cast<unsigned>(i));
-            if (!item || item->optValue<std::string>("device_id", "") != deviceId ||
-                !item->get("decision").isString()) {
-                continue;
-            }
-            decisions.emplace(item->getValue<std::uint64_t>("device_seq"),
-                              item->getValue<std::string>("decision"));
+    // This device's entries only, page after page (the server pages its quarantine).
+    std::string next;
+    do {
+        std::string path = "/v1/quarantine?limit=1000&device=" + deviceId;
+        if (!next.empty()) {
+            path += "&after=" + next;
         }
-    } catch (const Poco::Exception& e) {
-        throw shared::Error(
-            ErrorCode::InternalError,
-            "The server's quarantine list is not what this SDK expects: " + e.displayText());
-    }
+        const auto response = send("GET", path, "", "", accessToken, traffic);
+        auto following = readQuarantinePage(response.body, deviceId, decisions);
+        if (!following.empty() && following == next) {
+            throw shared::Error(ErrorCode::InternalError,
+                                "The server's quarantine pages do not advance.");
+        }
+        next = std::move(following);
+    } while (!next.empty());
     return decisions;
 }
 

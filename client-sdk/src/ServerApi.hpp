@@ -44,7 +44,8 @@ public:
     shared::PullResponse pull(const std::string& accessToken, const shared::PullRequest& request,
                               Traffic& traffic);
     /// HQ's decisions on this device's refused changes (GET /v1/quarantine): device sequence →
-    /// "accepted" or "discarded", for the decided entries of `deviceId` only.
+    /// "accepted" or "discarded", for the decided entries of `deviceId` only. Asks for that
+    /// device's entries and follows the pages' `next` cursors to the last page.
     std::map<std::uint64_t, std::string> quarantineDecisions(const std::string& accessToken,
                                                              const std::string& deviceId,
                                                              Traffic& traffic);

@@ -1,5 +1,6 @@
 #include "verdant/server/SyncEndpoint.hpp"
 
+#include "ReviewQuery.hpp"
 #include "ReviewRecords.hpp"
 
 #include "verdant/server/AnswerValidator.hpp"
@@ -106,6 +107,53 @@ sync::Conflict findConflict(const sync::Store& store, const HttpExchange& exchan
         }
     }
     throw Error(ErrorCode::NotFound, "There is no open conflict on that field.");
+}
+
+/// GET /v1/quarantine's page size when none is asked for, and the largest it serves.
+constexpr std::int64_t kDefaultQuarantinePage = 100;
+constexpr std::int64_t kMaxQuarantinePage = 1000;
+
+/// The `next` cursor after `entry`: "<device id>:<device seq>" (opaque to clients).
+std::string quarantineCursorOf(const sync::QuarantinedChange& entry) {
+    return entry.change.deviceId.toString() + ":" + std::to_string(entry.change.deviceSeq);
+}
+
+/// The position a cursor of quarantineCursorOf() names; throws InvalidParameter otherwise.
+sync::QuarantinePosition quarantineCursorFrom(const std::string& cursor) {
+    const auto colon = cursor.find(':');
+    const auto device = shared::DeviceId::parse(cursor.substr(0, colon));
+    const std::string seq = colon == std::string::npos ? "" : cursor.substr(colon + 1);
+    const bool digits =
+        !seq.empty() && seq.size() <= 19 &&
+        std::all_of(seq.begin(), seq.end(), [](char c) { return c >= '0' && c <= '9'; });
+    if (!device || !digits) {
+        throw Error(ErrorCode::InvalidParameter,
+                    "'after' must be the 'next' cursor of an earlier quarantine page.");
+    }
+    return sync::QuarantinePosition{*device, std::stoull(seq)};
+}
+
+/// One quarantine entry as GET /v1/quarantine lists it.
+Poco::JSON::Object quarantineJson(const sync::QuarantinedChange& entry) {
+    Poco::JSON::Object item;
+    item.set("device_id", entry.change.deviceId.toString());
+    item.set("device_seq", entry.change.deviceSeq);
+    item.set("code", std::string(shared::wireName(entry.code)));
+    item.set("message", entry.message);
+    item.set("change", changeJson(entry.change));
+    item.set("truncated", entry.truncated);
+    if (entry.truncated && !entry.valueSha256.empty()) {
+        item.set("value_bytes", entry.valueBytes);
+        item.set("value_sha256", entry.valueSha256);
+    }
+    if (entry.decision) {
+        item.set("decision", std::string(sync::wireName(*entry.decision)));
+        item.set("decided_by", entry.decidedBy);
+        item.set("decided_at", entry.decidedAtMs);
+    } else {
+        item.set("decision", Poco::Dynamic::Var());
+    }
+    return item;
 }
 
 /// Why a field expert or coordinator may not make this change regardless of scope, or nullopt.
@@ -394,30 +442,52 @@ void SyncEndpoint::resolveConflict(HttpExchange& exchange) {
 
 void SyncEndpoint::listQuarantine(HttpExchange& exchange) {
     const auto principal = _auth.authenticate(exchange.header("Authorization"));
+    const review::ReviewQuery query(exchange, {"limit", "after", "device"});
+    const auto limit = static_cast<std::size_t>(
+        query.integer("limit", 1, kMaxQuarantinePage).value_or(kDefaultQuarantinePage));
+    std::optional<shared::DeviceId> device;
+    if (const auto named = query.text("device")) {
+        device = shared::DeviceId::parse(*named);
+        if (!device) {
+            throw Error(ErrorCode::InvalidParameter, "'device' must be a device id (a UUID).");
+        }
+    }
+    if (!isHq(principal)) {
+        // A device user sees their own device's entries only.
+        const auto own = shared::DeviceId::parse(principal.deviceId);
+        if (device && device != own) {
+            throw Error(ErrorCode::Forbidden, "You may list your own device's quarantine only.");
+        }
+        device = own;
+        if (!device) {
+            throw Error(ErrorCode::DeviceMismatch,
+                        "Sign in with a device_id to see your device's quarantine.");
+        }
+    }
+    sync::QuarantinePosition after;
+    if (const auto cursor = query.text("after")) {
+        after = quarantineCursorFrom(*cursor);
+        if (device && after.device != *device) {
+            throw Error(ErrorCode::InvalidParameter,
+                        "'after' is a cursor of another device's entries.");
+        }
+    }
     Poco::JSON::Array items;
+    Poco::Dynamic::Var next;
     _stores.with(principal.tenantId, [&](sync::Store& store) {
-        for (const auto& entry : store.quarantine()) {
-            if (!isHq(principal) && entry.change.deviceId.toString() != principal.deviceId) {
-                continue;
-            }
-            Poco::JSON::Object item;
-            item.set("device_id", entry.change.deviceId.toString());
-            item.set("device_seq", entry.change.deviceSeq);
-            item.set("code", std::string(shared::wireName(entry.code)));
-            item.set("message", entry.message);
-            item.set("change", changeJson(entry.change));
-            if (entry.decision) {
-                item.set("decision", std::string(sync::wireName(*entry.decision)));
-                item.set("decided_by", entry.decidedBy);
-                item.set("decided_at", entry.decidedAtMs);
-            } else {
-                item.set("decision", Poco::Dynamic::Var());
-            }
-            items.add(item);
+        // One more than asked for: whether more is waiting, without counting the quarantine.
+        auto page = store.quarantinePage(after, limit + 1, device);
+        if (page.size() > limit) {
+            page.resize(limit);
+            next = quarantineCursorOf(page.back());
+        }
+        for (const auto& entry : page) {
+            items.add(quarantineJson(entry));
         }
     });
     Poco::JSON::Object body;
     body.set("quarantine", items);
+    body.set("next", next);
     exchange.sendJson(Poco::Net::HTTPResponse::HTTP_OK, body);
 }
 
@@ -443,30 +513,36 @@ void SyncEndpoint::decideQuarantined(HttpExchange& exchange, sync::QuarantineDec
             throw Error(ErrorCode::NotFound, "There is no quarantined change " +
                                                  std::to_string(seq) + " of that device.");
         }
-        if (entry->decision) {
-            throw Error(ErrorCode::InvalidTransition,
-                        "That change was " + std::string(sync::wireName(*entry->decision)) +
-                            " already by " + entry->decidedBy + ".");
-        }
-        if (decision == sync::QuarantineDecision::Accepted) {
+        std::vector<shared::Change> writes;
+        bool submission = false;
+        const auto& change = entry->change;
+        if (decision == sync::QuarantineDecision::Accepted && !entry->decision &&
+            !entry->truncated) {
             // Applied as written, now, on HQ's authority: under the server's device (the
             // author's own sequence was used up by the refusal) and in the author's name.
-            const auto& change = entry->change;
-            const auto positions =
-                ServerWriter(_hlc, _serverDevice)
-                    .apply(store, change.author,
-                           {ServerWrite{change.collection, change.recordId, change.field,
-                                        change.operation, change.value}});
-            body.set("server_seq", positions.front());
-            if (change.collection == shared::collections::kAudits && change.field == "state" &&
-                change.value == shared::Value::string("submitted")) {
-                // A submission, however late, is scored like one that arrived by push.
-                ServerWriter(_hlc, _serverDevice)
-                    .apply(store, "server",
-                           submissionWrites(store, {change.recordId}, _clock.nowMs()));
-            }
+            writes = ServerWriter(_hlc, _serverDevice)
+                         .prepare(store, change.author,
+                                  {ServerWrite{change.collection, change.recordId, change.field,
+                                               change.operation, change.value}});
+            submission = change.collection == shared::collections::kAudits &&
+                         change.field == "state" &&
+                         change.value == shared::Value::string("submitted");
         }
-        store.decideQuarantined(*device, seq, decision, principal.userId, _clock.nowMs());
+        // The store records the decision in the transaction that applies the writes, and
+        // refuses a second decision and the acceptance of a change it kept only in part.
+        const auto applied = store.decideQuarantined(
+            *device, seq, decision, principal.userId, _clock.nowMs(), writes,
+            [&](const sync::Store& after) {
+                // A submission, however late, is scored like one that arrived by push.
+                return submission ? ServerWriter(_hlc, _serverDevice)
+                                        .prepare(after, "server",
+                                                 submissionWrites(after, {change.recordId},
+                                                                  _clock.nowMs()))
+                                  : std::vector<shared::Change>{};
+            });
+        if (!applied.results.empty()) {
+            body.set("server_seq", applied.results.front().serverSeq.value_or(0));
+        }
         body.set("decision", std::string(sync::wireName(decision)));
     });
     exchange.sendJson(Poco::Net::HTTPResponse::HTTP_OK, body);

@@ -66,8 +66,13 @@ constexpr std::string_view kInsertRecord =
 constexpr std::string_view kUpdateRecord =
     "UPDATE records SET deleted = ?2, tombstone = ?3, scope_key = ?4, scope_seq = ?5 "
     "WHERE record_ref = ?1";
-constexpr std::string_view kSelectLogged =
-    "SELECT 1 FROM changes WHERE device_ref = ?1 AND device_seq = ?2";
+// Whether (device, seq) was received before: logged (NULL code), or refused and quarantined
+// without being logged (its code and message). Both halves are primary-key/unique-index look-ups.
+constexpr std::string_view kSelectReceived =
+    "SELECT NULL, '' FROM changes c JOIN devices d ON d.device_ref = c.device_ref "
+    "WHERE d.device_id = ?1 AND c.device_seq = ?2 "
+    "UNION ALL SELECT code, message FROM quarantine WHERE device_id = ?1 AND device_seq = ?2 "
+    "LIMIT 1";
 constexpr std::string_view kSelectFieldState =
     "SELECT state FROM fields WHERE record_ref = ?1 AND field = ?2";
 constexpr std::string_view kSelectFieldVersion =
@@ -89,14 +94,26 @@ constexpr std::string_view kSetOutcomeByDevice =
     "UPDATE changes SET outcome = ?3 WHERE device_seq = ?2 AND device_ref = "
     "(SELECT device_ref FROM devices WHERE device_id = ?1)";
 constexpr std::string_view kInsertQuarantine =
-    "INSERT OR IGNORE INTO quarantine (device_id, device_seq, change, code, message) "
-    "VALUES (?1, ?2, ?3, ?4, ?5)";
+    "INSERT OR IGNORE INTO quarantine (device_id, device_seq, change, code, message, truncated, "
+    "value_bytes, value_sha256) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+// Every quarantine read selects the columns quarantineRow() reads, in this order.
 constexpr std::string_view kSelectQuarantine =
-    "SELECT change, code, message, decision, decided_by, decided_at FROM quarantine "
+    "SELECT change, code, message, decision, decided_by, decided_at, truncated, value_bytes, "
+    "value_sha256 FROM quarantine "
     "ORDER BY device_id, device_seq";
 constexpr std::string_view kSelectQuarantined =
-    "SELECT change, code, message, decision, decided_by, decided_at FROM quarantine "
+    "SELECT change, code, message, decision, decided_by, decided_at, truncated, value_bytes, "
+    "value_sha256 FROM quarantine "
     "WHERE device_id = ?1 AND device_seq = ?2";
+// Pages of the quarantine: ranges of its primary key (device_id, device_seq).
+constexpr std::string_view kSelectQuarantinePage =
+    "SELECT change, code, message, decision, decided_by, decided_at, truncated, value_bytes, "
+    "value_sha256 FROM quarantine "
+    "WHERE (device_id, device_seq) > (?1, ?2) ORDER BY device_id, device_seq LIMIT ?3";
+constexpr std::string_view kSelectDeviceQuarantinePage =
+    "SELECT change, code, message, decision, decided_by, decided_at, truncated, value_bytes, "
+    "value_sha256 FROM quarantine "
+    "WHERE device_id = ?1 AND device_seq > ?2 ORDER BY device_seq LIMIT ?3";
 constexpr std::string_view kDecideQuarantined =
     "UPDATE quarantine SET decision = ?3, decided_by = ?4, decided_at = ?5 "
     "WHERE device_id = ?1 AND device_seq = ?2 AND decision IS NULL";
@@ -257,7 +274,7 @@ std::string jsonArrayOf(const std::vector<std::string>& keys) {
     return json;
 }
 
-std::string sha256Hex(const std::string& text) {
+std::string sha256Hex(std::string_view text) {
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int size = 0;
     if (EVP_Digest(text.data(), text.size(), digest, &size, EVP_sha256(), nullptr) != 1) {
@@ -266,15 +283,95 @@ std::string sha256Hex(const std::string& text) {
     return codec::toHex(std::span<const std::uint8_t>(digest, size));
 }
 
+/// Throws the first refusal among `applied`'s results (the caller's transaction rolls back).
+void throwIfRefused(const ApplyResult& applied, const std::string& context) {
+    for (const auto& outcome : applied.results) {
+        if (outcome.outcome == ChangeOutcome::Refused) {
+            throw Error(outcome.error.value_or(ErrorCode::InternalError),
+                        context + outcome.message);
+        }
+    }
+}
+
 /// What rewriteDeviceChanges() calls per change.
 using ChangeRewrite = std::function<std::optional<Change>(const Change&)>;
+
+/// The longest refusal message kept or sent back, in bytes: a gate or a schema check that
+/// quotes a client's text must not echo megabytes.
+constexpr std::size_t kMaxMessageBytes = 1024;
+
+/// The first bytes of `text`, at most `limit`, cut at a UTF-8 character boundary.
+std::string_view utf8Prefix(std::string_view text, std::size_t limit) {
+    if (text.size() <= limit) {
+        return text;
+    }
+    std::size_t end = limit;
+    while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0U) == 0x80U) {
+        --end;  // a continuation byte: the character started earlier
+    }
+    return text.substr(0, end);
+}
+
+/// `message`, cut to kMaxMessageBytes (marked with an ellipsis) if longer.
+std::string boundedMessage(std::string message) {
+    if (message.size() > kMaxMessageBytes) {
+        message = std::string(utf8Prefix(message, kMaxMessageBytes - 3)) + "\u2026";
+    }
+    return message;
+}
 
 ChangeResult refusedResult(ErrorCode code, std::string message) {
     ChangeResult result;
     result.outcome = ChangeOutcome::Refused;
     result.error = code;
-    result.message = std::move(message);
+    result.message = boundedMessage(std::move(message));
     return result;
+}
+
+/// The text of a string or JSON value, or nullptr for a value of another kind (a few bytes).
+const std::string* textOf(const shared::Value& value) {
+    if (const auto* text = std::get_if<std::string>(&value.data())) {
+        return text;
+    }
+    if (const auto* json = std::get_if<shared::JsonText>(&value.data())) {
+        return &json->text;
+    }
+    return nullptr;
+}
+
+/// What the quarantine keeps of a refused change: the change whole, or, when its value is longer
+/// than kQuarantinedValueBytes or a name longer than kQuarantinedNameBytes, those cut to that
+/// many bytes (a cut JSON value becomes a string of its text, since a cut document is no JSON),
+/// with the full value's size and SHA-256. Refusals must not cost what a hostile client sends.
+QuarantinedChange boundedForQuarantine(const Change& change) {
+    QuarantinedChange kept;
+    const std::string* text = textOf(change.value);
+    const bool longValue = text != nullptr && text->size() > kQuarantinedValueBytes;
+    kept.truncated = longValue || change.collection.size() > kQuarantinedNameBytes ||
+                     change.field.size() > kQuarantinedNameBytes ||
+                     change.author.size() > kQuarantinedNameBytes;
+    if (!kept.truncated) {
+        kept.change = change;
+        return kept;
+    }
+    Change& cut = kept.change;
+    cut.collection = utf8Prefix(change.collection, kQuarantinedNameBytes);
+    cut.recordId = change.recordId;
+    cut.field = utf8Prefix(change.field, kQuarantinedNameBytes);
+    cut.operation = change.operation;
+    cut.value = longValue
+                    ? shared::Value::string(std::string(utf8Prefix(*text, kQuarantinedValueBytes)))
+                    : change.value;
+    cut.hlc = change.hlc;
+    cut.baseVersion = change.baseVersion;
+    cut.deviceId = change.deviceId;
+    cut.deviceSeq = change.deviceSeq;
+    cut.author = utf8Prefix(change.author, kQuarantinedNameBytes);
+    if (text != nullptr) {
+        kept.valueBytes = text->size();
+        kept.valueSha256 = sha256Hex(*text);
+    }
+    return kept;
 }
 
 }  // namespace
@@ -327,10 +424,17 @@ public:
     }
     std::uint64_t highWaterMark(const DeviceId& device);
     std::vector<QuarantinedChange> quarantine();
+    std::vector<QuarantinedChange> quarantinePage(const QuarantinePosition& after,
+                                                  std::size_t limit,
+                                                  const std::optional<DeviceId>& device);
     std::optional<QuarantinedChange> quarantined(const DeviceId& device, std::uint64_t deviceSeq);
     void decideQuarantined(const DeviceId& device, std::uint64_t deviceSeq,
                            QuarantineDecision decision, const std::string& decidedBy,
                            std::int64_t decidedAtMs);
+    ApplyResult decideAndApply(const DeviceId& device, std::uint64_t deviceSeq,
+                               QuarantineDecision decision, const std::string& decidedBy,
+                               std::int64_t decidedAtMs, std::span<const Change> writes,
+                               const std::function<std::vector<Change>()>& followUp);
     std::string canonicalDump() { return dump(kDump, nullptr); }
     std::string scopeDump(const std::string& scopeKey) { return dump(kDumpScope, &scopeKey); }
     int schemaVersion() { return static_cast<int>(_db.queryInteger("PRAGMA user_version")); }
@@ -387,8 +491,11 @@ private:
     /// replica merged again by rewriteDeviceChanges() (no clock-skew check, no fault injection).
     enum class Arrival : std::uint8_t { Received, Rebuilt };
 
+    /// `first`, when set, runs at the start of the transaction (it may throw to roll back).
+    /// When `strict`, a refused change of `batch` throws (and rolls back) as a follow-up does.
     ApplyResult applyInTransaction(std::span<const Change> batch, const ChangeGate& gate,
-                                   const std::function<std::vector<Change>()>& followUp);
+                                   const std::function<std::vector<Change>()>& followUp,
+                                   const std::function<void()>& first = {}, bool strict = false);
     /// Validates, logs and merges `batch` into the cache, inside the caller's transaction; the
     /// caller writes `state` back and commits.
     ApplyResult applyBatch(std::span<const Change> batch, const ChangeGate& gate, Arrival arrival,
@@ -401,8 +508,10 @@ private:
     std::optional<std::int64_t> findRecordRef(std::string_view collection, const RecordId& id);
     RecordEntry* existingRecordEntry(const Change& change);
     RecordEntry& recordEntry(const Change& change);
-    std::optional<ValidationError> askGate(const Change& change, std::int64_t device,
-                                           const ChangeGate& gate, ChangeResult& out);
+    /// A Duplicate result when (device, seq) of `change` was logged or quarantined before
+    /// (with the refusal's code when it was refused), else nullopt.
+    std::optional<ChangeResult> receivedBefore(const Change& change);
+    std::optional<ValidationError> askGate(const Change& change, const ChangeGate& gate);
     void followParent(const Change& change, const FieldSpec& spec, const FieldState& state,
                       RecordEntry& record, std::uint64_t serverSeq, Batch& batch);
     std::string dump(std::string_view sql, const std::string* scopeKey);
@@ -497,17 +606,31 @@ Store::Impl::RecordEntry& Store::Impl::recordEntry(const Change& change) {
     return _cache.records.emplace(std::move(key), std::move(entry)).first->second;
 }
 
-std::optional<ValidationError> Store::Impl::askGate(const Change& change, std::int64_t device,
-                                                    const ChangeGate& gate, ChangeResult& out) {
-    {
-        auto select = _db.cached(kSelectLogged);
-        select->bind(1, device);
-        select->bind(2, static_cast<std::int64_t>(change.deviceSeq));
-        if (select->step()) {
-            out.outcome = ChangeOutcome::Duplicate;
-            return std::nullopt;
-        }
+std::optional<ChangeResult> Store::Impl::receivedBefore(const Change& change) {
+    if (change.deviceId.isNil() || change.deviceSeq == 0) {
+        return std::nullopt;  // not a numbered change: validation refuses it
     }
+    auto select = _db.cached(kSelectReceived);
+    select->bind(1, bytesOf(change.deviceId.bytes()));
+    select->bind(2,
+                 static_cast<std::int64_t>(std::min<std::uint64_t>(change.deviceSeq, INT64_MAX)));
+    if (!select->step()) {
+        return std::nullopt;
+    }
+    ChangeResult duplicate;
+    duplicate.outcome = ChangeOutcome::Duplicate;
+    if (!select->isNull(0)) {
+        // Refused and quarantined earlier: still refused. The code tells the device so, in case
+        // the answer that refused it was lost.
+        duplicate.error = static_cast<ErrorCode>(select->integer(0));
+        duplicate.message = boundedMessage(
+            "Received before and refused; it stays in the quarantine: " +
+            std::string(select->text(1)));  // entries of older builds kept longer messages
+    }
+    return duplicate;
+}
+
+std::optional<ValidationError> Store::Impl::askGate(const Change& change, const ChangeGate& gate) {
     // Looked up without creating the record, so a refused change leaves no row behind.
     const RecordEntry* known = existingRecordEntry(change);
     const std::optional<std::string> scope =
@@ -561,14 +684,20 @@ Store::Impl::FieldEntry& Store::Impl::fieldEntry(std::int64_t recordRef, const F
 
 void Store::Impl::quarantineChange(const Change& change, ErrorCode code,
                                    const std::string& message) {
-    const std::string encoded = shared::ChangeCodec::toBinary({change});
+    const QuarantinedChange kept = boundedForQuarantine(change);
+    const std::string encoded = shared::ChangeCodec::toBinary({kept.change});
     auto insert = _db.cached(kInsertQuarantine);
     insert->bind(1, bytesOf(change.deviceId.bytes()));
     insert->bind(2, static_cast<std::int64_t>(change.deviceSeq));
     insert->bind(3,
                  std::span(reinterpret_cast<const std::uint8_t*>(encoded.data()), encoded.size()));
     insert->bind(4, static_cast<std::int64_t>(code));
-    insert->bind(5, message);
+    insert->bind(5, boundedMessage(message));
+    insert->bind(6, std::int64_t{kept.truncated ? 1 : 0});
+    if (kept.truncated && !kept.valueSha256.empty()) {
+        insert->bind(7, static_cast<std::int64_t>(kept.valueBytes));
+        insert->bind(8, kept.valueSha256);
+    }
     insert->run();
 }
 
@@ -593,11 +722,18 @@ ApplyResult Store::Impl::apply(std::span<const Change> batch, const ChangeGate& 
 }
 
 ApplyResult Store::Impl::applyInTransaction(std::span<const Change> batch, const ChangeGate& gate,
-                                            const std::function<std::vector<Change>()>& followUp) {
+                                            const std::function<std::vector<Change>()>& followUp,
+                                            const std::function<void()>& first, bool strict) {
     Batch state;
     sqlite::Transaction transaction(_db);
     _cache = Cache{};
+    if (first) {
+        first();
+    }
     ApplyResult result = applyBatch(batch, gate, Arrival::Received, state);
+    if (strict) {
+        throwIfRefused(result, "A change was refused: ");
+    }
 
     inject(FaultPoint::BeforeWriteBack, batch.size());
     writeBack(state);
@@ -607,13 +743,8 @@ ApplyResult Store::Impl::applyInTransaction(std::span<const Change> batch, const
         if (!more.empty()) {
             Batch derived;
             _cache = Cache{};
-            const auto applied = applyBatch(more, ChangeGate{}, Arrival::Received, derived);
-            for (const auto& outcome : applied.results) {
-                if (outcome.outcome == ChangeOutcome::Refused) {
-                    throw Error(outcome.error.value_or(ErrorCode::InternalError),
-                                "A follow-up change was refused: " + outcome.message);
-                }
-            }
+            throwIfRefused(applyBatch(more, ChangeGate{}, Arrival::Received, derived),
+                           "A follow-up change was refused: ");
             writeBack(derived);
             if (derived.maxApplied &&
                 (!state.maxApplied || *state.maxApplied < *derived.maxApplied)) {
@@ -641,6 +772,16 @@ ApplyResult Store::Impl::applyBatch(std::span<const Change> batch, const ChangeG
         const Change& change = batch[i];
         ChangeResult& out = result.results[i];
 
+        // Exactly once, refusals included: a replica that judges what it receives (a gate) counts
+        // a refused change as received, so a resend is a duplicate before anything re-judges it.
+        // An ungated replica (a device applying what it pulled) re-validates a change it refused
+        // before: the server accepted it, and a newer schema may accept it here too.
+        if (gate) {
+            if (auto duplicate = receivedBefore(change)) {
+                out = std::move(*duplicate);
+                continue;
+            }
+        }
         if (auto invalid = _schema.validate(change)) {
             out = refusedResult(invalid->code, invalid->message);
             if (!change.deviceId.isNil() && change.deviceSeq > 0) {
@@ -662,14 +803,11 @@ ApplyResult Store::Impl::applyBatch(std::span<const Change> batch, const ChangeG
 
         const std::int64_t device = deviceRef(change.deviceId);
         if (gate) {
-            if (auto refusal = askGate(change, device, gate, out)) {
+            if (auto refusal = askGate(change, gate)) {
                 out = refusedResult(refusal->code, refusal->message);
                 quarantineChange(change, refusal->code, refusal->message);
                 auto& mark = state.highWater[device];
                 mark = std::max(mark, change.deviceSeq);
-                continue;
-            }
-            if (out.outcome == ChangeOutcome::Duplicate) {
                 continue;
             }
         }
@@ -1193,6 +1331,11 @@ QuarantinedChange quarantineRow(sqlite::Statement& select) {
         entry.decidedBy = std::string(select.text(4));
         entry.decidedAtMs = select.integer(5);
     }
+    entry.truncated = select.integer(6) != 0;
+    if (!select.isNull(7)) {
+        entry.valueBytes = static_cast<std::uint64_t>(select.integer(7));
+        entry.valueSha256 = std::string(select.text(8));
+    }
     return entry;
 }
 
@@ -1218,6 +1361,23 @@ std::optional<QuarantinedChange> Store::Impl::quarantined(const DeviceId& device
     return quarantineRow(*select);
 }
 
+std::vector<QuarantinedChange> Store::Impl::quarantinePage(const QuarantinePosition& after,
+                                                           std::size_t limit,
+                                                           const std::optional<DeviceId>& device) {
+    std::vector<QuarantinedChange> page;
+    if (limit == 0) {
+        return page;
+    }
+    auto select = _db.cached(device ? kSelectDeviceQuarantinePage : kSelectQuarantinePage);
+    select->bind(1, bytesOf(device ? device->bytes() : after.device.bytes()));
+    select->bind(2, static_cast<std::int64_t>(std::min<std::uint64_t>(after.deviceSeq, INT64_MAX)));
+    select->bind(3, static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
+    while (select->step()) {
+        page.push_back(quarantineRow(*select));
+    }
+    return page;
+}
+
 void Store::Impl::decideQuarantined(const DeviceId& device, std::uint64_t deviceSeq,
                                     QuarantineDecision decision, const std::string& decidedBy,
                                     std::int64_t decidedAtMs) {
@@ -1231,6 +1391,13 @@ void Store::Impl::decideQuarantined(const DeviceId& device, std::uint64_t device
                                                       std::string(wireName(*entry->decision)) +
                                                       " already by " + entry->decidedBy + ".");
     }
+    if (decision == QuarantineDecision::Accepted && entry->truncated) {
+        throw Error(ErrorCode::ValueTooLarge,
+                    "The server kept only the first bytes of this change (its value has " +
+                        std::to_string(entry->valueBytes) +
+                        " bytes), so it cannot apply it; the device still holds it whole. "
+                        "Discard it, or have the device send a smaller value as a new change.");
+    }
     auto update = _db.cached(kDecideQuarantined);
     update->bind(1, bytesOf(device.bytes()));
     update->bind(2, static_cast<std::int64_t>(deviceSeq));
@@ -1238,6 +1405,24 @@ void Store::Impl::decideQuarantined(const DeviceId& device, std::uint64_t device
     update->bind(4, decidedBy);
     update->bind(5, decidedAtMs);
     update->run();
+}
+
+ApplyResult Store::Impl::decideAndApply(const DeviceId& device, std::uint64_t deviceSeq,
+                                        QuarantineDecision decision, const std::string& decidedBy,
+                                        std::int64_t decidedAtMs, std::span<const Change> writes,
+                                        const std::function<std::vector<Change>()>& followUp) {
+    // Checked and recorded inside the transaction that applies the writes (BEGIN IMMEDIATE:
+    // no other connection decides meanwhile), so the two commit together or not at all.
+    // The writes are the caller's own: one the store refuses throws, never quarantines.
+    try {
+        return applyInTransaction(
+            writes, ChangeGate{}, followUp,
+            [&] { decideQuarantined(device, deviceSeq, decision, decidedBy, decidedAtMs); },
+            /*strict=*/true);
+    } catch (...) {
+        _cache = Cache{};
+        throw;
+    }
 }
 
 std::string Store::Impl::dump(std::string_view sql, const std::string* scopeKey) {
@@ -1401,7 +1586,22 @@ std::optional<QuarantinedChange> Store::quarantined(const DeviceId& device,
 void Store::decideQuarantined(const DeviceId& device, std::uint64_t deviceSeq,
                               QuarantineDecision decision, const std::string& decidedBy,
                               std::int64_t decidedAtMs) {
-    _impl->decideQuarantined(device, deviceSeq, decision, decidedBy, decidedAtMs);
+    _impl->decideAndApply(device, deviceSeq, decision, decidedBy, decidedAtMs, {}, {});
+}
+
+ApplyResult Store::decideQuarantined(const DeviceId& device, std::uint64_t deviceSeq,
+                                     QuarantineDecision decision, const std::string& decidedBy,
+                                     std::int64_t decidedAtMs, std::span<const Change> writes,
+                                     const FollowUp& followUp) {
+    return _impl->decideAndApply(device, deviceSeq, decision, decidedBy, decidedAtMs, writes, [&] {
+        return followUp ? followUp(*this) : std::vector<Change>{};
+    });
+}
+
+std::vector<QuarantinedChange> Store::quarantinePage(const QuarantinePosition& after,
+                                                     std::size_t limit,
+                                                     const std::optional<DeviceId>& device) const {
+    return _impl->quarantinePage(after, limit, device);
 }
 
 std::string_view wireName(QuarantineDecision decision) noexcept {

@@ -140,6 +140,14 @@ constexpr std::array kMigrations = {
         ALTER TABLE quarantine ADD COLUMN decided_by TEXT;
         ALTER TABLE quarantine ADD COLUMN decided_at INTEGER;
     )sql"},
+    Migration{6, "bound_quarantined_payloads", R"sql(
+        -- A refused change whose value or names were too large to keep is stored with a bounded
+        -- prefix of them (truncated = 1), and the byte size and SHA-256 (lower-case hex) of its
+        -- full value, so HQ can tell what it was and match it with the device's copy.
+        ALTER TABLE quarantine ADD COLUMN truncated INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE quarantine ADD COLUMN value_bytes INTEGER;
+        ALTER TABLE quarantine ADD COLUMN value_sha256 TEXT;
+    )sql"},
 };
 // clang-format on
 

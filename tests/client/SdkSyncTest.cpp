@@ -55,9 +55,15 @@ public:
             }
             throw shared::Error(shared::ErrorCode::ServerUnreachable, "simulated: no network");
         }
-        return _real.send(method, path, contentType, body, headers);
+        auto response = _real.send(method, path, contentType, body, headers);
+        if (lostPushAnswers > 0 && path == "/v1/sync/push") {
+            --lostPushAnswers;  // the server got the push; its answer never arrives
+            throw shared::Error(shared::ErrorCode::ServerUnreachable, "simulated: answer lost");
+        }
+        return response;
     }
 
+    std::atomic<int> lostPushAnswers{0};
     std::atomic<int> failures{0};
     std::atomic<bool> offline{false};
     std::atomic<int> requests{0};
@@ -411,6 +417,39 @@ TEST_F(SdkOverTls, AnEditToAnAuditReassignedWhileOfflineIsQuarantinedNotLost) {
     const auto listed =
         parser.parse(_hq.send("GET", "/v1/quarantine").body).extract<Poco::JSON::Object::Ptr>();
     EXPECT_GE(listed->getArray("quarantine")->size(), 3U);
+}
+
+// The answer that refused a push is lost; the SDK sends the changes again and the server answers
+// `duplicate` with the refusal's code: the tablet quarantines them, as if it had heard the first
+// answer, instead of counting them as on the server.
+TEST_F(SdkOverTls, ARefusalWhoseAnswerWasLostIsStillQuarantinedOnTheTablet) {
+    shared::ManualClock liClock{_serverClock.nowMs()};
+    auto transport = std::make_shared<FlakyTransport>(_server.endpoint());
+    auto liOptions = options("li-tablet", liClock);
+    liOptions.transport = transport;
+    auto li = Client::signIn(liOptions, "acme", "li", "li-password");
+    auto wang = tablet("wang", liClock);
+    assignAudits(li->userId(), wang->userId());
+    expectComplete(li->sync());
+
+    _hq.set(c::kAudits, _audit, "assignee_id", Value::string(wang->userId()));
+    _hq.push();
+    const auto item = shared::answerRecordId(_audit, "B.3");
+    ASSERT_TRUE(li->write(c::kAnswers, item,
+                          {FieldWrite::set("audit_id", Value::id(_audit)),
+                           FieldWrite::set("question_id", Value::string("B.3")),
+                           FieldWrite::set("value", answerJson("no"))})
+                    .ok);
+
+    transport->lostPushAnswers = 1;
+    li->sync();
+    expectComplete(li->sync());
+    EXPECT_EQ(li->quarantine().size(), 3U);
+    EXPECT_EQ(li->status().quarantined, 3U);
+    EXPECT_EQ(li->status().pendingChanges, 0U);
+    EXPECT_FALSE(_server.server().stores().with(_tenantId, [&](sync::Store& store) {
+        return store.record(c::kAnswers, item).has_value();
+    }));
 }
 
 TEST_F(SdkOverTls, BackgroundSyncBacksOffOnAFlakyNetworkAndNeverBlocksWrites) {

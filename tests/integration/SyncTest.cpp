@@ -12,6 +12,7 @@
 #include <Poco/JSON/Parser.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cctype>
 #include <set>
 
@@ -309,6 +310,156 @@ TEST_F(SyncOverTls, EditToAnAuditNoLongerAssignedIsQuarantinedNotLost) {
     EXPECT_EQ(parseObject(_wang.send("GET", "/v1/quarantine").body)->getArray("quarantine")->size(),
               0U)
         << "a device user sees only their own device's quarantine";
+}
+
+/// Sends `changes` of `device` as one JSON push, as a device whose earlier answer was lost does.
+shared::PushResponse pushAgain(TestDevice& device, const std::vector<shared::Change>& changes) {
+    const shared::PushRequest request{device.deviceId(), changes};
+    const auto http =
+        device.send("POST", "/v1/sync/push", "application/json", SyncMessageCodec::toJson(request));
+    EXPECT_EQ(http.status, 200) << http.body;
+    return SyncMessageCodec::pushResponseFromJson(http.body);
+}
+
+/// How many logged changes of `field` hold `value`.
+std::size_t timesLogged(sync::Store& store, const RecordId& record, const std::string& field,
+                        const Value& value) {
+    const auto history = store.fieldHistory(c::kAnswers, record, field);
+    return static_cast<std::size_t>(std::count_if(
+        history.begin(), history.end(),
+        [&](const sync::LoggedChange& logged) { return logged.change.value == value; }));
+}
+
+// A co-auditor's refused settlement, sent again after its answer was lost, stays refused: it is
+// a duplicate, never applied behind the quarantine's back, and HQ's acceptance applies it once.
+TEST_F(SyncOverTls, ARefusedChangeSentAgainIsADuplicateAndAcceptedOnlyOnce) {
+    _hq.pull();
+    _hq.add(c::kAudits, _auditLi, "team", _wang.userId());  // Wang is Li's co-auditor
+    _hq.push();
+    _li.pull();
+    const auto record = answer(_li, _auditLi, "yes");
+    _li.push();
+    _wang.pull();
+    _li.set(c::kAnswers, record, "value", answerJson("no"));
+    _wang.set(c::kAnswers, record, "value", answerJson("n/a"));
+    ASSERT_EQ(_li.push().results.front().outcome, "applied");
+    ASSERT_EQ(_wang.push().results.front().outcome, "conflict_raised");
+
+    // Wang settles the conflict: only the lead (or HQ) may. The answer is "lost".
+    _wang.pull();
+    const auto settle = _wang.set(c::kAnswers, record, "value", answerJson("n/a"));
+    const auto refused = pushAgain(_wang, {settle});
+    ASSERT_EQ(refused.results.front().outcome, "refused");
+    ASSERT_EQ(refused.results.front().error, shared::ErrorCode::Forbidden);
+
+    // The lead settles it.
+    _li.pull();
+    ASSERT_EQ(_li.set(c::kAnswers, record, "value", answerJson("no")).baseVersion.has_value(),
+              true);
+    ASSERT_EQ(_li.push().results.front().outcome, "applied");
+
+    // Wang's device sends its change again.
+    const auto resent = pushAgain(_wang, {settle});
+    EXPECT_EQ(resent.results.front().outcome, "duplicate");
+    EXPECT_EQ(resent.results.front().error, shared::ErrorCode::Forbidden);
+    EXPECT_FALSE(resent.results.front().serverSeq);
+    onServer([&](sync::Store& store) {
+        EXPECT_TRUE(store.openConflicts().empty()) << "the lead's settlement stands";
+        EXPECT_EQ(store.record(c::kAnswers, record)->fields.at("value").value, answerJson("no"));
+        EXPECT_EQ(timesLogged(store, record, "value", settle.value), 1U)
+            << "only Wang's first, concurrent answer";
+    });
+
+    // HQ accepts the quarantined change: applied once, however often it is asked or resent.
+    const auto path = "/v1/quarantine/" + _wang.deviceId().toString() + "/" +
+                      std::to_string(settle.deviceSeq) + "/accept";
+    const auto accepted = _hq.send("POST", path);
+    ASSERT_EQ(accepted.status, 200) << accepted.body;
+    const auto again = _hq.send("POST", path);
+    EXPECT_EQ(again.status, 409) << again.body;
+    EXPECT_EQ(errorCode(again), "invalid_transition");
+    EXPECT_EQ(pushAgain(_wang, {settle}).results.front().outcome, "duplicate");
+    onServer([&](sync::Store& store) {
+        EXPECT_EQ(timesLogged(store, record, "value", settle.value), 2U)
+            << "the concurrent answer and HQ's acceptance, nothing more";
+        EXPECT_EQ(store.record(c::kAnswers, record)->fields.at("value").value, settle.value);
+    });
+}
+
+// A refused oversized value is kept as a prefix with its size and digest, listed as truncated,
+// and can be discarded but never accepted.
+TEST_F(SyncOverTls, AnOversizedRefusedValueIsKeptInPartAndCannotBeAccepted) {
+    _li.pull();
+    const auto record = answer(_li, _auditLi, "yes");
+    _li.push();
+    auto huge = _li.set(c::kAnswers, record, "comment", Value::string("short"));
+    huge.value = Value::string(std::string(200'000, 'a'));  // past what the device checks
+    ASSERT_EQ(pushAgain(_li, {huge}).results.front().error, shared::ErrorCode::ValueTooLarge);
+
+    const auto listed = _hq.send("GET", "/v1/quarantine");
+    ASSERT_EQ(listed.status, 200) << listed.body.substr(0, 500);
+    EXPECT_LT(listed.body.size(), 10'000U) << "the value is not listed whole";
+    const auto items = parseObject(listed.body)->getArray("quarantine");
+    ASSERT_EQ(items->size(), 1U);
+    const auto item = items->getObject(0);
+    EXPECT_TRUE(item->getValue<bool>("truncated"));
+    EXPECT_EQ(item->getValue<std::uint64_t>("value_bytes"), 200'000U);
+    EXPECT_EQ(item->getValue<std::string>("value_sha256").size(), 64U);
+
+    const auto base =
+        "/v1/quarantine/" + _li.deviceId().toString() + "/" + std::to_string(huge.deviceSeq);
+    const auto accept = _hq.send("POST", base + "/accept");
+    EXPECT_EQ(accept.status, 400) << accept.body;
+    EXPECT_EQ(errorCode(accept), "value_too_large");
+    const auto discard = _hq.send("POST", base + "/discard");
+    EXPECT_EQ(discard.status, 200) << discard.body;
+    EXPECT_EQ(onServer([&](sync::Store& store) {
+                  return store.record(c::kAnswers, record)->fields.count("comment");
+              }),
+              0U);
+}
+
+TEST_F(SyncOverTls, TheQuarantineIsListedInPages) {
+    _li.pull();
+    const auto record = answer(_li, _auditLi, "yes");
+    _li.push();
+    std::vector<shared::Change> oversized;
+    for (int i = 0; i < 5; ++i) {
+        oversized.push_back(_li.set(c::kAnswers, record, "comment", Value::string("short")));
+        oversized.back().value = Value::string(std::string(70'000, 'b'));
+    }
+    pushAgain(_li, oversized);
+
+    for (auto* viewer : {&_hq, &_li}) {
+        std::vector<std::uint64_t> seqs;
+        std::string next;
+        int pages = 0;
+        do {
+            const auto response = viewer->send(
+                "GET", "/v1/quarantine?limit=2" + (next.empty() ? "" : "&after=" + next));
+            ASSERT_EQ(response.status, 200) << response.body.substr(0, 300);
+            const auto body = parseObject(response.body);
+            const auto items = body->getArray("quarantine");
+            ASSERT_LE(items->size(), 2U);
+            for (std::size_t i = 0; i < items->size(); ++i) {
+                seqs.push_back(items->getObject(static_cast<unsigned>(i))
+                                   ->getValue<std::uint64_t>("device_seq"));
+            }
+            next = body->get("next").isString() ? body->getValue<std::string>("next") : "";
+            ++pages;
+        } while (!next.empty() && pages < 10);
+        EXPECT_EQ(pages, 3);
+        EXPECT_EQ(seqs, (std::vector<std::uint64_t>{3, 4, 5, 6, 7}));
+    }
+    const auto own = "/v1/quarantine?device=" + _li.deviceId().toString();
+    EXPECT_EQ(parseObject(_hq.send("GET", own).body)->getArray("quarantine")->size(), 5U);
+    EXPECT_EQ(_wang.send("GET", own).status, 403);
+    for (const auto* bad :
+         {"?limit=0", "?limit=1001", "?after=nonsense", "?after=x:1", "?colour=1"}) {
+        const auto response = _hq.send("GET", std::string("/v1/quarantine") + bad);
+        EXPECT_EQ(response.status, 400) << bad;
+        EXPECT_EQ(errorCode(response), "invalid_parameter") << bad;
+    }
 }
 
 TEST_F(SyncOverTls, FieldExpertCannotReassignAnAudit) {

@@ -44,11 +44,17 @@ private:
     std::filesystem::path _path;
 };
 
+/// Takes back step 6 (bounded quarantined payloads).
+constexpr const char* kDropQuarantineBounds =
+    "ALTER TABLE quarantine DROP COLUMN value_sha256; "
+    "ALTER TABLE quarantine DROP COLUMN value_bytes; "
+    "ALTER TABLE quarantine DROP COLUMN truncated; ";
+
 TEST(StoreMigration, StepsAreNamedAndEndAtTheLatestVersion) {
     const auto names = Store::migrationNames();
     ASSERT_EQ(static_cast<int>(names.size()), Store::latestSchemaVersion());
     EXPECT_EQ(names.front(), "create_change_log_and_materialized_records");
-    EXPECT_EQ(names.back(), "add_quarantine_decisions");
+    EXPECT_EQ(names.back(), "bound_quarantined_payloads");
 }
 
 // Every older version is reproduced by taking back what the later steps add (each step only
@@ -62,12 +68,14 @@ TEST(StoreMigration, OpeningAnOlderVersionDatabaseMigratesItAndKeepsItsData) {
         "ALTER TABLE quarantine DROP COLUMN decided_at; "
         "ALTER TABLE quarantine DROP COLUMN decided_by; "
         "ALTER TABLE quarantine DROP COLUMN decision; ";
+    const std::string dropBounds = kDropQuarantineBounds;
     const std::vector<std::pair<int, std::string>> rollbacks = {
         {1, dropScopes +
                 "DROP TABLE quarantine; DROP INDEX changes_by_record; PRAGMA user_version = 1;"},
         {2, dropScopes + "DROP TABLE quarantine; PRAGMA user_version = 2;"},
-        {3, dropDecisions + dropScopes + "PRAGMA user_version = 3;"},
-        {4, dropDecisions + "PRAGMA user_version = 4;"},
+        {3, dropBounds + dropDecisions + dropScopes + "PRAGMA user_version = 3;"},
+        {4, dropBounds + dropDecisions + "PRAGMA user_version = 4;"},
+        {5, dropBounds + "PRAGMA user_version = 5;"},
     };
     for (const auto& [version, rollback] : rollbacks) {
         TempDatabase file("verdant-migration-v" + std::to_string(version));
@@ -132,12 +140,12 @@ TEST(StoreMigration, AVersionThreeDatabaseGainsTheScopeOfEveryRecord) {
         store.apply(changes);
         dump = store.canonicalDump();
     }
-    file.exec(
-        "ALTER TABLE quarantine DROP COLUMN decided_at; "
-        "ALTER TABLE quarantine DROP COLUMN decided_by; ALTER TABLE quarantine DROP COLUMN "
-        "decision; "
-        "DROP INDEX records_by_scope; ALTER TABLE records DROP COLUMN scope_seq; "
-        "ALTER TABLE records DROP COLUMN scope_key; PRAGMA user_version = 3;");
+    file.exec(std::string(kDropQuarantineBounds) +
+              "ALTER TABLE quarantine DROP COLUMN decided_at; "
+              "ALTER TABLE quarantine DROP COLUMN decided_by; ALTER TABLE quarantine DROP COLUMN "
+              "decision; "
+              "DROP INDEX records_by_scope; ALTER TABLE records DROP COLUMN scope_seq; "
+              "ALTER TABLE records DROP COLUMN scope_key; PRAGMA user_version = 3;");
     Store store(file.path(), schema());
     EXPECT_EQ(store.schemaVersion(), Store::latestSchemaVersion());
     EXPECT_EQ(store.canonicalDump(), dump);
@@ -154,6 +162,35 @@ TEST(StoreMigration, AVersionThreeDatabaseGainsTheScopeOfEveryRecord) {
     // The orphan joins when its parent field arrives after the upgrade.
     store.apply(std::vector{device.set("answers", orphan, "audit_id", Value::id(audit))});
     EXPECT_EQ(store.scopeOf("answers", orphan), key);
+}
+
+// A version-5 database keeps its quarantine entries (whole, as they were stored) and, once
+// migrated, stores a new oversized refusal as a bounded prefix with its size and digest.
+TEST(StoreMigration, AVersionFiveQuarantineStaysWholeAndNewRefusalsAreBounded) {
+    TempDatabase file("verdant-migration-bounds");
+    testing::TestDevice device(1);
+    const auto record = device.newRecordId();
+    const auto old = device.set("answers", record, "nope", Value::string("old refusal"));
+    {
+        Store store(file.path(), testing::testSchema());
+        store.apply(std::vector{old});
+    }
+    file.exec(std::string(kDropQuarantineBounds) + "PRAGMA user_version = 5;");
+    Store store(file.path(), testing::testSchema());
+    EXPECT_EQ(store.schemaVersion(), Store::latestSchemaVersion());
+    const auto kept = store.quarantined(device.id(), old.deviceSeq);
+    ASSERT_TRUE(kept);
+    EXPECT_EQ(kept->change, old);
+    EXPECT_FALSE(kept->truncated);
+
+    const auto huge =
+        device.set("answers", record, "note", Value::string(std::string(100'000, 'x')));
+    store.apply(std::vector{huge});
+    const auto cut = store.quarantined(device.id(), huge.deviceSeq);
+    ASSERT_TRUE(cut);
+    EXPECT_TRUE(cut->truncated);
+    EXPECT_EQ(cut->valueBytes, 100'000U);
+    EXPECT_EQ(cut->change.value.as<std::string>().size(), kQuarantinedValueBytes);
 }
 
 TEST(StoreMigration, ADatabaseFromANewerBuildIsRefused) {

@@ -92,14 +92,35 @@ enum class QuarantineDecision : std::uint8_t {
 /// The lower-case name of a decision: "accepted" or "discarded".
 std::string_view wireName(QuarantineDecision decision) noexcept;
 
+/// A quarantined change's value is kept whole up to this many bytes of text (string or JSON);
+/// a longer one is kept as its first bytes (cut at a UTF-8 boundary) plus its size and digest.
+inline constexpr std::size_t kQuarantinedValueBytes = 4096;
+
+/// A quarantined change's collection, field and author are kept up to this many bytes each.
+inline constexpr std::size_t kQuarantinedNameBytes = 256;
+
 /// A refused change kept with its reason, and HQ's decision once made.
+///
+/// Refused changes are remembered, not stored whole: a value longer than
+/// kQuarantinedValueBytes, or a name longer than kQuarantinedNameBytes, is cut (`truncated`),
+/// and the size and SHA-256 of the full value are kept. The device still holds the change whole.
 struct QuarantinedChange {
-    shared::Change change;                                      ///< The change as received.
+    shared::Change change;   ///< The change as received (cut when `truncated`; a JSON value cut
+                             ///< is kept as a string of its text).
+    bool truncated = false;  ///< Whether `change` lost bytes when it was stored (see above).
+    std::uint64_t valueBytes = 0;  ///< When truncated: the full value's size in bytes.
+    std::string valueSha256;       ///< When truncated: SHA-256 (lower-case hex) of the full value.
     shared::ErrorCode code = shared::ErrorCode::InternalError;  ///< Why it was refused.
     std::string message;                                        ///< Human-readable reason.
     std::optional<QuarantineDecision> decision;                 ///< None while it waits for HQ.
     std::string decidedBy;         ///< The user who decided (empty while none).
     std::int64_t decidedAtMs = 0;  ///< When (ms since the epoch; 0 while none).
+};
+
+/// A position in the quarantine's order (device, then sequence): a page starts after it.
+struct QuarantinePosition {
+    shared::DeviceId device;      ///< The nil id (with deviceSeq 0) starts before every entry.
+    std::uint64_t deviceSeq = 0;  ///< The sequence within `device`.
 };
 
 /// Where a test can make the store fail; see StoreOptions::faultInjector.
@@ -194,10 +215,15 @@ public:
     /// throws; then nothing of the batch remains.
     ApplyResult apply(std::span<const shared::Change> batch);
 
-    /// As apply(batch), and `gate` is asked about each change that passed schema validation and
-    /// the clock-skew check and is not a duplicate (not already in the log), in batch order,
-    /// before anything of it is merged or logged. A refused change is quarantined, not logged,
-    /// and leaves no record behind; the batch stays all-or-nothing. An empty gate admits all.
+    /// As apply(batch), for a replica that judges what it receives (the server): a change whose
+    /// (device, sequence) was received before, logged or quarantined, is Duplicate, checked
+    /// before schema validation, the clock-skew check and the gate, so a change refused once
+    /// stays refused when it is sent again (its result then carries the refusal's code). Then
+    /// `gate` is asked about each change that passed schema validation and the clock-skew check,
+    /// in batch order, before anything of it is merged or logged. A refused change is
+    /// quarantined, not logged, and leaves no record behind; the batch stays all-or-nothing. An
+    /// empty gate admits all and counts only logged changes as received, as apply(batch) does (a
+    /// device re-validates a pulled change it refused before: a newer schema may accept it).
     /// Whatever the gate throws propagates after the batch is rolled back.
     ApplyResult apply(std::span<const shared::Change> batch, const ChangeGate& gate);
 
@@ -339,6 +365,13 @@ public:
     /// Every quarantined change, decided or not, ordered by device and sequence.
     std::vector<QuarantinedChange> quarantine() const;
 
+    /// Up to `limit` quarantined changes after `after`, in the order of quarantine(); only those
+    /// of `device` when given (then `after.device` must be that device or nil). Cost: one range
+    /// of the quarantine's primary key, so it follows the page, not the quarantine's size.
+    std::vector<QuarantinedChange> quarantinePage(
+        const QuarantinePosition& after, std::size_t limit,
+        const std::optional<shared::DeviceId>& device = std::nullopt) const;
+
     /// The quarantined change `deviceSeq` of `device`, or nullopt.
     std::optional<QuarantinedChange> quarantined(const shared::DeviceId& device,
                                                  std::uint64_t deviceSeq) const;
@@ -349,6 +382,19 @@ public:
     void decideQuarantined(const shared::DeviceId& device, std::uint64_t deviceSeq,
                            QuarantineDecision decision, const std::string& decidedBy,
                            std::int64_t decidedAtMs);
+
+    /// As decideQuarantined(), and in the same transaction applies `writes` (ungated: the
+    /// changes that carry out an accepted decision, numbered under the caller's own device),
+    /// then `followUp`'s changes, as apply() does. The decision is recorded if and only if they
+    /// are applied, so an accepted change is applied exactly once, also when two deciders race
+    /// or the process dies half-way. Returns the results of `writes`. Throws as
+    /// decideQuarantined(); Error(ValueTooLarge) when accepting an entry that was `truncated`
+    /// (the server holds only part of it; the device still has it whole); and Error with the
+    /// store's code when a write is refused. Whenever it throws, nothing changes.
+    ApplyResult decideQuarantined(const shared::DeviceId& device, std::uint64_t deviceSeq,
+                                  QuarantineDecision decision, const std::string& decidedBy,
+                                  std::int64_t decidedAtMs, std::span<const shared::Change> writes,
+                                  const FollowUp& followUp = {});
 
     /// A canonical, human-readable dump of the replicated state (records, tombstones, every
     /// field's value, version and merge state, conflicts); byte-identical on converged replicas.
