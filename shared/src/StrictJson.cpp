@@ -2,6 +2,7 @@
 
 #include <Poco/JSON/Array.h>
 
+#include <algorithm>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -43,10 +44,7 @@ public:
     bool number_float(Json::number_float_t value, const Json::string_t& /*literal*/) {
         return add(Var(value));
     }
-    bool string(Json::string_t& value) {
-        requireShortString(value);
-        return add(Var(value));
-    }
+    bool string(Json::string_t& value) { return add(Var(value)); }
     bool binary(Json::binary_t& /*value*/) { return fail(); }
     bool start_object(std::size_t /*size*/) {
         Object::Ptr object = new Object;
@@ -55,7 +53,6 @@ public:
         return true;
     }
     bool key(Json::string_t& name) {
-        requireShortString(name);
         auto& frame = _frames.back();
         if (frame.object->has(name)) {
             throw Error(ErrorCode::MalformedJson, "The JSON has an object with a key twice.");
@@ -100,16 +97,6 @@ private:
         }
     }
 
-    // Poco's DOM copies a string each time it is stored or read, so one long string would cost
-    // several times its size; no field takes more than kDefaultMaxValueBytes anyway.
-    void requireShortString(const Json::string_t& text) const {
-        if (text.size() > _limits.maxStringBytes) {
-            throw Error(ErrorCode::PayloadTooLarge,
-                        "The JSON has a string longer than " +
-                            std::to_string(_limits.maxStringBytes / 1024) + " KiB.");
-        }
-    }
-
     bool add(const Var& value) {
         count();
         attach(value);
@@ -118,6 +105,11 @@ private:
 
     void open(const Var& container) {
         count();
+        if (++_containers > _limits.maxContainers) {
+            throw Error(ErrorCode::PayloadTooLarge, "The JSON has more than " +
+                                                        std::to_string(_limits.maxContainers) +
+                                                        " objects and arrays.");
+        }
         if (_frames.size() >= _limits.maxDepth) {
             throw Error(
                 ErrorCode::MalformedJson,
@@ -143,9 +135,29 @@ private:
 
     const JsonLimits& _limits;
     std::size_t _values = 0;
+    std::size_t _containers = 0;
     std::vector<Frame> _frames;
     Var _root;
 };
+
+/// Refuses a string or key whose JSON text is longer than `maxBytes`, before the parser has
+/// buffered it: Poco's DOM copies a string each time it is stored or read, so one long string
+/// would cost several times its size (no field takes more than kDefaultMaxValueBytes anyway).
+/// Its decoded form is never longer than its text. Text that is not JSON is left to the parser.
+void requireShortStrings(std::string_view text, std::size_t maxBytes) {
+    std::size_t at = text.find('"');
+    while (at != std::string_view::npos) {
+        std::size_t end = at + 1;
+        while (end < text.size() && text[end] != '"') {
+            end = text[end] == '\\' ? end + 2 : end + 1;
+        }
+        if (std::min(end, text.size()) - at - 1 > maxBytes) {
+            throw Error(ErrorCode::PayloadTooLarge, "The JSON has a string longer than " +
+                                                        std::to_string(maxBytes / 1024) + " KiB.");
+        }
+        at = end + 1 < text.size() ? text.find('"', end + 1) : std::string_view::npos;
+    }
+}
 
 std::string shortened(std::string_view text) {
     constexpr std::size_t kMaxBytes = 64;
@@ -163,6 +175,7 @@ std::string shortened(std::string_view text) {
 }  // namespace
 
 Poco::Dynamic::Var parseStrictJson(std::string_view text, const JsonLimits& limits) {
+    requireShortStrings(text, limits.maxStringBytes);
     DomBuilder builder(limits);
     bool parsed = false;
     try {

@@ -66,6 +66,13 @@ TEST(StrictJson, MoreValuesThanTheBudgetAreRefused) {
               ErrorCode::PayloadTooLarge);
 }
 
+TEST(StrictJson, MoreObjectsAndArraysThanTheirBudgetAreRefused) {
+    JsonLimits limits;
+    limits.maxContainers = 3;
+    EXPECT_EQ(refusalOf(R"([{"a":1},{"a":2}])", limits), std::nullopt);
+    EXPECT_EQ(refusalOf(R"([{"a":1},{"a":2},[]])", limits), ErrorCode::PayloadTooLarge);
+}
+
 TEST(StrictJson, TheDefaultBudgetHoldsTheLargestPush) {
     // Every change at its most verbose (a base version, a value object).
     Change change;
@@ -104,6 +111,9 @@ TEST(StrictJson, AStringLongerThanTheLimitIsRefused) {
     EXPECT_EQ(refusalOf(R"(["12345678"])", limits), std::nullopt);
     EXPECT_EQ(refusalOf(R"(["123456789"])", limits), ErrorCode::PayloadTooLarge);
     EXPECT_EQ(refusalOf(R"({"123456789": 1})", limits), ErrorCode::PayloadTooLarge);
+    // An escaped quote does not end a string.
+    EXPECT_EQ(refusalOf(R"(["1234\"5678"])", limits), ErrorCode::PayloadTooLarge);
+    EXPECT_EQ(refusalOf(R"(["1234\\", "5678"])", limits), std::nullopt);
 }
 
 TEST(StrictJson, AnObjectThatIsNotOneIsMalformed) {

@@ -23,6 +23,12 @@ struct JsonLimits {
     /// Default value budget: twice what the largest push or pull page needs, so that scope pages
     /// and the message envelope always fit. A document over it is refused while it is parsed.
     static constexpr std::size_t kDefaultMaxValues = 2 * kMaxChangesPerMessage * kValuesPerChange;
+    /// Most objects and arrays a change holds (the change and its value object).
+    static constexpr std::size_t kContainersPerChange = 2;
+    /// Default container budget, with the same headroom: an object costs Poco's DOM about 700
+    /// bytes (a map and a deque), a scalar about 50, so containers have a budget of their own.
+    static constexpr std::size_t kDefaultMaxContainers =
+        2 * kMaxChangesPerMessage * kContainersPerChange;
     /// Default nesting limit: no Verdant message nests deeper than 4; JSON values a client writes
     /// (templates, annotations) travel as strings and are not parsed here.
     static constexpr std::size_t kDefaultMaxDepth = 32;
@@ -33,8 +39,9 @@ struct JsonLimits {
     static constexpr std::size_t kDefaultMaxStringBytes = 1024 * 1024;
 
     std::size_t maxValues = kDefaultMaxValues;  ///< Values (scalars, arrays, objects) in all.
-    std::size_t maxDepth = kDefaultMaxDepth;    ///< Arrays and objects open at once.
-    std::size_t maxStringBytes = kDefaultMaxStringBytes;  ///< Bytes of one string or key.
+    std::size_t maxContainers = kDefaultMaxContainers;    ///< Objects and arrays in all.
+    std::size_t maxDepth = kDefaultMaxDepth;              ///< Arrays and objects open at once.
+    std::size_t maxStringBytes = kDefaultMaxStringBytes;  ///< JSON text of one string or key.
 };
 
 /// Parses untrusted JSON text into Poco's DOM (Poco::Dynamic::Var holding Object::Ptr,
@@ -46,7 +53,8 @@ struct JsonLimits {
 ///    outside both is kept as a double, so that an integer field refuses it ("must be a whole
 ///    number") instead of reading a wrapped value; a number too large for a double (1e400) is
 ///    refused: Error(InvalidParameter);
-///  - more values than `limits.maxValues`, or a string or key longer than
+///  - more values than `limits.maxValues`, more objects and arrays than `limits.maxContainers`,
+///    or a string or key longer than
 ///    `limits.maxStringBytes`: Error(PayloadTooLarge);
 ///  - deeper than `limits.maxDepth`, a key twice in one object, text that is not UTF-8, or any
 ///    syntax error or trailing text: Error(MalformedJson).
