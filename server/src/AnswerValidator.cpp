@@ -1,11 +1,11 @@
 #include "verdant/server/AnswerValidator.hpp"
 
 #include "verdant/shared/DomainSchema.hpp"
+#include "verdant/shared/StrictJson.hpp"
 
 #include <Poco/Exception.h>
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
-#include <Poco/JSON/Parser.h>
 
 #include <algorithm>
 #include <cmath>
@@ -18,18 +18,14 @@ namespace collections = shared::collections;
 
 namespace {
 
-/// The JSON object in `text`, or null when it is not JSON or not an object.
+/// The JSON object in `text`, or null when it is not JSON or not an object. Parsed strictly: an
+/// answer of 2^64 + 1 must not read as 1 and pass a range check.
 Poco::JSON::Object::Ptr parseObject(std::string_view text) {
     try {
-        Poco::JSON::Parser parser;
-        const auto parsed = parser.parse(std::string(text));
-        if (parsed.type() == typeid(Poco::JSON::Object::Ptr)) {
-            return parsed.extract<Poco::JSON::Object::Ptr>();
-        }
-    } catch (const Poco::Exception&) {
-        // Not JSON: no object.
+        return shared::parseStrictJsonObject(text);
+    } catch (const shared::Error&) {
+        return nullptr;  // not JSON, not an object, or past the parser's limits
     }
-    return nullptr;
 }
 
 /// Whether `value` is a JSON number (Poco counts booleans as numeric; a checklist does not).

@@ -30,18 +30,21 @@ void sendTokens(HttpExchange& exchange, const TokenPair& tokens) {
 
 void AuthEndpoint::registerRoutes(Router& router) {
     router.add("POST", "/v1/auth/login", [this](HttpExchange& exchange) {
-        const RequestJson request(exchange.readJsonObject(HttpExchange::kSmallJsonBytes));
+        const RequestJson request(exchange.readJsonObject(HttpExchange::kSmallJsonBytes),
+                                  {"tenant", "username", "password", "device_id", "device_name"});
         sendTokens(exchange, _auth.login(request.string("tenant"), request.string("username"),
                                          request.string("password"),
                                          request.optionalString("device_id").value_or(""),
                                          request.optionalString("device_name").value_or("")));
     });
     router.add("POST", "/v1/auth/refresh", [this](HttpExchange& exchange) {
-        const RequestJson request(exchange.readJsonObject(HttpExchange::kSmallJsonBytes));
+        const RequestJson request(exchange.readJsonObject(HttpExchange::kSmallJsonBytes),
+                                  {"refresh_token"});
         sendTokens(exchange, _auth.refresh(request.string("refresh_token")));
     });
     router.add("POST", "/v1/auth/logout", [this](HttpExchange& exchange) {
-        const RequestJson request(exchange.readJsonObject(HttpExchange::kSmallJsonBytes));
+        const RequestJson request(exchange.readJsonObject(HttpExchange::kSmallJsonBytes),
+                                  {"refresh_token"});
         _auth.logout(request.string("refresh_token"));
         Poco::JSON::Object body;
         body.set("status", "signed_out");

@@ -2,10 +2,12 @@
 
 #include "BufferedExchange.hpp"
 
+#include "verdant/server/RequestJson.hpp"
+#include "verdant/shared/StrictJson.hpp"
+
 #include <Poco/DeflatingStream.h>
 #include <Poco/Exception.h>
 #include <Poco/JSON/JSONException.h>
-#include <Poco/JSON/Parser.h>
 #include <Poco/URI.h>
 
 #include <algorithm>
@@ -70,20 +72,17 @@ Poco::JSON::Object::Ptr HttpExchange::readJsonObject() {
 }
 
 Poco::JSON::Object::Ptr HttpExchange::readJsonObject(std::int64_t maxBytes) {
+    const bool hasBody = _request.getChunkedTransferEncoding() ||
+                         (_request.hasContentLength() && _request.getContentLength64() > 0);
+    if (hasBody && !hasMediaType(header("Content-Type"), kJsonMediaType)) {
+        throw Error(ErrorCode::UnsupportedMediaType,
+                    "Send the request body as application/json (with a Content-Type header).");
+    }
     return parseJsonObject(readBody(maxBytes));
 }
 
 Poco::JSON::Object::Ptr HttpExchange::parseJsonObject(const std::string& text) {
-    try {
-        Poco::JSON::Parser parser;
-        auto value = parser.parse(text);
-        if (value.type() == typeid(Poco::JSON::Object::Ptr)) {
-            return value.extract<Poco::JSON::Object::Ptr>();
-        }
-    } catch (const Poco::Exception&) {
-        // Parse errors carry the parser's internals; the client gets the stable message below.
-    }
-    throw Error(ErrorCode::MalformedJson);
+    return shared::parseStrictJsonObject(text);
 }
 
 void HttpExchange::setHeader(const std::string& name, const std::string& value) {

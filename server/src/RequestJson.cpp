@@ -1,6 +1,9 @@
 #include "verdant/server/RequestJson.hpp"
 
 #include "verdant/shared/ErrorCode.hpp"
+#include "verdant/shared/StrictJson.hpp"
+
+#include <Poco/String.h>
 
 namespace verdant::server {
 
@@ -9,6 +12,17 @@ using shared::ErrorCode;
 
 namespace {
 constexpr std::size_t kMaxStringBytes = 64 * 1024;
+}
+
+bool hasMediaType(std::string_view contentType, std::string_view mediaType) {
+    const auto type = Poco::trim(std::string(contentType.substr(0, contentType.find(';'))));
+    return Poco::icompare(type, std::string(mediaType)) == 0;
+}
+
+RequestJson::RequestJson(Poco::JSON::Object::Ptr object,
+                         std::initializer_list<std::string_view> knownKeys)
+    : _object(std::move(object)) {
+    shared::requireKnownKeys(*_object, knownKeys, "the request body");
 }
 
 std::optional<std::string> RequestJson::optionalString(const std::string& name) const {

@@ -58,6 +58,15 @@ sync::Record requireRecord(const sync::Store& store, const char* collection, con
     throw Error(ErrorCode::NotFound, "There is no " + what + " " + id.toString() + ".");
 }
 
+/// Throws unsupported_media_type unless the request's body is declared application/json (for
+/// handlers that read the body text themselves).
+void requireJsonContentType(const HttpExchange& exchange) {
+    if (!hasMediaType(exchange.header("Content-Type"), kJsonMediaType)) {
+        throw Error(ErrorCode::UnsupportedMediaType,
+                    "Send the request body as application/json (with a Content-Type header).");
+    }
+}
+
 /// A required, non-blank string of a request body.
 std::string requiredText(const RequestJson& request, const std::string& name) {
     auto text = request.string(name);
@@ -520,7 +529,8 @@ void ReviewEndpoint::showAudit(HttpExchange& exchange) {
 void ReviewEndpoint::addComment(HttpExchange& exchange) {
     const auto principal = authenticateHq(_auth, exchange);
     const auto auditId = pathId(exchange, "audit");
-    const RequestJson request(exchange.readJsonObject(HttpExchange::kSmallJsonBytes));
+    const RequestJson request(exchange.readJsonObject(HttpExchange::kSmallJsonBytes),
+                              {"target", "text"});
     const auto target = request.string("target");
     const auto text = requiredText(request, "text");
     const auto commentId = _ids.nextRecordId();
@@ -578,7 +588,7 @@ void ReviewEndpoint::closeAudit(HttpExchange& exchange) {
 void ReviewEndpoint::returnAudit(HttpExchange& exchange) {
     const auto principal = authenticateHq(_auth, exchange);
     const auto auditId = pathId(exchange, "audit");
-    const RequestJson request(exchange.readJsonObject(HttpExchange::kSmallJsonBytes));
+    const RequestJson request(exchange.readJsonObject(HttpExchange::kSmallJsonBytes), {"reason"});
     const auto reason = requiredText(request, "reason");
     const auto commentId = _ids.nextRecordId();
     _stores.with(principal.tenantId, [&](sync::Store& store) {
@@ -644,7 +654,9 @@ void ReviewEndpoint::rescoreAudit(HttpExchange& exchange) {
     std::optional<std::string> requested;
     const auto text = exchange.readBody(HttpExchange::kSmallJsonBytes);
     if (text.find_first_not_of(" \t\r\n") != std::string::npos) {
-        requested = RequestJson(HttpExchange::parseJsonObject(text)).optionalString("rule");
+        requireJsonContentType(exchange);
+        requested =
+            RequestJson(HttpExchange::parseJsonObject(text), {"rule"}).optionalString("rule");
     }
     if (requested && shared::scoringRule(*requested) == nullptr) {
         throw Error(ErrorCode::InvalidParameter,
@@ -679,7 +691,8 @@ void ReviewEndpoint::rescoreAudit(HttpExchange& exchange) {
 void ReviewEndpoint::decidePlan(HttpExchange& exchange) {
     const auto principal = authenticateHq(_auth, exchange);
     const auto planId = pathId(exchange, "corrective action plan");
-    const RequestJson request(exchange.readJsonObject(HttpExchange::kSmallJsonBytes));
+    const RequestJson request(exchange.readJsonObject(HttpExchange::kSmallJsonBytes),
+                              {"decision", "reason"});
     const auto decision = request.string("decision");
     static const std::map<std::string, std::string> kStatusOf = {{"approve", "approved"},
                                                                  {"reject", "rejected"},
@@ -890,6 +903,7 @@ void ReviewEndpoint::exportFindings(HttpExchange& exchange) {
 
 void ReviewEndpoint::publishTemplate(HttpExchange& exchange) {
     const auto principal = authenticateHq(_auth, exchange);
+    requireJsonContentType(exchange);
     const auto text = exchange.readBody();
     const auto document = HttpExchange::parseJsonObject(text);
     const auto header = checkTemplateDocument(*document);

@@ -29,18 +29,19 @@ namespace {
 
 enum class Encoding { Json, Binary };
 
-/// The encoding of a request body, from its Content-Type (JSON when none is given).
+/// The encoding of a request body, from its Content-Type; a body of any other type, or of none,
+/// is unsupported_media_type.
 Encoding requestEncoding(const HttpExchange& exchange) {
     const auto type = exchange.header("Content-Type");
-    if (type.rfind(SyncMessageCodec::kBinaryContentType, 0) == 0) {
+    if (hasMediaType(type, SyncMessageCodec::kBinaryContentType)) {
         return Encoding::Binary;
     }
-    if (type.empty() || type.rfind(SyncMessageCodec::kJsonContentType, 0) == 0) {
+    if (hasMediaType(type, SyncMessageCodec::kJsonContentType)) {
         return Encoding::Json;
     }
     throw Error(ErrorCode::UnsupportedMediaType,
                 "Send application/json or " + std::string(SyncMessageCodec::kBinaryContentType) +
-                    ", not " + type + ".");
+                    " (with a Content-Type header).");
 }
 
 template <class Message>
@@ -414,7 +415,7 @@ void SyncEndpoint::showConflict(HttpExchange& exchange) {
 void SyncEndpoint::resolveConflict(HttpExchange& exchange) {
     const auto principal = _auth.authenticate(exchange.header("Authorization"));
     requireHq(principal);
-    const RequestJson request(exchange.readJsonObject(HttpExchange::kSmallJsonBytes));
+    const RequestJson request(exchange.readJsonObject(HttpExchange::kSmallJsonBytes), {"choose"});
     const auto choice = request.integer("choose", 0, 1000);
     Poco::JSON::Object body;
     _stores.with(principal.tenantId, [&](sync::Store& store) {

@@ -1,15 +1,17 @@
 #include "verdant/shared/ChangeCodec.hpp"
 
+#include "verdant/shared/StrictJson.hpp"
+
 #include <Poco/Dynamic/Var.h>
 #include <Poco/Exception.h>
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/JSONException.h>
 #include <Poco/JSON/Object.h>
-#include <Poco/JSON/Parser.h>
 #include <cereal/archives/portable_binary.hpp>
 
 #include <charconv>
 #include <istream>
+#include <limits>
 #include <sstream>
 #include <streambuf>
 
@@ -45,12 +47,26 @@ Poco::Dynamic::Var integerToJson(std::int64_t number) {
     return static_cast<Poco::Int64>(number);
 }
 
+[[noreturn]] void badNumber(const std::string& what, const std::string& range) {
+    throw Error(ErrorCode::InvalidParameter, what + " must be a whole number from " + range + ".");
+}
+
+/// A JSON integer (or its decimal-string form) within int64, or nullopt. Booleans, fractions
+/// and integers parsed as doubles because they fit no 64-bit type are not integers.
 std::optional<std::int64_t> integerFromJson(const Poco::Dynamic::Var& json) {
+    if (json.isBoolean()) {
+        return std::nullopt;
+    }
     if (json.isInteger()) {
+        if (!json.isSigned() &&
+            json.convert<Poco::UInt64>() >
+                static_cast<Poco::UInt64>(std::numeric_limits<std::int64_t>::max())) {
+            return std::nullopt;
+        }
         return json.convert<Poco::Int64>();
     }
     if (json.isString()) {
-        const auto text = json.extract<std::string>();
+        const auto& text = json.extract<std::string>();
         std::int64_t number = 0;
         const auto* end = text.data() + text.size();
         const auto result = std::from_chars(text.data(), end, number);
@@ -103,6 +119,8 @@ Value valueFromJson(const Poco::Dynamic::Var& json) {
         badShape("A value must be null or an object such as {\"string\": \"...\"}.");
     }
     const auto object = json.extract<Poco::JSON::Object::Ptr>();
+    requireKnownKeys(*object, {"bool", "int", "real", "string", "timestamp", "id", "json"},
+                     "a value");
     if (object->size() != 1) {
         badShape("A value object must have exactly one member naming its kind.");
     }
@@ -112,21 +130,19 @@ Value valueFromJson(const Poco::Dynamic::Var& json) {
         if (kind == "bool" && payload.isBoolean()) {
             return Value::boolean(payload.extract<bool>());
         }
-        if (kind == "int") {
-            if (const auto number = integerFromJson(payload)) {
-                return Value::integer(*number);
+        if (kind == "int" || kind == "timestamp") {
+            const auto number = integerFromJson(payload);
+            if (!number) {
+                badNumber("A value of kind '" + kind + "'",
+                          "-9223372036854775808 to 9223372036854775807");
             }
+            return kind == "int" ? Value::integer(*number) : Value::timestamp(*number);
         }
-        if (kind == "real" && payload.isNumeric()) {
+        if (kind == "real" && payload.isNumeric() && !payload.isBoolean()) {
             return Value::real(payload.convert<double>());
         }
         if (kind == "string" && payload.isString()) {
             return Value::string(payload.extract<std::string>());
-        }
-        if (kind == "timestamp") {
-            if (const auto number = integerFromJson(payload)) {
-                return Value::timestamp(*number);
-            }
         }
         if (kind == "id" && payload.isString()) {
             if (auto id = RecordId::parse(payload.extract<std::string>())) {
@@ -189,7 +205,24 @@ Poco::JSON::Object::Ptr changeToJson(const Change& change) {
     return object;
 }
 
+/// The device sequence of a change: 1 to ChangeCodec::kMaxDeviceSeq.
+std::uint64_t deviceSeqFromJson(const Poco::Dynamic::Var& json) {
+    const bool inRange =
+        !json.isBoolean() && json.isInteger() &&
+        (json.isSigned() ? json.convert<Poco::Int64>() >= 1
+                         : json.convert<Poco::UInt64>() >= 1 &&
+                               json.convert<Poco::UInt64>() <= ChangeCodec::kMaxDeviceSeq);
+    if (!inRange) {
+        badNumber("A change's 'seq'", "1 to " + std::to_string(ChangeCodec::kMaxDeviceSeq));
+    }
+    return json.convert<Poco::UInt64>();
+}
+
 Change changeFromJsonObject(const Poco::JSON::Object& object) {
+    requireKnownKeys(
+        object,
+        {"collection", "record", "field", "op", "value", "hlc", "base", "device", "seq", "author"},
+        "a change");
     Change change;
     change.collection = stringMember(object, "collection");
     change.recordId = idMember<RecordIdTag>(object, "record");
@@ -210,26 +243,9 @@ Change changeFromJsonObject(const Poco::JSON::Object& object) {
         change.baseVersion = hlcFromText(base.extract<std::string>(), "base");
     }
     change.deviceId = idMember<DeviceIdTag>(object, "device");
-    const auto seq = member(object, "seq");
-    if (!seq.isInteger()) {
-        badShape("A change's 'seq' must be an integer.");
-    }
-    try {
-        change.deviceSeq = seq.convert<Poco::UInt64>();
-    } catch (const Poco::Exception&) {
-        badShape("A change's 'seq' is out of range.");
-    }
+    change.deviceSeq = deviceSeqFromJson(member(object, "seq"));
     change.author = stringMember(object, "author");
     return change;
-}
-
-Poco::Dynamic::Var parseJson(std::string_view json) {
-    try {
-        Poco::JSON::Parser parser;
-        return parser.parse(std::string(json));
-    } catch (const Poco::Exception&) {
-        throw Error(ErrorCode::MalformedJson);
-    }
 }
 
 Poco::JSON::Object::Ptr asObject(const Poco::Dynamic::Var& json) {
@@ -291,30 +307,37 @@ std::string ChangeCodec::toJson(const Change& change) {
     return std::move(stream).str();
 }
 
-std::string ChangeCodec::toJson(const std::vector<Change>& changes) {
-    Poco::JSON::Array array;
+Poco::JSON::Array::Ptr ChangeCodec::toJsonArray(const std::vector<Change>& changes) {
+    Poco::JSON::Array::Ptr array = new Poco::JSON::Array;
     for (const auto& change : changes) {
-        array.add(changeToJson(change));
+        array->add(changeToJson(change));
     }
+    return array;
+}
+
+std::string ChangeCodec::toJson(const std::vector<Change>& changes) {
     std::ostringstream stream;
-    array.stringify(stream);
+    toJsonArray(changes)->stringify(stream);
     return std::move(stream).str();
 }
 
 Change ChangeCodec::changeFromJson(std::string_view json) {
-    return changeFromJsonObject(*asObject(parseJson(json)));
+    return changeFromJsonObject(*asObject(parseStrictJson(json)));
 }
 
 std::vector<Change> ChangeCodec::changesFromJson(std::string_view json) {
-    const auto parsed = parseJson(json);
+    const auto parsed = parseStrictJson(json);
     if (parsed.type() != typeid(Poco::JSON::Array::Ptr)) {
         badShape("A batch of changes must be a JSON array.");
     }
-    const auto array = parsed.extract<Poco::JSON::Array::Ptr>();
+    return changesFromJson(*parsed.extract<Poco::JSON::Array::Ptr>());
+}
+
+std::vector<Change> ChangeCodec::changesFromJson(const Poco::JSON::Array& array) {
     std::vector<Change> changes;
-    changes.reserve(array->size());
-    for (std::size_t i = 0; i < array->size(); ++i) {
-        changes.push_back(changeFromJsonObject(*asObject(array->get(static_cast<unsigned>(i)))));
+    changes.reserve(array.size());
+    for (const auto& item : array) {
+        changes.push_back(changeFromJsonObject(*asObject(item)));
     }
     return changes;
 }

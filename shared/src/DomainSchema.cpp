@@ -18,6 +18,13 @@ FieldSpec field(std::string name, FieldType type, MergeKind merge,
     return spec;
 }
 
+/// A SHA-256 digest field: it names a blob's bytes, so it must never be a path or a URL.
+FieldSpec sha256Field(std::string name, MergeKind merge) {
+    auto spec = field(std::move(name), FieldType::String, merge);
+    spec.format = TextFormat::Sha256Hex;
+    return spec;
+}
+
 ScopeRule childOf(const char* parentCollection, std::string parentField) {
     ScopeRule rule;
     rule.kind = ScopeRule::Kind::Parent;
@@ -144,7 +151,7 @@ Schema build() {
         {
             field("audit_id", F::IdRef, M::Immutable),
             // What the bytes are: content-addressed, verified on both ends.
-            field("sha256", F::String, M::Immutable),
+            sha256Field("sha256", M::Immutable),
             field("size_bytes", F::Int, M::Immutable),
             field("width", F::Int, M::Immutable),
             field("height", F::Int, M::Immutable),

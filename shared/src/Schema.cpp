@@ -163,6 +163,17 @@ std::string_view wireName(MergeKind kind) noexcept {
     return "lww";
 }
 
+bool FieldSpec::fitsFormat(std::string_view text) const noexcept {
+    switch (format) {
+        case TextFormat::Any:
+            return true;
+        case TextFormat::Sha256Hex:
+            return text.size() == 64 &&
+                   text.find_first_not_of("0123456789abcdef") == std::string_view::npos;
+    }
+    return false;
+}
+
 std::optional<std::size_t> FieldSpec::enumIndex(std::string_view value) const noexcept {
     for (std::size_t i = 0; i < enumValues.size(); ++i) {
         if (enumValues[i] == value) {
@@ -357,6 +368,12 @@ std::optional<ValidationError> Schema::validate(const Change& change) const {
                 return refusal(
                     ErrorCode::InvalidEnumValue,
                     "'" + quoted(value.as<std::string>()) + "' is not a value of '" + where + "'.");
+            }
+            break;
+        case FieldType::String:
+            if (!field->fitsFormat(value.as<std::string>())) {
+                return refusal(ErrorCode::WrongType,
+                               "Field '" + where + "' takes 64 lower-case hex digits (a SHA-256).");
             }
             break;
         case FieldType::Real:

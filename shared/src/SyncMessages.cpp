@@ -1,11 +1,11 @@
 #include "verdant/shared/SyncMessages.hpp"
 
 #include "verdant/shared/ChangeCodec.hpp"
+#include "verdant/shared/StrictJson.hpp"
 
 #include <Poco/Exception.h>
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
-#include <Poco/JSON/Parser.h>
 #include <cereal/archives/portable_binary.hpp>
 
 #include <limits>
@@ -27,16 +27,11 @@ std::string stringify(const Object& object) {
 }
 
 Object::Ptr parseObject(std::string_view text) {
-    try {
-        Poco::JSON::Parser parser;
-        auto value = parser.parse(std::string(text));
-        if (value.type() == typeid(Object::Ptr)) {
-            return value.extract<Object::Ptr>();
-        }
-    } catch (const Poco::Exception&) {  // NOLINT(bugprone-empty-catch): reported below
-    }
-    throw Error(ErrorCode::MalformedJson);
+    return parseStrictJsonObject(text);
 }
+
+/// Server sequences, cursors and high-water marks: stores keep them as signed 64-bit integers.
+constexpr std::uint64_t kMaxSequence = ChangeCodec::kMaxDeviceSeq;
 
 [[noreturn]] void badField(const std::string& name, const std::string& expected) {
     throw Error(ErrorCode::InvalidParameter, "'" + name + "' must be " + expected + ".");
@@ -49,15 +44,26 @@ std::string requiredString(const Object& object, const std::string& name) {
     return object.getValue<std::string>(name);
 }
 
-std::uint64_t requiredUnsigned(const Object& object, const std::string& name) {
-    if (!object.has(name) || !object.get(name).isInteger() || object.get(name).isBoolean()) {
-        badField(name, "a whole number");
+/// Whether `value` is a JSON integer (not a boolean, not a double) from `min` to `max`.
+bool isWholeNumber(const Poco::Dynamic::Var& value, std::uint64_t min, std::uint64_t max) {
+    if (value.isBoolean() || !value.isInteger()) {
+        return false;
     }
-    const auto value = object.get(name);
     if (value.isSigned() && value.convert<Poco::Int64>() < 0) {
-        badField(name, "zero or more");
+        return false;
     }
-    return value.convert<Poco::UInt64>();
+    const auto number = value.convert<Poco::UInt64>();
+    return number >= min && number <= max;
+}
+
+/// A required integer field from `min` to `max`; Error(InvalidParameter) otherwise (booleans,
+/// fractions and numbers too large for 64 bits included).
+std::uint64_t requiredUnsigned(const Object& object, const std::string& name, std::uint64_t min = 0,
+                               std::uint64_t max = kMaxSequence) {
+    if (!object.has(name) || !isWholeNumber(object.get(name), min, max)) {
+        badField(name, "a whole number from " + std::to_string(min) + " to " + std::to_string(max));
+    }
+    return object.get(name).convert<Poco::UInt64>();
 }
 
 bool optionalBool(const Object& object, const std::string& name) {
@@ -103,14 +109,11 @@ std::vector<std::string> stringArray(const Object& object, const std::string& na
 }
 
 Array::Ptr changesToJson(const std::vector<Change>& changes) {
-    Poco::JSON::Parser parser;
-    return parser.parse(ChangeCodec::toJson(changes)).extract<Array::Ptr>();
+    return ChangeCodec::toJsonArray(changes);
 }
 
 std::vector<Change> changesFromJson(const Array& array) {
-    std::ostringstream text;
-    array.stringify(text);
-    return ChangeCodec::changesFromJson(text.str());
+    return ChangeCodec::changesFromJson(array);
 }
 
 Object errorJson(ErrorCode code, const std::string& message) {
@@ -295,6 +298,7 @@ PushRequest SyncMessageCodec::pushRequestFromJson(std::string_view text) {
 
 PushRequest SyncMessageCodec::decodePushRequest(std::string_view text) {
     const auto object = parseObject(text);
+    requireKnownKeys(*object, {"device_id", "changes"}, "the push request");
     PushRequest message;
     message.deviceId = requiredDevice(*object);
     if (!object->has("changes") || !object->getArray("changes")) {
@@ -433,6 +437,7 @@ PullRequest SyncMessageCodec::pullRequestFromJson(std::string_view text) {
 
 PullRequest SyncMessageCodec::decodePullRequest(std::string_view text) {
     const auto object = parseObject(text);
+    requireKnownKeys(*object, {"device_id", "cursors", "repair", "limit"}, "the pull request");
     PullRequest message;
     message.deviceId = requiredDevice(*object);
     if (object->has("cursors") && !object->isNull("cursors")) {
@@ -441,19 +446,17 @@ PullRequest SyncMessageCodec::decodePullRequest(std::string_view text) {
             badField("cursors", "an object of scope → server sequence");
         }
         for (const auto& [scope, value] : *cursors) {
-            if (!value.isInteger() || (value.isSigned() && value.convert<Poco::Int64>() < 0)) {
-                throw Error(
-                    ErrorCode::InvalidCursor,
-                    "The cursor of scope '" + scope + "' must be a whole number of zero or more.");
+            if (!isWholeNumber(value, 0, kMaxSequence)) {
+                throw Error(ErrorCode::InvalidCursor, "A cursor must be a whole number from 0 to " +
+                                                          std::to_string(kMaxSequence) + ".");
             }
             message.cursors[scope] = value.convert<Poco::UInt64>();
         }
     }
     message.repair = stringArray(*object, "repair");
     if (object->has("limit")) {
-        const auto limit = requiredUnsigned(*object, "limit");
         message.limit = static_cast<std::uint32_t>(
-            std::min<std::uint64_t>(limit, std::numeric_limits<std::uint32_t>::max()));
+            requiredUnsigned(*object, "limit", 1, std::numeric_limits<std::uint32_t>::max()));
     }
     return message;
 }
@@ -557,8 +560,11 @@ PullResponse SyncMessageCodec::decodePullResponse(std::string_view text) {
             badField("server_seqs", "as long as 'changes'");
         }
         for (std::size_t j = 0; j < changes.size(); ++j) {
-            page.changes.push_back(
-                {seqs->getElement<Poco::UInt64>(static_cast<unsigned>(j)), changes[j]});
+            const auto seq = seqs->get(static_cast<unsigned>(j));
+            if (!isWholeNumber(seq, 1, kMaxSequence)) {
+                badField("server_seqs", "an array of whole numbers");
+            }
+            page.changes.push_back({seq.convert<Poco::UInt64>(), changes[j]});
         }
         message.scopes.push_back(std::move(page));
     }

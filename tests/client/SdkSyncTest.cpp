@@ -656,6 +656,12 @@ TEST_F(SdkOverTls, AnAuditorsFindingsPlansPhotosAndSignatureSyncAndHqDecidesOnTh
                      FieldWrite::set("finding_id", Value::id(finding.recordId)),
                      FieldWrite::add("tags", "spill"), FieldWrite::add("tags", "tank farm")});
     ASSERT_TRUE(photo.ok) << photo.message;
+    // A photo's hash names its bytes: a path in its place is refused when it is written.
+    const auto pathAsHash = li->create(
+        c::kPhotos, {FieldWrite::set("audit_id", Value::id(_audit)),
+                     FieldWrite::set("sha256", Value::string("../../../../etc/passwd"))});
+    EXPECT_FALSE(pathAsHash.ok);
+    EXPECT_EQ(pathAsHash.error, shared::ErrorCode::WrongType);
     const auto plan = li->create(c::kCorrectiveActions,
                                  {FieldWrite::set("audit_id", Value::id(_audit)),
                                   FieldWrite::set("finding_id", Value::id(finding.recordId)),

@@ -689,6 +689,78 @@ TEST_F(SyncOverTls, OutOfRangeOrBooleanChoiceIsAClientError) {
     }
 }
 
+TEST_F(SyncOverTls, IntegersPast64BitsOrBooleansAreRefusedAndNothingIsApplied) {
+    _li.pull();
+    const auto change = _li.set(c::kAnswers, newId(), "audit_id", Value::id(_auditLi));
+    const auto json = SyncMessageCodec::toJson(shared::PushRequest{_li.deviceId(), {change}});
+    const std::string seq = "\"seq\":" + std::to_string(change.deviceSeq);
+    ASSERT_NE(json.find(seq), std::string::npos) << json;
+    const auto checksumBefore = onServer([](sync::Store& store) { return store.checksum(); });
+    // Poco's parser read both as 1: the change was acknowledged `duplicate` and dropped.
+    for (const std::string wrapped : {"18446744073709551617", "true"}) {
+        auto body = json;
+        body.replace(body.find(seq), seq.size(), "\"seq\":" + wrapped);
+        const auto response = _li.send("POST", "/v1/sync/push", "application/json", body);
+        EXPECT_EQ(response.status, 400) << wrapped << " " << response.body;
+        EXPECT_EQ(errorCode(response), "invalid_parameter") << wrapped;
+    }
+    EXPECT_EQ(onServer([](sync::Store& store) { return store.checksum(); }), checksumBefore);
+    EXPECT_EQ(_li.push().results.front().outcome, "applied");
+
+    // A pull limit of 2^64 was read as 0.
+    const auto pull = _li.send(
+        "POST", "/v1/sync/pull", "application/json",
+        R"({"device_id":")" + _li.deviceId().toString() + R"(","limit":18446744073709551616})");
+    EXPECT_EQ(pull.status, 400) << pull.body;
+    EXPECT_EQ(errorCode(pull), "invalid_parameter");
+}
+
+TEST_F(SyncOverTls, AChoiceOf2To64Plus1NeverResolvesAConflict) {
+    _hq.pull();
+    _hq.add(c::kAudits, _auditLi, "team", _wang.userId());
+    _hq.push();
+    _li.pull();
+    const auto record = answer(_li, _auditLi, "yes");
+    _li.push();
+    _wang.pull();
+    _li.set(c::kAnswers, record, "value", answerJson("no"));
+    _wang.set(c::kAnswers, record, "value", answerJson("n/a"));
+    _li.push();
+    ASSERT_EQ(_wang.push().results.front().outcome, "conflict_raised");
+
+    const auto path = "/v1/conflicts/answers/" + record.toString() + "/value/resolve";
+    // Poco's parser read it as 1: candidate 1 won, irreversibly.
+    const auto response =
+        _hq.send("POST", path, "application/json", R"({"choose":18446744073709551617})");
+    EXPECT_EQ(response.status, 400) << response.body;
+    EXPECT_EQ(errorCode(response), "invalid_parameter");
+    EXPECT_EQ(parseObject(_hq.send("GET", "/v1/conflicts").body)->getArray("conflicts")->size(),
+              1U);
+}
+
+TEST_F(SyncOverTls, JsonBodiesNeedTheirMediaTypeAndOnlyKnownKeys) {
+    auto client = _server.client();
+    const std::string login = R"({"tenant":"acme","username":"li","password":"li-password")";
+    EXPECT_EQ(client.send("POST", "/v1/auth/login", "Application/JSON; charset=UTF-8", login + "}")
+                  .status,
+              200);
+    for (const std::string type : {"text/plain", "", "application/jsonx", "multipart/form-data"}) {
+        const auto response = client.send("POST", "/v1/auth/login", type, login + "}");
+        EXPECT_EQ(response.status, 415) << "'" << type << "' " << response.body;
+        EXPECT_EQ(errorCode(response), "unsupported_media_type");
+    }
+    const auto unknown =
+        client.send("POST", "/v1/auth/login", "application/json", login + R"(,"pasword":"x"})");
+    EXPECT_EQ(unknown.status, 400) << unknown.body;
+    EXPECT_EQ(errorCode(unknown), "invalid_parameter");
+    EXPECT_NE(unknown.body.find("pasword"), std::string::npos) << unknown.body;
+
+    const auto pull = R"({"device_id":")" + _li.deviceId().toString() + R"("})";
+    EXPECT_EQ(_li.send("POST", "/v1/sync/pull", "", pull).status, 415);
+    EXPECT_EQ(_li.send("POST", "/v1/sync/pull", "application/json;charset=utf-8", pull).status,
+              200);
+}
+
 TEST_F(SyncOverTls, SignInBodiesAreSmall) {
     auto client = _server.client();
     const auto response = client.send("POST", "/v1/auth/login", "application/json",

@@ -44,7 +44,7 @@ std::vector<Change> sampleChanges() {
     Change removal = changes.front();
     removal.operation = Operation::Delete;
     removal.field.clear();
-    removal.deviceSeq = 0xffffffffffffffffULL;  // the full range survives both encodings
+    removal.deviceSeq = ChangeCodec::kMaxDeviceSeq;  // the full range survives both encodings
     changes.push_back(removal);
     return changes;
 }
@@ -122,6 +122,69 @@ TEST(ChangeCodec, MalformedJsonAndWrongShapesAreTypedErrors) {
         FAIL();
     } catch (const Error& error) {
         EXPECT_EQ(error.code(), ErrorCode::InvalidChange);
+    }
+}
+
+/// The code decoding `json` (a change) fails with, or nullopt when it decodes.
+std::optional<ErrorCode> changeRefusal(const std::string& json) {
+    try {
+        ChangeCodec::changeFromJson(json);
+    } catch (const Error& error) {
+        return error.code();
+    }
+    return std::nullopt;
+}
+
+/// sampleChanges()[1] as JSON with `from` replaced by `to`.
+std::string editedChange(const std::string& from, const std::string& to) {
+    auto json = ChangeCodec::toJson(sampleChanges()[1]);
+    const auto at = json.find(from);
+    EXPECT_NE(at, std::string::npos) << json;
+    return json.replace(at, from.size(), to);
+}
+
+TEST(ChangeCodec, ASeqOutOfRangeOrNotANumberIsAnInvalidParameter) {
+    EXPECT_EQ(changeRefusal(editedChange("\"seq\":2", "\"seq\":2")), std::nullopt);
+    EXPECT_EQ(changeRefusal(editedChange("\"seq\":2", "\"seq\":9223372036854775807")),
+              std::nullopt);
+    for (const std::string seq :
+         {"18446744073709551617", "18446744073709551616", "9223372036854775808", "true", "false",
+          "0", "-1", "1.0", "\"1\""}) {
+        EXPECT_EQ(changeRefusal(editedChange("\"seq\":2", "\"seq\":" + seq)),
+                  ErrorCode::InvalidParameter)
+            << seq;
+    }
+}
+
+TEST(ChangeCodec, AnIntegerValueOutOfRangeOrABooleanIsAnInvalidParameter) {
+    const auto withValue = [](const std::string& value) {
+        return editedChange("\"value\":{\"bool\":true}", "\"value\":" + value);
+    };
+    EXPECT_EQ(changeRefusal(withValue(R"({"int":-9223372036854775808})")), std::nullopt);
+    EXPECT_EQ(changeRefusal(withValue(R"({"timestamp":"9223372036854775807"})")), std::nullopt);
+    for (const std::string value :
+         {R"({"int":true})", R"({"int":9223372036854775808})", R"({"int":18446744073709551617})",
+          R"({"timestamp":false})", R"({"timestamp":1.5})", R"({"int":"12x"})"}) {
+        EXPECT_EQ(changeRefusal(withValue(value)), ErrorCode::InvalidParameter) << value;
+    }
+    EXPECT_EQ(changeRefusal(withValue(R"({"real":true})")), ErrorCode::InvalidChange);
+}
+
+TEST(ChangeCodec, AnUnknownKeyInAChangeOrValueIsAnInvalidParameter) {
+    EXPECT_EQ(changeRefusal(editedChange("\"seq\":2", "\"seq\":2,\"sneaky\":1")),
+              ErrorCode::InvalidParameter);
+    EXPECT_EQ(changeRefusal(editedChange("{\"bool\":true}", "{\"boolean\":true}")),
+              ErrorCode::InvalidParameter);
+}
+
+TEST(ChangeCodec, ABinarySeqOutsideTheStoresRangeIsRefused) {
+    auto changes = sampleChanges();
+    changes.back().deviceSeq = ChangeCodec::kMaxDeviceSeq + 1;
+    try {
+        ChangeCodec::fromBinary(ChangeCodec::toBinary(changes));
+        FAIL() << "a sequence past int64 was decoded";
+    } catch (const Error& error) {
+        EXPECT_EQ(error.code(), ErrorCode::InvalidParameter);
     }
 }
 

@@ -1,3 +1,4 @@
+#include "verdant/shared/DomainSchema.hpp"
 #include "verdant/shared/ErrorCode.hpp"
 #include "verdant/shared/Schema.hpp"
 
@@ -134,6 +135,31 @@ TEST(SchemaScopes, TheScopeKeyIsDerivedFromTheRecordOrItsParentField) {
     change.collection = "unknown";
     EXPECT_EQ(schema.scopeKeyOf(change), std::nullopt);
     EXPECT_EQ(scopeKey("audits", audit), "audits/0190f5a2-7b3c-7def-8123-456789abcdef");
+}
+
+TEST(DomainSchema, APhotoHashMustBe64LowerCaseHexDigits) {
+    Change change;
+    change.collection = collections::kPhotos;
+    change.recordId = RecordId::parse("0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b").value();
+    change.field = "sha256";
+    change.operation = Operation::Set;
+    change.hlc = Hlc{0x018c1a2b3c4dULL, 0, 1};
+    change.deviceId = DeviceId::parse("0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5c").value();
+    change.deviceSeq = 1;
+    const auto refusal = [&](const std::string& hash) {
+        change.value = Value::string(hash);
+        return domainSchema().validate(change);
+    };
+    EXPECT_EQ(refusal(std::string(64, 'a')), std::nullopt);
+    EXPECT_EQ(refusal("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"),
+              std::nullopt);
+    for (const auto& hash :
+         {std::string("../../../../etc/passwd"), std::string(64, 'A'), std::string(63, 'a'),
+          std::string(65, 'a'), std::string(63, 'a') + "/", std::string()}) {
+        const auto refused = refusal(hash);
+        ASSERT_TRUE(refused) << hash;
+        EXPECT_EQ(refused->code, ErrorCode::WrongType) << hash;
+    }
 }
 
 }  // namespace

@@ -54,8 +54,10 @@ public:
     /// As readBody, with a tighter limit for requests that are small by nature (sign-in).
     std::string readBody(std::int64_t maxBytes);
 
-    /// Reads the body as a JSON object. Throws shared::Error(MalformedJson) for invalid JSON or a
-    /// JSON value that is not an object, and PayloadTooLarge as `readBody` does.
+    /// Reads the body as a JSON object, parsed by shared::parseStrictJson within its limits.
+    /// Throws shared::Error(UnsupportedMediaType) for a body whose Content-Type is not
+    /// application/json (parameters allowed), MalformedJson for invalid JSON or a JSON value that
+    /// is not an object, the other errors of parseStrictJson, and PayloadTooLarge as `readBody`.
     Poco::JSON::Object::Ptr readJsonObject();
 
     /// As readJsonObject, with a tighter body limit. Small JSON requests (sign-in, conflict
@@ -64,7 +66,7 @@ public:
     Poco::JSON::Object::Ptr readJsonObject(std::int64_t maxBytes);
 
     /// `text` as a JSON object, for a handler that needs the body text too (or accepts an empty
-    /// one). Throws shared::Error(MalformedJson) as readJsonObject does.
+    /// one; it checks the Content-Type itself). Throws as shared::parseStrictJsonObject.
     static Poco::JSON::Object::Ptr parseJsonObject(const std::string& text);
 
     /// The body limit of small JSON requests.

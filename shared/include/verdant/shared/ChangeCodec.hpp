@@ -3,6 +3,7 @@
 #include "verdant/shared/Change.hpp"
 #include "verdant/shared/ErrorCode.hpp"
 
+#include <Poco/JSON/Array.h>
 #include <cereal/cereal.hpp>
 
 #include <cstdint>
@@ -24,7 +25,9 @@ namespace verdant::shared {
 ///      "device":"0190…","seq":12,"author":"u-17"}
 ///
 /// with value one of null, {"bool":b}, {"int":n}, {"real":x}, {"string":s}, {"timestamp":ms},
-/// {"id":"uuid"}, {"json":"text"}. Stateless; all functions are thread-safe.
+/// {"id":"uuid"}, {"json":"text"}. A change or value object with a key not shown here is
+/// refused, as is an integer out of its range or a boolean where a number belongs
+/// (Error(InvalidParameter)). Stateless; all functions are thread-safe.
 class ChangeCodec {
 public:
     /// Version byte leading every binary batch; bumped on incompatible layout changes.
@@ -33,6 +36,8 @@ public:
     static constexpr std::size_t kMaxWireStringBytes = 16 * 1024 * 1024;
     /// Largest number of changes accepted in one decoded batch.
     static constexpr std::size_t kMaxBatchChanges = 1'000'000;
+    /// Largest device sequence: stores keep sequences as SQLite integers (signed 64-bit).
+    static constexpr std::uint64_t kMaxDeviceSeq = 0x7fff'ffff'ffff'ffffULL;
 
     /// The binary form of a batch of changes.
     static std::string toBinary(const std::vector<Change>& changes);
@@ -44,11 +49,17 @@ public:
     static std::string toJson(const Change& change);
     /// The JSON form of a batch (an array of change objects).
     static std::string toJson(const std::vector<Change>& changes);
-    /// Decodes one change object. Throws Error(ErrorCode::MalformedJson) for invalid JSON and
-    /// Error(ErrorCode::InvalidChange) for valid JSON of the wrong shape.
+    /// The JSON form of a batch as a DOM array, for messages that embed it.
+    static Poco::JSON::Array::Ptr toJsonArray(const std::vector<Change>& changes);
+    /// Decodes one change object. Throws Error(ErrorCode::MalformedJson) for invalid JSON (see
+    /// parseStrictJson for its limits), Error(ErrorCode::InvalidParameter) for an unknown key, an
+    /// integer out of range (a seq outside 1..kMaxDeviceSeq) or a boolean where a number belongs,
+    /// and Error(ErrorCode::InvalidChange) for valid JSON of another wrong shape.
     static Change changeFromJson(std::string_view json);
     /// Decodes a JSON array of changes; errors as changeFromJson.
     static std::vector<Change> changesFromJson(std::string_view json);
+    /// Decodes an already parsed (parseStrictJson) array of changes; errors as changeFromJson.
+    static std::vector<Change> changesFromJson(const Poco::JSON::Array& array);
 };
 
 /// cereal support: lets other cereal messages (push and pull bodies) embed these types.
@@ -239,6 +250,10 @@ void load(Archive& archive, Change& change) {
     }
     load(archive, change.deviceId);
     archive(change.deviceSeq);
+    if (change.deviceSeq == 0 || change.deviceSeq > ChangeCodec::kMaxDeviceSeq) {
+        throw Error(ErrorCode::InvalidParameter,
+                    "A change's seq must be a whole number from 1 to 9223372036854775807.");
+    }
     wire::loadString(archive, change.author);
 }
 

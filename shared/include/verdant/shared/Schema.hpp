@@ -48,6 +48,12 @@ inline constexpr std::size_t kDefaultMaxValueBytes = 64 * 1024;
 /// Size limit of a change's author string.
 inline constexpr std::size_t kMaxAuthorBytes = 256;
 
+/// A shape a string field's values must have, beyond being UTF-8 text.
+enum class TextFormat : std::uint8_t {
+    Any,        ///< Any text.
+    Sha256Hex,  ///< A SHA-256 digest: exactly 64 lower-case hexadecimal digits.
+};
+
 /// One field of a collection: name, value type, merge kind, allowed values, size limit.
 struct FieldSpec {
     std::string name;                              ///< Unique within the collection, non-empty.
@@ -55,9 +61,12 @@ struct FieldSpec {
     MergeKind merge = MergeKind::LastWriterWins;   ///< Merge kind.
     std::vector<std::string> enumValues;           ///< Enum values in order (monotone: ascending).
     std::size_t maxBytes = kDefaultMaxValueBytes;  ///< Largest payload accepted.
+    TextFormat format = TextFormat::Any;           ///< String fields: the shape values have.
 
     /// Position of `value` in enumValues, or nullopt.
     std::optional<std::size_t> enumIndex(std::string_view value) const noexcept;
+    /// Whether `text` has this field's format.
+    bool fitsFormat(std::string_view text) const noexcept;
 };
 
 /// How records of a collection are placed in sync scopes.
@@ -168,7 +177,8 @@ public:
     const FieldSpec* fieldOf(const Change& change) const noexcept;
 
     /// Checks a change against the schema: known collection and field, an operation the merge
-    /// kind allows, a value of the field's type and enum, within the size limits, a well-formed
+    /// kind allows, a value of the field's type, enum and text format (wrong_type otherwise),
+    /// within the size limits, a well-formed
     /// identity (device, sequence > 0, record id) and a base version before the change's HLC.
     /// Returns nullopt when valid; never throws for bad input.
     std::optional<ValidationError> validate(const Change& change) const;
