@@ -114,6 +114,22 @@ sync::Conflict findConflict(const sync::Store& store, const HttpExchange& exchan
 constexpr std::int64_t kDefaultQuarantinePage = 100;
 constexpr std::int64_t kMaxQuarantinePage = 1000;
 
+/// A device sequence number written in a path or cursor: 1 to 2^63-1 in decimal digits, no
+/// sign, spaces or trailing characters (std::stoull would read "1abc" as 1); nullopt otherwise.
+std::optional<std::uint64_t> deviceSeqFrom(const std::string& text) {
+    const bool digits =
+        !text.empty() && text.size() <= 19 &&
+        std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+    if (!digits) {
+        return std::nullopt;
+    }
+    const auto value = std::stoull(text);
+    if (value == 0 || value > static_cast<std::uint64_t>(INT64_MAX)) {
+        return std::nullopt;
+    }
+    return value;
+}
+
 /// The `next` cursor after `entry`: "<device id>:<device seq>" (opaque to clients).
 std::string quarantineCursorOf(const sync::QuarantinedChange& entry) {
     return entry.change.deviceId.toString() + ":" + std::to_string(entry.change.deviceSeq);
@@ -123,15 +139,12 @@ std::string quarantineCursorOf(const sync::QuarantinedChange& entry) {
 sync::QuarantinePosition quarantineCursorFrom(const std::string& cursor) {
     const auto colon = cursor.find(':');
     const auto device = shared::DeviceId::parse(cursor.substr(0, colon));
-    const std::string seq = colon == std::string::npos ? "" : cursor.substr(colon + 1);
-    const bool digits =
-        !seq.empty() && seq.size() <= 19 &&
-        std::all_of(seq.begin(), seq.end(), [](char c) { return c >= '0' && c <= '9'; });
-    if (!device || !digits) {
+    const auto seq = deviceSeqFrom(colon == std::string::npos ? "" : cursor.substr(colon + 1));
+    if (!device || !seq) {
         throw Error(ErrorCode::InvalidParameter,
                     "'after' must be the 'next' cursor of an earlier quarantine page.");
     }
-    return sync::QuarantinePosition{*device, std::stoull(seq)};
+    return sync::QuarantinePosition{*device, *seq};
 }
 
 /// One quarantine entry as GET /v1/quarantine lists it.
@@ -497,16 +510,12 @@ void SyncEndpoint::decideQuarantined(HttpExchange& exchange, sync::QuarantineDec
     requireHq(principal);
     const auto& parameters = exchange.pathParameters();
     const auto device = shared::DeviceId::parse(parameters.at("device"));
-    std::uint64_t seq = 0;
-    try {
-        seq = std::stoull(parameters.at("seq"));
-    } catch (const std::exception&) {
-        seq = 0;
-    }
-    if (!device || seq == 0) {
+    const auto parsedSeq = deviceSeqFrom(parameters.at("seq"));
+    if (!device || !parsedSeq) {
         throw Error(ErrorCode::InvalidParameter,
                     "Name a quarantined change by its device id (a UUID) and device sequence.");
     }
+    const std::uint64_t seq = *parsedSeq;
     Poco::JSON::Object body;
     _stores.with(principal.tenantId, [&](sync::Store& store) {
         const auto entry = store.quarantined(*device, seq);

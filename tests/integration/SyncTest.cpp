@@ -408,6 +408,11 @@ TEST_F(SyncOverTls, AnOversizedRefusedValueIsKeptInPartAndCannotBeAccepted) {
 
     const auto base =
         "/v1/quarantine/" + _li.deviceId().toString() + "/" + std::to_string(huge.deviceSeq);
+    for (const std::string bad : {"1abc", "0", "-1", "18446744073709551617", "9223372036854775808"}) {
+        const auto misnamed = _hq.send("POST", "/v1/quarantine/" + _li.deviceId().toString() +
+                                                   "/" + bad + "/discard");
+        EXPECT_EQ(misnamed.status, 400) << bad << ": " << misnamed.body;
+    }
     const auto accept = _hq.send("POST", base + "/accept");
     EXPECT_EQ(accept.status, 400) << accept.body;
     EXPECT_EQ(errorCode(accept), "value_too_large");
