@@ -460,6 +460,12 @@ TEST_F(VerdantCli, ConflictsListBothAnswersToOneQuestion) {
     const auto synced = verdant({"sync", "--json"});
     EXPECT_EQ(synced.exitCode, 0) << describe(synced);
     EXPECT_EQ(jsonOf(synced)->getValue<std::size_t>("open_conflicts"), 1U) << describe(synced);
+    // The answer is on the server, in conflict: not among those still to send.
+    const auto row = jsonOf(verdant({"audits", "--json"}))->getArray("audits")->getObject(0);
+    EXPECT_EQ(row->getValue<std::size_t>("unsynced_answers"), 0U);
+    EXPECT_EQ(row->getValue<std::size_t>("answers_in_conflict"), 1U);
+    EXPECT_EQ(row->getValue<std::size_t>("quarantined_answers"), 0U);
+    EXPECT_NE(verdant({"audits", audit.toString()}).out.find("1 in conflict)"), std::string::npos);
 
     const auto json = verdant({"conflicts", "--json"});
     ASSERT_EQ(json.exitCode, 0) << describe(json);
