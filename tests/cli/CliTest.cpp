@@ -8,6 +8,7 @@
 #include "TestCertificates.hpp"
 #include "TestDevice.hpp"
 
+#include "verdant/server/AuthService.hpp"
 #include "verdant/shared/Clock.hpp"
 #include "verdant/shared/DomainSchema.hpp"
 #include "verdant/shared/IdGenerator.hpp"
@@ -349,6 +350,20 @@ TEST_F(VerdantCli, AWrongPasswordFailsAndSignsNoOneIn) {
     EXPECT_EQ(errorCodeOf(result), "invalid_credentials");
     EXPECT_NE(result.err.find("invalid_credentials"), std::string::npos) << describe(result);
     EXPECT_EQ(verdant({"status"}).exitCode, 3);
+}
+
+TEST_F(VerdantCli, ALockedAccountSaysWhenToTryAgain) {
+    for (int i = 0; i < 10; ++i) {
+        EXPECT_THROW(_server.server().auth().login("acme", "li", "guess", "", ""), shared::Error);
+    }
+    const auto result =
+        verdant({"login", "--tenant", "acme", "--user", "li", "--password-stdin", "--server",
+                 _server.baseUrl(), "--ca", test::TestCertificates::primary().caFile},
+                {"li-password\n", {}});
+    EXPECT_NE(result.exitCode, 0) << describe(result);
+    EXPECT_NE(result.err.find("too_many_attempts"), std::string::npos) << describe(result);
+    EXPECT_NE(result.err.find("try again in "), std::string::npos) << describe(result);
+    EXPECT_EQ(verdant({"status"}).exitCode, 3) << "no one signed in";
 }
 
 TEST_F(VerdantCli, AnsweringAnAuditNotOnTheDeviceIsRefusedWithItsCode) {

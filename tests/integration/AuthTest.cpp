@@ -133,6 +133,9 @@ TEST_F(AuthOverTls, RefreshGivesANewPairAndRevokesTheOldRefreshToken) {
     const auto renewed = refresh(first->getValue<std::string>("refresh_token"));
     ASSERT_EQ(renewed.status, 200) << renewed.body;
     EXPECT_EQ(me(parseObject(renewed.body)->getValue<std::string>("access_token")).status, 200);
+    // The device uses its new refresh token: the old one can only be a copy now.
+    ASSERT_EQ(refresh(parseObject(renewed.body)->getValue<std::string>("refresh_token")).status,
+              200);
 
     const auto replay = refresh(first->getValue<std::string>("refresh_token"));
     EXPECT_EQ(replay.status, 401);
