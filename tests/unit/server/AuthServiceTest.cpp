@@ -1,6 +1,9 @@
+#include "TemporaryDirectory.hpp"
+
 #include "verdant/server/AuthService.hpp"
 #include "verdant/server/SecurityLog.hpp"
 #include "verdant/shared/ErrorCode.hpp"
+#include "verdant/sync/Sqlite.hpp"
 
 #include <Poco/AutoPtr.h>
 #include <Poco/Channel.h>
@@ -255,6 +258,31 @@ TEST_F(AuthServiceTest, TheSecurityLogNamesWhoAndFromWhereButNoSecret) {
         EXPECT_EQ(line.find("password="), std::string::npos) << line;
         EXPECT_EQ(line.find("li-wei-password"), std::string::npos) << line;
     }
+}
+
+TEST_F(AuthServiceTest, SignInsOfAnAccountsDatabaseOfVersionOneStillRefresh) {
+    const test::TemporaryDirectory dir;
+    const auto path = dir.file("accounts.db");
+    TokenPair pair{};
+    {
+        AccountStore accounts(path);
+        const auto tenant = accounts.createTenant("acme", "Acme");
+        accounts.createUser(tenant.id, "li.wei", "Li Wei", Role::FieldExpert,
+                            _hasher.hash("li-wei-password"));
+        AuthService auth(accounts, _hasher, _tokens);
+        pair = auth.login("acme", "li.wei", "li-wei-password", kDevice, "");
+    }
+    {
+        sync::sqlite::Database db(path);  // back to version 1, as an older server left it
+        db.exec(
+            "DROP INDEX refresh_tokens_by_user; ALTER TABLE refresh_tokens DROP COLUMN "
+            "successor_hash; PRAGMA user_version = 1;");
+    }
+    AccountStore accounts(path);
+    AuthService auth(accounts, _hasher, _tokens);
+    const auto renewed = auth.refresh(pair.refreshToken);
+    EXPECT_NO_THROW(auth.authenticate("Bearer " + renewed.accessToken));
+    EXPECT_NO_THROW(auth.refresh(pair.refreshToken)) << "a retry within the grace window";
 }
 
 TEST_F(AuthServiceTest, SignOutRevokesTheRefreshToken) {
