@@ -694,6 +694,7 @@ private:
     }
 
     /// New tokens from the refresh token; a refused refresh forgets both tokens (sign in again).
+    /// A refresh whose answer was lost is repeated once at once (protocol.md: the grace window).
     void refreshTokens() {
         std::optional<std::string> refresh;
         {
@@ -704,7 +705,16 @@ private:
             throw shared::Error(ErrorCode::NotSignedIn);
         }
         try {
-            const auto tokens = _api->refresh(*refresh);
+            const auto tokens = [&] {
+                try {
+                    return _api->refresh(*refresh);
+                } catch (const AnswerLost&) {
+                    // The server may have rotated the token, and the new pair was lost with the
+                    // answer. The same token again, at once, is inside the server's grace window
+                    // and gets a working pair; waiting out a backoff could leave the window.
+                    return _api->refresh(*refresh);
+                }
+            }();
             std::lock_guard lock(_storeMutex);
             _state.set({{kAccessToken, tokens.accessToken}, {kRefreshToken, tokens.refreshToken}});
         } catch (const shared::Error& error) {

@@ -21,6 +21,16 @@ namespace verdant::client {
 using shared::Error;
 using shared::ErrorCode;
 
+namespace {
+
+std::string answerLostMessage(const std::string& baseUrl, const Poco::Exception& cause) {
+    return "the connection to " + baseUrl +
+           " broke after the request was sent, before the answer came (" + cause.displayText() +
+           ")";
+}
+
+}  // namespace
+
 class HttpsTransport::Session {
 public:
     explicit Session(const ServerEndpoint& endpoint) {
@@ -94,9 +104,12 @@ HttpResponse HttpsTransport::send(const std::string& method, const std::string& 
                                                      "': " + e.displayText());
         }
     }
+    // Once the whole request went out, a broken connection may have lost only the answer.
+    bool sent = false;
     try {
         auto& out = _session->session->sendRequest(request);
         out.write(body.data(), static_cast<std::streamsize>(body.size()));
+        sent = static_cast<bool>(out.flush());
         Poco::Net::HTTPResponse response;
         auto& in = _session->session->receiveResponse(response);
         HttpResponse result;
@@ -126,10 +139,16 @@ HttpResponse HttpsTransport::send(const std::string& method, const std::string& 
             throw Error(ErrorCode::TlsUntrusted,
                         "the server's TLS certificate is not trusted: " + e.displayText());
         }
+        if (sent) {
+            throw AnswerLost(answerLostMessage(_endpoint.baseUrl, e));
+        }
         throw Error(ErrorCode::ServerUnreachable,
                     "TLS connection to " + _endpoint.baseUrl + " failed: " + e.displayText());
     } catch (const Poco::Exception& e) {
         _session->session->reset();
+        if (sent) {
+            throw AnswerLost(answerLostMessage(_endpoint.baseUrl, e));
+        }
         throw Error(ErrorCode::ServerUnreachable,
                     "cannot reach " + _endpoint.baseUrl + ": " + e.displayText());
     }

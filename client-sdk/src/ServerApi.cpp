@@ -162,6 +162,18 @@ void ServerApi::signOut(const std::string& refreshToken) {
 
 shared::PushResponse ServerApi::push(const std::string& accessToken,
                                      const shared::PushRequest& request, Traffic& traffic) {
+    try {
+        return pushOnce(accessToken, request, traffic);
+    } catch (const AnswerLost& lost) {
+        throw AnswerLost(
+            "The connection broke after the changes were sent; they may have reached the server "
+            "and will be sent again, safely: the server applies each change once. (" +
+            std::string(lost.what()) + ")");
+    }
+}
+
+shared::PushResponse ServerApi::pushOnce(const std::string& accessToken,
+                                         const shared::PushRequest& request, Traffic& traffic) {
     if (_json) {
         const auto response = post("/v1/sync/push", std::string(SyncMessageCodec::kJsonContentType),
                                    SyncMessageCodec::toJson(request), accessToken, traffic);

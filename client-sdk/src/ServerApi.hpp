@@ -39,6 +39,8 @@ public:
                          const std::string& deviceName);
     SessionTokens refresh(const std::string& refreshToken);
     void signOut(const std::string& refreshToken);
+    /// Pushes a batch. A lost answer (AnswerLost) says that the changes may have arrived and
+    /// that sending them again is safe.
     shared::PushResponse push(const std::string& accessToken, const shared::PushRequest& request,
                               Traffic& traffic);
     shared::PullResponse pull(const std::string& accessToken, const shared::PullRequest& request,
@@ -51,6 +53,8 @@ public:
                                                              Traffic& traffic);
 
 private:
+    shared::PushResponse pushOnce(const std::string& accessToken,
+                                  const shared::PushRequest& request, Traffic& traffic);
     HttpResponse post(const std::string& path, const std::string& contentType,
                       const std::string& body, const std::string& accessToken, Traffic& traffic);
     HttpResponse send(const std::string& method, const std::string& path,

@@ -98,7 +98,9 @@ struct AuditSummary {
     Reference supplier;
     Reference facility;
     std::vector<sync::Record> answers;
-    std::size_t unsyncedAnswers = 0;
+    std::size_t unsyncedAnswers = 0;     ///< Not yet on the server (local, queued or sent).
+    std::size_t conflictedAnswers = 0;   ///< On the server, waiting for a person to choose.
+    std::size_t quarantinedAnswers = 0;  ///< Refused by the server, kept for HQ to decide.
     client::RecordSyncState syncState = client::RecordSyncState::Synced;
 };
 
@@ -109,12 +111,39 @@ AuditSummary summarise(const client::Client& client, const sync::Record& audit) 
     summary.facility = facilityOf(client, audit);
     summary.answers = client.query(c::kAnswers, "audit_id", Value::id(audit.id));
     for (const auto& answer : summary.answers) {
-        if (client.syncState(c::kAnswers, answer.id) != client::RecordSyncState::Synced) {
-            ++summary.unsyncedAnswers;
+        switch (client.syncState(c::kAnswers, answer.id)) {
+            case client::RecordSyncState::Synced:
+                break;
+            case client::RecordSyncState::Conflict:
+                ++summary.conflictedAnswers;
+                break;
+            case client::RecordSyncState::Quarantined:
+                ++summary.quarantinedAnswers;
+                break;
+            case client::RecordSyncState::Local:
+            case client::RecordSyncState::Queued:
+            case client::RecordSyncState::Sent:
+                ++summary.unsyncedAnswers;
+                break;
         }
     }
     summary.syncState = client.syncState(c::kAudits, audit.id);
     return summary;
+}
+
+/// "2 unsynced, 1 conflict, 1 quarantined", leaving out what is zero.
+std::string answerNotes(const AuditSummary& summary, const std::string& unsynced,
+                        const std::string& conflict) {
+    std::string notes;
+    auto add = [&](std::size_t count, const std::string& what) {
+        if (count != 0) {
+            notes += (notes.empty() ? "" : ", ") + std::to_string(count) + " " + what;
+        }
+    };
+    add(summary.unsyncedAnswers, unsynced);
+    add(summary.conflictedAnswers, conflict);
+    add(summary.quarantinedAnswers, "quarantined");
+    return notes;
 }
 
 Poco::Dynamic::Var optionalId(const std::optional<RecordId>& id) {
@@ -143,6 +172,8 @@ Poco::JSON::Object::Ptr auditJson(const AuditSummary& summary) {
                                         : Poco::Dynamic::Var());
     object->set("answers", summary.answers.size());
     object->set("unsynced_answers", summary.unsyncedAnswers);
+    object->set("answers_in_conflict", summary.conflictedAnswers);
+    object->set("quarantined_answers", summary.quarantinedAnswers);
     object->set("sync_state", std::string(client::wireName(summary.syncState)));
     // The score snapshot the server took on submission, as it sent it.
     const auto score = fieldOf(audit, "score");
@@ -237,10 +268,9 @@ int listAudits(const Invocation& invocation, const client::Client& client) {
         if (!summary.facility.display().empty()) {
             where += (where.empty() ? "" : " / ") + summary.facility.display();
         }
-        std::string answers = std::to_string(summary.answers.size());
-        if (summary.unsyncedAnswers != 0) {
-            answers += " (" + std::to_string(summary.unsyncedAnswers) + " unsynced)";
-        }
+        const auto notes = answerNotes(summary, "unsynced", "conflict");
+        const std::string answers =
+            std::to_string(summary.answers.size()) + (notes.empty() ? "" : " (" + notes + ")");
         table.add({summary.audit->id.toString(), orDash(textOf(*summary.audit, "state")),
                    orDash(textOf(*summary.audit, "type")), orDash(where), answers,
                    std::string(client::wireName(summary.syncState))});
@@ -294,8 +324,9 @@ int showAudit(const Invocation& invocation, const client::Client& client, const 
     const std::string printed = text.str();
     std::cout << printed.substr(printed.find('\n') + 1);
     std::cout << "Answers: " << summary.answers.size();
-    if (summary.unsyncedAnswers != 0) {
-        std::cout << " (" << summary.unsyncedAnswers << " not yet on the server)";
+    if (const auto notes = answerNotes(summary, "not yet on the server", "in conflict");
+        !notes.empty()) {
+        std::cout << " (" << notes << ")";
     }
     std::cout << '\n';
     const auto comments = reviewComments(client, id);

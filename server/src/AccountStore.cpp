@@ -24,7 +24,7 @@ constexpr std::array<std::pair<Role, std::string_view>, 4> kRoles = {{
 }};
 
 /// Ordered, named migration steps; step i brings the database to user_version i + 1.
-constexpr std::array<std::pair<std::string_view, std::string_view>, 1> kMigrations = {{
+constexpr std::array<std::pair<std::string_view, std::string_view>, 2> kMigrations = {{
     {"create accounts",
      R"sql(
 CREATE TABLE tenants (
@@ -61,6 +61,13 @@ CREATE TABLE refresh_tokens (
     revoked_at_ms INTEGER
 );
 CREATE INDEX refresh_tokens_by_family ON refresh_tokens (family);
+)sql"},
+    // A rotated token remembers the hash of the token it was rotated into (revoked_at_ms is
+    // then the rotation time), so a retry after a lost answer can be told from a replay.
+    {"refresh token successors",
+     R"sql(
+ALTER TABLE refresh_tokens ADD COLUMN successor_hash TEXT;
+CREATE INDEX refresh_tokens_by_user ON refresh_tokens (user_id);
 )sql"},
 }};
 
@@ -242,6 +249,43 @@ std::vector<User> AccountStore::users(std::string_view tenantId) {
     return result;
 }
 
+void AccountStore::setUserDisabled(std::string_view tenantId, std::string_view userId,
+                                   bool disabled, std::int64_t now) {
+    std::lock_guard lock(_mutex);
+    Transaction transaction(*_db);
+    auto update = _db->cached("UPDATE users SET disabled = ?3 WHERE tenant_id = ?1 AND id = ?2");
+    update->bind(1, tenantId);
+    update->bind(2, userId);
+    update->bind(3, std::int64_t{disabled ? 1 : 0});
+    update->run();
+    if (_db->changes() != 1) {
+        throw Error(ErrorCode::NotFound, "no such user");
+    }
+    if (disabled) {
+        auto revoke = _db->cached(
+            "UPDATE refresh_tokens SET revoked_at_ms = ?3 "
+            "WHERE user_id = ?2 AND tenant_id = ?1 AND revoked_at_ms IS NULL");
+        revoke->bind(1, tenantId);
+        revoke->bind(2, userId);
+        revoke->bind(3, now);
+        revoke->run();
+    }
+    transaction.commit();
+}
+
+bool AccountStore::signInActive(std::string_view tenantId, std::string_view userId,
+                                std::string_view family) {
+    std::lock_guard lock(_mutex);
+    auto query = _db->cached(
+        "SELECT disabled = 0 AND (?3 = '' OR EXISTS (SELECT 1 FROM refresh_tokens "
+        "WHERE family = ?3 AND user_id = ?2 AND revoked_at_ms IS NULL)) "
+        "FROM users WHERE tenant_id = ?1 AND id = ?2");
+    query->bind(1, tenantId);
+    query->bind(2, userId);
+    query->bind(3, family);
+    return query->step() && query->integer(0) != 0;
+}
+
 void AccountStore::registerDevice(const std::string& tenantId, const std::string& userId,
                                   const std::string& deviceId, const std::string& name) {
     std::lock_guard lock(_mutex);
@@ -307,15 +351,76 @@ std::optional<RefreshTokenRecord> AccountStore::refreshToken(std::string_view to
                               query->integer(4),           !query->isNull(5)};
 }
 
-bool AccountStore::revokeRefreshToken(std::string_view tokenHash, std::int64_t now) {
+Rotation AccountStore::rotateRefreshToken(std::string_view tokenHash,
+                                          const std::string& successorHash,
+                                          const RefreshTokenRecord& successor, std::int64_t now,
+                                          std::int64_t graceMs) {
     std::lock_guard lock(_mutex);
-    auto update = _db->cached(
-        "UPDATE refresh_tokens SET revoked_at_ms = ?2 "
-        "WHERE token_hash = ?1 AND revoked_at_ms IS NULL");
-    update->bind(1, tokenHash);
-    update->bind(2, now);
-    update->run();
-    return _db->changes() == 1;
+    Transaction transaction(*_db);
+    std::optional<std::int64_t> rotatedAt;
+    std::string previousSuccessor;
+    {
+        auto query = _db->cached(
+            "SELECT revoked_at_ms, successor_hash FROM refresh_tokens WHERE token_hash = ?1");
+        query->bind(1, tokenHash);
+        if (!query->step()) {
+            throw Error(ErrorCode::TokenInvalid);
+        }
+        if (!query->isNull(0)) {
+            rotatedAt = query->integer(0);
+        }
+        if (!query->isNull(1)) {
+            previousSuccessor = query->text(1);
+        }
+    }
+    auto outcome = Rotation::Rotated;
+    if (rotatedAt) {
+        // Within the window, and only while the successor is unused: once the client has used
+        // it, the client had the answer, so the old token can only be a copy.
+        auto unused = _db->cached(
+            "SELECT 1 FROM refresh_tokens WHERE token_hash = ?1 AND revoked_at_ms IS NULL");
+        unused->bind(1, previousSuccessor);
+        const bool retry =
+            !previousSuccessor.empty() && now - *rotatedAt <= graceMs && unused->step();
+        if (!retry) {
+            auto family = _db->cached(
+                "UPDATE refresh_tokens SET revoked_at_ms = ?2 "
+                "WHERE family = (SELECT family FROM refresh_tokens WHERE token_hash = ?1) "
+                "AND revoked_at_ms IS NULL");
+            family->bind(1, tokenHash);
+            family->bind(2, now);
+            family->run();
+            transaction.commit();
+            return Rotation::Replayed;
+        }
+        // The lost successor stays revoked with no successor of its own: if it ever shows up,
+        // it is a replay.
+        auto supersede =
+            _db->cached("UPDATE refresh_tokens SET revoked_at_ms = ?2 WHERE token_hash = ?1");
+        supersede->bind(1, previousSuccessor);
+        supersede->bind(2, now);
+        supersede->run();
+        outcome = Rotation::RetriedWithinGrace;
+    }
+    auto rotate = _db->cached(
+        "UPDATE refresh_tokens SET revoked_at_ms = COALESCE(revoked_at_ms, ?2), "
+        "successor_hash = ?3 WHERE token_hash = ?1");
+    rotate->bind(1, tokenHash);
+    rotate->bind(2, now);
+    rotate->bind(3, successorHash);
+    rotate->run();
+    auto insert = _db->cached(
+        "INSERT INTO refresh_tokens (token_hash, tenant_id, user_id, device_id, family, "
+        "expires_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+    insert->bind(1, successorHash);
+    insert->bind(2, successor.tenantId);
+    insert->bind(3, successor.userId);
+    insert->bind(4, successor.deviceId);
+    insert->bind(5, successor.family);
+    insert->bind(6, successor.expiresAtMs);
+    insert->run();
+    transaction.commit();
+    return outcome;
 }
 
 void AccountStore::revokeFamily(std::string_view family, std::int64_t now) {

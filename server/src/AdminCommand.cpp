@@ -10,7 +10,9 @@
 #include <Poco/Path.h>
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <array>
+#include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
@@ -35,8 +37,13 @@ constexpr const char* kUsage =
     "  create-user --tenant=SLUG --username=NAME --role=ROLE [--display-name=TEXT]\n"
     "              (reads the password from the first line of standard input)\n"
     "  list-users --tenant=SLUG\n"
+    "  disable-user --tenant=SLUG --username=NAME   (ends the user's sign-ins at once)\n"
+    "  enable-user --tenant=SLUG --username=NAME\n"
     "  seed-demo   a 'demo' tenant: one user per role, a supplier and 3 audits for 'expert'\n"
-    "roles: field_expert, training_coordinator, hq_reviewer, tenant_admin\n";
+    "roles: field_expert, training_coordinator, hq_reviewer, tenant_admin\n"
+    "slugs: 2-63 of a-z 0-9 -, starting with a letter or digit; user names: 1-64 printable\n"
+    "ASCII characters without spaces; names and display names: up to 200 bytes, no control\n"
+    "characters\n";
 
 struct DemoUser {
     const char* username;
@@ -70,6 +77,55 @@ std::string option(const std::map<std::string, std::string>& options, const std:
         throw Error(ErrorCode::InvalidParameter, "--" + name + "=... is required");
     }
     return it->second;
+}
+
+/// `^[a-z0-9][a-z0-9-]{1,62}$`: what people type at sign-in and what URLs may carry.
+std::string validSlug(const std::string& option, const std::string& slug) {
+    const bool ok = slug.size() >= 2 && slug.size() <= 63 && slug.front() != '-' &&
+                    std::all_of(slug.begin(), slug.end(), [](char c) {
+                        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+                    });
+    if (!ok) {
+        throw Error(
+            ErrorCode::InvalidParameter,
+            "--" + option + " must be 2-63 characters of a-z, 0-9 and '-', not starting with '-'");
+    }
+    return slug;
+}
+
+/// 1-64 printable ASCII characters, no spaces: what a person can type on any tablet keyboard
+/// and what logs show unambiguously.
+std::string validUsername(const std::string& username) {
+    const bool ok =
+        !username.empty() && username.size() <= 64 &&
+        std::all_of(username.begin(), username.end(), [](char c) { return c > ' ' && c < 0x7F; });
+    if (!ok) {
+        throw Error(ErrorCode::InvalidParameter,
+                    "--username must be 1-64 printable ASCII characters without spaces");
+    }
+    return username;
+}
+
+/// Free text for people (a tenant's name, a display name): bounded, no control characters.
+std::string validName(const std::string& option, const std::string& text) {
+    const bool ok =
+        !text.empty() && text.size() <= 200 && std::none_of(text.begin(), text.end(), [](char c) {
+            return static_cast<unsigned char>(c) < 0x20 || c == 0x7F;
+        });
+    if (!ok) {
+        throw Error(ErrorCode::InvalidParameter,
+                    "--" + option + " must be 1-200 bytes without control characters");
+    }
+    return text;
+}
+
+/// The user of a tenant named by --tenant and --username, or NotFound.
+User userOf(AccountStore& accounts, const Tenant& tenant, const std::string& username) {
+    auto user = accounts.userByName(tenant.id, username);
+    if (!user) {
+        throw Error(ErrorCode::NotFound, "no user '" + username + "' in " + tenant.slug);
+    }
+    return *user;
 }
 
 Tenant tenantOf(AccountStore& accounts, const std::string& slug) {
@@ -150,30 +206,41 @@ int AdminCommand::run(const std::vector<std::string>& arguments, std::istream& i
         Poco::File(dataDir).createDirectories();
         AccountStore accounts(Poco::Path(dataDir).append("accounts.db").toString());
         if (command == "create-tenant") {
-            const auto tenant =
-                accounts.createTenant(option(options, "slug"), option(options, "name"));
+            const auto tenant = accounts.createTenant(validSlug("slug", option(options, "slug")),
+                                                      validName("name", option(options, "name")));
             out << "created tenant " << tenant.slug << " (" << tenant.id << ")\n";
         } else if (command == "create-user") {
-            const auto tenant = tenantOf(accounts, option(options, "tenant"));
+            const auto tenant = tenantOf(accounts, validSlug("tenant", option(options, "tenant")));
             const auto role = roleFromWireName(option(options, "role"));
             if (!role) {
                 throw Error(ErrorCode::InvalidParameter, "unknown role '" + options["role"] + "'");
             }
             std::string password;
             std::getline(in, password);
-            const auto username = option(options, "username");
-            const auto user = accounts.createUser(
-                tenant.id, username,
-                options.count("display-name") != 0 ? options["display-name"] : username, *role,
-                PasswordHasher().hash(password));
+            const auto username = validUsername(option(options, "username"));
+            const auto displayName = options.count("display-name") != 0
+                                         ? validName("display-name", options["display-name"])
+                                         : username;
+            const auto user = accounts.createUser(tenant.id, username, displayName, *role,
+                                                  PasswordHasher().hash(password));
             out << "created user " << user.username << " (" << wireName(user.role) << ") in "
                 << tenant.slug << '\n';
         } else if (command == "list-users") {
-            const auto tenant = tenantOf(accounts, option(options, "tenant"));
+            const auto tenant = tenantOf(accounts, validSlug("tenant", option(options, "tenant")));
             for (const auto& user : accounts.users(tenant.id)) {
                 out << user.username << '\t' << wireName(user.role) << '\t' << user.displayName
                     << (user.disabled ? "\t(disabled)" : "") << '\n';
             }
+        } else if (command == "disable-user" || command == "enable-user") {
+            const auto tenant = tenantOf(accounts, validSlug("tenant", option(options, "tenant")));
+            const auto user = userOf(accounts, tenant, validUsername(option(options, "username")));
+            const bool disable = command == "disable-user";
+            accounts.setUserDisabled(tenant.id, user.id, disable,
+                                     std::chrono::duration_cast<std::chrono::milliseconds>(
+                                         std::chrono::system_clock::now().time_since_epoch())
+                                         .count());
+            out << (disable ? "disabled user " : "enabled user ") << user.username << " in "
+                << tenant.slug << '\n';
         } else if (command == "seed-demo") {
             seedDemo(accounts, dataDir, out);
         } else {

@@ -1,6 +1,7 @@
 #include "verdant/server/AuthEndpoint.hpp"
 
 #include "verdant/server/RequestJson.hpp"
+#include "verdant/server/SecurityLog.hpp"
 
 namespace verdant::server {
 
@@ -26,10 +27,25 @@ void sendTokens(HttpExchange& exchange, const TokenPair& tokens) {
     exchange.sendJson(Poco::Net::HTTPResponse::HTTP_OK, body);
 }
 
+/// Registers a sign-in route: its security log lines carry the client's address, and a throttled
+/// sign-in is answered with `Retry-After` (the dispatcher sends the error body).
+void addSignInRoute(Router& router, const std::string& method, const std::string& pattern,
+                    RouteHandler handler) {
+    router.add(method, pattern, [handler = std::move(handler)](HttpExchange& exchange) {
+        const SecurityLog::ClientScope client(exchange.request().clientAddress().host().toString());
+        try {
+            handler(exchange);
+        } catch (const SignInThrottled& e) {
+            exchange.setHeader("Retry-After", std::to_string(e.retryAfterSeconds()));
+            throw;
+        }
+    });
+}
+
 }  // namespace
 
 void AuthEndpoint::registerRoutes(Router& router) {
-    router.add("POST", "/v1/auth/login", [this](HttpExchange& exchange) {
+    addSignInRoute(router, "POST", "/v1/auth/login", [this](HttpExchange& exchange) {
         const RequestJson request(exchange.readJsonObject(HttpExchange::kSmallJsonBytes),
                                   {"tenant", "username", "password", "device_id", "device_name"});
         sendTokens(exchange, _auth.login(request.string("tenant"), request.string("username"),
@@ -37,12 +53,12 @@ void AuthEndpoint::registerRoutes(Router& router) {
                                          request.optionalString("device_id").value_or(""),
                                          request.optionalString("device_name").value_or("")));
     });
-    router.add("POST", "/v1/auth/refresh", [this](HttpExchange& exchange) {
+    addSignInRoute(router, "POST", "/v1/auth/refresh", [this](HttpExchange& exchange) {
         const RequestJson request(exchange.readJsonObject(HttpExchange::kSmallJsonBytes),
                                   {"refresh_token"});
         sendTokens(exchange, _auth.refresh(request.string("refresh_token")));
     });
-    router.add("POST", "/v1/auth/logout", [this](HttpExchange& exchange) {
+    addSignInRoute(router, "POST", "/v1/auth/logout", [this](HttpExchange& exchange) {
         const RequestJson request(exchange.readJsonObject(HttpExchange::kSmallJsonBytes),
                                   {"refresh_token"});
         _auth.logout(request.string("refresh_token"));

@@ -39,6 +39,25 @@ std::string randomHex(std::size_t bytes) {
     return hex;
 }
 
+/// A compact JWS is exactly three non-empty base64url segments. Poco's parser splits on '.' and
+/// ignores what follows the third, so `a.b.c.` and `a.b.c.d` would verify as `a.b.c`.
+bool hasThreeSegments(std::string_view token) {
+    std::size_t segments = 1;
+    std::size_t length = 0;
+    for (const char c : token) {
+        if (c == '.') {
+            if (length == 0) {
+                return false;
+            }
+            ++segments;
+            length = 0;
+        } else {
+            ++length;
+        }
+    }
+    return segments == 3 && length > 0;
+}
+
 }  // namespace
 
 TokenService::TokenService(std::string signingKey, const shared::Clock& clock,
@@ -89,6 +108,9 @@ std::string TokenService::issue(const Principal& principal) const {
     if (!principal.deviceId.empty()) {
         token.payload().set("did", principal.deviceId);
     }
+    if (!principal.signInId.empty()) {
+        token.payload().set("sid", principal.signInId);
+    }
     Poco::JWT::Signer signer(_signingKey);
     return signer.sign(token, Poco::JWT::Signer::ALGO_HS256);
 }
@@ -97,6 +119,9 @@ Principal TokenService::verify(std::string_view text) const {
     Poco::JWT::Token token;
     double expiresAtSeconds = 0;
     std::optional<Role> role;
+    if (!hasThreeSegments(text)) {
+        throw Error(ErrorCode::TokenInvalid);
+    }
     try {
         Poco::JWT::Signer signer(_signingKey);  // accepts HS256 only
         if (!signer.tryVerify(std::string(text), token)) {
@@ -120,9 +145,9 @@ Principal TokenService::verify(std::string_view text) const {
         throw Error(ErrorCode::TokenExpired);
     }
     const auto& claims = token.payload();
-    return {claims.optValue<std::string>("tid", ""), token.getSubject(),
+    return {claims.optValue<std::string>("tid", ""),  token.getSubject(),
             claims.optValue<std::string>("name", ""), *role,
-            claims.optValue<std::string>("did", "")};
+            claims.optValue<std::string>("did", ""),  claims.optValue<std::string>("sid", "")};
 }
 
 }  // namespace verdant::server

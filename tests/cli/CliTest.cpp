@@ -8,6 +8,7 @@
 #include "TestCertificates.hpp"
 #include "TestDevice.hpp"
 
+#include "verdant/server/AuthService.hpp"
 #include "verdant/shared/Clock.hpp"
 #include "verdant/shared/DomainSchema.hpp"
 #include "verdant/shared/IdGenerator.hpp"
@@ -351,6 +352,20 @@ TEST_F(VerdantCli, AWrongPasswordFailsAndSignsNoOneIn) {
     EXPECT_EQ(verdant({"status"}).exitCode, 3);
 }
 
+TEST_F(VerdantCli, ALockedAccountSaysWhenToTryAgain) {
+    for (int i = 0; i < 10; ++i) {
+        EXPECT_THROW(_server.server().auth().login("acme", "li", "guess", "", ""), shared::Error);
+    }
+    const auto result =
+        verdant({"login", "--tenant", "acme", "--user", "li", "--password-stdin", "--server",
+                 _server.baseUrl(), "--ca", test::TestCertificates::primary().caFile},
+                {"li-password\n", {}});
+    EXPECT_NE(result.exitCode, 0) << describe(result);
+    EXPECT_NE(result.err.find("too_many_attempts"), std::string::npos) << describe(result);
+    EXPECT_NE(result.err.find("try again in "), std::string::npos) << describe(result);
+    EXPECT_EQ(verdant({"status"}).exitCode, 3) << "no one signed in";
+}
+
 TEST_F(VerdantCli, AnsweringAnAuditNotOnTheDeviceIsRefusedWithItsCode) {
     loginAndPullAnAudit();
     const auto notHere = _ids.nextRecordId().toString();
@@ -460,6 +475,12 @@ TEST_F(VerdantCli, ConflictsListBothAnswersToOneQuestion) {
     const auto synced = verdant({"sync", "--json"});
     EXPECT_EQ(synced.exitCode, 0) << describe(synced);
     EXPECT_EQ(jsonOf(synced)->getValue<std::size_t>("open_conflicts"), 1U) << describe(synced);
+    // The answer is on the server, in conflict: not among those still to send.
+    const auto row = jsonOf(verdant({"audits", "--json"}))->getArray("audits")->getObject(0);
+    EXPECT_EQ(row->getValue<std::size_t>("unsynced_answers"), 0U);
+    EXPECT_EQ(row->getValue<std::size_t>("answers_in_conflict"), 1U);
+    EXPECT_EQ(row->getValue<std::size_t>("quarantined_answers"), 0U);
+    EXPECT_NE(verdant({"audits", audit.toString()}).out.find("1 in conflict)"), std::string::npos);
 
     const auto json = verdant({"conflicts", "--json"});
     ASSERT_EQ(json.exitCode, 0) << describe(json);

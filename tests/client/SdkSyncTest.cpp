@@ -14,6 +14,8 @@
 
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
+#include <Poco/Net/ServerSocket.h>
+#include <Poco/Net/StreamSocket.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -21,6 +23,7 @@
 #include <fstream>
 #include <mutex>
 #include <sstream>
+#include <thread>
 
 namespace verdant {
 namespace {
@@ -67,6 +70,31 @@ public:
     std::atomic<int> failures{0};
     std::atomic<bool> offline{false};
     std::atomic<int> requests{0};
+
+private:
+    client::HttpsTransport _real;
+};
+
+/// A transport that passes requests on to the real one but throws away the answers of the next
+/// `lose` requests to `losePath`, as a connection cut after the request would: the server acted,
+/// the device does not know.
+class LossyTransport final : public client::Transport {
+public:
+    explicit LossyTransport(const client::ServerEndpoint& server) : _real(server) {}
+
+    client::HttpResponse send(const std::string& method, const std::string& path,
+                              const std::string& contentType, const std::string& body,
+                              const std::map<std::string, std::string>& headers) override {
+        auto response = _real.send(method, path, contentType, body, headers);
+        if (path == losePath && lose > 0) {
+            --lose;
+            throw client::AnswerLost("simulated: the connection broke before the answer came");
+        }
+        return response;
+    }
+
+    std::string losePath;
+    std::atomic<int> lose{0};
 
 private:
     client::HttpsTransport _real;
@@ -529,6 +557,58 @@ TEST_F(SdkOverTls, ATransientFailureIsRetriedWithGrowingJitteredDelays) {
     EXPECT_EQ(li->status().lastError->code, shared::ErrorCode::ServerUnreachable);
 }
 
+TEST_F(SdkOverTls, ARefreshWhoseAnswerWasLostKeepsTheTabletSignedIn) {
+    shared::ManualClock liClock{_serverClock.nowMs()};
+    auto transport = std::make_shared<LossyTransport>(_server.endpoint());
+    auto liOptions = options("li-tablet", liClock);
+    liOptions.transport = transport;
+    auto li = Client::signIn(liOptions, "acme", "li", "li-password");
+    assignAudits(li->userId(), li->userId());
+    expectComplete(li->sync());
+
+    _serverClock.advance(16 * 60 * 1000);  // the access token expired: the sync refreshes
+    transport->losePath = "/v1/auth/refresh";
+    transport->lose = 1;
+    expectComplete(li->sync());
+    EXPECT_EQ(transport->lose, 0) << "the refresh answer was lost";
+    EXPECT_TRUE(li->status().signedIn);
+
+    _serverClock.advance(16 * 60 * 1000);  // the refresh token it kept is the live one
+    expectComplete(li->sync());
+    EXPECT_TRUE(li->status().signedIn);
+}
+
+TEST_F(SdkOverTls, APushWhoseAnswerWasLostSaysTheChangesMayHaveArrivedAndSendsThemOnce) {
+    shared::ManualClock liClock{_serverClock.nowMs()};
+    auto transport = std::make_shared<LossyTransport>(_server.endpoint());
+    auto liOptions = options("li-tablet", liClock);
+    liOptions.transport = transport;
+    liOptions.retry.maxAttempts = 1;
+    auto li = Client::signIn(liOptions, "acme", "li", "li-password");
+    assignAudits(li->userId(), li->userId());
+    expectComplete(li->sync());
+    const auto item = shared::answerRecordId(_audit, "G.1");
+    ASSERT_TRUE(li->write(c::kAnswers, item,
+                          {FieldWrite::set("audit_id", Value::id(_audit)),
+                           FieldWrite::set("question_id", Value::string("G.1")),
+                           FieldWrite::set("value", answerJson("yes"))})
+                    .ok);
+
+    transport->losePath = "/v1/sync/push";
+    transport->lose = 1;
+    const auto cut = li->sync();
+    EXPECT_FALSE(cut.complete);
+    ASSERT_FALSE(cut.errors.empty());
+    EXPECT_EQ(cut.errors[0].code, shared::ErrorCode::ServerUnreachable);
+    EXPECT_THAT(cut.errors[0].message, ::testing::HasSubstr("may have reached the server"));
+    EXPECT_THAT(cut.errors[0].message, ::testing::HasSubstr("sent again, safely"));
+    EXPECT_TRUE(serverRecord(c::kAnswers, item)) << "the push did arrive";
+
+    const auto resent = li->sync();
+    expectComplete(resent);
+    EXPECT_EQ(li->syncState(c::kAnswers, item), RecordSyncState::Synced);
+}
+
 TEST_F(SdkOverTls, ASignedInUserReopensOfflineAndARevokedSignInStopsSync) {
     shared::ManualClock liClock{_serverClock.nowMs()};
     auto li = tablet("li", liClock);
@@ -701,6 +781,36 @@ TEST_F(SdkOverTls, AnAuditorsFindingsPlansPhotosAndSignatureSyncAndHqDecidesOnTh
 
 /// The demo of the README: seed-demo gives the field expert three audits to download, with the
 /// supplier, facility and the bilingual template they reference.
+TEST(HttpsTransport, AConnectionCutAfterTheWholeRequestIsALostAnswer) {
+    // A server that reads the request, then hangs up without answering.
+    Poco::Net::ServerSocket listener(Poco::Net::SocketAddress("127.0.0.1", 0));
+    std::thread server([&] {
+        auto connection = listener.acceptConnection();
+        std::string received;
+        char buffer[4096];
+        while (received.find("\r\n\r\n{}") == std::string::npos) {
+            const int n = connection.receiveBytes(buffer, sizeof buffer);
+            if (n <= 0) {
+                break;
+            }
+            received.append(buffer, static_cast<std::size_t>(n));
+        }
+        connection.close();
+    });
+    client::HttpsTransport transport(
+        {"http://127.0.0.1:" + std::to_string(listener.address().port()), "", 5});
+    try {
+        transport.send("POST", "/v1/sync/push", "application/json", "{}");
+        ADD_FAILURE() << "no error";
+    } catch (const client::AnswerLost& e) {
+        EXPECT_EQ(e.code(), shared::ErrorCode::ServerUnreachable);
+        EXPECT_THAT(e.what(), ::testing::HasSubstr("broke after the request was sent"));
+    } catch (const shared::Error& e) {
+        ADD_FAILURE() << "not an AnswerLost: " << e.what();
+    }
+    server.join();
+}
+
 TEST(DemoData, TheDemoExpertDownloadsThreeAuditsWithTheirTemplate) {
     test::TemporaryDirectory data;
     std::istringstream in;

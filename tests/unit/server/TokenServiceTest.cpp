@@ -18,7 +18,7 @@ class TokenServiceTest : public ::testing::Test {
 protected:
     shared::ManualClock _clock{1'800'000'000'000};
     TokenService _tokens{kKey, _clock, 900};
-    Principal _expert{"tenant-a", "user-1", "li.wei", Role::FieldExpert, "device-1"};
+    Principal _expert{"tenant-a", "user-1", "li.wei", Role::FieldExpert, "device-1", "sign-in-1"};
 
     ErrorCode verifyError(const std::string& token) {
         try {
@@ -46,6 +46,7 @@ TEST_F(TokenServiceTest, IssuedTokenNamesTenantUserRoleAndDevice) {
     EXPECT_EQ(principal.username, "li.wei");
     EXPECT_EQ(principal.role, Role::FieldExpert);
     EXPECT_EQ(principal.deviceId, "device-1");
+    EXPECT_EQ(principal.signInId, "sign-in-1");
 }
 
 TEST_F(TokenServiceTest, TokenExpiresAfterItsLifetime) {
@@ -76,6 +77,15 @@ TEST_F(TokenServiceTest, UnsignedAlgNoneTokenIsRefused) {
 TEST_F(TokenServiceTest, TokenOfAnotherServerKeyIsRefused) {
     TokenService other(std::string(64, 'o'), _clock);
     EXPECT_EQ(verifyError(other.issue(_expert)), ErrorCode::TokenInvalid);
+}
+
+TEST_F(TokenServiceTest, AValidTokenWithExtraSegmentsOrATrailingDotIsRefused) {
+    const auto token = _tokens.issue(_expert);
+    ASSERT_NO_THROW(_tokens.verify(token));
+    for (const auto& bad : {token + ".", token + ".e30", token + "..", "." + token,
+                            token.substr(0, token.find('.')) + "." + token}) {
+        EXPECT_EQ(verifyError(bad), ErrorCode::TokenInvalid) << bad;
+    }
 }
 
 TEST_F(TokenServiceTest, GarbageIsRefused) {

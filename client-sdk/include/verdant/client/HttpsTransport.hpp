@@ -29,8 +29,9 @@ public:
     HttpsTransport& operator=(const HttpsTransport&) = delete;
 
     /// Sends a request and reads the whole response. Throws shared::Error(ServerUnreachable) when
-    /// the server cannot be reached or the connection fails, and shared::Error(TlsUntrusted) when
-    /// its certificate is not trusted; HTTP error statuses are returned, not thrown.
+    /// the server cannot be reached or the connection fails (AnswerLost when it broke after the
+    /// whole request was sent), and shared::Error(TlsUntrusted) when its certificate is not
+    /// trusted; HTTP error statuses are returned, not thrown.
     HttpResponse send(const std::string& method, const std::string& path,
                       const std::string& contentType = "", const std::string& body = "",
                       const std::map<std::string, std::string>& headers = {}) override;

@@ -1,9 +1,22 @@
 #pragma once
 
+#include "verdant/shared/ErrorCode.hpp"
+
 #include <map>
 #include <string>
+#include <utility>
 
 namespace verdant::client {
+
+/// A ServerUnreachable error of a request that was sent whole before the connection broke: the
+/// server may have received it and acted on it, only its answer is lost. Callers whose requests
+/// are safe to repeat (a push: the server applies each change once; a refresh: the server's grace
+/// window) say so to the user and send them again.
+class AnswerLost : public shared::Error {
+public:
+    explicit AnswerLost(std::string message)
+        : Error(shared::ErrorCode::ServerUnreachable, std::move(message)) {}
+};
 
 /// One HTTP response, body read in full.
 struct HttpResponse {
@@ -21,8 +34,9 @@ public:
     virtual ~Transport() = default;
 
     /// Sends a request and reads the whole response. Throws shared::Error(ServerUnreachable)
-    /// when the server cannot be reached or the connection fails, and shared::Error(TlsUntrusted)
-    /// when its certificate is not trusted; HTTP error statuses are returned, not thrown.
+    /// when the server cannot be reached or the connection fails (AnswerLost when it failed after
+    /// the whole request was sent), and shared::Error(TlsUntrusted) when its certificate is not
+    /// trusted; HTTP error statuses are returned, not thrown.
     virtual HttpResponse send(const std::string& method, const std::string& path,
                               const std::string& contentType, const std::string& body,
                               const std::map<std::string, std::string>& headers) = 0;

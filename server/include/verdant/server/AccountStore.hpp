@@ -55,6 +55,17 @@ struct RefreshTokenRecord {
     bool revoked = false;
 };
 
+/// What presenting a refresh token for rotation did (AccountStore::rotateRefreshToken).
+enum class Rotation : std::uint8_t {
+    Rotated,  ///< The token was live: it is used now, and the successor is stored.
+    /// The token was rotated moments ago and its successor never used: the answer carrying the
+    /// successor was lost. The unused successor is revoked and the new one takes its place.
+    RetriedWithinGrace,
+    /// Used or revoked before, and not a retry within the grace window: a stolen copy is in
+    /// play. The whole family is revoked.
+    Replayed,
+};
+
 /// Tenants, users, devices and refresh tokens, in their own SQLite database (accounts.db) beside
 /// the tenants' sync stores.
 ///
@@ -84,6 +95,14 @@ public:
     std::optional<User> userById(std::string_view tenantId, std::string_view userId);
     /// The users of a tenant by user name.
     std::vector<User> users(std::string_view tenantId);
+    /// Disables (or enables again) a user. Disabling also revokes every refresh token of the
+    /// user, so each of the user's sign-ins ends. NotFound when there is no such user.
+    void setUserDisabled(std::string_view tenantId, std::string_view userId, bool disabled,
+                         std::int64_t nowMs);
+    /// Whether a sign-in may still act: the user exists and is enabled, and (when `family` is not
+    /// empty) the family still holds a token that is not revoked (neither signed out nor ended by
+    /// a replay).
+    bool signInActive(std::string_view tenantId, std::string_view userId, std::string_view family);
 
     /// Binds a device id to a user. Registering a device again for the same user is a no-op;
     /// for another user it is AlreadyExists.
@@ -96,8 +115,13 @@ public:
     void storeRefreshToken(const std::string& tokenHash, const RefreshTokenRecord& record);
     /// The refresh token with that hash, or nullopt.
     std::optional<RefreshTokenRecord> refreshToken(std::string_view tokenHash);
-    /// Marks the token revoked; false if it was revoked already (a replay).
-    bool revokeRefreshToken(std::string_view tokenHash, std::int64_t nowMs);
+    /// Rotates the token with hash `tokenHash` into `successor` (stored under `successorHash`),
+    /// in one transaction: see Rotation. A token rotated at most `graceMs` ago whose successor
+    /// was never used may be presented again (RetriedWithinGrace); the window runs from the first
+    /// rotation, so retries cannot stretch it. The token must exist.
+    Rotation rotateRefreshToken(std::string_view tokenHash, const std::string& successorHash,
+                                const RefreshTokenRecord& successor, std::int64_t nowMs,
+                                std::int64_t graceMs);
     /// Revokes every token of a family (sign-out everywhere that sign-in reached).
     void revokeFamily(std::string_view family, std::int64_t nowMs);
 

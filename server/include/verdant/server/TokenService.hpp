@@ -17,11 +17,16 @@ struct Principal {
     std::string username;
     Role role = Role::FieldExpert;
     std::string deviceId;  ///< Empty when the token was issued without a device.
+    /// The sign-in the token belongs to (the refresh-token family, claim `sid`): signing out or
+    /// a detected replay ends it, and with it the access tokens issued for it. Empty in tokens
+    /// issued before the claim existed.
+    std::string signInId;
 };
 
 /// Issues and verifies access tokens: JWTs signed with HS256 under a server key, carrying the
 /// tenant, user, role and device. Only HS256 is accepted, so `alg: none` and algorithm-confusion
-/// tokens are refused. Short-lived (15 minutes by default): revocation acts on refresh tokens.
+/// tokens are refused. Short-lived (15 minutes by default); AuthService refuses the access tokens
+/// of an ended sign-in before they run out.
 ///
 /// Thread-safe after construction.
 class TokenService {
@@ -39,8 +44,9 @@ public:
     std::string issue(const Principal& principal) const;
 
     /// The principal of a valid token. Throws shared::Error: TokenExpired for an expired token,
-    /// TokenInvalid for anything else that is wrong (bad signature or algorithm, malformed,
-    /// missing claims, another issuer).
+    /// TokenInvalid for anything else that is wrong (bad signature or algorithm, malformed or
+    /// extra segments, missing claims, another issuer). Whether the sign-in is still live is
+    /// AuthService's check, not this one's.
     Principal verify(std::string_view token) const;
 
     /// Seconds an access token lives.
@@ -48,6 +54,9 @@ public:
 
     /// The current time of the service's clock, in milliseconds.
     std::int64_t nowMs() const { return _clock.nowMs(); }
+
+    /// The clock the service reads.
+    const shared::Clock& clock() const { return _clock; }
 
 private:
     std::string _signingKey;
