@@ -1,0 +1,90 @@
+#pragma once
+
+#include "verdant/client/HttpsTransport.hpp"
+#include "verdant/shared/Change.hpp"
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace verdant::test {
+
+/// Thrown by FaultyTransport to model the app's process dying at that moment. Deliberately not a
+/// std::exception: it passes through the SDK's error handling as a real death would (nothing of
+/// the sync is reported or committed after it), and the test then drops the Client and opens
+/// the same local store again.
+struct SimulatedCrash {
+    std::string where;  ///< The request it died in, e.g. "POST /v1/sync/push after send".
+};
+
+/// How often each fault strikes, per request (0 to 1).
+struct FaultRates {
+    double cutBeforeSend = 0;    ///< The connection breaks before the request leaves.
+    double loseAnswer = 0;       ///< The server handles the request; its answer never arrives.
+    double expireToken = 0;      ///< The request's access token is (from now on) expired.
+    double crashBeforeSend = 0;  ///< The app dies just before sending.
+    double crashAfterSend = 0;   ///< The app dies after the server handled the request.
+};
+
+/// What a FaultyTransport did, for the test's report.
+struct FaultCounts {
+    int requests = 0;
+    int cutBeforeSend = 0;
+    std::map<std::string, int> lostAnswers;  ///< By request kind: push, pull, refresh, other.
+    int expiredTokens = 0;
+    int crashes = 0;
+    int unreachable = 0;  ///< Real failures of the real transport (a killed server).
+};
+
+/// The SDK's transport seam, around the real HttpsTransport: injects the faults of a weak
+/// network at random (a connection cut before a request, an answer lost after the server applied
+/// the request, an access token that has expired, the app dying) and records every change pushed,
+/// so a test can send them all again later. Follows the server to a new address when it is
+/// restarted on another port. Used by one SDK client, one request at a time (as the SDK does);
+/// setRates(), counts() and sentChanges() may be called while no request runs.
+class FaultyTransport final : public client::Transport {
+public:
+    /// `server` tells where the server is now; `seed` seeds the fault decisions.
+    FaultyTransport(std::function<client::ServerEndpoint()> server, std::uint64_t seed);
+
+    /// Faults from now on; nullopt = none (every request is passed through untouched).
+    void setRates(std::optional<FaultRates> rates);
+
+    /// Sends through the real transport, or fails on purpose. Throws shared::Error
+    /// (ServerUnreachable) for a cut connection or a lost answer, SimulatedCrash for a death.
+    client::HttpResponse send(const std::string& method, const std::string& path,
+                              const std::string& contentType, const std::string& body,
+                              const std::map<std::string, std::string>& headers) override;
+
+    /// What was done so far.
+    FaultCounts counts() const;
+
+    /// Every change that left in a push request (whether or not its answer arrived), by device
+    /// sequence; a change sent again is kept once.
+    std::map<std::uint64_t, shared::Change> sentChanges() const;
+
+private:
+    bool strikes(double rate);
+    client::HttpsTransport& transport();
+    void recordPush(const std::string& contentType, const std::string& body);
+    std::map<std::string, std::string> withTokenState(
+        const std::map<std::string, std::string>& headers);
+
+    std::function<client::ServerEndpoint()> _server;
+    std::mt19937_64 _random;
+    std::optional<FaultRates> _rates;
+    std::string _baseUrl;
+    std::unique_ptr<client::HttpsTransport> _transport;
+    std::set<std::string> _expiredTokens;
+    mutable std::mutex _mutex;  ///< Guards _counts and _sent.
+    FaultCounts _counts;
+    std::map<std::uint64_t, shared::Change> _sent;
+};
+
+}  // namespace verdant::test
