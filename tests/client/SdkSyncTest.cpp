@@ -129,6 +129,20 @@ protected:
         _hq.push();
     }
 
+    /// HQ hands _audit to wang while li, offline, answers B.3 in it: li's write is now out of
+    /// li's scope. Returns the answer record.
+    RecordId reassignWhileAnsweringOffline(Client& li, const Client& wang) {
+        _hq.set(c::kAudits, _audit, "assignee_id", Value::string(wang.userId()));
+        _hq.push();
+        const auto item = shared::answerRecordId(_audit, "B.3");
+        EXPECT_TRUE(li.write(c::kAnswers, item,
+                             {FieldWrite::set("audit_id", Value::id(_audit)),
+                              FieldWrite::set("question_id", Value::string("B.3")),
+                              FieldWrite::set("value", answerJson("no"))})
+                        .ok);
+        return item;
+    }
+
     client::ClientOptions options(const std::string& name, const shared::Clock& clock) {
         client::ClientOptions options;
         options.dataDirectory = _dir.file(name);
@@ -416,14 +430,7 @@ TEST_F(SdkOverTls, AnEditToAnAuditReassignedWhileOfflineIsQuarantinedNotLost) {
     expectComplete(li->sync());
 
     // HQ moves the audit to wang while li, offline, answers an item.
-    _hq.set(c::kAudits, _audit, "assignee_id", Value::string(wang->userId()));
-    _hq.push();
-    const auto item = shared::answerRecordId(_audit, "B.3");
-    ASSERT_TRUE(li->write(c::kAnswers, item,
-                          {FieldWrite::set("audit_id", Value::id(_audit)),
-                           FieldWrite::set("question_id", Value::string("B.3")),
-                           FieldWrite::set("value", answerJson("no"))})
-                    .ok);
+    const auto item = reassignWhileAnsweringOffline(*li, *wang);
 
     const auto report = li->sync();
     expectComplete(report);
@@ -460,14 +467,7 @@ TEST_F(SdkOverTls, ARefusalWhoseAnswerWasLostIsStillQuarantinedOnTheTablet) {
     assignAudits(li->userId(), wang->userId());
     expectComplete(li->sync());
 
-    _hq.set(c::kAudits, _audit, "assignee_id", Value::string(wang->userId()));
-    _hq.push();
-    const auto item = shared::answerRecordId(_audit, "B.3");
-    ASSERT_TRUE(li->write(c::kAnswers, item,
-                          {FieldWrite::set("audit_id", Value::id(_audit)),
-                           FieldWrite::set("question_id", Value::string("B.3")),
-                           FieldWrite::set("value", answerJson("no"))})
-                    .ok);
+    const auto item = reassignWhileAnsweringOffline(*li, *wang);
 
     transport->lostPushAnswers = 1;
     li->sync();

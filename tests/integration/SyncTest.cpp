@@ -76,6 +76,24 @@ protected:
         return record;
     }
 
+    /// Wang joins Li's audit as co-auditor; both answer one question offline, differently, and
+    /// push (Li first): the answer record, now in conflict on the server.
+    RecordId coAuditorsAnswerDifferently() {
+        _hq.pull();
+        _hq.add(c::kAudits, _auditLi, "team", _wang.userId());  // Wang is Li's co-auditor
+        _hq.push();
+        _li.pull();
+        const auto record = answer(_li, _auditLi, "yes");
+        _li.push();
+        _wang.pull();
+        EXPECT_TRUE(_wang.replica().record(c::kAnswers, record));
+        _li.set(c::kAnswers, record, "value", answerJson("no"));
+        _wang.set(c::kAnswers, record, "value", answerJson("n/a"));
+        EXPECT_EQ(_li.push().results.front().outcome, "applied");
+        EXPECT_EQ(_wang.push().results.front().outcome, "conflict_raised");
+        return record;
+    }
+
     /// The server's own view of the tenant's store.
     template <class Work>
     auto onServer(Work&& work) {
@@ -216,20 +234,8 @@ TEST_F(SyncOverTls, PushWhoseAnswerWasLostIsRetriedWithoutDuplicates) {
 }
 
 TEST_F(SyncOverTls, ConcurrentAnswersBothSurviveUntilHqResolvesAndBothDevicesConverge) {
-    _hq.pull();
-    _hq.add(c::kAudits, _auditLi, "team", _wang.userId());  // Wang is Li's co-auditor
-    _hq.push();
-    _li.pull();
-    const auto record = answer(_li, _auditLi, "yes");
-    _li.push();
-    _wang.pull();
-    ASSERT_TRUE(_wang.replica().record(c::kAnswers, record));
-
     // Offline, both answer item C.2 differently.
-    _li.set(c::kAnswers, record, "value", answerJson("no"));
-    _wang.set(c::kAnswers, record, "value", answerJson("n/a"));
-    EXPECT_EQ(_li.push().results.front().outcome, "applied");
-    EXPECT_EQ(_wang.push().results.front().outcome, "conflict_raised");
+    const auto record = coAuditorsAnswerDifferently();
 
     const auto listed = _hq.send("GET", "/v1/conflicts");
     ASSERT_EQ(listed.status, 200) << listed.body;
@@ -333,17 +339,7 @@ std::size_t timesLogged(sync::Store& store, const RecordId& record, const std::s
 // A co-auditor's refused settlement, sent again after its answer was lost, stays refused: it is
 // a duplicate, never applied behind the quarantine's back, and HQ's acceptance applies it once.
 TEST_F(SyncOverTls, ARefusedChangeSentAgainIsADuplicateAndAcceptedOnlyOnce) {
-    _hq.pull();
-    _hq.add(c::kAudits, _auditLi, "team", _wang.userId());  // Wang is Li's co-auditor
-    _hq.push();
-    _li.pull();
-    const auto record = answer(_li, _auditLi, "yes");
-    _li.push();
-    _wang.pull();
-    _li.set(c::kAnswers, record, "value", answerJson("no"));
-    _wang.set(c::kAnswers, record, "value", answerJson("n/a"));
-    ASSERT_EQ(_li.push().results.front().outcome, "applied");
-    ASSERT_EQ(_wang.push().results.front().outcome, "conflict_raised");
+    const auto record = coAuditorsAnswerDifferently();
 
     // Wang settles the conflict: only the lead (or HQ) may. The answer is "lost".
     _wang.pull();
@@ -408,9 +404,10 @@ TEST_F(SyncOverTls, AnOversizedRefusedValueIsKeptInPartAndCannotBeAccepted) {
 
     const auto base =
         "/v1/quarantine/" + _li.deviceId().toString() + "/" + std::to_string(huge.deviceSeq);
-    for (const std::string bad : {"1abc", "0", "-1", "18446744073709551617", "9223372036854775808"}) {
-        const auto misnamed = _hq.send("POST", "/v1/quarantine/" + _li.deviceId().toString() +
-                                                   "/" + bad + "/discard");
+    for (const std::string bad :
+         {"1abc", "0", "-1", "18446744073709551617", "9223372036854775808"}) {
+        const auto misnamed = _hq.send(
+            "POST", "/v1/quarantine/" + _li.deviceId().toString() + "/" + bad + "/discard");
         EXPECT_EQ(misnamed.status, 400) << bad << ": " << misnamed.body;
     }
     const auto accept = _hq.send("POST", base + "/accept");
