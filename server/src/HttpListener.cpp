@@ -67,6 +67,7 @@ struct Connection {
     std::size_t outSent = 0;
     bool closeAfterWrite = false;
     bool headSeen = false;        ///< The current request's head was admitted.
+    bool firstBytesSeen = false;  ///< The first bytes were checked for plain HTTP.
     bool awaitingRequest = true;  ///< No byte of the next request yet (keep-alive idle).
     std::int64_t reserved = 0;    ///< Body budget held for the request being read.
     std::size_t lingered = 0;
@@ -102,6 +103,7 @@ private:
     void acceptAll();
     void onEvent(Connection& connection, std::uint32_t events);
     void handshake(Connection& connection);
+    bool answeredPlainHttp(Connection& connection);
     void readInput(Connection& connection);
     bool onParsed(Connection& connection, HttpRequestParser::Status status);
     bool admitHead(Connection& connection);
@@ -320,7 +322,32 @@ void HttpListener::Loop::onEvent(Connection& connection, std::uint32_t events) {
     }
 }
 
+bool HttpListener::Loop::answeredPlainHttp(Connection& connection) {
+    char first = 0;
+    const auto count = ::recv(connection.fd, &first, 1, MSG_PEEK);
+    if (count <= 0) {
+        if (count == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+            close(connection);
+        }
+        return true;  // nothing to look at yet, or gone
+    }
+    connection.firstBytesSeen = true;
+    if (first < 'A' || first > 'Z') {
+        return false;  // a TLS record (a ClientHello starts with 0x16)
+    }
+    // Plain HTTP sent to the HTTPS port (as nginx does, say so rather than hang up).
+    SSL_free(connection.ssl);
+    connection.ssl = nullptr;
+    connection.phase = Connection::Phase::Reading;
+    refuse(connection, ErrorCode::InvalidRequest,
+           "This port speaks HTTPS: send the request over TLS.");
+    return true;
+}
+
 void HttpListener::Loop::handshake(Connection& connection) {
+    if (!connection.firstBytesSeen && answeredPlainHttp(connection)) {
+        return;
+    }
     ERR_clear_error();
     const int result = SSL_do_handshake(connection.ssl);
     if (result == 1) {
@@ -492,7 +519,7 @@ void HttpListener::Loop::decorate(BufferedResponse& response, bool keepAlive) co
     response.set("Date", httpDate());
     response.set("X-Content-Type-Options", "nosniff");
     if (_tls) {
-        response.set("Strict-Transport-Security", "max-age=31536000");
+        response.set("Strict-Transport-Security", "max-age=31536000");  // ignored over plain HTTP
     }
 }
 

@@ -77,15 +77,13 @@ TEST(HttpsServer, ClientThatDoesNotTrustItsCaRefusesTheServer) {
     }
 }
 
-TEST(HttpsServer, PlainHttpRequestToTheTlsPortGetsNoAnswer) {
+TEST(HttpsServer, PlainHttpRequestToTheTlsPortIsToldToUseTls) {
     ServerHarness harness;
     client::HttpsTransport plain({"http://127.0.0.1:" + std::to_string(harness.port()), "", 5});
-    try {
-        const auto response = plain.send("GET", "/v1/health");
-        FAIL() << "plain HTTP was answered with status " << response.status;
-    } catch (const Error& e) {
-        EXPECT_EQ(e.code(), ErrorCode::ServerUnreachable) << e.what();
-    }
+    const auto response = plain.send("GET", "/v1/health");
+    expectErrorBody(response, 400, "invalid_request");
+    EXPECT_NE(response.body.find("HTTPS"), std::string::npos) << response.body;
+    EXPECT_EQ(response.body.find("\"status\":\"ok\""), std::string::npos) << "nothing is served";
     // The server is unharmed and still serves TLS clients.
     EXPECT_EQ(harness.client().send("GET", "/v1/health").status, 200);
 }
