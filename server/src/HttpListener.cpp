@@ -107,6 +107,7 @@ private:
     void readInput(Connection& connection);
     bool onParsed(Connection& connection, HttpRequestParser::Status status);
     bool admitHead(Connection& connection);
+    bool chargeBody(Connection& connection);
     void dispatch(Connection& connection);
     void serve(std::uint64_t id, const std::shared_ptr<ParsedRequest>& parsed, bool secure,
                const Poco::Net::SocketAddress& peer, std::int64_t reserved);
@@ -225,7 +226,15 @@ void HttpListener::Loop::run() {
                 [[maybe_unused]] const auto read = ::read(_wake, &value, sizeof value);
                 takeCompletions();
             } else if (const auto found = _connections.find(key); found != _connections.end()) {
-                onEvent(*found->second, events[static_cast<std::size_t>(i)].events);
+                try {
+                    onEvent(*found->second, events[static_cast<std::size_t>(i)].events);
+                } catch (const std::exception& e) {
+                    // One connection's failure (out of memory) must not end the loop for all.
+                    _log.error("closing a connection after an error: %s", std::string(e.what()));
+                    if (const auto still = _connections.find(key); still != _connections.end()) {
+                        close(*still->second);
+                    }
+                }
             }
         }
         if (Clock::now() >= nextSweep) {
@@ -433,10 +442,11 @@ bool HttpListener::Loop::onParsed(Connection& connection, HttpRequestParser::Sta
         connection.awaitingRequest = false;
         connection.deadline = now + std::chrono::seconds(_options.headerTimeoutSeconds);
     }
-    if (connection.parser.headComplete() && !connection.headSeen) {
-        if (!admitHead(connection)) {
-            return false;
-        }
+    if (connection.parser.headComplete() && !connection.headSeen && !admitHead(connection)) {
+        return false;
+    }
+    if (connection.headSeen && !chargeBody(connection)) {
+        return false;
     }
     if (status == HttpRequestParser::Status::Complete) {
         dispatch(connection);
@@ -451,21 +461,37 @@ bool HttpListener::Loop::onParsed(Connection& connection, HttpRequestParser::Sta
 bool HttpListener::Loop::admitHead(Connection& connection) {
     connection.headSeen = true;
     const auto& request = connection.parser.current();
-    const std::int64_t wanted =
-        !request.hasBody ? 0
-        : connection.parser.declaredLength() > 0
-            ? connection.parser.declaredLength()
-            : (request.header("Transfer-Encoding") ? _options.limits.maxBodyBytes : 0);
-    if (wanted > 0 && _bodyBytes.fetch_add(wanted) + wanted > _options.bodyBudgetBytes) {
-        _bodyBytes.fetch_sub(wanted);
+    const std::int64_t declared = connection.parser.declaredLength();
+    if (declared > 0 && _bodyBytes.load() + declared > _options.bodyBudgetBytes) {
         refuse(connection, ErrorCode::ServerBusy,
                "The server is receiving too many request bodies at once; retry shortly.");
         return false;
     }
-    connection.reserved = wanted;
-    if (request.expectContinue && wanted > 0) {
-        // Best effort: if it does not fit in the socket now, the client sends after a pause.
-        transmit(connection, kContinue.data(), kContinue.size());
+    connection.parser.reserveBody();
+    if (request.expectContinue && request.hasBody && request.version == "HTTP/1.1") {
+        // The client waits for this before it sends the body, so its socket has room for 25
+        // bytes; one that does not read what it asked for is not served.
+        if (transmit(connection, kContinue.data(), kContinue.size()) !=
+            static_cast<long>(kContinue.size())) {
+            close(connection);
+            return false;
+        }
+    }
+    return true;
+}
+
+bool HttpListener::Loop::chargeBody(Connection& connection) {
+    // Charged as bytes arrive, not as declared: a client trickling a body it claims is 16 MB
+    // holds what it sent, not the budget of 16 MB.
+    const auto size = static_cast<std::int64_t>(connection.parser.current().body.size());
+    if (size > connection.reserved) {
+        _bodyBytes.fetch_add(size - connection.reserved);
+        connection.reserved = size;
+        if (_bodyBytes.load() > _options.bodyBudgetBytes) {
+            refuse(connection, ErrorCode::ServerBusy,
+                   "The server is receiving too many request bodies at once; retry shortly.");
+            return false;
+        }
     }
     return true;
 }
@@ -496,7 +522,7 @@ void HttpListener::Loop::serve(std::uint64_t id, const std::shared_ptr<ParsedReq
     const bool head = parsed->method == "HEAD";
     std::string bytes;
     bool keepAlive = false;
-    {
+    try {
         BufferedResponse response;
         BufferedRequest request(std::move(*parsed), peer, _serverAddress, secure, *_params,
                                 response);
@@ -504,6 +530,13 @@ void HttpListener::Loop::serve(std::uint64_t id, const std::shared_ptr<ParsedReq
         keepAlive = request.getKeepAlive() && response.getKeepAlive() && !_stopping;
         decorate(response, keepAlive);
         bytes = response.serialize(head);
+    } catch (...) {
+        // The dispatcher answers every failure itself; reaching here (out of memory while
+        // building the answer) must still free the connection and the budget: an empty answer
+        // closes it.
+        _log.error("an answer could not be built; closing the connection");
+        bytes.clear();
+        keepAlive = false;
     }
     _bodyBytes.fetch_sub(reserved);
     {
@@ -560,6 +593,10 @@ void HttpListener::Loop::takeCompletions() {
             continue;  // the connection was closed meanwhile
         }
         auto& connection = *found->second;
+        if (completion.bytes.empty()) {
+            close(connection);
+            continue;
+        }
         connection.out = std::move(completion.bytes);
         connection.outSent = 0;
         connection.closeAfterWrite = !completion.keepAlive || _stopping;

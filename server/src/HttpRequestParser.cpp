@@ -79,6 +79,12 @@ HttpRequestParser::Status HttpRequestParser::resume() {
     return _error ? Status::Failed : parse();
 }
 
+void HttpRequestParser::reserveBody() {
+    if (_phase == Phase::FixedBody) {
+        _request.body.reserve(static_cast<std::size_t>(_contentLength));
+    }
+}
+
 ParsedRequest HttpRequestParser::take() {
     ParsedRequest request = std::move(_request);
     _request = ParsedRequest{};
@@ -96,6 +102,15 @@ HttpRequestParser::Status HttpRequestParser::fail(ErrorCode code, std::string me
 }
 
 HttpRequestParser::Status HttpRequestParser::parse() {
+    const auto status = parseBuffered();
+    // Consumed bytes leave the buffer once per call, not once per line or chunk: a read full of
+    // tiny chunks or empty lines must not cost a copy of the buffer for each.
+    _buffer.erase(0, _offset);
+    _offset = 0;
+    return status;
+}
+
+HttpRequestParser::Status HttpRequestParser::parseBuffered() {
     try {
         if (_phase == Phase::Head) {
             if (const auto status = parseHead(); status != Status::Complete) {
@@ -110,14 +125,15 @@ HttpRequestParser::Status HttpRequestParser::parse() {
 
 HttpRequestParser::Status HttpRequestParser::parseHead() {
     // Empty lines before a request are allowed (RFC 9112 2.2): some clients end a body with one.
-    while (_buffer.size() >= 2 && _buffer.compare(0, 2, kCrlf) == 0) {
-        _buffer.erase(0, 2);
+    while (pending().substr(0, 2) == kCrlf) {
+        consume(2);
     }
-    const auto end = _buffer.find("\r\n\r\n", _scanned > 3 ? _scanned - 3 : 0);
-    const auto headBytes = end == std::string::npos ? _buffer.size() : end + 4;
+    const auto view = pending();
+    const auto end = view.find("\r\n\r\n", _scanned > 3 ? _scanned - 3 : 0);
+    const auto headBytes = end == std::string::npos ? view.size() : end + 4;
     if (headBytes > _limits.maxHeadBytes || end == std::string::npos) {
         // Refused as soon as a limit is passed, not when the client chooses to finish.
-        const auto firstLine = std::min(_buffer.find(kCrlf), _buffer.size());
+        const auto firstLine = std::min(view.find(kCrlf), view.size());
         if (firstLine > _limits.maxUriBytes + kMaxMethodBytes + 16) {
             throw Error(ErrorCode::UriTooLong, "The request line is longer than " +
                                                    std::to_string(_limits.maxUriBytes) + " bytes.");
@@ -127,11 +143,11 @@ HttpRequestParser::Status HttpRequestParser::parseHead() {
                                                        std::to_string(_limits.maxHeadBytes) +
                                                        " bytes.");
         }
-        _scanned = _buffer.size();
+        _scanned = view.size();
         return Status::NeedMore;
     }
-    const std::string head = _buffer.substr(0, end + 2);
-    _buffer.erase(0, end + 4);
+    const std::string head(view.substr(0, end + 2));
+    consume(end + 4);
     _scanned = 0;
     std::size_t position = 0;
     bool first = true;
@@ -277,7 +293,6 @@ void HttpRequestParser::interpretHeaders() {
     if (chunked) {
         _phase = Phase::ChunkSize;
     } else if (_contentLength > 0) {
-        _request.body.reserve(static_cast<std::size_t>(_contentLength));
         _phase = Phase::FixedBody;
     } else {
         _phase = Phase::Done;
@@ -287,9 +302,9 @@ void HttpRequestParser::interpretHeaders() {
 HttpRequestParser::Status HttpRequestParser::parseBody() {
     if (_phase == Phase::FixedBody) {
         const auto needed = static_cast<std::size_t>(_contentLength) - _request.body.size();
-        const auto taken = std::min(needed, _buffer.size());
-        _request.body.append(_buffer, 0, taken);
-        _buffer.erase(0, taken);
+        const auto taken = std::min(needed, pending().size());
+        _request.body.append(pending().substr(0, taken));
+        consume(taken);
         if (_request.body.size() == static_cast<std::size_t>(_contentLength)) {
             _phase = Phase::Done;
         }
@@ -303,9 +318,10 @@ HttpRequestParser::Status HttpRequestParser::parseBody() {
 
 std::optional<std::string_view> HttpRequestParser::takeLine(std::size_t maxBytes,
                                                             ErrorCode tooLong) {
-    const auto end = _buffer.find(kCrlf);
+    const auto view = pending();
+    const auto end = view.find(kCrlf);
     if (end == std::string::npos) {
-        if (_buffer.size() > maxBytes) {
+        if (view.size() > maxBytes) {
             throw Error(tooLong, "A chunk line is too long.");
         }
         return std::nullopt;
@@ -313,16 +329,16 @@ std::optional<std::string_view> HttpRequestParser::takeLine(std::size_t maxBytes
     if (end > maxBytes) {
         throw Error(tooLong, "A chunk line is too long.");
     }
-    return std::string_view(_buffer.data(), end);
+    return view.substr(0, end);
 }
 
 HttpRequestParser::Status HttpRequestParser::parseChunked() {
     while (_phase != Phase::Done) {
         if (_phase == Phase::ChunkData) {
             const auto taken =
-                static_cast<std::size_t>(std::min<std::uint64_t>(_chunkLeft, _buffer.size()));
-            _request.body.append(_buffer, 0, taken);
-            _buffer.erase(0, taken);
+                static_cast<std::size_t>(std::min<std::uint64_t>(_chunkLeft, pending().size()));
+            _request.body.append(pending().substr(0, taken));
+            consume(taken);
             _chunkLeft -= taken;
             if (_chunkLeft > 0) {
                 return Status::NeedMore;
@@ -331,13 +347,13 @@ HttpRequestParser::Status HttpRequestParser::parseChunked() {
             continue;
         }
         if (_phase == Phase::ChunkDataEnd) {
-            if (_buffer.size() < 2) {
+            if (pending().size() < 2) {
                 return Status::NeedMore;
             }
-            if (_buffer.compare(0, 2, kCrlf) != 0) {
+            if (pending().substr(0, 2) != kCrlf) {
                 throw Error(ErrorCode::InvalidRequest, "A chunk does not end with CRLF.");
             }
-            _buffer.erase(0, 2);
+            consume(2);
             _phase = Phase::ChunkSize;
             continue;
         }
@@ -348,6 +364,9 @@ HttpRequestParser::Status HttpRequestParser::parseChunked() {
             return Status::NeedMore;
         }
         const auto consumed = line->size() + 2;
+        if (!isFieldValue(*line)) {
+            throw Error(ErrorCode::InvalidRequest, "A chunk line holds a control character.");
+        }
         if (_phase == Phase::Trailers) {
             _trailerBytes += consumed;
             if (_trailerBytes > _limits.maxHeadBytes) {
@@ -356,7 +375,7 @@ HttpRequestParser::Status HttpRequestParser::parseChunked() {
             if (line->empty()) {
                 _phase = Phase::Done;
             }
-            _buffer.erase(0, consumed);
+            consume(consumed);
             continue;
         }
         const auto digits = line->substr(0, line->find(';'));
@@ -367,7 +386,7 @@ HttpRequestParser::Status HttpRequestParser::parseChunked() {
             end != digits.data() + digits.size()) {
             throw Error(ErrorCode::InvalidRequest, "A chunk size is not a hexadecimal number.");
         }
-        _buffer.erase(0, consumed);
+        consume(consumed);
         if (_request.body.size() + size > static_cast<std::uint64_t>(_limits.maxBodyBytes)) {
             throw Error(ErrorCode::PayloadTooLarge,
                         "The request body is larger than the server accepts (" +

@@ -29,6 +29,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <fstream>
 #include <sys/resource.h>
 
@@ -181,6 +182,11 @@ void SyncServer::start() {
     if (_listener) {
         return;
     }
+    // A client that hangs up mid-answer must cost an EPIPE on that connection, never a SIGPIPE
+    // that ends the process: OpenSSL writes to the socket itself, without MSG_NOSIGNAL, and the
+    // listener's threads are not Poco threads (which block SIGPIPE), so this does not rest on
+    // what the thread that started the server happened to block.
+    std::signal(SIGPIPE, SIG_IGN);
     Poco::Net::SocketAddress address;
     try {
         address = Poco::Net::SocketAddress(_config.host, _config.port);

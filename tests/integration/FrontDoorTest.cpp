@@ -244,6 +244,28 @@ TEST(FrontDoor, PipelinedAndChunkedRequestsAreAnsweredInOrder) {
     EXPECT_EQ(errorCodeOf(login), "invalid_credentials");
 }
 
+// Answers to a connection that was reset meet EPIPE/ECONNRESET mid-write, and the connection is
+// closed while answers for it are still coming back from workers.
+TEST(FrontDoor, AClientThatHangsUpMidAnswerDoesNotStopTheServer) {
+    ServerHarness harness;
+    for (int attempt = 0; attempt < 3; ++attempt) {
+        Poco::Net::Context::Params params;
+        params.verificationMode = Poco::Net::Context::VERIFY_NONE;
+        Poco::Net::SecureStreamSocket socket(Poco::Net::SocketAddress("127.0.0.1", harness.port()),
+                                             Poco::Net::Context::Ptr(new Poco::Net::Context(
+                                                 Poco::Net::Context::TLS_CLIENT_USE, params)));
+        std::string requests;
+        for (int i = 0; i < 300; ++i) {
+            requests += "GET /v1/health HTTP/1.1\r\nHost: localhost\r\n\r\n";
+        }
+        socket.sendBytes(requests.data(), static_cast<int>(requests.size()));
+        socket.setLinger(true, 0);  // reset, while answers are still being written
+        socket.impl()->close();
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    EXPECT_EQ(harness.client().send("GET", "/v1/health").status, 200);
+}
+
 TEST(FrontDoor, ResponsesCarrySecurityHeadersAndNoServerVersion) {
     ServerHarness harness;
     const auto response = harness.client().send("GET", "/v1/health");

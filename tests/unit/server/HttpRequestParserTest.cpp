@@ -63,6 +63,23 @@ TEST(HttpRequestParser, DecodesAChunkedBody) {
     EXPECT_EQ(parser.take().body, "Wikipedia");
 }
 
+TEST(HttpRequestParser, DecodesABodyOfManyTinyChunksReadInLargePieces) {
+    HttpRequestParser::Limits limits;
+    limits.maxBodyBytes = 1 << 20;
+    HttpRequestParser parser(limits);
+    ASSERT_EQ(parser.feed("POST /p HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"),
+              Status::NeedMore);
+    std::string piece;
+    for (int i = 0; i < 10'000; ++i) {
+        piece += "1\r\nX\r\n";  // 60 KB of one-byte chunks per read
+    }
+    for (int read = 0; read < 20; ++read) {
+        ASSERT_EQ(parser.feed(piece), Status::NeedMore);
+    }
+    ASSERT_EQ(parser.feed("0\r\n\r\n"), Status::Complete);
+    EXPECT_EQ(parser.take().body, std::string(200'000, 'X'));
+}
+
 TEST(HttpRequestParser, RefusesHeaderLinesAProxyCouldReadAnotherWay) {
     const std::string start = "GET / HTTP/1.1\r\nHost: h\r\n";
     expectRefused(start + "NoColonHere\r\n\r\n", ErrorCode::InvalidRequest);
@@ -82,6 +99,8 @@ TEST(HttpRequestParser, RefusesBodyFramingThatIsAmbiguousOrUnsupported) {
                   ErrorCode::InvalidRequest);
     expectRefused(start + "Transfer-Encoding: gzip, chunked\r\n\r\n", ErrorCode::NotImplemented);
     expectRefused(start + "Transfer-Encoding: chunked\r\n\r\nzz\r\n", ErrorCode::InvalidRequest);
+    expectRefused(start + "Transfer-Encoding: chunked\r\n\r\n1;a\x01b\r\n",
+                  ErrorCode::InvalidRequest);
     expectRefused(start + "Content-Length: 99999999999999999999\r\n\r\n",
                   ErrorCode::InvalidRequest);
     expectRefused(start + "Content-Length: 2048\r\n\r\n", ErrorCode::PayloadTooLarge);

@@ -62,6 +62,10 @@ public:
     /// Parses what is already buffered (after a take(), pipelined bytes may hold a request).
     Status resume();
 
+    /// Allocates the declared body length at once (one allocation instead of growing by
+    /// doubling); call once the request is admitted, not for a head that may be refused.
+    void reserveBody();
+
     /// The complete request; the parser starts on the next one with the bytes left over.
     ParsedRequest take();
 
@@ -72,7 +76,7 @@ public:
     bool headComplete() const { return _phase != Phase::Head; }
 
     /// Whether any byte of a next request has arrived (false between requests).
-    bool started() const { return _phase != Phase::Head || !_buffer.empty(); }
+    bool started() const { return _phase != Phase::Head || _offset < _buffer.size(); }
 
     /// The body length the client declared (0 when chunked or none).
     std::int64_t declaredLength() const { return _contentLength; }
@@ -84,6 +88,9 @@ private:
     enum class Phase { Head, FixedBody, ChunkSize, ChunkData, ChunkDataEnd, Trailers, Done };
 
     Status parse();
+    Status parseBuffered();
+    std::string_view pending() const { return std::string_view(_buffer).substr(_offset); }
+    void consume(std::size_t count) { _offset += count; }
     Status fail(shared::ErrorCode code, std::string message);
     Status parseHead();
     void parseRequestLine(std::string_view line);
@@ -94,7 +101,8 @@ private:
     std::optional<std::string_view> takeLine(std::size_t maxBytes, shared::ErrorCode tooLong);
 
     Limits _limits;
-    std::string _buffer;  ///< Received bytes not yet consumed.
+    std::string _buffer;  ///< Received bytes; those before _offset are consumed.
+    std::size_t _offset = 0;
     std::size_t _scanned = 0;
     Phase _phase = Phase::Head;
     ParsedRequest _request;
