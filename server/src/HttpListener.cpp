@@ -462,6 +462,16 @@ bool HttpListener::Loop::admitHead(Connection& connection) {
     connection.headSeen = true;
     const auto& request = connection.parser.current();
     const std::int64_t declared = connection.parser.declaredLength();
+    const bool chunked = request.hasBody && declared == 0 && request.header("Transfer-Encoding");
+    if ((chunked || declared > _options.anonymousBodyBytes) && _options.bodyGate) {
+        if (const auto refusal = _options.bodyGate(request)) {
+            if (!chunked) {
+                refuse(connection, refusal->code(), refusal->what());
+                return false;
+            }
+            connection.parser.limitBody(_options.anonymousBodyBytes);  // its size is unknown yet
+        }
+    }
     if (declared > 0 && _bodyBytes.load() + declared > _options.bodyBudgetBytes) {
         refuse(connection, ErrorCode::ServerBusy,
                "The server is receiving too many request bodies at once; retry shortly.");

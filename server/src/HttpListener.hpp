@@ -7,7 +7,9 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 
 namespace verdant::server {
 
@@ -36,6 +38,14 @@ public:
         int requestTimeoutSeconds = 30;            ///< Longest pause while a body or answer moves.
         std::int64_t bodyBudgetBytes = 256 << 20;  ///< Request bodies held at once, all clients.
         HttpRequestParser::Limits limits;
+        /// Bodies larger than this are read only for a client the gate lets in.
+        std::int64_t anonymousBodyBytes = 64 * 1024;
+        /// Asked with the head of a request whose body is larger than `anonymousBodyBytes`
+        /// (or chunked), before any of the body is read: an error refuses the request (e.g. no
+        /// valid bearer token), so nobody can make the server hold large bodies it would refuse
+        /// anyway; a chunked body it refuses may still come, up to `anonymousBodyBytes`. Called
+        /// on the event loop: it must be quick. Empty = every body is read.
+        std::function<std::optional<shared::Error>(const ParsedRequest& head)> bodyGate;
     };
 
     /// `socket` is bound and listening; `tls` is null for plain HTTP. The dispatcher must outlive

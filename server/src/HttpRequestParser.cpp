@@ -79,6 +79,10 @@ HttpRequestParser::Status HttpRequestParser::resume() {
     return _error ? Status::Failed : parse();
 }
 
+void HttpRequestParser::limitBody(std::int64_t maxBytes) {
+    _bodyLimit = maxBytes;
+}
+
 void HttpRequestParser::reserveBody() {
     if (_phase == Phase::FixedBody) {
         _request.body.reserve(static_cast<std::size_t>(_contentLength));
@@ -93,6 +97,7 @@ ParsedRequest HttpRequestParser::take() {
     _contentLength = 0;
     _chunkLeft = 0;
     _trailerBytes = 0;
+    _bodyLimit = INT64_MAX;
     return request;
 }
 
@@ -387,10 +392,11 @@ HttpRequestParser::Status HttpRequestParser::parseChunked() {
             throw Error(ErrorCode::InvalidRequest, "A chunk size is not a hexadecimal number.");
         }
         consume(consumed);
-        if (_request.body.size() + size > static_cast<std::uint64_t>(_limits.maxBodyBytes)) {
+        const auto limit = std::min(_limits.maxBodyBytes, _bodyLimit);
+        if (_request.body.size() + size > static_cast<std::uint64_t>(limit)) {
             throw Error(ErrorCode::PayloadTooLarge,
                         "The request body is larger than the server accepts (" +
-                            std::to_string(_limits.maxBodyBytes) + " bytes).");
+                            std::to_string(limit) + " bytes).");
         }
         _chunkLeft = size;
         _phase = size == 0 ? Phase::Trailers : Phase::ChunkData;

@@ -206,8 +206,24 @@ void SyncServer::start() {
     _port = socket.address().port();
 
     _dispatcher = std::make_unique<RequestDispatcher>(*_router, _config.maxBodyBytes, *_metrics);
-    _listener = std::make_unique<HttpListener>(std::move(socket), tls, *_dispatcher,
-                                               listenerOptions(_config));
+    auto options = listenerOptions(_config);
+    // Every route that takes a large body is authenticated: a large body from a client without
+    // a valid token is refused from its head, before the server holds any of it.
+    options.bodyGate = [this](const ParsedRequest& head) -> std::optional<Error> {
+        const auto authorization = head.header("Authorization");
+        if (!authorization) {
+            // Sign-in and other anonymous bodies are small by nature.
+            return Error(ErrorCode::PayloadTooLarge,
+                         "A request body over 64 KiB needs a bearer token.");
+        }
+        try {
+            _auth->authenticate(*authorization);
+            return std::nullopt;
+        } catch (const Error& e) {
+            return e;
+        }
+    };
+    _listener = std::make_unique<HttpListener>(std::move(socket), tls, *_dispatcher, options);
     _listener->start();
     if (!_config.portFile.empty()) {
         writePortFile(_config.portFile, _port);

@@ -244,6 +244,31 @@ TEST(FrontDoor, PipelinedAndChunkedRequestsAreAnsweredInOrder) {
     EXPECT_EQ(errorCodeOf(login), "invalid_credentials");
 }
 
+TEST(FrontDoor, ALargeBodyWithoutAValidTokenIsRefusedBeforeItIsRead) {
+    ServerHarness harness;
+    for (const std::string authorization : {"", "Authorization: Bearer not.a.token\r\n"}) {
+        RawTlsConnection connection(harness.port());
+        connection.send("POST /v1/sync/push HTTP/1.1\r\nHost: localhost\r\n" + authorization +
+                        "Content-Type: application/json\r\nContent-Length: 10000000\r\n"
+                        "Expect: 100-continue\r\n\r\n");
+        const auto response = connection.read();  // no "100 Continue": the body is not wanted
+        EXPECT_EQ(response.status, authorization.empty() ? 413 : 401);
+        EXPECT_EQ(errorCodeOf(response),
+                  authorization.empty() ? "payload_too_large" : "token_invalid");
+        EXPECT_TRUE(connection.closedByServer());
+    }
+    // A chunked body says its size only as it comes: without a token it may come up to 64 KiB.
+    RawTlsConnection chunked(harness.port());
+    chunked.send(
+        "POST /v1/auth/login HTTP/1.1\r\nHost: localhost\r\n"
+        "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+        "20000\r\n" +
+        std::string(0x20000, ' ') + "\r\n0\r\n\r\n");
+    const auto tooLarge = chunked.read();
+    EXPECT_EQ(tooLarge.status, 413);
+    EXPECT_EQ(errorCodeOf(tooLarge), "payload_too_large");
+}
+
 // Answers to a connection that was reset meet EPIPE/ECONNRESET mid-write, and the connection is
 // closed while answers for it are still coming back from workers.
 TEST(FrontDoor, AClientThatHangsUpMidAnswerDoesNotStopTheServer) {

@@ -62,6 +62,9 @@ public:
     /// Parses what is already buffered (after a take(), pipelined bytes may hold a request).
     Status resume();
 
+    /// Lowers the body limit of the current (chunked) request, e.g. for an anonymous client.
+    void limitBody(std::int64_t maxBytes);
+
     /// Allocates the declared body length at once (one allocation instead of growing by
     /// doubling); call once the request is admitted, not for a head that may be refused.
     void reserveBody();
@@ -109,6 +112,7 @@ private:
     std::int64_t _contentLength = 0;
     std::uint64_t _chunkLeft = 0;
     std::size_t _trailerBytes = 0;
+    std::int64_t _bodyLimit = INT64_MAX;
     std::optional<shared::Error> _error;
 };
 
