@@ -65,7 +65,7 @@ constexpr std::int64_t kYellowFromTenths = 1600;
 constexpr std::array<std::string_view, 3> kRbaBands = {"green", "yellow", "red"};
 
 /// The RBA-style 200-point rule, version 1 (formula in Scoring.hpp, vectors in
-/// ../shared/data/scoring-rba-200-v1-vectors.json). Frozen: change nothing here that alters a
+/// tests/data/scoring-rba-200-v1-vectors.json). Frozen: change nothing here that alters a
 /// result; write rba-200-v2 instead.
 class Rba200V1 final : public ScoringRule {
 public:

@@ -39,7 +39,7 @@ namespace c = shared::collections;
 constexpr std::int64_t kDayMs = 24LL * 60 * 60 * 1000;
 
 std::string sharedData(const std::string& name) {
-    std::ifstream file(std::string(VERDANT_SHARED_DATA_DIR) + "/" + name);
+    std::ifstream file(std::string(VERDANT_TEST_DATA_DIR) + "/" + name);
     std::stringstream text;
     text << file.rdbuf();
     return text.str();
@@ -92,7 +92,7 @@ protected:
         _hq->pull();
     }
 
-    /// HQ publishes a template document of ../shared/data; returns its version id.
+    /// HQ publishes a template document of tests/data; returns its version id.
     RecordId publish(const std::string& file) {
         const auto reply = hq("POST", "/v1/templates", sharedData(file), 201);
         return *RecordId::parse(reply->getValue<std::string>("id"));

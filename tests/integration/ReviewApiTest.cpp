@@ -37,9 +37,9 @@ constexpr std::int64_t kDayMs = 24LL * 60 * 60 * 1000;
 /// 2027-01-15T08:00:00Z: "now" when each test starts.
 constexpr std::int64_t kStartMs = 1'800'000'000'000;
 
-/// A file of the shared test data (../shared/data).
+/// A file of the test data (tests/data).
 std::string sharedData(const std::string& name) {
-    std::ifstream file(std::string(VERDANT_SHARED_DATA_DIR) + "/" + name);
+    std::ifstream file(std::string(VERDANT_TEST_DATA_DIR) + "/" + name);
     std::stringstream text;
     text << file.rdbuf();
     if (text.str().empty()) {

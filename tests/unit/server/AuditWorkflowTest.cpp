@@ -26,7 +26,7 @@ namespace c = shared::collections;
 constexpr std::int64_t kDayMs = 24LL * 60 * 60 * 1000;
 
 std::string sharedTemplate(int version) {
-    std::ifstream file(std::string(VERDANT_SHARED_DATA_DIR) + "/template-gsc-environment-v" +
+    std::ifstream file(std::string(VERDANT_TEST_DATA_DIR) + "/template-gsc-environment-v" +
                        std::to_string(version) + ".json");
     std::stringstream text;
     text << file.rdbuf();

@@ -52,7 +52,7 @@ ErrorCode errorOf(const std::function<void()>& action, std::string* message = nu
 }
 
 TEST(ScoringRba200V1, EveryPublishedVectorScoresExactly) {
-    const std::string path = VERDANT_SHARED_DATA_DIR "/scoring-rba-200-v1-vectors.json";
+    const std::string path = VERDANT_TEST_DATA_DIR "/scoring-rba-200-v1-vectors.json";
     std::ifstream file(path);
     ASSERT_TRUE(file) << "cannot read " << path;
     std::stringstream text;

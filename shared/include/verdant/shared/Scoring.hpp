@@ -6,7 +6,7 @@
 /// Versioning. A rule is named by an id that includes its version ("rba-200-v1"). A rule's
 /// behaviour never changes once it has shipped: a corrected or different formula is a new rule
 /// with a new id ("rba-200-v2"), and each rule has its own test vectors
-/// (../shared/data/scoring-<id>-vectors.json). A snapshot records the id of the rule that made
+/// (tests/data/scoring-<id>-vectors.json). A snapshot records the id of the rule that made
 /// it, so a stored score is never silently recomputed with a newer rule: to check or refresh a
 /// snapshot, recompute it with `scoringRule(snapshot.ruleId)`; moving an audit to a newer rule
 /// is an explicit decision that writes a new snapshot under the new id.
