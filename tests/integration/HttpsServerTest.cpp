@@ -8,6 +8,7 @@
 
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
+#include <Poco/String.h>
 #include <gtest/gtest.h>
 
 namespace verdant {
@@ -54,8 +55,12 @@ TEST(HealthEndpoint, KeepsTheConnectionAliveAcrossRequests) {
     ServerHarness harness;
     auto client = harness.client();
     for (int i = 0; i < 5; ++i) {
-        EXPECT_EQ(client.send("GET", "/v1/health").status, 200);
+        const auto response = client.send("GET", "/v1/health");
+        EXPECT_EQ(response.status, 200);
+        // The client would open a new connection silently: the server's word is what counts.
+        EXPECT_EQ(Poco::toLower(response.headers.at("Connection")), "keep-alive");
     }
+    EXPECT_EQ(harness.server().openConnections(), 1);
 }
 
 TEST(HttpsServer, EchoesAPlainClientRequestId) {

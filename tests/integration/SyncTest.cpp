@@ -8,12 +8,17 @@
 #include "verdant/shared/DomainSchema.hpp"
 #include "verdant/shared/IdGenerator.hpp"
 
+#include <Poco/AutoPtr.h>
+#include <Poco/Channel.h>
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
+#include <Poco/Logger.h>
+#include <Poco/Message.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cctype>
+#include <mutex>
 #include <set>
 
 namespace verdant {
@@ -585,7 +590,53 @@ TEST_F(SyncOverTls, BinaryEncodingCarriesTheSameSync) {
               onServer([](sync::Store& store) { return store.checksum(); }));
 }
 
+/// Every line the server logs while it exists (all loggers), for tests about what reaches the log.
+class LogCapture {
+public:
+    LogCapture() : _previous(Poco::Logger::root().getChannel()) {
+        std::vector<std::string> names;
+        Poco::Logger::names(names);
+        for (const auto& name : names) {
+            _levels.emplace_back(name, Poco::Logger::get(name).getLevel());
+        }
+        Poco::Logger::setChannel("", _channel);
+        Poco::Logger::setLevel("", Poco::Message::PRIO_INFORMATION);  // the request lines too
+    }
+    ~LogCapture() {
+        Poco::Logger::setChannel("", _previous);
+        for (const auto& [name, level] : _levels) {
+            Poco::Logger::get(name).setLevel(level);
+        }
+    }
+    LogCapture(const LogCapture&) = delete;
+    LogCapture& operator=(const LogCapture&) = delete;
+
+    std::vector<std::string> lines() const { return _channel->lines(); }
+
+private:
+    class Collector final : public Poco::Channel {
+    public:
+        void log(const Poco::Message& message) override {
+            std::lock_guard lock(_mutex);
+            _lines.push_back(message.getText());
+        }
+        std::vector<std::string> lines() const {
+            std::lock_guard lock(_mutex);
+            return _lines;
+        }
+
+    private:
+        mutable std::mutex _mutex;
+        std::vector<std::string> _lines;
+    };
+
+    Poco::Channel::Ptr _previous;
+    std::vector<std::pair<std::string, int>> _levels;
+    Poco::AutoPtr<Collector> _channel{new Collector};
+};
+
 TEST_F(SyncOverTls, BinaryTextThatIsNotUtf8IsRefusedAndJsonKeepsWorking) {
+    const LogCapture log;
     _li.pull();
     const auto record = answer(_li, _auditLi, "yes");
     _li.push();
@@ -596,8 +647,17 @@ TEST_F(SyncOverTls, BinaryTextThatIsNotUtf8IsRefusedAndJsonKeepsWorking) {
                  SyncMessageCodec::toBinary(shared::PushRequest{_li.deviceId(), {bad}}));
     EXPECT_EQ(response.status, 400);
     EXPECT_EQ(errorCode(response), "invalid_request");
-    EXPECT_NO_THROW(_hq.pull()) << "nothing unprintable reached the log";
+    EXPECT_NO_THROW(_hq.pull());
     EXPECT_EQ(_hq.send("GET", "/v1/quarantine").status, 200);
+    const auto lines = log.lines();
+    EXPECT_TRUE(std::any_of(lines.begin(), lines.end(), [](const std::string& line) {
+        return line.find("path=/v1/sync/push") != std::string::npos;
+    })) << "the push was logged";
+    for (const auto& line : lines) {
+        EXPECT_TRUE(std::all_of(line.begin(), line.end(),
+                                [](unsigned char c) { return c >= 0x20 && c < 0x7f; }))
+            << "nothing unprintable reached the log: " << line;
+    }
 }
 
 TEST_F(SyncOverTls, ARecordCannotBeMovedIntoAnotherExpertsAudit) {
