@@ -660,7 +660,8 @@ void ReviewEndpoint::rescoreAudit(HttpExchange& exchange) {
     }
     if (requested && shared::scoringRule(*requested) == nullptr) {
         throw Error(ErrorCode::InvalidParameter,
-                    "'rule' names no scoring rule this server knows: '" + *requested + "'.");
+                    "'rule' names no scoring rule this server knows: '" +
+                        shared::quotedInput(*requested) + "'.");
     }
     auto body = orderedObject();
     body->set("id", auditId.toString());

@@ -46,7 +46,8 @@ ReviewQuery::ReviewQuery(const HttpExchange& exchange,
                 accepted += (accepted.empty() ? "" : ", ") + std::string(item);
             }
             throw Error(ErrorCode::InvalidParameter,
-                        "Unknown query parameter '" + name + "'; this endpoint accepts " +
+                        "Unknown query parameter '" + shared::quotedInput(name) +
+                            "'; this endpoint accepts " +
                             (accepted.empty() ? std::string("none") : accepted) + ".");
         }
         if (!_values.emplace(name, value).second) {
@@ -108,8 +109,9 @@ std::optional<std::vector<std::string>> ReviewQuery::oneOf(
             for (const auto& option : allowed) {
                 list += (list.empty() ? "" : ", ") + option;
             }
-            throw Error(ErrorCode::InvalidParameter,
-                        "'" + name + "' has '" + item + "', which is not one of: " + list + ".");
+            throw Error(ErrorCode::InvalidParameter, "'" + name + "' has '" +
+                                                         shared::quotedInput(item) +
+                                                         "', which is not one of: " + list + ".");
         }
         items.push_back(std::move(item));
         start = comma + 1;

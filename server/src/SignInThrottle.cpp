@@ -3,6 +3,7 @@
 #include <Poco/SHA2Engine.h>
 
 #include <algorithm>
+#include <tuple>
 #include <utility>
 
 namespace verdant::server {
@@ -101,9 +102,10 @@ void SignInThrottle::finish(const std::string& key, int outcome) {
 SignInThrottle::Entry& SignInThrottle::entryFor(const std::string& key, std::int64_t nowMs) {
     if (const auto found = _entries.find(key); found != _entries.end()) {
         auto& entry = found->second;
-        // Old failures are forgiven once no lock holds and the window has passed.
-        if (entry.failures > 0 && nowMs >= entry.lockedUntilMs &&
-            nowMs - entry.lastFailureMs > _policy.windowMs) {
+        // Old failures are forgiven once the window has passed since the last failure AND since
+        // the last lock ended: the longest lock is as long as the window, and forgiving at its end
+        // would hand a guesser ten fresh tries after every long lock.
+        if (entry.failures > 0 && forgiven(entry, nowMs)) {
             entry.failures = 0;
         }
         return entry;
@@ -118,15 +120,17 @@ void SignInThrottle::evictOne(std::int64_t nowMs) {
     // Forgotten entries first; then the unlocked one whose last failure is oldest, so that a
     // spray of made-up names cannot push a locked account out; a locked one only if all are.
     auto victim = _entries.end();
+    // Fewest failures first, so that a spray of made-up names (one failure each) evicts its own
+    // entries rather than an account's count of nine.
     auto rank = [&](const Entry& entry) {
-        return std::pair{nowMs < entry.lockedUntilMs, entry.lastFailureMs};
+        return std::tuple{nowMs < entry.lockedUntilMs, entry.failures, entry.lastFailureMs};
     };
     for (auto it = _entries.begin(); it != _entries.end(); ++it) {
         const auto& entry = it->second;
         if (entry.inFlight > 0) {
             continue;
         }
-        if (nowMs >= entry.lockedUntilMs && nowMs - entry.lastFailureMs > _policy.windowMs) {
+        if (forgiven(entry, nowMs)) {
             victim = it;
             break;
         }
@@ -137,6 +141,10 @@ void SignInThrottle::evictOne(std::int64_t nowMs) {
     if (victim != _entries.end()) {
         _entries.erase(victim);
     }
+}
+
+bool SignInThrottle::forgiven(const Entry& entry, std::int64_t nowMs) const {
+    return nowMs - std::max(entry.lastFailureMs, entry.lockedUntilMs) > _policy.windowMs;
 }
 
 std::int64_t SignInThrottle::lockLengthMs(int failures) const {

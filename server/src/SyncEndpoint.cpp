@@ -114,6 +114,10 @@ sync::Conflict findConflict(const sync::Store& store, const HttpExchange& exchan
 constexpr std::int64_t kDefaultQuarantinePage = 100;
 constexpr std::int64_t kMaxQuarantinePage = 1000;
 
+/// The longest scope name a pull may carry (scope keys are "collection:uuid", far shorter):
+/// the purge list echoes unknown scopes back, so a client must not name huge ones.
+constexpr std::size_t kMaxScopeBytes = 256;
+
 /// A device sequence number written in a path or cursor: 1 to 2^63-1 in decimal digits, no
 /// sign, spaces or trailing characters (std::stoull would read "1abc" as 1); nullopt otherwise.
 std::optional<std::uint64_t> deviceSeqFrom(const std::string& text) {
@@ -335,9 +339,14 @@ void SyncEndpoint::pull(HttpExchange& exchange) {
             readable ? *readable : std::set<std::string>{ScopeResolver::kTenantScope};
         const auto last = store.lastServerSeq();
         for (const auto& [scope, cursor] : request.cursors) {
+            if (scope.size() > kMaxScopeBytes) {
+                throw Error(ErrorCode::InvalidCursor,
+                            "A scope is named by at most " + std::to_string(kMaxScopeBytes) +
+                                " bytes ('" + shared::quotedInput(scope) + "').");
+            }
             if (cursor > last) {
                 throw Error(ErrorCode::InvalidCursor,
-                            "The cursor of scope '" + scope +
+                            "The cursor of scope '" + shared::quotedInput(scope) +
                                 "' is ahead of this server; pull that scope again from 0.");
             }
             if (scopes.count(scope) == 0) {

@@ -100,4 +100,16 @@ Error::Error(ErrorCode code) : Error(code, std::string(defaultMessage(code))) {}
 Error::Error(ErrorCode code, std::string message)
     : std::runtime_error(std::move(message)), _code(code) {}
 
+std::string quotedInput(std::string_view text) {
+    constexpr std::size_t kMaxBytes = 64;
+    if (text.size() <= kMaxBytes) {
+        return std::string(text);
+    }
+    std::size_t end = kMaxBytes;
+    while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0U) == 0x80U) {
+        --end;  // a continuation byte: the character started earlier
+    }
+    return std::string(text.substr(0, end)) + "\u2026";
+}
+
 }  // namespace verdant::shared

@@ -43,22 +43,6 @@ void checkField(const std::string& collection, const FieldSpec& field) {
     }
 }
 
-/// The longest piece of a client's text (a name, an enum value) quoted in a refusal, in bytes.
-constexpr std::size_t kQuotedBytes = 64;
-
-/// `text` for a refusal message: whole up to kQuotedBytes, else cut there (at a UTF-8 character
-/// boundary) and marked with an ellipsis, so a message never echoes a huge client string.
-std::string quoted(std::string_view text) {
-    if (text.size() <= kQuotedBytes) {
-        return std::string(text);
-    }
-    std::size_t end = kQuotedBytes;
-    while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0U) == 0x80U) {
-        --end;  // a continuation byte: the character started earlier
-    }
-    return std::string(text.substr(0, end)) + "\u2026";
-}
-
 ValidationError refusal(ErrorCode code, std::string message) {
     return ValidationError{code, std::move(message)};
 }
@@ -309,8 +293,9 @@ const FieldSpec* Schema::fieldOf(const Change& change) const noexcept {
 std::optional<ValidationError> Schema::validate(const Change& change) const {
     const auto* spec = collection(change.collection);
     if (spec == nullptr) {
-        return refusal(ErrorCode::UnknownCollection,
-                       "Collection '" + quoted(change.collection) + "' is not part of the schema.");
+        return refusal(
+            ErrorCode::UnknownCollection,
+            "Collection '" + quotedInput(change.collection) + "' is not part of the schema.");
     }
     if (change.recordId.isNil() || change.deviceId.isNil() || change.deviceSeq == 0) {
         return refusal(ErrorCode::InvalidChange,
@@ -335,9 +320,9 @@ std::optional<ValidationError> Schema::validate(const Change& change) const {
     }
     const auto* field = spec->field(change.field);
     if (field == nullptr) {
-        return refusal(ErrorCode::UnknownField, "Field '" + quoted(change.field) +
+        return refusal(ErrorCode::UnknownField, "Field '" + quotedInput(change.field) +
                                                     "' is not part of collection '" +
-                                                    quoted(change.collection) + "'.");
+                                                    quotedInput(change.collection) + "'.");
     }
     const std::string where = change.collection + "." + change.field;
     if (!operationFits(change.operation, field->merge)) {
@@ -365,9 +350,9 @@ std::optional<ValidationError> Schema::validate(const Change& change) const {
     switch (field->type) {
         case FieldType::Enum:
             if (!field->enumIndex(value.as<std::string>())) {
-                return refusal(
-                    ErrorCode::InvalidEnumValue,
-                    "'" + quoted(value.as<std::string>()) + "' is not a value of '" + where + "'.");
+                return refusal(ErrorCode::InvalidEnumValue,
+                               "'" + quotedInput(value.as<std::string>()) +
+                                   "' is not a value of '" + where + "'.");
             }
             break;
         case FieldType::String:

@@ -28,20 +28,10 @@ constexpr std::array<std::pair<ResultClass, std::string_view>, 8> kResultClassNa
     {ResultClass::Priority, "priority"},
 }};
 
-/// At most this many bytes of a refused value are quoted back in an error message.
-constexpr std::size_t kMaxQuotedBytes = 64;
-
-/// `value` in single quotes, cut (on a UTF-8 character boundary) if it is long, so an error
-/// message stays short whatever a client sent.
+/// `value` in single quotes, cut if it is long (quotedInput), so an error message stays short
+/// whatever a client sent.
 std::string quoted(std::string_view value) {
-    if (value.size() <= kMaxQuotedBytes) {
-        return "'" + std::string(value) + "'";
-    }
-    std::size_t cut = kMaxQuotedBytes;
-    while (cut > 0 && (static_cast<unsigned char>(value[cut]) & 0xC0U) == 0x80U) {
-        --cut;  // do not split a multi-byte character
-    }
-    return "'" + std::string(value.substr(0, cut)) + "…'";
+    return "'" + quotedInput(value) + "'";
 }
 
 [[noreturn]] void badSnapshot(const std::string& message) {

@@ -159,19 +159,6 @@ void requireShortStrings(std::string_view text, std::size_t maxBytes) {
     }
 }
 
-std::string shortened(std::string_view text) {
-    constexpr std::size_t kMaxBytes = 64;
-    if (text.size() <= kMaxBytes) {
-        return std::string(text);
-    }
-    std::size_t end = kMaxBytes;
-    // Cut before a UTF-8 continuation byte, never inside a character.
-    while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) {
-        --end;
-    }
-    return std::string(text.substr(0, end)) + "…";
-}
-
 }  // namespace
 
 Poco::Dynamic::Var parseStrictJson(std::string_view text, const JsonLimits& limits) {
@@ -208,7 +195,7 @@ void requireKnownKeys(const Poco::JSON::Object& object,
         }
         if (!isKnown) {
             throw Error(ErrorCode::InvalidParameter,
-                        "Unknown key '" + shortened(name) + "' in " + std::string(where) + ".");
+                        "Unknown key '" + quotedInput(name) + "' in " + std::string(where) + ".");
         }
     }
 }

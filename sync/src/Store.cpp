@@ -66,12 +66,13 @@ constexpr std::string_view kInsertRecord =
 constexpr std::string_view kUpdateRecord =
     "UPDATE records SET deleted = ?2, tombstone = ?3, scope_key = ?4, scope_seq = ?5 "
     "WHERE record_ref = ?1";
-// Whether (device, seq) was received before: logged (NULL code), or refused and quarantined
-// without being logged (its code and message). Both halves are primary-key/unique-index look-ups.
+// Whether (device, seq) was received before: refused and quarantined (its code and message;
+// asked first, since an immutable-field refusal is also logged and its resend must still carry
+// the refusal), or logged (NULL code). Both halves are primary-key/unique-index look-ups.
 constexpr std::string_view kSelectReceived =
-    "SELECT NULL, '' FROM changes c JOIN devices d ON d.device_ref = c.device_ref "
+    "SELECT code, message FROM quarantine WHERE device_id = ?1 AND device_seq = ?2 "
+    "UNION ALL SELECT NULL, '' FROM changes c JOIN devices d ON d.device_ref = c.device_ref "
     "WHERE d.device_id = ?1 AND c.device_seq = ?2 "
-    "UNION ALL SELECT code, message FROM quarantine WHERE device_id = ?1 AND device_seq = ?2 "
     "LIMIT 1";
 constexpr std::string_view kSelectFieldState =
     "SELECT state FROM fields WHERE record_ref = ?1 AND field = ?2";

@@ -831,6 +831,16 @@ TEST_F(SyncOverTls, SignInBodiesAreSmall) {
     EXPECT_EQ(errorCode(response), "payload_too_large");
 }
 
+TEST_F(SyncOverTls, AHugeScopeNameIsRefusedAndNeverEchoedWhole) {
+    const std::string scope(300 * 1024, 's');
+    const auto response = _hq.send(
+        "POST", "/v1/sync/pull", "application/json",
+        R"({"device_id":")" + _hq.deviceId().toString() + R"(","cursors":{")" + scope + R"(":0}})");
+    EXPECT_EQ(response.status, 400);
+    EXPECT_EQ(errorCode(response), "invalid_cursor");
+    EXPECT_LT(response.body.size(), 1024U) << "the scope is not echoed back";
+}
+
 TEST_F(SyncOverTls, LargePullsAreGzipped) {
     _hq.pull();
     for (int i = 0; i < 100; ++i) {

@@ -62,6 +62,41 @@ TEST_F(SignInThrottleTest, TheTableStaysBoundedAndALockedAccountOutlastsASprayOf
     EXPECT_TRUE(locked("li")) << "unlocked entries made room, not the locked one";
 }
 
+TEST_F(SignInThrottleTest, TheCountSurvivesTheEndOfTheLongestLock) {
+    // The longest lock as long as the window, as in the default policy (15 min each).
+    SignInThrottle throttle{_clock, {3, 40'000, 10'000, 40'000, 4}};
+    const auto failAndCheckLocked = [&] {
+        throttle.begin("acme", "li").failed();
+        try {
+            throttle.begin("acme", "li");
+            return false;
+        } catch (const SignInThrottled&) {
+            return true;
+        }
+    };
+    for (int i = 0; i < 2; ++i) {
+        throttle.begin("acme", "li").failed();
+    }
+    ASSERT_TRUE(failAndCheckLocked());  // 3 failures: 10 s
+    _clock.advance(10'000);
+    ASSERT_TRUE(failAndCheckLocked());  // 20 s
+    _clock.advance(20'000);
+    ASSERT_TRUE(failAndCheckLocked());  // 40 s, the longest
+    _clock.advance(40'001);
+    EXPECT_TRUE(failAndCheckLocked()) << "the end of a lock is no fresh start";
+}
+
+TEST_F(SignInThrottleTest, ASprayOfNamesDoesNotEraseAnAccountsCount) {
+    fail("li");
+    fail("li");
+    for (int i = 0; i < 20; ++i) {
+        _clock.advance(1);
+        fail("user-" + std::to_string(i));
+    }
+    fail("li");
+    EXPECT_TRUE(locked("li")) << "li's two failures were kept: the third locks";
+}
+
 TEST_F(SignInThrottleTest, ASuccessOrAnUndecidedAttemptLeavesNothingBehind) {
     fail("li");
     _throttle.begin("acme", "li").succeeded();

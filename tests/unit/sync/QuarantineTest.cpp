@@ -54,6 +54,22 @@ TEST(Quarantine, AResendOfAChangeTheGateRefusedIsADuplicateAndNeverApplied) {
     EXPECT_EQ(server.highWaterMark(expert.id()), settle.deviceSeq);
 }
 
+TEST(Quarantine, AResendOfAnImmutableFieldRewriteStillCarriesItsRefusal) {
+    // The one refusal that is logged (as refused) as well as quarantined.
+    Store server = memoryStore();
+    TestDevice a(1), b(2, "b", 10);
+    const auto record = a.newRecordId();
+    const auto created = a.set("answers", record, "created_at", Value::timestamp(100));
+    const auto rewrite = b.set("answers", record, "created_at", Value::timestamp(200));
+    bool open = true;
+    ASSERT_EQ(server.apply(std::vector{created, rewrite}, gateOpenWhen(open)).results[1].error,
+              ErrorCode::ImmutableField);
+    const auto resent = server.apply(std::vector{rewrite}, gateOpenWhen(open));
+    EXPECT_EQ(resent.results[0].outcome, ChangeOutcome::Duplicate);
+    EXPECT_EQ(resent.results[0].error, ErrorCode::ImmutableField)
+        << "the device must learn it was refused, not that it is on the server";
+}
+
 TEST(Quarantine, AResendOfASchemaInvalidChangeIsADuplicateOnAGatedStore) {
     Store server = memoryStore();
     TestDevice tablet(1);

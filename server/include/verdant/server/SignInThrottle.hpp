@@ -97,6 +97,7 @@ private:
     void finish(const std::string& key, int outcome);
     Entry& entryFor(const std::string& key, std::int64_t nowMs);
     void evictOne(std::int64_t nowMs);
+    bool forgiven(const Entry& entry, std::int64_t nowMs) const;
     std::int64_t lockLengthMs(int failures) const;
 
     const shared::Clock& _clock;

@@ -154,6 +154,11 @@ std::string_view wireName(ErrorCategory category) noexcept;
 /// The HTTP status a response carrying this code uses.
 int httpStatusOf(ErrorCode code) noexcept;
 
+/// A piece of a client's text (a name, a key, a query value) as an error message may quote it:
+/// whole up to 64 bytes, else cut there at a UTF-8 character boundary and marked with an
+/// ellipsis, so that no message echoes a huge client string.
+std::string quotedInput(std::string_view text);
+
 /// The default, user-presentable message of a code.
 std::string_view defaultMessage(ErrorCode code) noexcept;
 
