@@ -11,6 +11,7 @@
 #include <Poco/UUIDGenerator.h>
 #include <openssl/rand.h>
 
+#include <cctype>
 #include <fstream>
 #include <optional>
 #include <sys/stat.h>
@@ -39,9 +40,15 @@ std::string randomHex(std::size_t bytes) {
     return hex;
 }
 
-/// A compact JWS is exactly three non-empty base64url segments. Poco's parser splits on '.' and
-/// ignores what follows the third, so `a.b.c.` and `a.b.c.d` would verify as `a.b.c`.
-bool hasThreeSegments(std::string_view token) {
+/// A compact JWS is exactly three non-empty base64url segments, written one way only. Poco's
+/// parser splits on '.' and ignores what follows the third, so `a.b.c.` and `a.b.c.d` would
+/// verify as `a.b.c`; and a base64 decoder ignores padding and the spare low bits of the last
+/// character, so several spellings of one HS256 signature would verify. Only the canonical one
+/// (43 characters, the last with its two spare bits zero) is accepted.
+bool isCanonicalCompactJws(std::string_view token) {
+    const auto isBase64Url = [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '_';
+    };
     std::size_t segments = 1;
     std::size_t length = 0;
     for (const char c : token) {
@@ -51,11 +58,16 @@ bool hasThreeSegments(std::string_view token) {
             }
             ++segments;
             length = 0;
+        } else if (!isBase64Url(c)) {
+            return false;
         } else {
             ++length;
         }
     }
-    return segments == 3 && length > 0;
+    constexpr std::size_t kSignatureChars = 43;  // 32 bytes, unpadded
+    constexpr std::string_view kZeroSpareBits = "AEIMQUYcgkosw048";
+    return segments == 3 && length == kSignatureChars &&
+           kZeroSpareBits.find(token.back()) != std::string_view::npos;
 }
 
 }  // namespace
@@ -119,7 +131,7 @@ Principal TokenService::verify(std::string_view text) const {
     Poco::JWT::Token token;
     double expiresAtSeconds = 0;
     std::optional<Role> role;
-    if (!hasThreeSegments(text)) {
+    if (!isCanonicalCompactJws(text)) {
         throw Error(ErrorCode::TokenInvalid);
     }
     try {

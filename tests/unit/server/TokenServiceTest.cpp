@@ -88,6 +88,20 @@ TEST_F(TokenServiceTest, AValidTokenWithExtraSegmentsOrATrailingDotIsRefused) {
     }
 }
 
+TEST_F(TokenServiceTest, OnlyTheCanonicalSpellingOfASignatureIsAccepted) {
+    const auto token = _tokens.issue(_expert);
+    ASSERT_NO_THROW(_tokens.verify(token));
+    // The same signature bytes, spelled with its spare bits set, padded, or in plain base64.
+    const char last = token.back();
+    const std::string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    const auto index = alphabet.find(last);
+    ASSERT_NE(index, std::string::npos);
+    const std::string spareBits = token.substr(0, token.size() - 1) + alphabet[index | 1U];
+    for (const auto& bad : {spareBits, token + "=", token + "%3D", token + " "}) {
+        EXPECT_EQ(verifyError(bad), ErrorCode::TokenInvalid) << bad;
+    }
+}
+
 TEST_F(TokenServiceTest, GarbageIsRefused) {
     EXPECT_EQ(verifyError(""), ErrorCode::TokenInvalid);
     EXPECT_EQ(verifyError("not.a.token"), ErrorCode::TokenInvalid);
