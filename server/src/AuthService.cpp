@@ -186,11 +186,17 @@ bool AuthService::signInActive(const Principal& principal) const {
             return true;
         }
     }
+    // A sign-out between the look-up below and remembering its answer must not be undone by it:
+    // the answer is remembered only if no sign-in was forgotten meanwhile.
+    const auto generation = _forgotten.load();
     // Tokens issued before the `sid` claim existed carry no sign-in: only the user is checked.
     if (!_accounts.signInActive(principal.tenantId, principal.userId, principal.signInId)) {
         return false;
     }
     std::lock_guard lock(_activeMutex);
+    if (_forgotten.load() != generation) {
+        return true;  // true when looked up, not remembered
+    }
     if (_activeSignIns.size() >= kMaxRememberedSignIns) {
         _activeSignIns.clear();  // a bound, not a policy: the next looks refill it
     }
@@ -201,6 +207,7 @@ bool AuthService::signInActive(const Principal& principal) const {
 void AuthService::forgetSignIn(const std::string& family) const {
     const auto prefix = family + '\n';
     std::lock_guard lock(_activeMutex);
+    ++_forgotten;
     auto it = _activeSignIns.lower_bound(prefix);
     while (it != _activeSignIns.end() && it->first.compare(0, prefix.size(), prefix) == 0) {
         it = _activeSignIns.erase(it);

@@ -74,6 +74,10 @@ constexpr std::string_view kSelectReceived =
     "UNION ALL SELECT NULL, '' FROM changes c JOIN devices d ON d.device_ref = c.device_ref "
     "WHERE d.device_id = ?1 AND c.device_seq = ?2 "
     "LIMIT 1";
+// The outcome a (device, seq) was logged with, if it was logged.
+constexpr std::string_view kSelectLoggedOutcome =
+    "SELECT c.outcome FROM changes c JOIN devices d ON d.device_ref = c.device_ref "
+    "WHERE d.device_id = ?1 AND c.device_seq = ?2";
 constexpr std::string_view kSelectFieldState =
     "SELECT state FROM fields WHERE record_ref = ?1 AND field = ?2";
 constexpr std::string_view kSelectFieldVersion =
@@ -1391,6 +1395,21 @@ void Store::Impl::decideQuarantined(const DeviceId& device, std::uint64_t device
         throw Error(ErrorCode::InvalidTransition, "That change was " +
                                                       std::string(wireName(*entry->decision)) +
                                                       " already by " + entry->decidedBy + ".");
+    }
+    if (decision == QuarantineDecision::Accepted) {
+        // A store written before refused changes counted as received may hold one both logged
+        // as applied and quarantined: accepting it would apply it a second time.
+        auto logged = _db.cached(kSelectLoggedOutcome);
+        logged->bind(1, bytesOf(device.bytes()));
+        logged->bind(2, static_cast<std::int64_t>(deviceSeq));
+        if (logged->step()) {
+            const auto outcome = static_cast<ChangeOutcome>(logged->integer(0));
+            if (outcome == ChangeOutcome::Applied || outcome == ChangeOutcome::ConflictRaised) {
+                throw Error(ErrorCode::InvalidTransition,
+                            "That change was applied already; accepting it would apply it twice. "
+                            "Discard it.");
+            }
+        }
     }
     if (decision == QuarantineDecision::Accepted && entry->truncated) {
         throw Error(ErrorCode::ValueTooLarge,

@@ -1,5 +1,6 @@
 #include "SyncFixtures.hpp"
 
+#include "verdant/shared/ChangeCodec.hpp"
 #include "verdant/shared/ErrorCode.hpp"
 #include "verdant/sync/Store.hpp"
 
@@ -202,6 +203,41 @@ TEST(StoreMigration, ADatabaseFromANewerBuildIsRefused) {
     } catch (const shared::Error& error) {
         EXPECT_EQ(error.code(), shared::ErrorCode::UnsupportedStoreVersion);
     }
+}
+
+// Before refused changes counted as received, a resend could leave one (device, seq) applied in
+// the log and undecided in the quarantine. Such a store opens, and the entry cannot be accepted:
+// that would apply the change a second time.
+TEST(StoreMigration, AChangeAnOlderStoreHoldsAppliedAndQuarantinedCannotBeAccepted) {
+    TempDatabase file("verdant-migration-double");
+    testing::TestDevice device(1);
+    const auto change = device.set("answers", device.newRecordId(), "answer", Value::string("no"));
+    {
+        Store store(file.path(), testing::testSchema());
+        ASSERT_EQ(store.apply(std::vector{change}).results[0].outcome, ChangeOutcome::Applied);
+    }
+    const auto encoded = shared::ChangeCodec::toBinary({change});
+    std::string hex;
+    for (const unsigned char byte : encoded) {
+        constexpr const char* kDigits = "0123456789abcdef";
+        hex += kDigits[byte >> 4];
+        hex += kDigits[byte & 0xF];
+    }
+    file.exec(
+        "INSERT INTO quarantine (device_id, device_seq, change, code, message) "
+        "SELECT d.device_id, c.device_seq, X'" +
+        hex + "', 201, 'forbidden' FROM changes c JOIN devices d ON d.device_ref = c.device_ref");
+    Store store(file.path(), testing::testSchema());
+    ASSERT_TRUE(store.quarantined(change.deviceId, change.deviceSeq));
+    try {
+        store.decideQuarantined(change.deviceId, change.deviceSeq, QuarantineDecision::Accepted,
+                                "hq", 1, {});
+        FAIL() << "accepted a change that was applied already";
+    } catch (const shared::Error& e) {
+        EXPECT_EQ(e.code(), shared::ErrorCode::InvalidTransition) << e.what();
+    }
+    EXPECT_NO_THROW(store.decideQuarantined(change.deviceId, change.deviceSeq,
+                                            QuarantineDecision::Discarded, "hq", 1, {}));
 }
 
 }  // namespace

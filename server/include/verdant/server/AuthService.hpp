@@ -5,6 +5,7 @@
 #include "verdant/server/SignInThrottle.hpp"
 #include "verdant/server/TokenService.hpp"
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -88,6 +89,7 @@ private:
     std::string _dummyHash;  ///< Verified against for unknown users, to keep timing uniform.
     /// Sign-ins found active, by "family\ntenant\nuser", with the time of the look.
     mutable std::mutex _activeMutex;
+    mutable std::atomic<std::uint64_t> _forgotten{0};  ///< Sign-ins forgotten so far.
     mutable std::map<std::string, std::int64_t> _activeSignIns;
 };
 
