@@ -11,8 +11,10 @@ thread_local const std::string* currentClient = nullptr;
 /// Client-given text is cut to this many bytes in the log.
 constexpr std::size_t kMaxValueBytes = 128;
 
-/// A log value: plain when it is a simple word, else quoted with `"` and `\` escaped; control
-/// characters become '?', and long values are cut (marked with "…").
+/// A log value: plain when it is a simple word, else quoted with `"` and `\` escaped; every
+/// byte outside printable ASCII is written `\xNN` (so no control character, C1 code or line
+/// separator such as U+2028 can start a forged line, and a cut cannot split a character in the
+/// output), and long values are cut (marked with "...").
 std::string logValue(std::string_view value) {
     const bool cut = value.size() > kMaxValueBytes;
     value = value.substr(0, kMaxValueBytes);
@@ -20,8 +22,11 @@ std::string logValue(std::string_view value) {
     std::string text;
     for (const char c : value) {
         const auto byte = static_cast<unsigned char>(c);
-        if (byte < 0x20 || byte == 0x7F) {
-            text += '?';
+        if (byte < 0x20 || byte >= 0x7F) {
+            constexpr const char* kDigits = "0123456789abcdef";
+            text += "\\x";
+            text += kDigits[byte >> 4];
+            text += kDigits[byte & 0xF];
             plain = false;
         } else if (c == '"' || c == '\\') {
             text += '\\';
