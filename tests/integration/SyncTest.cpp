@@ -481,18 +481,7 @@ TEST_F(SyncOverTls, AnotherTenantSeesAndChangesNothingOfThisOne) {
     test::seedTenant(_server, "other", {{"boss", Role::HqReviewer}});
     TestDevice boss(_server.endpoint(), "other", "boss", "boss-password", _clock);
     // A conflict exists in acme, so every route has something to leak.
-    _hq.pull();
-    _hq.add(c::kAudits, _auditLi, "team", _wang.userId());
-    _hq.push();
-    _li.pull();
-    _wang.pull();
-    const auto record = answer(_li, _auditLi, "yes");
-    _li.push();
-    _wang.pull();
-    _li.set(c::kAnswers, record, "value", answerJson("no"));
-    _wang.set(c::kAnswers, record, "value", answerJson("n/a"));
-    _li.push();
-    _wang.push();
+    const auto record = coAuditorsAnswerDifferently();
 
     for (const auto& response : boss.pull()) {
         for (const auto& page : response.scopes) {
@@ -778,17 +767,7 @@ TEST_F(SyncOverTls, IntegersPast64BitsOrBooleansAreRefusedAndNothingIsApplied) {
 }
 
 TEST_F(SyncOverTls, AChoiceOf2To64Plus1NeverResolvesAConflict) {
-    _hq.pull();
-    _hq.add(c::kAudits, _auditLi, "team", _wang.userId());
-    _hq.push();
-    _li.pull();
-    const auto record = answer(_li, _auditLi, "yes");
-    _li.push();
-    _wang.pull();
-    _li.set(c::kAnswers, record, "value", answerJson("no"));
-    _wang.set(c::kAnswers, record, "value", answerJson("n/a"));
-    _li.push();
-    ASSERT_EQ(_wang.push().results.front().outcome, "conflict_raised");
+    const auto record = coAuditorsAnswerDifferently();
 
     const auto path = "/v1/conflicts/answers/" + record.toString() + "/value/resolve";
     // Poco's parser read it as 1: candidate 1 won, irreversibly.
