@@ -38,31 +38,12 @@ std::string HttpExchange::readBody() {
 }
 
 std::string HttpExchange::readBody(std::int64_t maxBytes) {
-    maxBytes = std::min(maxBytes, _maxBodyBytes);
-    if (_request.hasContentLength() && _request.getContentLength64() > maxBytes) {
+    // The listener has read the body whole (within max-body-bytes) before any handler runs: it
+    // is handed over rather than copied, and checked against the route's tighter limit.
+    auto& buffered = dynamic_cast<BufferedRequest&>(_request);
+    auto body = buffered.takeBody();
+    if (static_cast<std::int64_t>(body.size()) > std::min(maxBytes, _maxBodyBytes)) {
         throw Error(ErrorCode::PayloadTooLarge);
-    }
-    if (auto* buffered = dynamic_cast<BufferedRequest*>(&_request)) {
-        // The listener holds the body already: hand it over rather than copy it.
-        auto body = buffered->takeBody();
-        if (static_cast<std::int64_t>(body.size()) > maxBytes) {
-            throw Error(ErrorCode::PayloadTooLarge);
-        }
-        return body;
-    }
-    std::string body;
-    auto& in = _request.stream();
-    char buffer[8192];
-    while (in) {
-        in.read(buffer, sizeof buffer);
-        const auto count = in.gcount();
-        if (count <= 0) {
-            break;
-        }
-        if (static_cast<std::int64_t>(body.size()) + count > maxBytes) {
-            throw Error(ErrorCode::PayloadTooLarge);
-        }
-        body.append(buffer, static_cast<std::size_t>(count));
     }
     return body;
 }

@@ -88,12 +88,6 @@ void RequestDispatcher::dispatch(Poco::Net::HTTPServerRequest& request,
         if (_shuttingDown) {
             throw Error(ErrorCode::ShuttingDown);
         }
-        // The declared size is checked before routing: no route reads a body it would refuse.
-        if (request.hasContentLength() && request.getContentLength64() > _maxBodyBytes) {
-            throw Error(ErrorCode::PayloadTooLarge,
-                        "The request body is larger than the server accepts (" +
-                            std::to_string(_maxBodyBytes) + " bytes).");
-        }
         const auto& matched = _router.resolve(exchange);
         route = matched.pattern;
         matched.handler(exchange);

@@ -47,8 +47,9 @@ public:
         _pathParameters = std::move(parameters);
     }
 
-    /// Reads the whole body. Throws shared::Error(PayloadTooLarge) when it is larger than the
-    /// limit, without buffering more than the limit.
+    /// The whole body (the listener read it, within max-body-bytes, before the handler ran); a
+    /// second call returns "". Throws shared::Error(PayloadTooLarge) when it is larger than the
+    /// limit.
     std::string readBody();
 
     /// As readBody, with a tighter limit for requests that are small by nature (sign-in).
