@@ -1,6 +1,7 @@
 #include "verdant/sync/Store.hpp"
 
 #include "StateCodec.hpp"
+#include "StoreDigest.hpp"
 #include "StoreMigrations.hpp"
 
 #include "verdant/shared/ChangeCodec.hpp"
@@ -134,10 +135,6 @@ constexpr std::string_view kDump =
     "SELECT r.collection, r.record_id, r.deleted, r.tombstone, f.field, f.value, f.version, "
     "f.in_conflict, f.state FROM records r LEFT JOIN fields f ON f.record_ref = r.record_ref "
     "ORDER BY r.collection, r.record_id, f.field";
-constexpr std::string_view kDumpScope =
-    "SELECT r.collection, r.record_id, r.deleted, r.tombstone, f.field, f.value, f.version, "
-    "f.in_conflict, f.state FROM records r LEFT JOIN fields f ON f.record_ref = r.record_ref "
-    "WHERE r.scope_key = ?1 ORDER BY r.collection, r.record_id, f.field";
 // A scoped pull page. ?1 is a JSON array of scope keys, ?2 the cursor, ?3 the limit. The first
 // part is every change after the cursor of a record in the scopes; the second, the changes up to
 // the cursor of records that joined a scope after it (their position is the join's). CROSS JOIN
@@ -441,22 +438,41 @@ public:
                                std::int64_t decidedAtMs, std::span<const Change> writes,
                                const std::function<std::vector<Change>()>& followUp);
     std::string canonicalDump() { return dump(kDump, nullptr); }
-    std::string scopeDump(const std::string& scopeKey) { return dump(kDumpScope, &scopeKey); }
+    ScopeDigestRow digestRow(std::string_view key) { return storedScopeDigest(_db, key); }
+    std::map<std::string, Digest> recomputedDigests() { return recomputeScopeDigests(_db); }
+    std::map<std::string, Digest> storedDigests() { return storedScopeDigests(_db); }
+    void rebuildDigests() {
+        sqlite::Transaction transaction(_db);
+        rebuildScopeDigests(_db);
+        transaction.commit();
+    }
     int schemaVersion() { return static_cast<int>(_db.queryInteger("PRAGMA user_version")); }
     const shared::Schema& schema() const noexcept { return _schema; }
 
 private:
     struct RecordEntry {
         std::int64_t ref = 0;
+        std::string collection;
+        RecordId id;
         RecordState state;
         std::optional<std::string> scopeKey;  // records.scope_key
         std::int64_t scopeSeq = 0;            // records.scope_seq
         bool dirty = false;
+        // The checksum bookkeeping (see StoreDigest.hpp): whether the record's rows are in the
+        // scope sums, under which scope, with which tombstone digest; what its fields added in
+        // this batch; the highest log position the batch gave it.
+        bool counted = false;
+        std::optional<std::string> countedScope;
+        Digest countedTombstone;
+        Digest fieldDelta;
+        std::uint64_t lastSeq = 0;
+        bool touched = false;
     };
     struct FieldEntry {
-        std::int64_t recordRef = 0;
+        RecordEntry* record = nullptr;
         const FieldSpec* spec = nullptr;
         FieldState state;
+        Digest storedDigest;  // the digest of the stored row (zero when none)
         bool stored = false;  // a row exists (UPDATE rather than INSERT on write-back)
         bool dirty = false;
     };
@@ -483,6 +499,7 @@ private:
         std::map<std::int64_t, std::uint64_t> highWater;
         std::vector<FieldEntry*> dirtyFields;
         std::vector<RecordEntry*> dirtyRecords;
+        std::vector<RecordEntry*> touchedRecords;  // every record a change of the batch reached
         std::optional<Hlc> maxApplied;
     };
 
@@ -520,7 +537,8 @@ private:
     void followParent(const Change& change, const FieldSpec& spec, const FieldState& state,
                       RecordEntry& record, std::uint64_t serverSeq, Batch& batch);
     std::string dump(std::string_view sql, const std::string* scopeKey);
-    FieldEntry& fieldEntry(std::int64_t recordRef, const FieldSpec& spec);
+    FieldEntry& fieldEntry(RecordEntry& record, const FieldSpec& spec);
+    void writeDigests(Batch& batch);
     void quarantineChange(const Change& change, ErrorCode code, const std::string& message);
     void setOutcome(std::uint64_t serverSeq, ChangeOutcome outcome);
     void writeBack(Batch& batch);
@@ -579,11 +597,17 @@ Store::Impl::RecordEntry* Store::Impl::existingRecordEntry(const Change& change)
             return nullptr;
         }
         entry.ref = select->integer(0);
+        entry.collection = change.collection;
+        entry.id = change.recordId;
         entry.state = codec::decodeRecordState(select->blob(2));
         if (!select->isNull(3)) {
             entry.scopeKey = std::string(select->text(3));
         }
         entry.scopeSeq = select->integer(4);
+        entry.counted = true;
+        entry.countedScope = entry.scopeKey;
+        entry.countedTombstone =
+            recordRowDigest(change.collection, change.recordId, select->blob(2));
     }
     return &_cache.records.emplace(std::move(key), std::move(entry)).first->second;
 }
@@ -595,6 +619,8 @@ Store::Impl::RecordEntry& Store::Impl::recordEntry(const Change& change) {
     // A new record: in its scope from its first change if that change tells the scope (an Own
     // collection, or the parent field), so scope_seq stays 0.
     RecordEntry entry;
+    entry.collection = change.collection;
+    entry.id = change.recordId;
     entry.scopeKey = _schema.scopeKeyOf(change);
     _scratch.clear();
     codec::writeRecordState(_scratch, entry.state);
@@ -667,20 +693,22 @@ void Store::Impl::followParent(const Change& change, const FieldSpec& spec, cons
     }
 }
 
-Store::Impl::FieldEntry& Store::Impl::fieldEntry(std::int64_t recordRef, const FieldSpec& spec) {
-    auto key = std::make_pair(recordRef, spec.name);
+Store::Impl::FieldEntry& Store::Impl::fieldEntry(RecordEntry& record, const FieldSpec& spec) {
+    auto key = std::make_pair(record.ref, spec.name);
     if (const auto found = _cache.fields.find(key); found != _cache.fields.end()) {
         return found->second;
     }
     FieldEntry entry;
-    entry.recordRef = recordRef;
+    entry.record = &record;
     entry.spec = &spec;
     {
         auto select = _db.cached(kSelectFieldState);
-        select->bind(1, recordRef);
+        select->bind(1, record.ref);
         select->bind(2, spec.name);
         if (select->step()) {
             entry.state = codec::decodeFieldState(select->blob(0));
+            entry.storedDigest =
+                fieldRowDigest(record.collection, record.id, spec.name, select->blob(0));
             entry.stored = true;
         }
     }
@@ -817,6 +845,10 @@ ApplyResult Store::Impl::applyBatch(std::span<const Change> batch, const ChangeG
             }
         }
         RecordEntry& record = recordEntry(change);
+        if (!record.touched) {
+            record.touched = true;
+            state.touchedRecords.push_back(&record);
+        }
         {
             _scratch.clear();
             codec::writeValue(_scratch, change.value);
@@ -841,6 +873,7 @@ ApplyResult Store::Impl::applyBatch(std::span<const Change> batch, const ChangeG
         }
         const auto serverSeq = static_cast<std::uint64_t>(_db.lastInsertRowid());
         out.serverSeq = serverSeq;
+        record.lastSeq = std::max(record.lastSeq, serverSeq);
         auto& mark = state.highWater[device];
         mark = std::max(mark, change.deviceSeq);
         if (!state.maxApplied || *state.maxApplied < change.hlc) {
@@ -857,7 +890,7 @@ ApplyResult Store::Impl::applyBatch(std::span<const Change> batch, const ChangeG
         }
 
         const FieldSpec& spec = *_schema.fieldOf(change);
-        FieldEntry& field = fieldEntry(record.ref, spec);
+        FieldEntry& field = fieldEntry(record, spec);
         if (!field.dirty) {
             field.dirty = true;
             state.dirtyFields.push_back(&field);
@@ -901,11 +934,22 @@ ApplyResult Store::Impl::applyBatch(std::span<const Change> batch, const ChangeG
 }
 
 void Store::Impl::writeBack(Batch& batch) {
+    // A record that moves to another scope takes its rows' digests along: summed from its rows
+    // as they were before this batch (nothing of the batch is written yet).
+    DigestDelta delta;
+    for (RecordEntry* record : batch.touchedRecords) {
+        if (record->counted && record->countedScope != record->scopeKey) {
+            delta.move(record->countedScope, record->scopeKey,
+                       recomputeRecordDigest(_db, record->ref));
+            record->countedScope = record->scopeKey;
+        }
+    }
+    delta.writeTo(_db);
     for (FieldEntry* entry : batch.dirtyFields) {
         FieldEntry& field = *entry;
         const FieldSpec& spec = *field.spec;
         auto upsert = _db.cached(field.stored ? kUpdateField : kInsertField);
-        upsert->bind(1, field.recordRef);
+        upsert->bind(1, field.record->ref);
         upsert->bind(2, spec.name);
         _scratch.clear();
         codec::writeValue(_scratch, visibleValue(spec, field.state));
@@ -916,6 +960,11 @@ void Store::Impl::writeBack(Batch& batch) {
         _scratch.clear();
         codec::writeFieldState(_scratch, field.state);
         upsert->bind(5, _scratch.bytes());
+        const Digest written =
+            fieldRowDigest(field.record->collection, field.record->id, spec.name, _scratch.bytes());
+        field.record->fieldDelta += written;
+        field.record->fieldDelta -= field.storedDigest;
+        field.storedDigest = written;
         upsert->bind(6, std::int64_t{hasConflict(spec, field.state) ? 1 : 0});
         upsert->run();
         field.stored = true;
@@ -942,6 +991,34 @@ void Store::Impl::writeBack(Batch& batch) {
         update->bind(2, static_cast<std::int64_t>(mark));
         update->run();
     }
+    writeDigests(batch);
+}
+
+/// Adds what the batch changed in its records' rows to their scopes' sums (one read and write
+/// of scope_digests per scope touched), and their feed positions.
+void Store::Impl::writeDigests(Batch& batch) {
+    DigestDelta delta;
+    for (RecordEntry* entry : batch.touchedRecords) {
+        RecordEntry& record = *entry;
+        _scratch.clear();
+        codec::writeRecordState(_scratch, record.state);
+        const Digest tombstone = recordRowDigest(record.collection, record.id, _scratch.bytes());
+        Digest change = record.fieldDelta;
+        change += tombstone;
+        if (record.counted) {
+            change -= record.countedTombstone;
+        }
+        delta.add(record.scopeKey, change);
+        delta.reach(record.scopeKey, record.lastSeq);
+        record.counted = true;
+        record.countedScope = record.scopeKey;
+        record.countedTombstone = tombstone;
+        record.fieldDelta = Digest{};
+        record.lastSeq = 0;
+        record.touched = false;
+    }
+    batch.touchedRecords.clear();
+    delta.writeTo(_db);
 }
 
 std::optional<Record> Store::Impl::record(std::string_view collection, const RecordId& id) {
@@ -1125,6 +1202,7 @@ std::size_t Store::Impl::purgeScope(const std::string& scopeKey) {
     sqlite::Transaction transaction(_db);
     _cache = Cache{};
     const std::uint64_t lastBefore = lastServerSeq();
+    forgetScopeDigest(_db, scopeKey);
     for (const auto sql : {kPurgeChanges, kPurgeFields}) {
         auto purge = _db.cached(sql);
         purge->bind(1, scopeKey);
@@ -1262,6 +1340,13 @@ std::size_t Store::Impl::rewriteInTransaction(const DeviceId& device, std::uint6
     // 3. Forget the touched records (rows, fields, log entries), keeping the highest log
     // position, then merge the rebuilt list exactly as apply() would have.
     const std::uint64_t lastBefore = lastServerSeq();
+    {
+        DigestDelta removed;
+        for (const std::int64_t ref : refs) {
+            subtractRecord(_db, ref, removed);
+        }
+        removed.writeTo(_db);
+    }
     for (const std::int64_t ref : refs) {
         for (const auto sql : {kDeleteRecordChanges, kDeleteRecordFields, kDeleteRecord}) {
             auto remove = _db.cached(sql);
@@ -1554,8 +1639,53 @@ std::optional<std::string> Store::scopeOf(std::string_view collection, const Rec
     return _impl->scopeOf(collection, id);
 }
 
+namespace {
+
+/// Whether `key` may name a scope's sum: the store's own keys ('' and '*') are no scopes.
+bool isScopeDigestKey(std::string_view key) {
+    return key != kUnscopedDigestKey && key != kWholeStoreDigestKey;
+}
+
+}  // namespace
+
 std::string Store::scopeChecksum(const std::string& scopeKey) const {
-    return sha256Hex(_impl->scopeDump(scopeKey));
+    return isScopeDigestKey(scopeKey) ? _impl->digestRow(scopeKey).sum.hex() : Digest{}.hex();
+}
+
+std::uint64_t Store::scopeFeedEnd(const std::string& scopeKey) const {
+    return isScopeDigestKey(scopeKey) ? _impl->digestRow(scopeKey).lastSeq : 0;
+}
+
+std::map<std::string, std::string> Store::recomputedChecksums() const {
+    std::map<std::string, std::string> sums;
+    for (const auto& [key, sum] : _impl->recomputedDigests()) {
+        sums.emplace(key, sum.hex());
+    }
+    return sums;
+}
+
+std::vector<std::string> Store::damagedScopes() const {
+    auto recomputed = _impl->recomputedDigests();
+    auto stored = _impl->storedDigests();
+    std::set<std::string> keys;
+    for (const auto* sums : {&recomputed, &stored}) {
+        for (const auto& [key, sum] : *sums) {
+            if (isScopeDigestKey(key)) {
+                keys.insert(key);
+            }
+        }
+    }
+    std::vector<std::string> damaged;
+    for (const auto& key : keys) {
+        if (!(recomputed[key] == stored[key])) {
+            damaged.push_back(key);
+        }
+    }
+    return damaged;
+}
+
+void Store::rebuildChecksums() {
+    _impl->rebuildDigests();
 }
 
 std::vector<RecordId> Store::findRecords(std::string_view collection, std::string_view field,
@@ -1633,7 +1763,7 @@ std::string Store::canonicalDump() const {
 }
 
 std::string Store::checksum() const {
-    return sha256Hex(_impl->canonicalDump());
+    return _impl->digestRow(kWholeStoreDigestKey).sum.hex();
 }
 
 int Store::schemaVersion() const {

@@ -1,6 +1,7 @@
 #include "StoreMigrations.hpp"
 
 #include "StateCodec.hpp"
+#include "StoreDigest.hpp"
 
 #include "verdant/shared/ErrorCode.hpp"
 
@@ -63,6 +64,11 @@ void fillScopeKeys(sqlite::Database& db, const shared::Schema& schema) {
             update.reset();
         }
     }
+}
+
+/// Step 7's data: every scope's sum of row digests and feed position, from the rows.
+void fillScopeDigests(sqlite::Database& db, const shared::Schema& /*schema*/) {
+    rebuildScopeDigests(db);
 }
 
 // clang-format off
@@ -148,6 +154,17 @@ constexpr std::array kMigrations = {
         ALTER TABLE quarantine ADD COLUMN value_bytes INTEGER;
         ALTER TABLE quarantine ADD COLUMN value_sha256 TEXT;
     )sql"},
+    Migration{7, "add_scope_digests", R"sql(
+        -- Per scope, the sum of the digests of its records' rows (see StoreDigest.hpp), kept up
+        -- to date by every write, so a scope's checksum is one lookup; and the highest position
+        -- of its feed, so a pull skips a caught-up scope without querying its records. Key ''
+        -- sums the records whose scope is not known yet; key '*' sums every record.
+        CREATE TABLE scope_digests (
+            scope_key TEXT PRIMARY KEY,
+            digest    BLOB NOT NULL,
+            last_seq  INTEGER NOT NULL DEFAULT 0
+        ) WITHOUT ROWID;
+    )sql", &fillScopeDigests},
 };
 // clang-format on
 

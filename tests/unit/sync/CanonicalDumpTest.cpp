@@ -1,5 +1,5 @@
-// The canonical dump is what scope checksums hash, so devices and servers of different versions
-// compare it: its format must never change by accident.
+// Checksums are what devices and servers of different versions compare: the digest of a stored
+// row (and so the sum) must never change by accident. The dump shows what the rows hold.
 
 #include "SyncFixtures.hpp"
 
@@ -15,10 +15,11 @@ namespace {
 
 using shared::Value;
 
-// The checksum of the dump below as this format first shipped (0.1.0). If this fails, the
-// canonical form changed: devices and servers of different versions would repair forever.
+// The checksum of the state below as incremental checksums first shipped (protocol 1, draft).
+// If this fails, the row digests changed: devices and servers of different versions would
+// repair forever.
 constexpr const char* kExpectedChecksum =
-    "26948e44ffc6ac06ee47662639f2622543b878696753e1cc5693fd023524dbfa";
+    "eec5d5618524e228a45ae17ac89cf79177d49ba57a1116a283a5ab39382bc61a";
 
 TEST(CanonicalDump, FormatIsStable) {
     TestDevice a(1, "ana");

@@ -50,12 +50,14 @@ constexpr const char* kDropQuarantineBounds =
     "ALTER TABLE quarantine DROP COLUMN value_sha256; "
     "ALTER TABLE quarantine DROP COLUMN value_bytes; "
     "ALTER TABLE quarantine DROP COLUMN truncated; ";
+// Takes back step 7 (the kept scope checksums).
+constexpr const char* kDropScopeDigests = "DROP TABLE scope_digests; ";
 
 TEST(StoreMigration, StepsAreNamedAndEndAtTheLatestVersion) {
     const auto names = Store::migrationNames();
     ASSERT_EQ(static_cast<int>(names.size()), Store::latestSchemaVersion());
     EXPECT_EQ(names.front(), "create_change_log_and_materialized_records");
-    EXPECT_EQ(names.back(), "bound_quarantined_payloads");
+    EXPECT_EQ(names.back(), "add_scope_digests");
 }
 
 // Every older version is reproduced by taking back what the later steps add (each step only
@@ -69,14 +71,15 @@ TEST(StoreMigration, OpeningAnOlderVersionDatabaseMigratesItAndKeepsItsData) {
         "ALTER TABLE quarantine DROP COLUMN decided_at; "
         "ALTER TABLE quarantine DROP COLUMN decided_by; "
         "ALTER TABLE quarantine DROP COLUMN decision; ";
-    const std::string dropBounds = kDropQuarantineBounds;
+    const std::string dropBounds = std::string(kDropScopeDigests) + kDropQuarantineBounds;
     const std::vector<std::pair<int, std::string>> rollbacks = {
-        {1, dropScopes +
+        {1, kDropScopeDigests + dropScopes +
                 "DROP TABLE quarantine; DROP INDEX changes_by_record; PRAGMA user_version = 1;"},
-        {2, dropScopes + "DROP TABLE quarantine; PRAGMA user_version = 2;"},
+        {2, kDropScopeDigests + dropScopes + "DROP TABLE quarantine; PRAGMA user_version = 2;"},
         {3, dropBounds + dropDecisions + dropScopes + "PRAGMA user_version = 3;"},
         {4, dropBounds + dropDecisions + "PRAGMA user_version = 4;"},
         {5, dropBounds + "PRAGMA user_version = 5;"},
+        {6, std::string(kDropScopeDigests) + "PRAGMA user_version = 6;"},
     };
     for (const auto& [version, rollback] : rollbacks) {
         TempDatabase file("verdant-migration-v" + std::to_string(version));
@@ -84,16 +87,19 @@ TEST(StoreMigration, OpeningAnOlderVersionDatabaseMigratesItAndKeepsItsData) {
         const auto record = device.newRecordId();
         const auto first = device.set("answers", record, "note", Value::string("written by v1"));
         std::string dump;
+        std::string checksum;
         {
             Store store(file.path(), testing::testSchema());
             store.apply(std::vector{first});
             dump = store.canonicalDump();
+            checksum = store.checksum();
         }
         file.exec(rollback);
         {
             Store store(file.path(), testing::testSchema());
             EXPECT_EQ(store.schemaVersion(), Store::latestSchemaVersion());
             EXPECT_EQ(store.canonicalDump(), dump);
+            EXPECT_EQ(store.checksum(), checksum);
             EXPECT_EQ(store.highWaterMark(device.id()), 1U);
             EXPECT_EQ(store.fieldHistory("answers", record, "note").size(), 1U);
             const auto invalid = device.set("answers", record, "nope", Value::string("x"));
@@ -141,7 +147,7 @@ TEST(StoreMigration, AVersionThreeDatabaseGainsTheScopeOfEveryRecord) {
         store.apply(changes);
         dump = store.canonicalDump();
     }
-    file.exec(std::string(kDropQuarantineBounds) +
+    file.exec(std::string(kDropScopeDigests) + kDropQuarantineBounds +
               "ALTER TABLE quarantine DROP COLUMN decided_at; "
               "ALTER TABLE quarantine DROP COLUMN decided_by; ALTER TABLE quarantine DROP COLUMN "
               "decision; "
@@ -176,7 +182,7 @@ TEST(StoreMigration, AVersionFiveQuarantineStaysWholeAndNewRefusalsAreBounded) {
         Store store(file.path(), testing::testSchema());
         store.apply(std::vector{old});
     }
-    file.exec(std::string(kDropQuarantineBounds) + "PRAGMA user_version = 5;");
+    file.exec(std::string(kDropScopeDigests) + kDropQuarantineBounds + "PRAGMA user_version = 5;");
     Store store(file.path(), testing::testSchema());
     EXPECT_EQ(store.schemaVersion(), Store::latestSchemaVersion());
     const auto kept = store.quarantined(device.id(), old.deviceSeq);

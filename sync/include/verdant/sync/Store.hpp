@@ -334,10 +334,28 @@ public:
     std::optional<std::string> scopeOf(std::string_view collection,
                                        const shared::RecordId& id) const;
 
-    /// SHA-256 (lower-case hex) of canonicalDump() restricted to the records of `scopeKey`:
-    /// byte-identical on converged replicas that hold the scope, whatever other scopes they
-    /// hold. An empty or unknown scope has the checksum of the empty dump (SHA-256 of "").
+    /// The checksum of the records of `scopeKey` (64 lower-case hex digits): the sum of a
+    /// SHA-256 digest per stored row of replicated state (each record's tombstone, each field's
+    /// merge state), so equal on converged replicas that hold the scope, whatever other scopes
+    /// they hold. Kept up to date by every write, in its transaction: one lookup, whatever the
+    /// scope's size. An empty or unknown scope has 64 zeros.
     std::string scopeChecksum(const std::string& scopeKey) const;
+
+    /// The highest position of `scopeKey`'s feed (see changesSince() with scope keys): a
+    /// cursor at or beyond it has nothing to pull. 0 for an empty or unknown scope. One lookup.
+    std::uint64_t scopeFeedEnd(const std::string& scopeKey) const;
+
+    /// The checksums recomputed from the stored rows, keyed by scope, with "" for the records
+    /// whose scope is not known yet and "*" for the whole store (what checksum() is): a test
+    /// oracle and a repair's check. Cost: reads every record and field.
+    std::map<std::string, std::string> recomputedChecksums() const;
+
+    /// The scopes whose kept checksum differs from one recomputed from their rows: a replica
+    /// damaged under the store (rows edited or lost). Cost: reads every record and field.
+    std::vector<std::string> damagedScopes() const;
+
+    /// Recomputes every kept checksum from the stored rows, in one transaction.
+    void rebuildChecksums();
 
     /// The records of `collection` that are not deleted and whose visible value of `field`
     /// equals `value` (for a string-set field: whose visible elements contain `value`, a
@@ -401,7 +419,7 @@ public:
     /// Excludes replica-local data: server sequences, high-water marks, quarantine.
     std::string canonicalDump() const;
 
-    /// SHA-256 (lower-case hex) of canonicalDump().
+    /// The checksum of every record of the store, as scopeChecksum() is of one scope's.
     std::string checksum() const;
 
     /// The schema version (PRAGMA user_version) of the open database.
