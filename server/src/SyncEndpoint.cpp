@@ -363,6 +363,17 @@ void SyncEndpoint::pull(HttpExchange& exchange) {
                                 request.repair.end();
             page.snapshot = repair || cursor == request.cursors.end();
             const std::uint64_t after = page.snapshot ? 0 : cursor->second;
+            // A caught-up scope costs one lookup, not a query of its records; one whose cursor
+            // is already current is left out of the answer.
+            const auto feedEnd =
+                scope == ScopeResolver::kTenantScope ? last : store.scopeFeedEnd(scope);
+            if (!page.snapshot && feedEnd <= after) {
+                if (after != last) {
+                    page.cursor = last;
+                    response.scopes.push_back(std::move(page));
+                }
+                continue;
+            }
             auto changes = scope == ScopeResolver::kTenantScope
                                ? store.changesSince(after, budget + 1)
                                : store.changesSince(after, budget + 1, {scope});
