@@ -48,6 +48,41 @@ std::optional<shared::ValidationError> roleRefusal(const shared::Change& change)
     return std::nullopt;
 }
 
+/// Every scope check() can ask about for `batch`: the scope each change names (its own, or the
+/// one its parent field points to), and for each record the batch names that is stored, its
+/// scope in the store and the scope of its stored parent (WorkflowGate::auditOf's audit).
+/// Store::apply hands the gate one of these: a record's stored scope, one a change of the batch
+/// moved it to, or the one the change names.
+std::set<std::string> scopesTouched(PushBatch& batch) {
+    const auto& schema = batch.store().schema();
+    std::set<std::string> scopes;
+    std::set<std::pair<std::string_view, shared::RecordId>> records;
+    for (const auto& change : batch.changes()) {
+        if (auto scope = schema.scopeKeyOf(change)) {
+            scopes.insert(std::move(*scope));
+        }
+        if (!records.emplace(change.collection, change.recordId).second ||
+            batch.stored(change.collection, change.recordId) == nullptr) {
+            continue;
+        }
+        if (auto scope = batch.store().scopeOf(change.collection, change.recordId)) {
+            scopes.insert(std::move(*scope));
+        }
+        const auto* spec = schema.collection(change.collection);
+        if (spec != nullptr && spec->scope().kind == shared::ScopeRule::Kind::Parent) {
+            const auto& rule = spec->scope();
+            const auto* record = batch.stored(change.collection, change.recordId);
+            const auto parent = record->fields.find(rule.parentField);
+            if (parent != record->fields.end() &&
+                parent->second.value.kind() == shared::ValueKind::Id) {
+                scopes.insert(shared::scopeKey(rule.parentCollection,
+                                               parent->second.value.as<shared::RecordId>()));
+            }
+        }
+    }
+    return scopes;
+}
+
 }  // namespace
 
 bool isHq(const Principal& principal) noexcept {
@@ -56,10 +91,15 @@ bool isHq(const Principal& principal) noexcept {
 
 PushGate::PushGate(const sync::Store& store, std::span<const shared::Change> batch,
                    const Principal& principal)
-    : _schema(store.schema()),
-      _writable(ScopeResolver::writableScopes(principal, store)),
-      _answers(store, batch),
-      _workflow(store, batch, isHq(principal)) {}
+    : PushGate(PushBatch(store, batch), principal) {}
+
+PushGate::PushGate(PushBatch&& batch, const Principal& principal)
+    : _schema(batch.store().schema()),
+      _writable(isHq(principal)
+                    ? std::nullopt
+                    : ScopeResolver::writableScopesAmong(principal, scopesTouched(batch), batch)),
+      _answers(batch),
+      _workflow(batch, isHq(principal)) {}
 
 std::optional<shared::ValidationError> PushGate::check(const shared::Change& change,
                                                        const std::optional<std::string>& scope) {

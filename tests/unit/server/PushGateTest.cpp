@@ -151,7 +151,9 @@ TEST_F(PushGateTest, AnExpertWritesInTheAuditsSheLeadsOrIsOnTheTeamOfOnly) {
     const auto other = scheduleAudit("wang");
     const auto deleted = scheduleAudit("li");
     apply({_hq.change(c::kAudits, deleted, "", Operation::Delete, Value::null())});
-    // A stored answer of another expert's audit, edited without naming its audit.
+    // Stored answers of her audit and of another expert's, edited without naming their audit.
+    const auto hers = shared::answerRecordId(led, "C.1.1");
+    apply({_li.set(c::kAnswers, hers, "audit_id", Value::id(led))});
     const auto theirs = shared::answerRecordId(other, "C.1.1");
     testing::TestDevice wang{3, "wang"};
     apply({wang.set(c::kAnswers, theirs, "audit_id", Value::id(other))});
@@ -161,12 +163,28 @@ TEST_F(PushGateTest, AnExpertWritesInTheAuditsSheLeadsOrIsOnTheTeamOfOnly) {
         batch.push_back(_li.set(c::kAnswers, shared::answerRecordId(audit, "C.1.2"), "audit_id",
                                 Value::id(audit)));
     }
+    batch.push_back(_li.set(c::kAnswers, hers, "comment", Value::string("seen")));
     batch.push_back(_li.set(c::kAnswers, theirs, "comment", Value::string("seen")));
     batch.push_back(_li.set(c::kAudits, led, "state", Value::string("in_progress")));
     batch.push_back(_li.set(c::kAudits, other, "state", Value::string("in_progress")));
     EXPECT_EQ(push(batch, _liUser),
               (Verdicts{std::nullopt, std::nullopt, ErrorCode::NotInScope, ErrorCode::NotInScope,
-                        ErrorCode::NotInScope, std::nullopt, ErrorCode::NotInScope}));
+                        std::nullopt, ErrorCode::NotInScope, std::nullopt, ErrorCode::NotInScope}));
+}
+
+TEST_F(PushGateTest, AStoredAnswerIsInTheScopeOfItsStoredAuditAlone) {
+    const auto led = scheduleAudit("li");
+    const auto other = scheduleAudit("wang");
+    const auto hers = shared::answerRecordId(led, "C.1.1");
+    apply({_li.set(c::kAnswers, hers, "audit_id", Value::id(led))});
+    const auto theirs = shared::answerRecordId(other, "C.1.1");
+    testing::TestDevice wang{3, "wang"};
+    apply({wang.set(c::kAnswers, theirs, "audit_id", Value::id(other))});
+    // Neither batch names an audit: the scope comes from the store alone.
+    EXPECT_EQ(push({_li.set(c::kAnswers, hers, "comment", Value::string("seen"))}, _liUser),
+              (Verdicts{std::nullopt}));
+    EXPECT_EQ(push({_li.set(c::kAnswers, theirs, "comment", Value::string("seen"))}, _liUser),
+              (Verdicts{ErrorCode::NotInScope}));
 }
 
 TEST_F(PushGateTest, ARecordCannotBeMovedIntoAnotherExpertsAudit) {

@@ -2,6 +2,7 @@
 
 #include "verdant/server/AnswerValidator.hpp"
 #include "verdant/server/AuditWorkflow.hpp"
+#include "verdant/server/PushBatch.hpp"
 #include "verdant/server/TokenService.hpp"
 #include "verdant/shared/Change.hpp"
 #include "verdant/shared/Id.hpp"
@@ -24,8 +25,10 @@ namespace verdant::server {
 ///     change through.
 ///
 /// Built from the store before the batch is applied (Store::apply's gate may not read the
-/// store). Keeps a reference to the store's schema only (the store must outlive it). Not
-/// thread-safe; use it for one batch.
+/// store), through one PushBatch, so each record the checks need is read once and the batch is
+/// indexed once: its cost follows the batch, not the store nor the user's number of audits.
+/// Keeps a reference to the store's schema only (the store must outlive it). Not thread-safe;
+/// use it for one batch.
 class PushGate {
 public:
     /// Reads what `batch`, pushed by `principal`, needs from `store`.
@@ -42,6 +45,8 @@ public:
     }
 
 private:
+    PushGate(PushBatch&& batch, const Principal& principal);
+
     const shared::Schema& _schema;
     std::optional<std::set<std::string>> _writable;  ///< nullopt: the whole tenant.
     AnswerValidator _answers;
