@@ -7,10 +7,12 @@
 //    audit_id, question_id, value and comment, submit it: 94 changes) through Store::apply(batch),
 //    without any gate.
 //  - BM_PushAuditDay/gated: the same batch through the checks SyncEndpoint::push runs
-//    (AnswerValidator, then WorkflowGate) and its follow-up (the score snapshot and submitted_at,
-//    as server::submissionWrites, written in the same transaction). The role and scope checks
-//    between them are skipped: they need the pushing user's Principal; so the server's push costs
-//    a little more (ScopeResolver::writableScopes' reads, a set lookup per change).
+//    (server::PushGate: answers, role, writable scopes, workflow) and its follow-up (the score
+//    snapshot and submitted_at, as server::submissionWrites, written in the same transaction).
+//  - BM_PushLargeBatch/answers:N: one push of N answer changes (audit_id, question_id, value and
+//    comment of N/4 answers) spread over 125 started audits of the same expert, through the same
+//    gate; counter "ns_per_change". What a device that was offline for a week sends at once: the
+//    checks must cost what the batch carries, not its square nor the store's size.
 //  - BM_ReviewAuditView: what the review API does per submitted audit for the queue and the
 //    audit view: its scope log, its amendment flags and its score.
 //
@@ -23,6 +25,7 @@
 
 #include "verdant/server/AnswerValidator.hpp"
 #include "verdant/server/AuditWorkflow.hpp"
+#include "verdant/server/PushGate.hpp"
 #include "verdant/server/ServerWriter.hpp"
 #include "verdant/shared/Clock.hpp"
 #include "verdant/shared/DomainSchema.hpp"
@@ -58,7 +61,8 @@ constexpr std::size_t kBackgroundAudits = 300;
 constexpr std::size_t kFieldExperts = 10;
 constexpr std::int64_t kEpochMs = 1'704'067'200'000;  // 2024-01-01T00:00:00Z
 constexpr std::int64_t kHourMs = 60LL * 60 * 1000;
-constexpr std::size_t kWholeLog = 100000;  // the review API's limit for an audit's scope log
+constexpr std::size_t kWholeLog = 100000;       // the review API's limit for an audit's scope log
+constexpr std::size_t kLargeBatchAudits = 125;  // audits one large push spreads over
 
 /// One question of the demo template, as far as the bench needs it to answer validly.
 struct Question {
@@ -206,7 +210,7 @@ public:
                 batch.push_back(expert.set(c::kAudits, audit, "state", Value::string("submitted")));
                 _submitted.push_back(audit);
             }
-            if (!allApplied(serverPush(batch))) {
+            if (!allApplied(serverPush(batch, expert))) {
                 _error = "a background push was refused";
                 return;
             }
@@ -264,28 +268,63 @@ public:
         return batch;
     }
 
-    /// `batch` through the checks of SyncEndpoint::push, in its order, and its follow-up (the
-    /// score snapshot of each audit the batch submitted, in the same transaction). The role and
-    /// scope checks between AnswerValidator and WorkflowGate are left out: they need the pushing
-    /// user's Principal (and ScopeResolver::writableScopes' reads), which only the HTTP layer has.
-    sync::ApplyResult serverPush(std::span<const shared::Change> batch) {
-        const server::AnswerValidator answers(*_store, batch);
-        server::WorkflowGate workflow(*_store, batch, false);
-        const sync::ChangeGate gate =
-            [&](const shared::Change& change,
-                const std::optional<std::string>&) -> std::optional<shared::ValidationError> {
-            if (auto refusal = answers.check(change)) {
-                return refusal;
-            }
-            // (The server checks the role and the writable scopes here; skipped, see above.)
-            return workflow.check(change);
+    /// `batch`, pushed by `device`'s field expert, through the checks of SyncEndpoint::push
+    /// (server::PushGate) and its follow-up (the score snapshot of each audit the batch
+    /// submitted, in the same transaction).
+    sync::ApplyResult serverPush(std::span<const shared::Change> batch, const Device& device) {
+        server::Principal principal;
+        principal.tenantId = "bench";
+        principal.userId = device.author();
+        principal.username = device.author();
+        principal.role = server::Role::FieldExpert;
+        server::PushGate checks(*_store, batch, principal);
+        const sync::ChangeGate gate = [&](const shared::Change& change,
+                                          const std::optional<std::string>& scope) {
+            return checks.check(change, scope);
         };
         return _store->apply(batch, gate, [&](const sync::Store& after) {
             // As SyncEndpoint::push.
             const auto writes =
-                server::submissionWrites(after, workflow.submissions(), _clock.nowMs());
+                server::submissionWrites(after, checks.submissions(), _clock.nowMs());
             return server::ServerWriter(_serverHlc, _serverDevice).prepare(after, "server", writes);
         });
+    }
+
+    /// `audits` new audits of `expert`, scheduled and started (applied at once).
+    std::vector<RecordId> startedAudits(Device& expert, std::size_t audits) {
+        std::vector<RecordId> started;
+        std::vector<shared::Change> starts;
+        for (std::size_t i = 0; i < audits; ++i) {
+            started.push_back(scheduleAudit(expert));
+            starts.push_back(
+                expert.set(c::kAudits, started.back(), "state", Value::string("in_progress")));
+        }
+        if (!allApplied(serverPush(starts, expert))) {
+            _error = "starting the audits was refused";
+        }
+        return started;
+    }
+
+    /// `answersPerAudit` answers (audit_id, question_id, value, comment) to each of `audits`.
+    std::vector<shared::Change> answers(Device& expert, const std::vector<RecordId>& audits,
+                                        std::size_t answersPerAudit) {
+        std::vector<shared::Change> batch;
+        batch.reserve(audits.size() * answersPerAudit * 4);
+        for (const auto& audit : audits) {
+            for (std::size_t q = 0; q < answersPerAudit && q < _template.questions.size(); ++q) {
+                const auto& question = _template.questions[q];
+                const auto answer = shared::answerRecordId(audit, question.id);
+                batch.push_back(expert.set(c::kAnswers, answer, "audit_id", Value::id(audit)));
+                batch.push_back(
+                    expert.set(c::kAnswers, answer, "question_id", Value::string(question.id)));
+                batch.push_back(expert.set(c::kAnswers, answer, "value",
+                                           Value::json(answerOf(question).first)));
+                batch.push_back(expert.set(c::kAnswers, answer, "comment",
+                                           Value::string("Seen on site, photo " +
+                                                         std::to_string(_random() % 1000) + ".")));
+            }
+        }
+        return batch;
     }
 
     static bool allApplied(const sync::ApplyResult& result) {
@@ -357,7 +396,7 @@ void BM_PushAuditDay(benchmark::State& state, bool gated) {
         const auto audit = tenant.scheduleAudit(expert);
         const auto batch = tenant.auditDay(expert, audit);
         state.ResumeTiming();
-        const auto result = gated ? tenant.serverPush(batch) : store.apply(batch);
+        const auto result = gated ? tenant.serverPush(batch, expert) : store.apply(batch);
         benchmark::DoNotOptimize(result);
         state.PauseTiming();
         changes += batch.size();
@@ -380,6 +419,37 @@ void BM_PushAuditDay(benchmark::State& state, bool gated) {
     }
     state.counters["changes_per_second"] =
         benchmark::Counter(static_cast<double>(changes), benchmark::Counter::kIsRate);
+}
+
+void BM_PushLargeBatch(benchmark::State& state) {
+    BusyTenant tenant;
+    if (!tenant.error().empty()) {
+        state.SkipWithError(tenant.error().c_str());
+        return;
+    }
+    const auto answerChanges = static_cast<std::size_t>(state.range(0));
+    const std::size_t answersPerAudit = answerChanges / 4 / kLargeBatchAudits;
+    std::size_t changes = 0;
+    for (auto _ : state) {
+        state.PauseTiming();
+        auto& expert = tenant.expert();
+        const auto audits = tenant.startedAudits(expert, kLargeBatchAudits);
+        const auto batch = tenant.answers(expert, audits, answersPerAudit);
+        state.ResumeTiming();
+        const auto result = tenant.serverPush(batch, expert);
+        benchmark::DoNotOptimize(result);
+        state.PauseTiming();
+        changes += batch.size();
+        if (!tenant.error().empty() || !BusyTenant::allApplied(result)) {
+            state.SkipWithError("a change of the large batch was refused");
+            break;
+        }
+        state.ResumeTiming();
+    }
+    state.counters["store_changes"] = static_cast<double>(tenant.store().lastServerSeq());
+    state.counters["ns_per_change"] =
+        benchmark::Counter(static_cast<double>(changes) / 1e9,
+                           benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
 
 void BM_ReviewAuditView(benchmark::State& state) {
@@ -418,6 +488,13 @@ BENCHMARK_CAPTURE(BM_PushAuditDay, plain, false)
 BENCHMARK_CAPTURE(BM_PushAuditDay, gated, true)
     ->Unit(benchmark::kMillisecond)
     ->Iterations(50)
+    ->UseRealTime();
+BENCHMARK(BM_PushLargeBatch)
+    ->ArgName("answers")
+    ->Arg(1000)
+    ->Arg(5000)
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(5)
     ->UseRealTime();
 BENCHMARK(BM_ReviewAuditView)->Unit(benchmark::kMicrosecond)->Iterations(1500)->UseRealTime();
 

@@ -99,26 +99,6 @@ ValidationError refusal(ErrorCode code, const ChecklistQuestion& question,
     return ValidationError{code, "Question " + question.id + ": " + detail};
 }
 
-/// The value of `field` of a record: stored (non-null), else the first Set of it in `batch`.
-std::optional<shared::Value> fieldValue(const sync::Store& store,
-                                        std::span<const shared::Change> batch,
-                                        std::string_view collection, const shared::RecordId& id,
-                                        const std::string& field) {
-    if (const auto record = store.record(collection, id)) {
-        const auto found = record->fields.find(field);
-        if (found != record->fields.end() && !found->second.value.isNull()) {
-            return found->second.value;
-        }
-    }
-    for (const auto& change : batch) {
-        if (change.operation == shared::Operation::Set && change.collection == collection &&
-            change.recordId == id && change.field == field && !change.value.isNull()) {
-            return change.value;
-        }
-    }
-    return std::nullopt;
-}
-
 }  // namespace
 
 std::optional<ChecklistTemplate> ChecklistTemplate::parse(std::string_view content) {
@@ -229,6 +209,15 @@ std::optional<ValidationError> ChecklistTemplate::check(const ChecklistQuestion&
 }
 
 AnswerValidator::AnswerValidator(const sync::Store& store, std::span<const shared::Change> batch) {
+    PushBatch view(store, batch);
+    read(view);
+}
+
+AnswerValidator::AnswerValidator(PushBatch& batch) {
+    read(batch);
+}
+
+void AnswerValidator::read(PushBatch& batch) {
     std::map<shared::RecordId, std::shared_ptr<const ChecklistTemplate>> templates;
     const auto templateOf = [&](const shared::RecordId& version) {
         const auto found = templates.find(version);
@@ -236,8 +225,7 @@ AnswerValidator::AnswerValidator(const sync::Store& store, std::span<const share
             return found->second;
         }
         std::shared_ptr<const ChecklistTemplate> checklist;
-        const auto content =
-            fieldValue(store, batch, collections::kTemplateVersions, version, "content");
+        const auto content = batch.value(collections::kTemplateVersions, version, "content");
         if (content && content->kind() == shared::ValueKind::Json) {
             if (auto parsed = ChecklistTemplate::parse(content->as<shared::JsonText>().text)) {
                 checklist = std::make_shared<const ChecklistTemplate>(std::move(*parsed));
@@ -246,23 +234,22 @@ AnswerValidator::AnswerValidator(const sync::Store& store, std::span<const share
         templates.emplace(version, checklist);
         return checklist;
     };
-
-    for (const auto& change : batch) {
+    // Each answer record once; its audit and the audit's template version are read once each
+    // (PushBatch keeps what it read), and its fields are looked up in the batch's index.
+    for (const auto& change : batch.changes()) {
         if (change.collection != collections::kAnswers ||
             change.operation != shared::Operation::Set || _answers.count(change.recordId) != 0) {
             continue;
         }
         AnswerContext context;
-        const auto question =
-            fieldValue(store, batch, collections::kAnswers, change.recordId, "question_id");
+        const auto question = batch.value(collections::kAnswers, change.recordId, "question_id");
         if (question && question->kind() == shared::ValueKind::String) {
             context.questionId = question->as<std::string>();
         }
-        const auto audit =
-            fieldValue(store, batch, collections::kAnswers, change.recordId, "audit_id");
+        const auto audit = batch.value(collections::kAnswers, change.recordId, "audit_id");
         if (audit && audit->kind() == shared::ValueKind::Id) {
-            const auto version = fieldValue(store, batch, collections::kAudits,
-                                            audit->as<shared::RecordId>(), "template_version_id");
+            const auto version = batch.value(collections::kAudits, audit->as<shared::RecordId>(),
+                                             "template_version_id");
             if (version && version->kind() == shared::ValueKind::Id) {
                 context.checklist = templateOf(version->as<shared::RecordId>());
             }

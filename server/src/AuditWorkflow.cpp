@@ -45,13 +45,6 @@ std::string describe(std::optional<std::string_view> state) {
     return state ? std::string(*state) : std::string("without a state");
 }
 
-/// The current state of an audit or status of a plan, as stored.
-std::optional<std::string> storedString(const sync::Store& store, std::string_view collection,
-                                        const shared::RecordId& id, const std::string& field) {
-    const auto record = store.record(collection, id);
-    return record ? stringField(*record, field) : std::nullopt;
-}
-
 /// Collections whose records belong to an audit (through their immutable audit_id).
 bool isAuditChild(std::string_view collection) {
     return collection == collections::kAnswers || collection == collections::kFindings ||
@@ -227,12 +220,28 @@ std::optional<ValidationError> capTransitionRefusal(std::optional<std::string_vi
 WorkflowGate::WorkflowGate(const sync::Store& store, std::span<const shared::Change> batch,
                            bool actorIsHq)
     : _hq(actorIsHq) {
+    PushBatch view(store, batch);
+    read(view);
+}
+
+WorkflowGate::WorkflowGate(PushBatch& batch, bool actorIsHq) : _hq(actorIsHq) {
+    read(batch);
+}
+
+void WorkflowGate::read(PushBatch& batch) {
+    // Every record through `batch`, which reads each from the store once: a record the batch
+    // names in many changes (a new answer's audit_id, question_id and value) costs one read.
+    const auto stringOf = [&](std::string_view collection, const shared::RecordId& id,
+                              const std::string& field) {
+        const auto* record = batch.stored(collection, id);
+        return record ? stringField(*record, field) : std::nullopt;
+    };
     const auto noteAudit = [&](const shared::RecordId& audit) {
         if (_auditStates.count(audit) == 0) {
-            _auditStates.emplace(audit, storedString(store, collections::kAudits, audit, "state"));
+            _auditStates.emplace(audit, stringOf(collections::kAudits, audit, "state"));
         }
     };
-    for (const auto& change : batch) {
+    for (const auto& change : batch.changes()) {
         if (change.collection == collections::kAudits) {
             noteAudit(change.recordId);
             continue;
@@ -240,12 +249,12 @@ WorkflowGate::WorkflowGate(const sync::Store& store, std::span<const shared::Cha
         if (change.collection == collections::kCorrectiveActions &&
             _capStatuses.count(change.recordId) == 0) {
             _capStatuses.emplace(change.recordId,
-                                 storedString(store, change.collection, change.recordId, "status"));
+                                 stringOf(change.collection, change.recordId, "status"));
         }
         if (!isAuditChild(change.collection) || _parents.count(change.recordId) != 0) {
             continue;
         }
-        if (const auto record = store.record(change.collection, change.recordId)) {
+        if (const auto* record = batch.stored(change.collection, change.recordId)) {
             if (const auto audit = idField(*record, "audit_id")) {
                 _parents.emplace(change.recordId, Parent{*audit, true});
                 noteAudit(*audit);
@@ -253,7 +262,7 @@ WorkflowGate::WorkflowGate(const sync::Store& store, std::span<const shared::Cha
         }
     }
     // Audits a batch's new records name, so their lock is known too.
-    for (const auto& change : batch) {
+    for (const auto& change : batch.changes()) {
         if (isAuditChild(change.collection) && change.field == "audit_id" &&
             change.value.kind() == shared::ValueKind::Id) {
             noteAudit(change.value.as<shared::RecordId>());
@@ -266,7 +275,7 @@ WorkflowGate::WorkflowGate(const sync::Store& store, std::span<const shared::Cha
     // their audits.
     bool anyConflict = false;
     for (const auto& [record, parent] : _parents) {
-        const auto stored = store.record(collections::kAnswers, record);
+        const auto* stored = batch.stored(collections::kAnswers, record);
         if (!stored) {
             continue;
         }
@@ -275,12 +284,12 @@ WorkflowGate::WorkflowGate(const sync::Store& store, std::span<const shared::Cha
         }
     }
     for (const auto& [audit, state] : _auditStates) {
-        const auto auditRecord = store.record(collections::kAudits, audit);
-        _leads.emplace(audit, auditRecord ? stringField(*auditRecord, "assignee_id").value_or("")
-                                          : std::string());
+        _leads.emplace(audit, stringOf(collections::kAudits, audit, "assignee_id").value_or(""));
     }
     if (anyConflict) {
-        for (const auto& conflict : store.openConflicts()) {
+        // Every open conflict of the tenant: the store has no query for one record's conflicts.
+        // Only a batch that touches an answer in conflict pays for it.
+        for (const auto& conflict : batch.store().openConflicts()) {
             if (conflict.collection == collections::kAnswers &&
                 _parents.count(conflict.recordId) != 0) {
                 auto& candidates = _conflicts[{conflict.recordId, conflict.field}];

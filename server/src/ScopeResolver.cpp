@@ -2,6 +2,8 @@
 
 #include "verdant/shared/DomainSchema.hpp"
 
+#include <algorithm>
+
 namespace verdant::server {
 
 namespace c = shared::collections;
@@ -37,6 +39,32 @@ std::set<std::string> sessionScopes(const Principal& principal, const sync::Stor
 
 bool seesWholeTenant(Role role) {
     return role == Role::HqReviewer || role == Role::TenantAdmin;
+}
+
+/// The record a scope key of `collection` names ("<collection>/<uuid>", as key() writes it), or
+/// nullopt for a key of another collection or of another spelling.
+std::optional<shared::RecordId> rootOf(const std::string& scope, const char* collection) {
+    const std::string prefix = std::string(collection) + "/";
+    if (scope.rfind(prefix, 0) != 0) {
+        return std::nullopt;
+    }
+    const auto id = shared::RecordId::parse(scope.substr(prefix.size()));
+    return id && key(collection, *id) == scope ? id : std::nullopt;
+}
+
+/// Whether `record` is stored, not deleted, and `field` holds `userId`: its visible value, or
+/// for a string set one of its visible elements (as Store::findRecords matches).
+bool names(const sync::Record* record, const std::string& field, const std::string& userId) {
+    if (record == nullptr || record->deleted) {
+        return false;
+    }
+    const auto found = record->fields.find(field);
+    if (found == record->fields.end()) {
+        return false;
+    }
+    const auto& elements = found->second.elements;
+    return found->second.value == shared::Value::string(userId) ||
+           std::find(elements.begin(), elements.end(), userId) != elements.end();
 }
 
 }  // namespace
@@ -79,6 +107,33 @@ std::optional<std::set<std::string>> ScopeResolver::writableScopes(const Princip
         const std::string audits = std::string(c::kAudits) + "/";
         std::erase_if(*scopes,
                       [&](const std::string& scope) { return scope.rfind(audits, 0) != 0; });
+    }
+    return scopes;
+}
+
+std::optional<std::set<std::string>> ScopeResolver::writableScopesAmong(
+    const Principal& principal, const std::set<std::string>& candidates, PushBatch& batch) {
+    if (seesWholeTenant(principal.role)) {
+        return std::nullopt;
+    }
+    std::set<std::string> scopes;
+    for (const auto& scope : candidates) {
+        if (principal.role == Role::TrainingCoordinator) {
+            const auto session = rootOf(scope, c::kTrainingSessions);
+            if (session && names(batch.stored(c::kTrainingSessions, *session), "coordinator_id",
+                                 principal.userId)) {
+                scopes.insert(scope);
+            }
+            continue;
+        }
+        // Field experts write only in their audits (suppliers, facilities and templates are read
+        // only); assigned as the lead or on the team.
+        const auto audit = rootOf(scope, c::kAudits);
+        const auto* record = audit ? batch.stored(c::kAudits, *audit) : nullptr;
+        if (names(record, "assignee_id", principal.userId) ||
+            names(record, "team", principal.userId)) {
+            scopes.insert(scope);
+        }
     }
     return scopes;
 }

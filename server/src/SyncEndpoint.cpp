@@ -3,8 +3,8 @@
 #include "ReviewQuery.hpp"
 #include "ReviewRecords.hpp"
 
-#include "verdant/server/AnswerValidator.hpp"
 #include "verdant/server/AuditWorkflow.hpp"
+#include "verdant/server/PushGate.hpp"
 #include "verdant/server/RequestJson.hpp"
 #include "verdant/server/ScopeResolver.hpp"
 #include "verdant/server/ServerWriter.hpp"
@@ -54,10 +54,6 @@ void sendMessage(HttpExchange& exchange, Encoding encoding, const Message& messa
         exchange.send(Poco::Net::HTTPResponse::HTTP_OK, "application/json; charset=utf-8",
                       SyncMessageCodec::toJson(message));
     }
-}
-
-bool isHq(const Principal& principal) {
-    return principal.role == Role::HqReviewer || principal.role == Role::TenantAdmin;
 }
 
 void requireHq(const Principal& principal) {
@@ -174,43 +170,6 @@ Poco::JSON::Object quarantineJson(const sync::QuarantinedChange& entry) {
     return item;
 }
 
-/// Why a field expert or coordinator may not make this change regardless of scope, or nullopt.
-/// Who an audit belongs to, what it audits and how far its review has gone are HQ's to decide;
-/// so are a plan's deadline and HQ's reasons, HQ's review comments, and deleting an audit, a
-/// plan or a comment; going back in a workflow (reopen) is HQ's too. (Which workflow steps a role
-/// may take is WorkflowGate's.)
-std::optional<shared::ValidationError> roleRefusal(const shared::Change& change) {
-    namespace c = shared::collections;
-    if (change.operation == shared::Operation::Reopen) {
-        return shared::ValidationError{ErrorCode::Forbidden,
-                                       "Only HQ may reopen; ask a reviewer to return the audit."};
-    }
-    const bool hqRecord = change.collection == c::kAudits ||
-                          change.collection == c::kCorrectiveActions ||
-                          change.collection == c::kReviewComments;
-    if (hqRecord && (change.operation == shared::Operation::Delete ||
-                     change.operation == shared::Operation::Restore)) {
-        return shared::ValidationError{
-            ErrorCode::Forbidden,
-            "Only HQ may delete or restore a record of " + change.collection + "."};
-    }
-    static const std::map<std::string, std::set<std::string>, std::less<>> kHqFields = {
-        {c::kAudits,
-         {"assignee_id", "team", "supplier_id", "facility_id", "template_version_id", "type",
-          "scheduled_for", "team_sections", "score", "submitted_at", "approved_at"}},
-        {c::kCorrectiveActions, {"due_at", "rejection_reason", "verification_note"}},
-        // HQ's comments; the auditor may mark one resolved.
-        {c::kReviewComments, {"target", "text", "author_id"}},
-    };
-    const auto fields = kHqFields.find(change.collection);
-    if (fields != kHqFields.end() && fields->second.count(change.field) != 0) {
-        return shared::ValidationError{
-            ErrorCode::Forbidden,
-            "Only HQ may change the " + change.field + " of " + change.collection + "."};
-    }
-    return std::nullopt;
-}
-
 }  // namespace
 
 SyncEndpoint::SyncEndpoint(AuthService& auth, TenantStores& stores, Metrics& metrics,
@@ -266,51 +225,17 @@ void SyncEndpoint::push(HttpExchange& exchange) {
 
     shared::PushResponse response;
     _stores.with(principal.tenantId, [&](sync::Store& store) {
-        const auto writable = ScopeResolver::writableScopes(principal, store);
         // Read before applying: the gate runs inside the store's transaction.
-        const AnswerValidator answers(store, request.changes);
-        WorkflowGate workflow(store, request.changes, isHq(principal));
-        const sync::ChangeGate gate =
-            [&](const shared::Change& change,
-                const std::optional<std::string>& scope) -> std::optional<shared::ValidationError> {
-            // Everyone's answers, HQ's too, must fit the audit's template version (checked first,
-            // so every field of an answer to an unknown question gets that one reason).
-            if (auto refusal = answers.check(change)) {
-                return refusal;
-            }
-            if (writable) {
-                if (auto refusal = roleRefusal(change)) {
-                    return refusal;
-                }
-                // A record whose audit_id was refused by the workflow (a locked audit) has no
-                // scope in the store; the audit it named is still the one it is checked against.
-                auto known = scope;
-                if (!known) {
-                    if (const auto audit = workflow.auditOf(change.recordId)) {
-                        known = shared::scopeKey(shared::collections::kAudits, *audit);
-                    }
-                }
-                // A write of a record's parent field names the scope it would move the record
-                // into: that scope must be writable too (else a record could be moved into
-                // another expert's audit with an early-dated parent write).
-                const auto target = store.schema().scopeKeyOf(change);
-                const bool targetOk = !target || writable->count(*target) != 0;
-                if (!known || writable->count(*known) == 0 || !targetOk) {
-                    return shared::ValidationError{
-                        ErrorCode::NotInScope,
-                        "The " + change.collection +
-                            " record is not among those assigned to you (any more); HQ can "
-                            "accept or discard the change."};
-                }
-            }
-            // Last: the workflow gate moves its view of a record on when it lets a change through.
-            return workflow.check(change);
+        PushGate checks(store, request.changes, principal);
+        const sync::ChangeGate gate = [&](const shared::Change& change,
+                                          const std::optional<std::string>& scope) {
+            return checks.check(change, scope);
         };
         // A submission and its score snapshot commit together (Store::FollowUp).
         const auto applied = store.apply(request.changes, gate, [&](const sync::Store& after) {
             return ServerWriter(_hlc, _serverDevice)
                 .prepare(after, "server",
-                         submissionWrites(after, workflow.submissions(), _clock.nowMs()));
+                         submissionWrites(after, checks.submissions(), _clock.nowMs()));
         });
         for (std::size_t i = 0; i < applied.results.size(); ++i) {
             const auto& result = applied.results[i];

@@ -1,6 +1,8 @@
 #include "verdant/shared/Schema.hpp"
 
 #include <Poco/Exception.h>
+#include <Poco/JSON/Handler.h>
+#include <Poco/JSON/JSONException.h>
 #include <Poco/JSON/Parser.h>
 
 #include <cmath>
@@ -89,9 +91,40 @@ ValueKind expectedKind(FieldType type) noexcept {
     return ValueKind::Null;
 }
 
+/// Poco's parser with nothing built: it checks the grammar and converts each number as it would
+/// for a document (so it refuses what the parser refuses), without allocating a DOM the check
+/// would throw away. A schema check runs on every JSON value of every change applied. Like Poco's
+/// DOM builder, it refuses a document that is a bare scalar (not an object or an array).
+class NothingBuilt : public Poco::JSON::Handler {
+public:
+    void reset() override { _depth = 0; }
+    void startObject() override { ++_depth; }
+    void endObject() override { --_depth; }
+    void startArray() override { ++_depth; }
+    void endArray() override { --_depth; }
+    void key(const std::string& /*name*/) override {}
+    void null() override { scalar(); }
+    void value(int /*number*/) override { scalar(); }
+    void value(unsigned /*number*/) override { scalar(); }
+    void value(Poco::Int64 /*number*/) override { scalar(); }
+    void value(Poco::UInt64 /*number*/) override { scalar(); }
+    void value(const std::string& /*text*/) override { scalar(); }
+    void value(double /*number*/) override { scalar(); }
+    void value(bool /*flag*/) override { scalar(); }
+
+private:
+    void scalar() const {
+        if (_depth == 0) {
+            throw Poco::JSON::JSONException("A JSON document is an object or an array.");
+        }
+    }
+
+    int _depth = 0;
+};
+
 bool isJson(const std::string& text) {
     try {
-        Poco::JSON::Parser parser;
+        Poco::JSON::Parser parser(new NothingBuilt);
         parser.parse(text);
         return true;
     } catch (const Poco::Exception&) {

@@ -162,5 +162,32 @@ TEST(DomainSchema, APhotoHashMustBe64LowerCaseHexDigits) {
     }
 }
 
+TEST(DomainSchema, AJsonFieldTakesAnyJsonDocumentAndNothingElse) {
+    Change change;
+    change.collection = collections::kAnswers;
+    change.recordId = RecordId::parse("0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b").value();
+    change.field = "value";
+    change.operation = Operation::Set;
+    change.hlc = Hlc{0x018c1a2b3c4dULL, 0, 1};
+    change.deviceId = DeviceId::parse("0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5c").value();
+    change.deviceSeq = 1;
+    const auto refusal = [&](const std::string& json) {
+        change.value = Value::json(json);
+        return domainSchema().validate(change);
+    };
+    for (const auto& json : {R"({"answer":"yes","note":{"photos":[1,2.5,-3e2,true,null]}})",
+                             R"(["yes"])", "[18446744073709551615,-9223372036854775808]", "{}"}) {
+        EXPECT_EQ(refusal(json), std::nullopt) << json;
+    }
+    // Not JSON, trailing text, a negative integer no 64-bit type holds (the parser refuses it), and
+    // a bare scalar (a document is an object or an array, as it always was here).
+    for (const auto& json : {"{not json", R"({"answer":"yes"} x)", "", R"({"answer":})",
+                             R"({"n":-99999999999999999999})", "42", R"("text")", "null"}) {
+        const auto refused = refusal(json);
+        ASSERT_TRUE(refused) << json;
+        EXPECT_EQ(refused->code, ErrorCode::WrongType) << json;
+    }
+}
+
 }  // namespace
 }  // namespace verdant::shared

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "verdant/server/PushBatch.hpp"
 #include "verdant/shared/Change.hpp"
 #include "verdant/shared/Id.hpp"
 #include "verdant/shared/Schema.hpp"
@@ -67,10 +68,17 @@ private:
 /// (stored, or set in the same batch), the audit's template version and that version's content,
 /// parsing each template once. An answer whose audit, template or content is unknown is not
 /// checked: the store's schema checks are all it gets. Not thread-safe; use it for one batch.
+///
+/// Cost: one lookup in the batch's index per answer field it needs and one store read per
+/// answer record, audit and template version (through PushBatch), whatever the batch's size.
 class AnswerValidator {
 public:
     /// Reads what `batch` needs from `store`; keeps no reference to either.
     AnswerValidator(const sync::Store& store, std::span<const shared::Change> batch);
+
+    /// The same, reading through `batch` (shared with the push's other checks, so a record they
+    /// both need is read once); keeps no reference to it.
+    explicit AnswerValidator(PushBatch& batch);
 
     /// Why `change` may not be applied, or nullopt: a Set of an answer's `question_id` to (or of
     /// any field of an answer to) a question the template does not have is `unknown_question`;
@@ -79,6 +87,8 @@ public:
     std::optional<shared::ValidationError> check(const shared::Change& change) const;
 
 private:
+    void read(PushBatch& batch);
+
     /// What an answer record is checked against.
     struct AnswerContext {
         std::shared_ptr<const ChecklistTemplate> checklist;  ///< Null: not checked.

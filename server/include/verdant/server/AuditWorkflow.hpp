@@ -11,6 +11,7 @@
 ///
 /// See DomainSchema.cpp for the order of the audit states (returned sits before submitted).
 
+#include "verdant/server/PushBatch.hpp"
 #include "verdant/server/ServerWriter.hpp"
 #include "verdant/shared/Change.hpp"
 #include "verdant/shared/Id.hpp"
@@ -71,6 +72,12 @@ public:
     /// Reads what `batch` needs from `store`; keeps no reference to either.
     WorkflowGate(const sync::Store& store, std::span<const shared::Change> batch, bool actorIsHq);
 
+    /// The same, reading through `batch` (shared with the push's other checks, so a record they
+    /// both need is read once; each audit, plan and record of an audit once in all); keeps no
+    /// reference to it. A batch that touches an answer in conflict also reads the tenant's open
+    /// conflicts.
+    WorkflowGate(PushBatch& batch, bool actorIsHq);
+
     /// Why `change` may not be applied, or nullopt.
     std::optional<shared::ValidationError> check(const shared::Change& change);
 
@@ -90,6 +97,7 @@ private:
         std::string author;
     };
 
+    void read(PushBatch& batch);
     std::optional<shared::ValidationError> checkAudit(const shared::Change& change);
     std::optional<shared::ValidationError> lockRefusal(const shared::Change& change,
                                                        const shared::RecordId& audit) const;

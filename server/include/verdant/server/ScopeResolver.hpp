@@ -1,5 +1,6 @@
 #pragma once
 
+#include "verdant/server/PushBatch.hpp"
 #include "verdant/server/TokenService.hpp"
 #include "verdant/sync/Store.hpp"
 
@@ -30,6 +31,13 @@ public:
     /// The scopes the user may write in (a subset of the readable ones), or nullopt for all.
     static std::optional<std::set<std::string>> writableScopes(const Principal& principal,
                                                                const sync::Store& store);
+
+    /// writableScopes() restricted to `candidates` (the scopes a push batch can touch): the
+    /// same answer for each of them, or nullopt for all. Reads each candidate's root record once
+    /// through `batch` instead of every record the user is assigned, so a push costs what it
+    /// names, not the number of audits (or sessions) the user has.
+    static std::optional<std::set<std::string>> writableScopesAmong(
+        const Principal& principal, const std::set<std::string>& candidates, PushBatch& batch);
 };
 
 }  // namespace verdant::server
