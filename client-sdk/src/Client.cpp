@@ -12,6 +12,7 @@
 #include <cctype>
 #include <condition_variable>
 #include <filesystem>
+#include <future>
 #include <limits>
 #include <map>
 #include <mutex>
@@ -729,14 +730,15 @@ private:
 
     /// One request with the retry rules: an expired token is refreshed once; transient failures
     /// are retried with backoff up to RetryPolicy::maxAttempts; everything else propagates.
+    /// `token`, when given, is used for the first attempt instead of reading the stored one.
     template <typename Request>
-    auto call(SyncReport& report, Request&& request) {
+    auto call(SyncReport& report, Request&& request, std::string token = {}) {
         Backoff backoff(_options.retry);
         bool refreshed = false;
         int attempts = 0;
         for (;;) {
             try {
-                return request(accessToken());
+                return request(token.empty() ? accessToken() : std::exchange(token, {}));
             } catch (const shared::Error& error) {
                 if (isAuthFailure(error.code()) && !refreshed &&
                     error.code() != ErrorCode::NotSignedIn) {
@@ -988,29 +990,88 @@ private:
         return scopes;
     }
 
+    /// A pull request on its way, answered on another thread while this one applies the round
+    /// before it: the server prepares a page while the device applies the previous one.
+    struct PullAhead {
+        shared::PullRequest request;
+        std::int64_t sentAt = 0;
+        SyncReport report;  // the retries it took, added to the sync's own
+        Traffic traffic;    // the bytes it moved, likewise
+        std::future<shared::PullResponse> response;
+    };
+
+    /// Sends `request` on another thread. The access token is read here, so the request does
+    /// not wait for the store lock that applying the previous round holds.
+    std::unique_ptr<PullAhead> sendAhead(shared::PullRequest request) {
+        auto ahead = std::make_unique<PullAhead>();
+        ahead->request = std::move(request);
+        ahead->sentAt = _wallClock.nowMs();
+        ahead->response =
+            std::async(std::launch::async, [this, ahead = ahead.get(), token = accessToken()] {
+                return call(
+                    ahead->report,
+                    [&](const std::string& current) {
+                        return _api->pull(current, ahead->request, ahead->traffic);
+                    },
+                    token);
+            });
+        return ahead;
+    }
+
+    /// The request after `request` was answered with `response`: its cursors moved to the
+    /// pages' cursors, purged scopes dropped (the next answer would name them again).
+    static shared::PullRequest followingRequest(const shared::PullRequest& request,
+                                                const shared::PullResponse& response,
+                                                std::vector<std::string> repair) {
+        shared::PullRequest next;
+        next.deviceId = request.deviceId;
+        next.limit = request.limit;
+        next.cursors = request.cursors;
+        for (const auto& page : response.scopes) {
+            next.cursors[page.scope] = page.cursor;
+        }
+        for (const auto& scope : response.purge) {
+            next.cursors.erase(scope);
+        }
+        next.repair = std::move(repair);
+        return next;
+    }
+
+    /// Pulls until the server has nothing more, a round at a time: each answer is applied in one
+    /// transaction (with its cursors), while the next round's request is already on its way.
+    /// WAL checkpoints wait until the pull is over (one, not one every few pages).
     void pullPhase(SyncReport& report, Traffic& traffic,
                    const std::function<void(const SyncProgress&)>& progress) {
-        std::vector<std::string> repair;
-        std::set<std::string> repaired;
+        CheckpointHold hold(*this);
+        PullProgress state;
+        std::unique_ptr<PullAhead> ahead;
         bool cursorsReset = false;
-        std::size_t pulled = 0;
         for (int round = 0; round < kMaxPullRounds; ++round) {
             shared::PullRequest request;
-            request.deviceId = _deviceId;
-            request.limit = _options.pullPageSize;
-            request.repair = std::exchange(repair, {});
-            {
-                std::lock_guard lock(_storeMutex);
-                request.cursors = _state.cursors();
-            }
-            auto cursors = request.cursors;
-            std::map<std::string, std::uint64_t> movedCursors;
-            const auto sentAt = _wallClock.nowMs();
             shared::PullResponse response;
+            std::int64_t sentAt = 0;
             try {
-                response = call(report, [&](const std::string& token) {
-                    return _api->pull(token, request, traffic);
-                });
+                if (ahead) {
+                    auto taken = std::move(ahead);
+                    request = std::move(taken->request);
+                    sentAt = taken->sentAt;
+                    response = taken->response.get();
+                    report.attempts += taken->report.attempts;
+                    traffic.sent += taken->traffic.sent;
+                    traffic.received += taken->traffic.received;
+                } else {
+                    request.deviceId = _deviceId;
+                    request.limit = _options.pullPageSize;
+                    request.repair = std::exchange(state.repair, {});
+                    {
+                        std::lock_guard lock(_storeMutex);
+                        request.cursors = _state.cursors();
+                    }
+                    sentAt = _wallClock.nowMs();
+                    response = call(report, [&](const std::string& token) {
+                        return _api->pull(token, request, traffic);
+                    });
+                }
             } catch (const shared::Error& error) {
                 if (error.code() != ErrorCode::InvalidCursor || cursorsReset) {
                     throw;
@@ -1024,88 +1085,126 @@ private:
             }
             const auto receivedAt = _wallClock.nowMs();
             if (response.serverTimeMs > 0) {
-                const auto offset = response.serverTimeMs - (sentAt + receivedAt) / 2;
-                _serverClock.setOffset(offset);
+                _serverClock.setOffset(response.serverTimeMs - (sentAt + receivedAt) / 2);
             }
-
-            TouchedRecords touched(hasSubscribers());
-            {
-                std::lock_guard lock(_storeMutex);
-                const auto unsent = scopesWithUnsentChanges();
-                for (const auto& scope : response.purge) {
-                    if (unsent.count(scope) != 0) {
-                        continue;  // pushed (or quarantined) first, purged on a later sync
-                    }
-                    for (const auto& ref : _store->recordsInScope(scope)) {
-                        touched.add(ref.collection, ref.id, true);
-                    }
-                    _store->purgeScope(scope);
-                    _state.eraseCursor(scope);
-                    ++report.purgedScopes;
-                }
-                // Repairs first (their scope is rebuilt from the pages that follow), then every
-                // page of the round in one transaction, then the checks.
-                std::vector<Change> changes;
-                for (auto& page : response.scopes) {
-                    const bool repairing =
-                        page.snapshot && std::find(request.repair.begin(), request.repair.end(),
-                                                   page.scope) != request.repair.end();
-                    if (repairing && unsent.count(page.scope) == 0) {
-                        _store->purgeScope(page.scope);
-                        ++report.repairedScopes;
-                    }
-                    for (auto& item : page.changes) {
-                        if (item.change.deviceId != _deviceId && _maxRemoteHlc < item.change.hlc) {
-                            _maxRemoteHlc = item.change.hlc;
-                        }
-                        touched.add(item.change.collection, item.change.recordId);
-                        changes.push_back(std::move(item.change));
-                    }
-                }
-                if (!changes.empty()) {
-                    _store->apply(changes);
-                }
-                pulled += changes.size();
-                for (const auto& page : response.scopes) {
-                    const auto known = cursors.find(page.scope);
-                    if (known == cursors.end() || known->second != page.cursor) {
-                        cursors[page.scope] = page.cursor;
-                        movedCursors[page.scope] = page.cursor;
-                    }
-                    // The server sends a checksum when the page changed the scope here.
-                    if (!page.more && !page.checksum.empty() && unsent.count(page.scope) == 0) {
-                        const auto local = page.scope == "tenant"
-                                               ? _store->checksum()
-                                               : _store->scopeChecksum(page.scope);
-                        if (local != page.checksum) {
-                            if (repaired.insert(page.scope).second) {
-                                repair.push_back(page.scope);
-                            } else {
-                                report.errors.push_back(SyncError{
-                                    ErrorCode::ChecksumMismatch,
-                                    "Scope " + page.scope +
-                                        " still differs from the server after a repair."});
-                            }
-                        }
-                    }
-                }
-                // Cursors after the pages they cover (a crash in between re-pulls, harmlessly),
-                // all of a round in one transaction.
-                _state.saveRound(movedCursors,
-                                 {{kMaxRemoteHlc, hlcText(_maxRemoteHlc)},
-                                  {kOffsetMs, std::to_string(_serverClock.offset())}});
+            if (response.more || !state.repair.empty()) {
+                ahead =
+                    sendAhead(followingRequest(request, response, std::exchange(state.repair, {})));
             }
-            report.pulled = pulled;
-            defer(touched.take());
+            applyPullRound(request, response, state, report);
             if (progress) {
-                progress(SyncProgress{SyncProgress::Phase::Pulling, pulled, 0,
+                progress(SyncProgress{SyncProgress::Phase::Pulling, state.pulled, 0,
                                       traffic.sent + traffic.received});
             }
-            if (!response.more && repair.empty()) {
+            if (!ahead && !response.more && state.repair.empty()) {
                 return;
             }
         }
         throw shared::Error(ErrorCode::InternalError, "The pull did not finish.");
+    }
+
+    /// What a pull carries from round to round.
+    struct PullProgress {
+        std::vector<std::string> repair;  // scopes to ask for again whole
+        std::set<std::string> repaired;   // scopes asked for again whole already
+        std::size_t pulled = 0;
+    };
+
+    /// Holds the store's WAL checkpoints for its lifetime, then runs one.
+    class CheckpointHold {
+    public:
+        explicit CheckpointHold(Impl& impl) : _impl(impl) {
+            std::lock_guard lock(_impl._storeMutex);
+            _impl._store->holdCheckpoints(true);
+        }
+        ~CheckpointHold() {
+            try {
+                std::lock_guard lock(_impl._storeMutex);
+                _impl._store->holdCheckpoints(false);
+            } catch (...) {  // NOLINT(bugprone-empty-catch): a checkpoint can wait for later
+            }
+        }
+        CheckpointHold(const CheckpointHold&) = delete;
+        CheckpointHold& operator=(const CheckpointHold&) = delete;
+
+    private:
+        Impl& _impl;
+    };
+
+    /// Applies one pull answer: purges, repairs, every page in one transaction, the checksum
+    /// checks, then the cursors (after the pages they cover: a crash between re-pulls, harmlessly).
+    void applyPullRound(const shared::PullRequest& request, shared::PullResponse& response,
+                        PullProgress& state, SyncReport& report) {
+        TouchedRecords touched(hasSubscribers());
+        std::lock_guard lock(_storeMutex);
+        const auto unsent = scopesWithUnsentChanges();
+        for (const auto& scope : response.purge) {
+            if (unsent.count(scope) != 0) {
+                continue;  // pushed (or quarantined) first, purged on a later sync
+            }
+            for (const auto& ref : _store->recordsInScope(scope)) {
+                touched.add(ref.collection, ref.id, true);
+            }
+            _store->purgeScope(scope);
+            _state.eraseCursor(scope);
+            ++report.purgedScopes;
+        }
+        // Repairs first (their scope is rebuilt from the pages that follow), then every page of
+        // the round in one transaction, then the checks.
+        std::vector<Change> changes;
+        for (auto& page : response.scopes) {
+            const bool repairing =
+                page.snapshot && std::find(request.repair.begin(), request.repair.end(),
+                                           page.scope) != request.repair.end();
+            if (repairing && unsent.count(page.scope) == 0) {
+                _store->purgeScope(page.scope);
+                ++report.repairedScopes;
+            }
+            for (auto& item : page.changes) {
+                if (item.change.deviceId != _deviceId && _maxRemoteHlc < item.change.hlc) {
+                    _maxRemoteHlc = item.change.hlc;
+                }
+                touched.add(item.change.collection, item.change.recordId);
+                changes.push_back(std::move(item.change));
+            }
+        }
+        if (!changes.empty()) {
+            _store->apply(changes);
+        }
+        state.pulled += changes.size();
+        std::map<std::string, std::uint64_t> movedCursors;
+        for (const auto& page : response.scopes) {
+            const auto known = request.cursors.find(page.scope);
+            if (known == request.cursors.end() || known->second != page.cursor) {
+                movedCursors[page.scope] = page.cursor;
+            }
+            checkScope(page, unsent, state, report);
+        }
+        _state.saveRound(movedCursors, {{kMaxRemoteHlc, hlcText(_maxRemoteHlc)},
+                                        {kOffsetMs, std::to_string(_serverClock.offset())}});
+        report.pulled = state.pulled;
+        defer(touched.take());
+    }
+
+    /// Compares a scope's checksum with the server's when the server sent one: a first
+    /// difference asks for the scope again whole, a second is reported.
+    void checkScope(const shared::ScopePage& page, const std::set<std::string>& unsent,
+                    PullProgress& state, SyncReport& report) {
+        if (page.more || page.checksum.empty() || unsent.count(page.scope) != 0) {
+            return;
+        }
+        const auto local =
+            page.scope == "tenant" ? _store->checksum() : _store->scopeChecksum(page.scope);
+        if (local == page.checksum) {
+            return;
+        }
+        if (state.repaired.insert(page.scope).second) {
+            state.repair.push_back(page.scope);
+        } else {
+            report.errors.push_back(SyncError{
+                ErrorCode::ChecksumMismatch,
+                "Scope " + page.scope + " still differs from the server after a repair."});
+        }
     }
 
     bool hasSubscribers() {

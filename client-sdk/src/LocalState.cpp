@@ -39,10 +39,13 @@ LocalState::LocalState(const std::string& path, const std::function<void(sqlite3
     if (onOpen) {
         onOpen(_db.handle());
     }
+    // The device's state shares the file with its store; its commits are small and must not
+    // checkpoint the store's WAL (that is the store connection's job, held during a pull).
     _db.exec(R"sql(
         PRAGMA busy_timeout = 5000;
         PRAGMA journal_mode = WAL;
         PRAGMA synchronous = NORMAL;
+        PRAGMA wal_autocheckpoint = 0;
         CREATE TABLE IF NOT EXISTS client_settings (
             key   TEXT PRIMARY KEY,
             value TEXT NOT NULL

@@ -447,6 +447,14 @@ public:
         transaction.commit();
     }
     int schemaVersion() { return static_cast<int>(_db.queryInteger("PRAGMA user_version")); }
+    void holdCheckpoints(bool held) {
+        if (held) {
+            _db.exec("PRAGMA wal_autocheckpoint = 0");
+            return;
+        }
+        _db.exec("PRAGMA wal_autocheckpoint = " + std::to_string(_options.walAutocheckpointPages));
+        _db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    }
     const shared::Schema& schema() const noexcept { return _schema; }
 
 private:
@@ -1764,6 +1772,10 @@ std::string Store::canonicalDump() const {
 
 std::string Store::checksum() const {
     return _impl->digestRow(kWholeStoreDigestKey).sum.hex();
+}
+
+void Store::holdCheckpoints(bool held) {
+    _impl->holdCheckpoints(held);
 }
 
 int Store::schemaVersion() const {

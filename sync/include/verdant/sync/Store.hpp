@@ -422,6 +422,11 @@ public:
     /// The checksum of every record of the store, as scopeChecksum() is of one scope's.
     std::string checksum() const;
 
+    /// While held, commits do not checkpoint the WAL (a bulk load, such as a device's pull, then
+    /// writes each page of the database once instead of at every automatic checkpoint); released,
+    /// automatic checkpoints resume and one checkpoint runs now, truncating the WAL file.
+    void holdCheckpoints(bool held);
+
     /// The schema version (PRAGMA user_version) of the open database.
     int schemaVersion() const;
 
