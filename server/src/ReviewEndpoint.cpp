@@ -341,7 +341,7 @@ void ReviewEndpoint::listQueue(HttpExchange& exchange) {
     }
 
     Poco::JSON::Array items;
-    _stores.with(principal.tenantId, [&](sync::Store& store) {
+    _stores.read(principal.tenantId, [&](const sync::Store& store) {
         std::vector<sync::Record> audits;
         for (const auto& id : store.recordIds(c::kAudits)) {
             auto audit = review::liveRecord(store, c::kAudits, id);
@@ -427,7 +427,7 @@ void ReviewEndpoint::showAudit(HttpExchange& exchange) {
     const auto auditId = pathId(exchange, "audit");
     const auto now = _clock.nowMs();
     auto body = orderedObject();
-    _stores.with(principal.tenantId, [&](sync::Store& store) {
+    _stores.read(principal.tenantId, [&](const sync::Store& store) {
         const auto audit = requireRecord(store, c::kAudits, auditId, "audit");
         const auto& schema = store.schema();
         body->set("audit", review::recordJson(schema, audit));
@@ -738,7 +738,7 @@ void ReviewEndpoint::listOverdue(HttpExchange& exchange) {
     const review::ReviewQuery query(exchange, {});
     const auto now = _clock.nowMs();
     Poco::JSON::Array items;
-    _stores.with(principal.tenantId, [&](sync::Store& store) {
+    _stores.read(principal.tenantId, [&](const sync::Store& store) {
         for (const auto& item : review::overdueItems(store, now)) {
             items.add(review::overdueJson(store, item));
         }
@@ -755,7 +755,7 @@ void ReviewEndpoint::showScorecard(HttpExchange& exchange) {
     const review::ReviewQuery query(exchange, {});
     const auto now = _clock.nowMs();
     auto body = orderedObject();
-    _stores.with(principal.tenantId, [&](sync::Store& store) {
+    _stores.read(principal.tenantId, [&](const sync::Store& store) {
         const auto supplier = requireRecord(store, c::kSuppliers, supplierId, "supplier");
         auto supplierJson = orderedObject();
         supplierJson->set("id", supplierId.toString());
@@ -852,7 +852,7 @@ void ReviewEndpoint::exportFindings(HttpExchange& exchange) {
     csv.addRow({"finding_id", "audit_id", "audit_state", "supplier_id", "supplier_name_en",
                 "supplier_name_zh", "facility_id", "question_id", "clause", "severity",
                 "description", "cap_status", "cap_due_at", "overdue"});
-    _stores.with(principal.tenantId, [&](sync::Store& store) {
+    _stores.read(principal.tenantId, [&](const sync::Store& store) {
         std::map<RecordId, std::map<std::string, review::TemplateQuestion>> questionsOf;
         const auto plansByFinding = review::plansByFinding(store);
         for (const auto& id : store.recordIds(c::kFindings)) {
@@ -952,7 +952,7 @@ void ReviewEndpoint::listTemplates(HttpExchange& exchange) {
     const auto principal = authenticateHq(_auth, exchange);
     const review::ReviewQuery query(exchange, {});
     std::vector<sync::Record> versions;
-    _stores.with(principal.tenantId, [&](sync::Store& store) {
+    _stores.read(principal.tenantId, [&](const sync::Store& store) {
         for (const auto& id : store.recordIds(c::kTemplateVersions)) {
             if (auto version = review::liveRecord(store, c::kTemplateVersions, id)) {
                 versions.push_back(std::move(*version));

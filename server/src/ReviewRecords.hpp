@@ -4,8 +4,8 @@
 /// materialized fields, records and conflicts as JSON, an audit's scope grouped by collection,
 /// template questions, and the corrective-action deadlines (overdue plans and missing plans).
 ///
-/// Every function reads the store it is given and keeps no reference to it; call them under the
-/// tenant's store lock (TenantStores::with). Pure otherwise; thread-safe as the store allows.
+/// Every function reads the store it is given and keeps no reference to it; call them with a
+/// store lent by TenantStores::read (or ::with). Pure otherwise; thread-safe as the store allows.
 
 #include "verdant/shared/Id.hpp"
 #include "verdant/shared/Schema.hpp"

@@ -258,7 +258,7 @@ void SyncEndpoint::pull(HttpExchange& exchange) {
     const std::uint32_t limit = std::clamp<std::uint32_t>(request.limit, 1, _limits.maxPullChanges);
 
     shared::PullResponse response;
-    _stores.with(principal.tenantId, [&](sync::Store& store) {
+    _stores.read(principal.tenantId, [&](const sync::Store& store) {
         const auto readable = ScopeResolver::readableScopes(principal, store);
         const std::set<std::string> scopes =
             readable ? *readable : std::set<std::string>{ScopeResolver::kTenantScope};
@@ -340,7 +340,7 @@ void SyncEndpoint::listConflicts(HttpExchange& exchange) {
     const auto principal = _auth.authenticate(exchange.header("Authorization"));
     requireHq(principal);
     Poco::JSON::Array conflicts;
-    _stores.with(principal.tenantId, [&](sync::Store& store) {
+    _stores.read(principal.tenantId, [&](const sync::Store& store) {
         for (const auto& conflict : store.openConflicts()) {
             conflicts.add(review::conflictJson(conflict));
         }
@@ -354,7 +354,7 @@ void SyncEndpoint::showConflict(HttpExchange& exchange) {
     const auto principal = _auth.authenticate(exchange.header("Authorization"));
     requireHq(principal);
     Poco::JSON::Object body;
-    _stores.with(principal.tenantId, [&](sync::Store& store) {
+    _stores.read(principal.tenantId, [&](const sync::Store& store) {
         const auto conflict = findConflict(store, exchange);
         body.set("conflict", review::conflictJson(conflict));
         Poco::JSON::Array history;
@@ -433,7 +433,7 @@ void SyncEndpoint::listQuarantine(HttpExchange& exchange) {
     }
     Poco::JSON::Array items;
     Poco::Dynamic::Var next;
-    _stores.with(principal.tenantId, [&](sync::Store& store) {
+    _stores.read(principal.tenantId, [&](const sync::Store& store) {
         // One more than asked for: whether more is waiting, without counting the quarantine.
         auto page = store.quarantinePage(after, limit + 1, device);
         if (page.size() > limit) {

@@ -162,7 +162,10 @@ SyncServer::SyncServer(ServerConfig config, Seams seams) : _config(std::move(con
     _metrics = std::make_unique<Metrics>();
     const auto serverDevice = loadOrCreateServerDevice(_config.dataDir, clock);
     _hlc = std::make_unique<shared::HlcClock>(clock, serverDevice.low64());
-    _stores = std::make_unique<TenantStores>(_config.dataDir, shared::domainSchema(), *_hlc);
+    TenantStores::ReaderOptions readers;
+    readers.perTenant = static_cast<std::size_t>(_config.threads);  // no read waits for a reader
+    _stores =
+        std::make_unique<TenantStores>(_config.dataDir, shared::domainSchema(), *_hlc, readers);
     _sync = std::make_unique<SyncEndpoint>(*_auth, *_stores, *_metrics, *_hlc, clock, serverDevice,
                                            SyncEndpoint::Limits{});
     _sync->registerRoutes(*_router);

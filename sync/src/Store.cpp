@@ -398,6 +398,28 @@ public:
         _db.exec("PRAGMA wal_autocheckpoint = " + std::to_string(_options.walAutocheckpointPages));
         _schema.finalize();
         migrateStore(_db, _schema);
+        if (_options.readOnly) {
+            _db.exec("PRAGMA query_only = 1");
+        }
+    }
+
+    /// Begins a read transaction and pins its snapshot (a deferred BEGIN takes it at the first
+    /// read), so the state seen is the one committed when the snapshot began.
+    void beginRead() {
+        _db.exec("BEGIN");
+        try {
+            _db.queryInteger("SELECT count(*) FROM sqlite_schema");
+        } catch (...) {
+            endRead();
+            throw;
+        }
+    }
+    /// Ends the read transaction begun by beginRead().
+    void endRead() noexcept {
+        // A read has nothing to commit; should COMMIT fail, ROLLBACK still ends the transaction.
+        if (sqlite3_exec(_db.handle(), "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
+            sqlite3_exec(_db.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+        }
     }
 
     ApplyResult apply(std::span<const Change> batch, const ChangeGate& gate,
@@ -1796,6 +1818,14 @@ std::vector<std::string_view> Store::migrationNames() {
 
 const shared::Schema& Store::schema() const noexcept {
     return _impl->schema();
+}
+
+Store::ReadSnapshot::ReadSnapshot(const Store& store) : _store(store) {
+    _store._impl->beginRead();
+}
+
+Store::ReadSnapshot::~ReadSnapshot() {
+    _store._impl->endRead();
 }
 
 }  // namespace verdant::sync

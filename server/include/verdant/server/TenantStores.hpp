@@ -1,54 +1,92 @@
 #pragma once
 
+#include "verdant/server/ReaderPool.hpp"
+#include "verdant/shared/ErrorCode.hpp"
 #include "verdant/shared/HlcClock.hpp"
 #include "verdant/shared/Schema.hpp"
 #include "verdant/sync/Store.hpp"
 
+#include <cstddef>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
 
 namespace verdant::server {
 
 /// One sync store per tenant, each in its own database file (data/tenants/<tenant id>/sync.db):
 /// tenant isolation holds by construction, since no query can reach another tenant's file.
 ///
-/// A tenant's store is used by one request at a time (SQLite has one writer anyway); stores of
-/// different tenants work in parallel. Thread-safe.
+/// Per tenant there is one writer connection, used by one request at a time (with()), and a pool
+/// of read-only connections (read()): reads see the last committed state and never wait for a
+/// write in progress. Stores of different tenants work in parallel. Thread-safe.
 class TenantStores {
 public:
+    /// How the readers of a tenant are opened.
+    struct ReaderOptions {
+        /// Readers per tenant at most (the worker thread count: no read ever waits for one).
+        std::size_t perTenant = 4;
+        /// Page cache of each reader, KiB. Small: the OS page cache holds the file, and every
+        /// reader's cache counts towards the process's memory.
+        int cacheKiB = 8 * 1024;
+    };
+
     /// `schema` and `clock` must outlive this object. Stores open lazily.
-    TenantStores(std::string dataDir, const shared::Schema& schema, shared::HlcClock& clock);
+    TenantStores(std::string dataDir, const shared::Schema& schema, shared::HlcClock& clock,
+                 ReaderOptions readers);
+    /// As above, with the default ReaderOptions.
+    TenantStores(std::string dataDir, const shared::Schema& schema, shared::HlcClock& clock)
+        : TenantStores(std::move(dataDir), schema, clock, ReaderOptions{}) {}
+    /// Closes every store (closeAll()).
     ~TenantStores();
     TenantStores(const TenantStores&) = delete;
     TenantStores& operator=(const TenantStores&) = delete;
 
-    /// Runs `work(store)` with exclusive use of the tenant's store and returns its result.
-    /// Throws shared::Error(InvalidParameter) for a tenant id that is not a UUID, and whatever
-    /// opening the store or `work` throws.
+    /// Runs `work(store)` with exclusive use of the tenant's writer and returns its result: for
+    /// every request that writes. Throws shared::Error(InvalidParameter) for a tenant id that is
+    /// not a UUID, shared::Error(StorageUnavailable) once closeAll() has closed the store, and
+    /// whatever opening the store or `work` throws.
     template <class Work>
     decltype(auto) with(const std::string& tenantId, Work&& work) {
-        auto& tenant = entry(tenantId);
-        std::lock_guard lock(tenant.mutex);
-        return work(*tenant.store);
+        const auto tenant = entry(tenantId);
+        std::lock_guard lock(tenant->mutex);
+        if (!tenant->writer) {
+            throw closedError();
+        }
+        return work(*tenant->writer);
     }
 
-    /// Closes every open store (at shutdown).
+    /// Runs `work(store)` on one of the tenant's readers, inside one read transaction (so it sees
+    /// one committed state, and never waits for a write in progress), and returns its result:
+    /// for requests that only read. Throws as with().
+    template <class Work>
+    decltype(auto) read(const std::string& tenantId, Work&& work) {
+        const auto tenant = entry(tenantId);
+        const auto lease = tenant->readers->borrow();
+        return work(lease.store());
+    }
+
+    /// Closes every open store (at shutdown): waits for the write and the reads in progress, then
+    /// closes the tenant's connections; a request that still holds a tenant afterwards gets
+    /// StorageUnavailable. A later request opens the stores again.
     void closeAll();
 
 private:
     struct Entry {
-        std::mutex mutex;
-        std::unique_ptr<sync::Store> store;
+        std::mutex mutex;                     // guards writer
+        std::unique_ptr<sync::Store> writer;  // null once closed
+        std::unique_ptr<ReaderPool> readers;  // opened after the writer migrated the file
     };
-    Entry& entry(const std::string& tenantId);
+    std::shared_ptr<Entry> entry(const std::string& tenantId);
+    static shared::Error closedError();
 
     std::string _dataDir;
     const shared::Schema& _schema;
     shared::HlcClock& _clock;
+    ReaderOptions _readerOptions;
     std::mutex _mutex;
-    std::map<std::string, std::unique_ptr<Entry>> _entries;
+    std::map<std::string, std::shared_ptr<Entry>> _entries;
 };
 
 }  // namespace verdant::server

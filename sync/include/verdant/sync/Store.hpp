@@ -176,6 +176,10 @@ struct StoreOptions {
     /// `PRAGMA key` (which must precede every other access to the file). Whatever it throws
     /// propagates from the Store constructor, with the connection closed. Empty by default.
     std::function<void(sqlite3* connection)> onOpen;
+    /// A connection for reads only: after opening (and migrating, which a writer normally did
+    /// first) it sets PRAGMA query_only, so anything that tries to write through it throws
+    /// shared::Error instead of taking the file's write lock behind the writer's back.
+    bool readOnly = false;
 };
 
 /// The SQLite store both the server and the device SDK run: the append-only change log with
@@ -438,6 +442,27 @@ public:
 
     /// The schema this store validates against.
     const shared::Schema& schema() const noexcept;
+
+    /// One read transaction on a store: every read made through the store while it lives sees
+    /// the same committed state (in WAL mode, the state as of its start), whatever other
+    /// connections commit meanwhile, and never waits for them. Without it each read is its own
+    /// transaction, and a request that reads twice may see two states. Ends (nothing to commit)
+    /// on destruction. Do not write through the store, or nest snapshots, while one is open.
+    /// Not thread-safe (as the store). Throws shared::Error if the transaction cannot begin.
+    class ReadSnapshot {
+    public:
+        /// Begins a read transaction on `store`, which must outlive the snapshot.
+        explicit ReadSnapshot(const Store& store);
+        /// Ends the read transaction.
+        ~ReadSnapshot();
+        /// Not copyable: it ends one transaction.
+        ReadSnapshot(const ReadSnapshot&) = delete;
+        /// Not copyable.
+        ReadSnapshot& operator=(const ReadSnapshot&) = delete;
+
+    private:
+        const Store& _store;
+    };
 
 private:
     class Impl;
