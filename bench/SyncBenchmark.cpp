@@ -5,9 +5,12 @@
 //   verdant_sync_bench push --server URL --ca FILE --work DIR --tenant SLUG --hq USER
 //                           --experts USER[,USER...] --answers N --template FILE
 //       HQ (USER of --hq) creates a supplier, a facility, the template version of FILE and one
-//       audit per --answers-per-audit answers (default 20), dealt out to the experts in turn,
-//       and pushes them. Each expert then writes the answers of their audits into their outbox
-//       (7 fields an answer), one Client::write per answer. Only then is the clock started:
+//       audit per --answers-per-audit answers (default 100), dealt out to the experts in turn,
+//       and pushes them. With several experts, every expert is on every audit's team, so each
+//       pushing user has as many audits in scope as a single expert assigned all of them (the
+//       server's scope checks cost the same; only the concurrency differs). Each expert then
+//       writes the answers of the audits assigned to them into their outbox (7 fields an
+//       answer), one Client::write per answer. Only then is the clock started:
 //       every expert calls Client::push() at the same moment, each on its own thread and
 //       connection, and the time runs until the last push is acknowledged.
 //   verdant_sync_bench edit --server URL --ca FILE --work DIR --tenant SLUG --user USER
@@ -204,9 +207,10 @@ struct AssignedAudit {
     std::size_t answers = 0;
 };
 
-/// HQ's set-up: template version, supplier, facility and audits in progress, assigned in turn.
+/// HQ's set-up: template version, supplier, facility and audits in progress, assigned in turn;
+/// with several experts, all of them on every audit's team.
 std::vector<std::vector<AssignedAudit>> scheduleAudits(Client& hq, const std::string& templateJson,
-                                                       const std::vector<std::string>& assignees,
+                                                       const std::vector<std::string>& experts,
                                                        std::size_t answers, std::size_t perAudit) {
     const auto supplier =
         hq.create(c::kSuppliers, {FieldWrite::set("uscc", Value::string("91330100MA2BENCH1")),
@@ -224,19 +228,22 @@ std::vector<std::vector<AssignedAudit>> scheduleAudits(Client& hq, const std::st
     const auto scheduledFor = std::chrono::duration_cast<std::chrono::milliseconds>(
                                   std::chrono::system_clock::now().time_since_epoch())
                                   .count();
-    std::vector<std::vector<AssignedAudit>> audits(assignees.size());
+    std::vector<std::vector<AssignedAudit>> audits(experts.size());
     for (std::size_t a = 0; a * perAudit < answers; ++a) {
-        const auto& assignee = assignees[a % assignees.size()];
-        const auto audit = hq.create(
-            c::kAudits, {FieldWrite::set("template_version_id", Value::id(version.recordId)),
-                         FieldWrite::set("supplier_id", Value::id(supplier.recordId)),
-                         FieldWrite::set("facility_id", Value::id(facility.recordId)),
-                         FieldWrite::set("type", Value::string("periodic")),
-                         FieldWrite::set("scheduled_for", Value::timestamp(scheduledFor)),
-                         FieldWrite::set("state", Value::string("in_progress")),
-                         FieldWrite::set("assignee_id", Value::string(assignee))});
+        std::vector<FieldWrite> fields = {
+            FieldWrite::set("template_version_id", Value::id(version.recordId)),
+            FieldWrite::set("supplier_id", Value::id(supplier.recordId)),
+            FieldWrite::set("facility_id", Value::id(facility.recordId)),
+            FieldWrite::set("type", Value::string("periodic")),
+            FieldWrite::set("scheduled_for", Value::timestamp(scheduledFor)),
+            FieldWrite::set("state", Value::string("in_progress")),
+            FieldWrite::set("assignee_id", Value::string(experts[a % experts.size()]))};
+        for (std::size_t e = 0; experts.size() > 1 && e < experts.size(); ++e) {
+            fields.push_back(FieldWrite::add("team", experts[e]));
+        }
+        const auto audit = hq.create(c::kAudits, fields);
         check(audit, "audit");
-        audits[a % assignees.size()].push_back(
+        audits[a % experts.size()].push_back(
             {audit.recordId, std::min(perAudit, answers - a * perAudit)});
     }
     requireAccepted(hq.push(), "HQ");
@@ -296,7 +303,7 @@ double timeTogether(std::size_t count, Work&& work) {
 Poco::JSON::Object::Ptr pushCommand(const Arguments& args, const std::string& password) {
     const auto templateJson = readFile(args.text("template"));
     const auto questions = questionsOf(templateJson);
-    const auto perAudit = std::min(args.number("answers-per-audit", 20), questions.size());
+    const auto perAudit = std::min(args.number("answers-per-audit", 100), questions.size());
     const auto answers = args.number("answers", 100000);
     const auto names = split(args.text("experts"));
     if (perAudit == 0 || names.empty()) {

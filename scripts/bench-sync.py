@@ -8,13 +8,16 @@ data directory and freshly made development certificates, sets tenants and users
 
   push        records/s of N answers pushed by 1 device, then by 8 devices at once
               (build/bench/bench/verdant_sync_bench: SDK devices, binary bodies; the server's
-              store is durable as always)
+              store is durable as always). The answers fill N/100 audits of a 100-question
+              checklist (the demo template's questions, repeated); every pushing expert has all
+              of these audits in scope (the single expert is their assignee; the 8 are on every
+              audit's team), so 1 and 8 devices differ in concurrency only.
   pull        `verdant pull` of the N answers into a fresh HQ device (whole-tenant replica),
               end to end as a process
   changed     `verdant pull` on that device after an expert changed 1,000 answers
   audits      `verdant audits --json` on that device
-  expert      an expert with 1,000 assigned audits (20 answers each; only at the largest size):
-              `verdant pull` into a fresh device, then again with nothing new (caught up)
+  expert      the single device's expert (N/100 assigned audits: 1,000 at N = 100,000) on a
+              fresh device: `verdant pull`, then again with nothing new (caught up)
   bytes       request bodies per pushed record (as the SDK sent them) and pull response bodies
               per record (as the server sent them, gzipped when it chose to: its request log)
   disk        server store (the tenant's directory) and device store (its data directory) per
@@ -27,7 +30,7 @@ run then records "timed_out"). Results go to bench-results/sync-<date>.json, and
 table to stdout. The method, the machine and the figures are in docs/benchmarks.md.
 
     scripts/bench-sync.py                  # full run (10k and 100k)
-    scripts/bench-sync.py --quick          # smoke run: 2,000 records, 100 expert audits
+    scripts/bench-sync.py --quick          # smoke run: 2,000 records, 200 changed
 
 Linux only (reads /proc). Needs cmake, a C++ toolchain, openssl and python3.
 """
@@ -53,7 +56,6 @@ SERVER = os.path.join(BUILD, "server", "verdant-server")
 CLI = os.path.join(BUILD, "client-sdk", "verdant")
 DRIVER = os.path.join(BUILD, "bench", "verdant_sync_bench")
 TEMPLATE = os.path.join(ROOT, "server", "demo", "template-gsc-environment-v1.json")
-ANSWERS_PER_AUDIT = 20
 
 # The PouchDB 9 / pouchdb-server 4.2 column of the issue's table (100,000 answers, same machine).
 POUCHDB = {
@@ -181,11 +183,35 @@ class Phases:
             entry["server_cpu_seconds"] + self.server.cpu_seconds() - self.cpu, 2)
         entry["wall_seconds"] = round(
             entry["wall_seconds"] + time.monotonic() - self.started, 2)
+        # Other work on the machine skews every figure: the 1-minute load average says how much.
+        entry["load_average_1min"] = max(entry.get("load_average_1min", 0.0),
+                                         round(os.getloadavg()[0], 2))
+
+
+def write_checklist(path, questions):
+    """The demo template with its sections repeated until it has `questions` questions (the
+    copies' ids prefixed "2/", "3/"...): a checklist as long as real supplier audits use."""
+    with open(TEMPLATE) as f:
+        template = json.load(f)
+    sections, copy, count = [], 1, 0
+    while count < questions:
+        for section in template["sections"]:
+            section = json.loads(json.dumps(section))
+            for question in section["questions"]:
+                if copy > 1:
+                    question["id"] = "%d/%s" % (copy, question["id"])
+            count += len(section["questions"])
+            sections.append(section)
+        copy += 1
+    template["sections"] = sections
+    template["version"] = 1
+    with open(path, "w") as f:
+        json.dump(template, f, ensure_ascii=False)
 
 
 def run_driver(server, command, work, tenant, password, **options):
     arguments = [DRIVER, command, "--server", server.url, "--ca", server.ca, "--work", work,
-                 "--tenant", tenant, "--template", TEMPLATE]
+                 "--tenant", tenant, "--template", server.checklist]
     for name, value in options.items():
         arguments += ["--" + name.replace("_", "-"), str(value)]
     done = subprocess.run(arguments, input=password + "\n", text=True, capture_output=True)
@@ -249,12 +275,10 @@ def tenant_id(created):
     return match.group(1)
 
 
-def set_up_accounts(server, password, runs, devices, with_expert):
-    """Tenants p1-rI (1 device) and p8-rI (8 devices) for each push run, and 'expert'."""
+def set_up_accounts(server, password, runs, devices):
+    """Tenants p1-rI (1 device) and p8-rI (8 devices) for each push run."""
     tenants = {}
-    names = ["p1-r%d" % r for r in range(runs)] + ["p8-r%d" % r for r in range(runs)]
-    if with_expert:
-        names.append("expert")
+    names = ["p1-r%d" % r for r in range(runs)] + ["p%d-r%d" % (devices, r) for r in range(runs)]
     for slug in names:
         tenants[slug] = tenant_id(server.admin("create-tenant", "--slug=" + slug,
                                                "--name=Benchmark " + slug))
@@ -275,7 +299,7 @@ def push_phase(server, work, password, args, records, devices, phases):
         phases.begin("push_%d_device%s" % (devices, "" if devices == 1 else "s"))
         result = run_driver(server, "push", os.path.join(work, tenant), tenant, password,
                             hq="hq", experts=",".join("e%d" % e for e in range(1, devices + 1)),
-                            answers=records, answers_per_audit=ANSWERS_PER_AUDIT)
+                            answers=records, answers_per_audit=args.answers_per_audit)
         phases.end()
         server.stop()
         log("  push, %d device(s), run %d: %.0f records/s (%.2f s)" %
@@ -287,7 +311,7 @@ def push_phase(server, work, password, args, records, devices, phases):
 def pull_phases(server, work, password, args, records, phases):
     """Initial pull into fresh HQ devices, pulls of changed answers, and `audits --json`."""
     out = {}
-    tenant, device = "p8-r0", None
+    tenant, device = "p%d-r0" % args.devices, None
     first_device_bytes = None
 
     def initial(run):
@@ -344,17 +368,12 @@ def pull_phases(server, work, password, args, records, phases):
     return out
 
 
-def expert_phase(server, work, password, args, phases):
-    """An expert with many assigned audits: initial pull into a fresh device, then caught up."""
-    phases.begin("expert_setup")
-    setup = run_driver(server, "push", os.path.join(work, "expert"), "expert", password,
-                       hq="hq", experts="e1", answers=args.expert_audits * ANSWERS_PER_AUDIT,
-                       answers_per_audit=ANSWERS_PER_AUDIT)
-    phases.end()
-
+def expert_phase(server, work, password, args, records, phases):
+    """The single device's expert (every audit assigned) on a fresh device: initial pull, then
+    a pull with nothing new (caught up)."""
     def once(run):
         device = os.path.join(work, "expert-device-%d" % run)
-        login(server, device, "expert", "e1", password)
+        login(server, device, "p1-r0", "e1", password)
         seconds, report, timed_out = cli(server, device, "pull", timeout=args.command_timeout)
         if timed_out:
             return {"timed_out": True, "seconds": seconds}
@@ -367,15 +386,18 @@ def expert_phase(server, work, password, args, phases):
     phases.begin("expert_pull")
     runs = repeat(args.runs, args.phase_budget, once)
     phases.end()
-    return {"audits": setup["audits"], "answers": setup["records"], "runs": runs}
+    audits = -(-records // args.answers_per_audit)
+    return {"audits": audits, "answers": records, "runs": runs}
 
 
-def measure_size(records, args, with_expert):
+def measure_size(records, args):
     work = tempfile.mkdtemp(prefix="verdant-bench-sync-")
     server = Server(work)
     password = secrets.token_urlsafe(18)
     try:
-        tenants = set_up_accounts(server, password, args.runs, args.devices, with_expert)
+        server.checklist = os.path.join(work, "checklist.json")
+        write_checklist(server.checklist, args.answers_per_audit)
+        tenants = set_up_accounts(server, password, args.runs, args.devices)
         phases = Phases(server)
         result = {"records": records, "fields_per_record": 7}
         log("N = %d: push" % records)
@@ -386,11 +408,10 @@ def measure_size(records, args, with_expert):
         server.start()
         result.update(pull_phases(server, work, password, args, records, phases))
         server.stop()
-        if with_expert:
-            log("expert with %d audits" % args.expert_audits)
-            server.start()
-            result["expert"] = expert_phase(server, work, password, args, phases)
-            server.stop()
+        log("N = %d: expert with every audit assigned" % records)
+        server.start()
+        result["expert"] = expert_phase(server, work, password, args, records, phases)
+        server.stop()
         result["phases"] = phases.results
         result["server_peak_rss_mib"] = max(p["server_peak_rss_mib"]
                                             for p in phases.results.values())
@@ -429,10 +450,10 @@ def summarise(result, records, args):
         "device_store_bytes_per_record":
             result["device_store_bytes"] / records if result["device_store_bytes"] else None,
     }
-    if "expert" in result:
-        summary["expert_initial_pull_seconds"] = median_of(result["expert"]["runs"], "seconds")
-        summary["expert_caught_up_pull_seconds"] = median_of(result["expert"]["runs"],
-                                                             "caught_up_seconds")
+    summary["expert_audits"] = result["expert"]["audits"]
+    summary["expert_initial_pull_seconds"] = median_of(result["expert"]["runs"], "seconds")
+    summary["expert_caught_up_pull_seconds"] = median_of(result["expert"]["runs"],
+                                                         "caught_up_seconds")
     result["summary"] = summary
 
 
@@ -448,7 +469,8 @@ def machine():
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, text=True,
                             capture_output=True).stdout.strip()
     return {"cpu": model, "cores": os.cpu_count(), "memory_mib": memory,
-            "kernel": platform.release(), "commit": commit}
+            "kernel": platform.release(), "commit": commit,
+            "load_average_1min_at_start": round(os.getloadavg()[0], 2)}
 
 
 def fmt_seconds(value, timed_out=False, limit=None):
@@ -471,10 +493,8 @@ def table(results, args):
     many = "push_records_per_second_%d_devices" % args.devices
     rss = "; ".join("%s: %.0f MiB" % ("{:,}".format(r["records"]), r["summary"]
                                        ["server_peak_rss_mib"]) for r in results)
-    expert = "—"
-    if "expert_initial_pull_seconds" in s:
-        expert = "%s; caught up %s" % (fmt_seconds(s["expert_initial_pull_seconds"]),
-                                       fmt_seconds(s["expert_caught_up_pull_seconds"]))
+    expert = "%s; %s" % (fmt_seconds(s["expert_initial_pull_seconds"]),
+                         fmt_seconds(s["expert_caught_up_pull_seconds"]))
     device_kb = s["device_store_bytes_per_record"]
     rows = [
         ("push, records/s (1 device; %d devices)" % args.devices,
@@ -486,7 +506,7 @@ def table(results, args):
          fmt_seconds(s["changed_pull_seconds"]), POUCHDB["changed_pull"]),
         ("server peak RSS over the run", rss, POUCHDB["rss"]),
         ("expert with {:,} assigned audits: initial pull; caught-up pull".format(
-            args.expert_audits), expert, POUCHDB["expert"]),
+            s["expert_audits"]), expert, POUCHDB["expert"]),
         ("`verdant audits --json` on a %s-record device" % n,
          fmt_seconds(s["audits_json_seconds"], s["audits_json_timed_out"],
                      args.command_timeout), POUCHDB["audits"]),
@@ -509,13 +529,14 @@ def parse_arguments():
     parser.add_argument("--sizes", default="10000,100000",
                         help="answer records per run, comma-separated; the last is the headline")
     parser.add_argument("--quick", action="store_true",
-                        help="smoke run: 2,000 records, 200 changed, 100 expert audits")
+                        help="smoke run: 2,000 records, 200 changed")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--devices", type=int, default=8)
     parser.add_argument("--changed", type=int, default=1000)
-    parser.add_argument("--expert-audits", type=int, default=1000)
-    parser.add_argument("--phase-budget", type=float, default=150,
-                        help="seconds after which a phase stops repeating (default 150)")
+    parser.add_argument("--answers-per-audit", type=int, default=100,
+                        help="checklist length: N / this many audits (default 100)")
+    parser.add_argument("--phase-budget", type=float, default=60,
+                        help="seconds after which a phase stops repeating (default 60)")
     parser.add_argument("--command-timeout", type=float, default=120,
                         help="seconds after which one verdant command is stopped (default 120)")
     parser.add_argument("--no-build", action="store_true", help="use the binaries as they are")
@@ -523,7 +544,7 @@ def parse_arguments():
     parser.add_argument("--output", help="JSON results file (default bench-results/sync-DATE.json)")
     args = parser.parse_args()
     if args.quick:
-        args.sizes, args.changed, args.expert_audits = "2000", 200, 100
+        args.sizes, args.changed = "2000", 200
     args.sizes = [int(size) for size in args.sizes.split(",")]
     return args
 
@@ -538,13 +559,12 @@ def main():
     started = time.monotonic()
     stamp = datetime.datetime.now().strftime("%Y-%m-%d-%H%M%S")
     results = []
-    for i, records in enumerate(args.sizes):
-        results.append(measure_size(records, args, with_expert=i == len(args.sizes) - 1))
+    for records in args.sizes:
+        results.append(measure_size(records, args))
     document = {
         "date": stamp, "machine": machine(),
         "settings": {"sizes": args.sizes, "runs": args.runs, "devices": args.devices,
-                     "changed": args.changed, "expert_audits": args.expert_audits,
-                     "answers_per_audit": ANSWERS_PER_AUDIT,
+                     "changed": args.changed, "answers_per_audit": args.answers_per_audit,
                      "phase_budget_seconds": args.phase_budget,
                      "command_timeout_seconds": args.command_timeout},
         "wall_seconds": round(time.monotonic() - started, 1),
