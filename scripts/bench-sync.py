@@ -262,6 +262,16 @@ def median_of(results, key):
     return statistics.median(values) if values else None
 
 
+def stopped(results):
+    """Whether a run of the phase was stopped at the command timeout."""
+    return any(r.get("timed_out") for r in results)
+
+
+def timed_out(what, seconds):
+    log("  %s: stopped after %.0f s" % (what, seconds))
+    return {"timed_out": True, "seconds": seconds}
+
+
 def directory_bytes(path):
     total = 0
     for folder, _, files in os.walk(path):
@@ -319,9 +329,9 @@ def pull_phases(server, work, password, args, records, phases):
         device = os.path.join(work, "hq-device-%d" % run)
         login(server, device, tenant, "hq", password)
         offset = server.log_offset()
-        seconds, report, timed_out = cli(server, device, "pull", timeout=args.command_timeout)
-        if timed_out:
-            return {"timed_out": True, "seconds": seconds}
+        seconds, report, late = cli(server, device, "pull", timeout=args.command_timeout)
+        if late:
+            return timed_out("initial pull, run %d" % (run + 1), seconds)
         wire, requests = server.response_bytes(offset, "/v1/sync/pull")
         if first_device_bytes is None:
             first_device_bytes = directory_bytes(device)
@@ -339,9 +349,9 @@ def pull_phases(server, work, password, args, records, phases):
         edit = run_driver(server, "edit", os.path.join(work, tenant), tenant, password,
                           user="e1", answers=args.changed, round=run + 1)
         offset = server.log_offset()
-        seconds, report, timed_out = cli(server, device, "pull", timeout=args.command_timeout)
-        if timed_out:
-            return {"timed_out": True, "seconds": seconds}
+        seconds, report, late = cli(server, device, "pull", timeout=args.command_timeout)
+        if late:
+            return timed_out("pull of changed records, run %d" % (run + 1), seconds)
         wire, requests = server.response_bytes(offset, "/v1/sync/pull")
         log("  pull of %d changed records, run %d: %.3f s (%d changes)" %
             (args.changed, run + 1, seconds, report["pulled"]))
@@ -349,15 +359,18 @@ def pull_phases(server, work, password, args, records, phases):
                 "field_changes": report["pulled"], "response_body_bytes": wire,
                 "requests": requests}
 
+    if stopped(out["initial_pull"]) and len(out["initial_pull"]) == 1:
+        log("  no device finished its initial pull: no changed pull, no audits --json")
+        out["changed_pull"], out["audits_json"] = [], []
+        return out
     phases.begin("changed_pull")
     out["changed_pull"] = repeat(args.runs, args.phase_budget, changed)
     phases.end()
 
     def audits(run):
-        seconds, listing, timed_out = cli(server, device, "audits", timeout=args.command_timeout)
-        if timed_out:
-            log("  audits --json, run %d: stopped after %.0f s" % (run + 1, seconds))
-            return {"timed_out": True, "seconds": seconds}
+        seconds, listing, late = cli(server, device, "audits", timeout=args.command_timeout)
+        if late:
+            return timed_out("audits --json, run %d" % (run + 1), seconds)
         log("  audits --json, run %d: %.3f s (%d audits)" %
             (run + 1, seconds, len(listing["audits"])))
         return {"seconds": seconds, "audits": len(listing["audits"])}
@@ -374,9 +387,9 @@ def expert_phase(server, work, password, args, records, phases):
     def once(run):
         device = os.path.join(work, "expert-device-%d" % run)
         login(server, device, "p1-r0", "e1", password)
-        seconds, report, timed_out = cli(server, device, "pull", timeout=args.command_timeout)
-        if timed_out:
-            return {"timed_out": True, "seconds": seconds}
+        seconds, report, late = cli(server, device, "pull", timeout=args.command_timeout)
+        if late:
+            return timed_out("expert initial pull, run %d" % (run + 1), seconds)
         again, caught_up, _ = cli(server, device, "pull", timeout=args.command_timeout)
         log("  expert initial pull, run %d: %.2f s (%d changes); caught up: %.3f s" %
             (run + 1, seconds, report["pulled"], again))
@@ -439,7 +452,12 @@ def summarise(result, records, args):
         "initial_pull_seconds": median_of(result["initial_pull"], "seconds"),
         "changed_pull_seconds": median_of(result["changed_pull"], "seconds"),
         "audits_json_seconds": median_of(result["audits_json"], "seconds"),
-        "audits_json_timed_out": any(r.get("timed_out") for r in result["audits_json"]),
+        "stopped": [name for name in ("initial_pull", "changed_pull", "audits_json")
+                    if stopped(result[name])] + (["expert"] if stopped(result["expert"]["runs"])
+                                                 else []),
+        "runs": {name: len(result[name]) for name in ("push_1_device", "push_many_devices",
+                                                     "initial_pull", "changed_pull",
+                                                     "audits_json")},
         "server_peak_rss_mib": result["server_peak_rss_mib"],
         "push_request_body_bytes_per_record": first_push["request_body_bytes"] / records,
         "pull_response_body_bytes_per_record":
@@ -473,11 +491,11 @@ def machine():
             "load_average_1min_at_start": round(os.getloadavg()[0], 2)}
 
 
-def fmt_seconds(value, timed_out=False, limit=None):
-    if timed_out and value is None:
+def fmt_seconds(value, late=False, limit=None):
+    if late and value is None:
         return "> %d s (stopped)" % limit
     if value is None:
-        return "—"
+        return "not measured"
     return "%.0f ms" % (value * 1000) if value < 1 else "%.2f s" % value
 
 
@@ -493,7 +511,10 @@ def table(results, args):
     many = "push_records_per_second_%d_devices" % args.devices
     rss = "; ".join("%s: %.0f MiB" % ("{:,}".format(r["records"]), r["summary"]
                                        ["server_peak_rss_mib"]) for r in results)
-    expert = "%s; %s" % (fmt_seconds(s["expert_initial_pull_seconds"]),
+    def late(name):
+        return name in s["stopped"]
+    limit = args.command_timeout
+    expert = "%s; %s" % (fmt_seconds(s["expert_initial_pull_seconds"], late("expert"), limit),
                          fmt_seconds(s["expert_caught_up_pull_seconds"]))
     device_kb = s["device_store_bytes_per_record"]
     rows = [
@@ -501,15 +522,16 @@ def table(results, args):
          "%s; %s" % (fmt_rate(s["push_records_per_second_1_device"]), fmt_rate(s[many])),
          POUCHDB["push"]),
         ("initial pull of %s into a fresh device (`verdant pull`)" % n,
-         fmt_seconds(s["initial_pull_seconds"]), POUCHDB["initial_pull"]),
+         fmt_seconds(s["initial_pull_seconds"], late("initial_pull"), limit),
+         POUCHDB["initial_pull"]),
         ("pull of {:,} changed records on a {}-record device".format(args.changed, n),
-         fmt_seconds(s["changed_pull_seconds"]), POUCHDB["changed_pull"]),
+         fmt_seconds(s["changed_pull_seconds"], late("changed_pull"), limit),
+         POUCHDB["changed_pull"]),
         ("server peak RSS over the run", rss, POUCHDB["rss"]),
         ("expert with {:,} assigned audits: initial pull; caught-up pull".format(
             s["expert_audits"]), expert, POUCHDB["expert"]),
         ("`verdant audits --json` on a %s-record device" % n,
-         fmt_seconds(s["audits_json_seconds"], s["audits_json_timed_out"],
-                     args.command_timeout), POUCHDB["audits"]),
+         fmt_seconds(s["audits_json_seconds"], late("audits_json"), limit), POUCHDB["audits"]),
         ("push bytes per record; pull bytes per record (bodies)",
          "{:,.0f}; {:,.0f}".format(s["push_request_body_bytes_per_record"],
                                    s["pull_response_body_bytes_per_record"] or 0),
@@ -521,6 +543,19 @@ def table(results, args):
     lines = ["| %s answers of 7 fields | Verdant | PouchDB (issue, 100k) |" % n,
              "|---|---:|---:|"]
     lines += ["| %s | %s | %s |" % row for row in rows]
+    runs = dict(s["runs"], expert=len(main["expert"]["runs"]))
+    lines += ["", "Runs behind each median: " + ", ".join("%s %d" % item for item in runs.items())]
+    lines += ["", "| phase: server peak RSS, server CPU (1-min load) | %s |" %
+              " | ".join("{:,}".format(r["records"]) for r in results),
+              "|---|" + "---:|" * len(results)]
+    for phase in results[-1]["phases"]:
+        cells = []
+        for r in results:
+            p = r["phases"].get(phase)
+            cells.append("%.0f MiB, %.1f s (%.1f)" % (p["server_peak_rss_mib"],
+                                                      p["server_cpu_seconds"],
+                                                      p["load_average_1min"]) if p else "—")
+        lines.append("| %s | %s |" % (phase, " | ".join(cells)))
     return "\n".join(lines)
 
 
