@@ -35,6 +35,10 @@ std::shared_ptr<TenantStores::Entry> TenantStores::entry(const std::string& tena
         sync::StoreOptions options;
         options.clock = &_clock;  // refuses changes dated beyond the drift bound
         options.durable = true;   // an acknowledged push survives power loss
+        // A bounded page cache and no memory map (mapped pages of the file count in resident
+        // memory and grow with the store): the server's memory must not follow store size.
+        options.cacheKiB = 16 * 1024;
+        options.mmapBytes = 0;
         // The writer first: it creates and migrates the file the readers then open.
         fresh->writer = std::make_unique<sync::Store>(path, _schema, options);
         sync::StoreOptions reader;
