@@ -249,91 +249,122 @@ void SyncEndpoint::push(HttpExchange& exchange) {
     sendMessage(exchange, encoding, response);
 }
 
+namespace {
+
+/// One scope's page: up to `budget` changes after `after` (more when the last position's group
+/// runs on), its cursor, and its checksum when it brings the scope up to date.
+shared::ScopePage scopePage(const sync::Store& store, const std::string& scope, std::uint64_t after,
+                            std::size_t budget, std::uint64_t last) {
+    shared::ScopePage page;
+    page.scope = scope;
+    const bool tenant = scope == ScopeResolver::kTenantScope;
+    auto changes = tenant ? store.changesSince(after, budget + 1)
+                          : store.changesSince(after, budget + 1, {scope});
+    // Cut only where the position changes: changes of a record that joined its scope late
+    // share one position, and a cut inside that group would lose the rest. Whether more is
+    // waiting is known from the extra row fetched, before any cut.
+    page.more = changes.size() > budget;
+    std::size_t count = std::min(budget, changes.size());
+    while (count > 0 && count < changes.size() &&
+           changes[count].serverSeq == changes[count - 1].serverSeq) {
+        ++count;
+    }
+    changes.resize(count);
+    for (auto& logged : changes) {
+        page.changes.push_back({logged.serverSeq, std::move(logged.change)});
+    }
+    page.cursor = page.more ? (page.changes.empty() ? after : page.changes.back().serverSeq) : last;
+    return page;
+}
+
+}  // namespace
+
 void SyncEndpoint::pull(HttpExchange& exchange) {
     const auto principal = _auth.authenticate(exchange.header("Authorization"));
     const auto encoding = requestEncoding(exchange);
     const auto request = readSyncRequest<shared::PullRequest>(
         exchange, encoding, principal, SyncMessageCodec::pullRequestFromBinary,
         SyncMessageCodec::pullRequestFromJson);
-    const std::uint32_t limit = std::clamp<std::uint32_t>(request.limit, 1, _limits.maxPullChanges);
-
     shared::PullResponse response;
     _stores.read(principal.tenantId, [&](const sync::Store& store) {
-        const auto readable = ScopeResolver::readableScopes(principal, store);
-        const std::set<std::string> scopes =
-            readable ? *readable : std::set<std::string>{ScopeResolver::kTenantScope};
-        const auto last = store.lastServerSeq();
-        for (const auto& [scope, cursor] : request.cursors) {
-            if (scope.size() > kMaxScopeBytes) {
-                throw Error(ErrorCode::InvalidCursor,
-                            "A scope is named by at most " + std::to_string(kMaxScopeBytes) +
-                                " bytes ('" + shared::quotedInput(scope) + "').");
-            }
-            if (cursor > last) {
-                throw Error(ErrorCode::InvalidCursor,
-                            "The cursor of scope '" + shared::quotedInput(scope) +
-                                "' is ahead of this server; pull that scope again from 0.");
-            }
-            if (scopes.count(scope) == 0) {
-                response.purge.push_back(scope);
-            }
-        }
-        std::size_t budget = limit;
-        std::uint64_t oldestCursor = last;
-        for (const auto& scope : scopes) {
-            shared::ScopePage page;
-            page.scope = scope;
-            const auto cursor = request.cursors.find(scope);
-            const bool repair = std::find(request.repair.begin(), request.repair.end(), scope) !=
-                                request.repair.end();
-            page.snapshot = repair || cursor == request.cursors.end();
-            const std::uint64_t after = page.snapshot ? 0 : cursor->second;
-            // A caught-up scope costs one lookup, not a query of its records; one whose cursor
-            // is already current is left out of the answer.
-            const auto feedEnd =
-                scope == ScopeResolver::kTenantScope ? last : store.scopeFeedEnd(scope);
-            if (!page.snapshot && feedEnd <= after) {
-                if (after != last) {
-                    page.cursor = last;
-                    response.scopes.push_back(std::move(page));
-                }
-                continue;
-            }
-            auto changes = scope == ScopeResolver::kTenantScope
-                               ? store.changesSince(after, budget + 1)
-                               : store.changesSince(after, budget + 1, {scope});
-            // Cut only where the position changes: changes of a record that joined its scope
-            // late share one position, and a cut inside that group would lose the rest.
-            // Whether more is waiting is known from the extra row fetched, before any cut.
-            page.more = changes.size() > budget;
-            std::size_t count = std::min(budget, changes.size());
-            while (count > 0 && count < changes.size() &&
-                   changes[count].serverSeq == changes[count - 1].serverSeq) {
-                ++count;
-            }
-            changes.resize(count);
-            for (auto& logged : changes) {
-                page.changes.push_back({logged.serverSeq, std::move(logged.change)});
-            }
-            budget -= std::min(budget, page.changes.size());
-            page.cursor =
-                page.more ? (page.changes.empty() ? after : page.changes.back().serverSeq) : last;
-            // Only a page that changed the device's copy needs checking: a caught-up scope that
-            // got nothing was checked when it last changed. (A checksum costs a dump of the
-            // scope; sending one per scope per round made large pulls checksum-bound.)
-            if (!page.more && (page.snapshot || !page.changes.empty())) {
-                page.checksum = scope == ScopeResolver::kTenantScope ? store.checksum()
-                                                                     : store.scopeChecksum(scope);
-            }
-            response.more = response.more || page.more;
-            oldestCursor = std::min(oldestCursor, page.cursor);
-            _metrics.recordPulledChanges(page.changes.size());
-            response.scopes.push_back(std::move(page));
-        }
-        _metrics.setDeviceLag(principal.tenantId, principal.deviceId, last - oldestCursor);
+        pullScopes(store, principal, request, response);
     });
     response.serverTimeMs = _clock.nowMs();
     sendMessage(exchange, encoding, response);
+}
+
+void SyncEndpoint::pullScopes(const sync::Store& store, const Principal& principal,
+                              const shared::PullRequest& request, shared::PullResponse& response) {
+    const auto last = store.lastServerSeq();
+    const auto readable = _readableScopes.get(
+        principal, last, [&] { return ScopeResolver::readableScopes(principal, store); });
+    const std::set<std::string> tenantOnly{ScopeResolver::kTenantScope};
+    const std::set<std::string>& scopes = *readable ? **readable : tenantOnly;
+    for (const auto& [scope, cursor] : request.cursors) {
+        if (scope.size() > kMaxScopeBytes) {
+            throw Error(ErrorCode::InvalidCursor, "A scope is named by at most " +
+                                                      std::to_string(kMaxScopeBytes) + " bytes ('" +
+                                                      shared::quotedInput(scope) + "').");
+        }
+        if (cursor > last) {
+            throw Error(ErrorCode::InvalidCursor,
+                        "The cursor of scope '" + shared::quotedInput(scope) +
+                            "' is ahead of this server; pull that scope again from 0.");
+        }
+        if (scopes.count(scope) == 0) {
+            response.purge.push_back(scope);
+        }
+    }
+    std::size_t budget = std::clamp<std::uint32_t>(request.limit, 1, _limits.maxPullChanges);
+    std::uint64_t oldestCursor = last;
+    for (const auto& scope : scopes) {
+        const auto cursor = request.cursors.find(scope);
+        const bool snapshot =
+            cursor == request.cursors.end() ||
+            std::find(request.repair.begin(), request.repair.end(), scope) != request.repair.end();
+        const std::uint64_t after = snapshot ? 0 : cursor->second;
+        // A scope costs one lookup unless it has something after its cursor: one already
+        // current is left out, one with news but no budget left waits for the next round.
+        const auto feedEnd =
+            scope == ScopeResolver::kTenantScope ? last : store.scopeFeedEnd(scope);
+        if (!snapshot && (feedEnd <= after || budget == 0)) {
+            if (feedEnd > after) {
+                response.more = true;
+                oldestCursor = std::min(oldestCursor, after);
+            } else if (after != last) {
+                shared::ScopePage current;
+                current.scope = scope;
+                current.cursor = last;
+                response.scopes.push_back(std::move(current));
+            }
+            continue;
+        }
+        if (snapshot && budget == 0 && feedEnd > 0) {
+            // Taken whole from the next round on: the device starts the scope's cursor at 0.
+            shared::ScopePage start;
+            start.scope = scope;
+            start.snapshot = true;
+            start.more = true;
+            response.more = true;
+            oldestCursor = 0;
+            response.scopes.push_back(std::move(start));
+            continue;
+        }
+        auto page = scopePage(store, scope, after, budget, last);
+        page.snapshot = snapshot;
+        budget -= std::min(budget, page.changes.size());
+        // Only a page that changed the device's copy needs checking: a caught-up scope that got
+        // nothing was checked when it last changed.
+        if (!page.more && (page.snapshot || !page.changes.empty())) {
+            page.checksum = scope == ScopeResolver::kTenantScope ? store.checksum()
+                                                                 : store.scopeChecksum(scope);
+        }
+        response.more = response.more || page.more;
+        oldestCursor = std::min(oldestCursor, page.cursor);
+        _metrics.recordPulledChanges(page.changes.size());
+        response.scopes.push_back(std::move(page));
+    }
+    _metrics.setDeviceLag(principal.tenantId, principal.deviceId, last - oldestCursor);
 }
 
 void SyncEndpoint::listConflicts(HttpExchange& exchange) {

@@ -687,6 +687,24 @@ TEST_F(SyncOverTls, FieldExpertMayStartAndSubmitButNotApproveOrReopen) {
     }
 }
 
+TEST_F(SyncOverTls, APullOneChangeAPageBringsEveryScopeWholeThenNamesNoScope) {
+    _li.setPullLimit(1);
+    const auto responses = _li.pull();
+    EXPECT_GT(responses.size(), 4U);
+    ASSERT_EQ(_li.cursors().size(), 4U);
+    for (const auto& [scope, cursor] : _li.cursors()) {
+        EXPECT_EQ(_li.replica().scopeChecksum(scope),
+                  onServer([&](sync::Store& store) { return store.scopeChecksum(scope); }))
+            << scope;
+        EXPECT_NE(_li.replica().scopeChecksum(scope), std::string(64, '0')) << scope;
+    }
+    // Caught up: the answer names no scope (each costs the server one lookup).
+    const auto again = _li.pull();
+    ASSERT_EQ(again.size(), 1U);
+    EXPECT_TRUE(again.front().scopes.empty());
+    EXPECT_FALSE(again.front().more);
+}
+
 TEST_F(SyncOverTls, APagedPullNeverSkipsARecordThatJoinedItsScopeLate) {
     _li.pull();
     _hq.pull();

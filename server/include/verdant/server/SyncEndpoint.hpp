@@ -2,12 +2,14 @@
 
 #include "verdant/server/AuthService.hpp"
 #include "verdant/server/Metrics.hpp"
+#include "verdant/server/ReadableScopeCache.hpp"
 #include "verdant/server/Router.hpp"
 #include "verdant/server/ServerWriter.hpp"
 #include "verdant/server/TenantStores.hpp"
 #include "verdant/shared/Clock.hpp"
 #include "verdant/shared/HlcClock.hpp"
 #include "verdant/shared/Id.hpp"
+#include "verdant/shared/SyncMessages.hpp"
 
 #include <cstddef>
 #include <set>
@@ -52,6 +54,8 @@ public:
 private:
     void push(HttpExchange& exchange);
     void pull(HttpExchange& exchange);
+    void pullScopes(const sync::Store& store, const Principal& principal,
+                    const shared::PullRequest& request, shared::PullResponse& response);
     void listConflicts(HttpExchange& exchange);
     void showConflict(HttpExchange& exchange);
     void resolveConflict(HttpExchange& exchange);
@@ -65,6 +69,7 @@ private:
     const shared::Clock& _clock;
     shared::DeviceId _serverDevice;
     Limits _limits;
+    ReadableScopeCache _readableScopes;
 };
 
 }  // namespace verdant::server
