@@ -26,6 +26,12 @@
 //    field_changes_per_cpu_second (CPU time of the pulling thread: less sensitive to other
 //    processes on the machine). Target (issue): at least 100,000 field changes/s.
 //
+//  - local reads: what `verdant audits` reads through the SDK on the store of the initial sync,
+//    with 0 and 10,000 answers edited offline (listAuditsReads). With
+//    VERDANT_BENCH_DEVICE_STORE=<folder> set, each store is also copied to <folder>/pending-N,
+//    for timing the tool itself: verdant audits --json --data-dir <folder>/pending-N
+//    --tenant acme --user li (one command line).
+//
 // Sign-in needs no server: the in-process Transport answers POST /v1/auth/login. Building the
 // dataset (a server-side store and its pull answers) takes ~20 s once per process; each run
 // then takes a few seconds on 2 cores.
@@ -34,7 +40,7 @@
 //   cmake --preset bench && cmake --build --preset bench -j2 --target verdant_client_bench
 //   build/bench/bench/verdant_client_bench --benchmark_repetitions=5
 //       --benchmark_report_aggregates_only=true   (one command line)
-// Only the local writes: add --benchmark_filter=localWrite
+// Only the local writes: add --benchmark_filter=localWrite; only the reads: =listAudits
 
 #include "verdant/client/Client.hpp"
 #include "verdant/client/Transport.hpp"
@@ -50,6 +56,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <ctime>
 #include <filesystem>
 #include <map>
@@ -582,6 +589,84 @@ BENCHMARK(localWriteCreateAnswer)
     ->Arg(1)
     ->Iterations(10000)
     ->Unit(benchmark::kMicrosecond);
+
+// --- Local reads ----------------------------------------------------------------------------
+
+/// Copies the run's local store to $VERDANT_BENCH_DEVICE_STORE/<name> when that is set, so the
+/// `verdant` tool can be timed on it:
+///   verdant audits --json --data-dir <that folder> --tenant acme --user li
+void exportDeviceStore(const fs::path& run, const std::string& name) {
+    const char* target = std::getenv("VERDANT_BENCH_DEVICE_STORE");
+    if (target == nullptr || *target == '\0') {
+        return;
+    }
+    const auto destination = fs::path(target) / name;
+    removeStore(destination);
+    fs::create_directories(destination.parent_path());
+    fs::copy(run, destination, fs::copy_options::recursive);
+}
+
+/// What `verdant audits` reads through the SDK (client-sdk/tool/RecordCommands.cpp), on a
+/// device holding the 100,000 records of an initial sync (625 audits, 99,375 answers) with
+/// `pending` answers edited offline in its outbox: the audits, the number of answers of each
+/// (by scope), the sync states of both collections, the unsynced answers (for their audit), and
+/// each audit's supplier and facility. Before these reads were indexed the tool asked, per audit,
+/// for its answers by a scan of every answer, and per answer for its sync state by a read of the
+/// whole outbox.
+void listAuditsReads(benchmark::State& state) {
+    const auto pending = static_cast<std::size_t>(state.range(0));
+    const auto run = scratchRoot() / "list-audits";
+    {
+        const auto& data = dataset(kInitialSyncAudits);
+        auto client = openPreparedStore(kInitialSyncAudits, run);
+        for (std::size_t i = 0; i < pending; ++i) {
+            const auto& audit = data.audits[i % data.audits.size()];
+            const auto question = questionId((i / data.audits.size()) % kAnswersPerAudit);
+            const auto written = client->write(
+                shared::collections::kAnswers, shared::answerRecordId(audit, question),
+                {FieldWrite::set("value", Value::json(R"({"choice":"compliant","score":4})"))});
+            if (!written.ok) {
+                state.SkipWithError(("write refused: " + written.message).c_str());
+                return;
+            }
+        }
+        client.reset();  // the WAL is checkpointed into the database file
+        exportDeviceStore(run, "pending-" + std::to_string(pending));
+        client = client::Client::open(clientOptions(run, nullptr), kTenant, kUsername);
+        std::size_t answers = 0;
+        std::size_t unsynced = 0;
+        for (auto _ : state) {
+            namespace c = shared::collections;
+            const auto audits = client->records(c::kAudits);
+            const auto auditStates = client->syncStates(c::kAudits);
+            const auto answerStates = client->syncStates(c::kAnswers);
+            const auto perAudit = client->recordsPerScope(c::kAnswers);
+            for (const auto& [answer, answerState] : answerStates) {
+                benchmark::DoNotOptimize(client->record(c::kAnswers, answer));
+            }
+            std::size_t named = 0;
+            for (const auto& audit : audits) {
+                for (const char* field : {"supplier_id", "facility_id"}) {
+                    const auto& reference = audit.fields.at(field).value;
+                    const auto* collection = field[0] == 's' ? c::kSuppliers : c::kFacilities;
+                    named += client->record(collection, reference.as<shared::RecordId>()) ? 1 : 0;
+                }
+            }
+            benchmark::DoNotOptimize(named);
+            benchmark::DoNotOptimize(auditStates);
+            answers = 0;
+            for (const auto& [audit, count] : perAudit) {
+                answers += count;
+            }
+            unsynced = answerStates.size();
+        }
+        state.counters["answers"] = static_cast<double>(answers);
+        state.counters["unsynced_answers"] = static_cast<double>(unsynced);
+    }
+    removeStore(run);
+}
+
+BENCHMARK(listAuditsReads)->ArgName("pending")->Arg(0)->Arg(10000)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 

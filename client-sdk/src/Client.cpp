@@ -328,7 +328,35 @@ public:
     std::vector<sync::Record> query(std::string_view collection, std::string_view field,
                                     const shared::Value& value) {
         std::lock_guard lock(_storeMutex);
-        return recordsOf(collection, _store->findRecords(collection, field, value));
+        const auto* spec = shared::domainSchema().collection(collection);
+        if (spec == nullptr || spec->scope().kind != shared::ScopeRule::Kind::Parent ||
+            spec->scope().parentField != field || value.kind() != shared::ValueKind::Id) {
+            return recordsOf(collection, _store->findRecords(collection, field, value));
+        }
+        // The records naming a parent are in its scope (a record's scope follows the visible
+        // value of its parent field): read that scope's records through its index instead of
+        // every row of the field, then keep those that name it, as findRecords() would.
+        std::vector<sync::Record> result;
+        const auto key = shared::scopeKey(spec->scope().parentCollection, value.as<RecordId>());
+        for (const auto& ref : _store->recordsInScope(key)) {
+            if (ref.collection != collection) {
+                continue;
+            }
+            auto found = _store->record(collection, ref.id);
+            if (!found || found->deleted) {
+                continue;
+            }
+            const auto named = found->fields.find(std::string(field));
+            if (named != found->fields.end() && named->second.value == value) {
+                result.push_back(std::move(*found));
+            }
+        }
+        return result;
+    }
+
+    std::map<std::string, std::size_t> recordsPerScope(std::string_view collection) {
+        std::lock_guard lock(_storeMutex);
+        return _store->recordsPerScope(collection);
     }
 
     std::vector<sync::Record> scopeRecords(const char* rootCollection, const RecordId& root) {
@@ -464,37 +492,45 @@ public:
         if (_state.isQuarantined(collection, id)) {
             return RecordSyncState::Quarantined;
         }
-        const auto found = _store->record(collection, id);
-        if (!found) {
-            return RecordSyncState::Synced;
-        }
-        for (const auto& [name, field] : found->fields) {
-            if (field.inConflict) {
-                return RecordSyncState::Conflict;
+        // Only this record's own log: the cost follows its history, not the outbox's size.
+        Pending pending;
+        for (const auto& logged : _store->recordChanges(collection, id)) {
+            if (logged.change.deviceId == _deviceId && logged.change.deviceSeq > _ackedSeq) {
+                pending.add(logged.change, _sentSeq);
             }
         }
-        bool pending = false;
-        bool unsent = false;  // some pending change was not even sent yet
+        return stateOf(_store->record(collection, id), pending);
+    }
+
+    std::map<RecordId, RecordSyncState> syncStates(std::string_view collection) {
+        std::lock_guard lock(_storeMutex);
+        std::map<RecordId, RecordSyncState> states;
+        for (const auto& id : _state.quarantinedRecords(collection)) {
+            states.emplace(id, RecordSyncState::Quarantined);
+        }
+        // Only a record that is in conflict or has changes in the outbox can be anything but
+        // Synced: each is judged as syncState() judges it, reading the outbox once.
+        std::map<RecordId, Pending> candidates;
+        for (const auto& conflict : _store->openConflicts()) {
+            if (conflict.collection == collection) {
+                candidates.try_emplace(conflict.recordId);
+            }
+        }
         for (const auto& logged : outbox()) {
-            if (logged.change.collection == collection && logged.change.recordId == id) {
-                pending = true;
-                unsent = unsent || logged.change.deviceSeq > _sentSeq;
+            if (logged.change.collection == collection) {
+                candidates[logged.change.recordId].add(logged.change, _sentSeq);
             }
         }
-        if (!pending) {
-            return RecordSyncState::Synced;
+        for (const auto& [id, pending] : candidates) {
+            if (states.contains(id)) {
+                continue;  // quarantined comes first
+            }
+            const auto state = stateOf(_store->record(collection, id), pending);
+            if (state != RecordSyncState::Synced) {
+                states.emplace(id, state);
+            }
         }
-        // Local: every field's visible write is this device's and unacknowledged (new here).
-        const bool onlyLocalWrites =
-            std::none_of(found->fields.begin(), found->fields.end(), [&](const auto& entry) {
-                const auto& written = entry.second.writtenBy;
-                return written &&
-                       (written->key.device != _deviceId || written->key.deviceSeq <= _ackedSeq);
-            });
-        if (onlyLocalWrites) {
-            return RecordSyncState::Local;
-        }
-        return unsent ? RecordSyncState::Queued : RecordSyncState::Sent;
+        return states;
     }
 
     std::vector<sync::Conflict> conflicts() {
@@ -682,6 +718,44 @@ private:
     /// _storeMutex).
     std::vector<sync::LoggedChange> outbox() {
         return _store->deviceChanges(_deviceId, _ackedSeq, kWholeOutbox);
+    }
+
+    /// What the outbox holds of one record.
+    struct Pending {
+        bool any = false;     ///< Some change of it is in the outbox.
+        bool unsent = false;  ///< Some change of it in the outbox was not even sent yet.
+
+        void add(const Change& change, std::uint64_t sentSeq) {
+            any = true;
+            unsent = unsent || change.deviceSeq > sentSeq;
+        }
+    };
+
+    /// Where a record that is not quarantined stands, from its materialized state (nullopt: not
+    /// on this device) and what the outbox holds of it (caller holds _storeMutex).
+    RecordSyncState stateOf(const std::optional<sync::Record>& found, const Pending& pending) {
+        if (!found) {
+            return RecordSyncState::Synced;
+        }
+        for (const auto& [name, field] : found->fields) {
+            if (field.inConflict) {
+                return RecordSyncState::Conflict;
+            }
+        }
+        if (!pending.any) {
+            return RecordSyncState::Synced;
+        }
+        // Local: every field's visible write is this device's and unacknowledged (new here).
+        const bool onlyLocalWrites =
+            std::none_of(found->fields.begin(), found->fields.end(), [&](const auto& entry) {
+                const auto& written = entry.second.writtenBy;
+                return written &&
+                       (written->key.device != _deviceId || written->key.deviceSeq <= _ackedSeq);
+            });
+        if (onlyLocalWrites) {
+            return RecordSyncState::Local;
+        }
+        return pending.unsent ? RecordSyncState::Queued : RecordSyncState::Sent;
     }
 
     bool hasTokens() {
@@ -1419,6 +1493,10 @@ std::vector<sync::Record> Client::query(std::string_view collection, std::string
     return _impl->query(collection, field, value);
 }
 
+std::map<std::string, std::size_t> Client::recordsPerScope(std::string_view collection) const {
+    return _impl->recordsPerScope(collection);
+}
+
 std::vector<sync::Record> Client::auditRecords(const RecordId& auditId) const {
     return _impl->scopeRecords(shared::collections::kAudits, auditId);
 }
@@ -1443,6 +1521,10 @@ WriteResult Client::remove(std::string_view collection, const RecordId& id) {
 
 RecordSyncState Client::syncState(std::string_view collection, const RecordId& id) const {
     return _impl->syncState(collection, id);
+}
+
+std::map<RecordId, RecordSyncState> Client::syncStates(std::string_view collection) const {
+    return _impl->syncStates(collection);
 }
 
 std::vector<sync::Conflict> Client::conflicts() const {

@@ -29,6 +29,9 @@ constexpr std::string_view kQuarantinedCount =
 constexpr std::string_view kIsQuarantined =
     "SELECT 1 FROM client_quarantine WHERE collection = ?1 AND record_id = ?2 "
     "AND decision IS NULL LIMIT 1";
+constexpr std::string_view kQuarantinedRecords =
+    "SELECT DISTINCT record_id FROM client_quarantine WHERE collection = ?1 "
+    "AND decision IS NULL";
 constexpr std::string_view kDecide =
     "UPDATE client_quarantine SET decision = ?2 WHERE device_seq = ?1 AND decision IS NULL";
 
@@ -215,6 +218,18 @@ bool LocalState::isQuarantined(std::string_view collection, const shared::Record
     select->bind(1, collection);
     select->bind(2, id.toString());
     return select->step();
+}
+
+std::vector<shared::RecordId> LocalState::quarantinedRecords(std::string_view collection) {
+    std::vector<shared::RecordId> ids;
+    auto select = _db.cached(kQuarantinedRecords);
+    select->bind(1, collection);
+    while (select->step()) {
+        if (const auto id = shared::RecordId::parse(std::string(select->text(0)))) {
+            ids.push_back(*id);
+        }
+    }
+    return ids;
 }
 
 }  // namespace verdant::client

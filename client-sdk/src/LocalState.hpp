@@ -64,6 +64,9 @@ public:
     bool decideQuarantined(std::uint64_t deviceSeq, const std::string& decision);
     /// Whether a change to this record is quarantined and waits for HQ.
     bool isQuarantined(std::string_view collection, const shared::RecordId& id);
+    /// The records of `collection` with a change quarantined that waits for HQ (one range of
+    /// the quarantine's by-record index).
+    std::vector<shared::RecordId> quarantinedRecords(std::string_view collection);
 
 private:
     sync::sqlite::Database _db;

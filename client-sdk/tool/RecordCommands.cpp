@@ -16,6 +16,7 @@
 #include <Poco/JSONString.h>
 
 #include <iostream>
+#include <map>
 #include <optional>
 #include <sstream>
 
@@ -92,43 +93,83 @@ Reference facilityOf(const client::Client& client, const sync::Record& audit) {
     return reference;
 }
 
+/// How many answers an audit has, and how many of them are not simply synced.
+struct AnswerCounts {
+    std::size_t total = 0;
+    std::size_t unsynced = 0;     ///< Not yet on the server (local, queued or sent).
+    std::size_t conflicted = 0;   ///< On the server, waiting for a person to choose.
+    std::size_t quarantined = 0;  ///< Refused by the server, kept for HQ to decide.
+
+    /// Counts one more answer, in `state`.
+    void add(client::RecordSyncState state) {
+        ++total;
+        note(state);
+    }
+
+    /// Counts the state of an answer already in `total`.
+    void note(client::RecordSyncState state) {
+        switch (state) {
+            case client::RecordSyncState::Synced:
+                break;
+            case client::RecordSyncState::Conflict:
+                ++conflicted;
+                break;
+            case client::RecordSyncState::Quarantined:
+                ++quarantined;
+                break;
+            case client::RecordSyncState::Local:
+            case client::RecordSyncState::Queued:
+            case client::RecordSyncState::Sent:
+                ++unsynced;
+                break;
+        }
+    }
+};
+
+/// Sync states of a collection as Client::syncStates() gives them: a record missing is synced.
+using SyncStates = std::map<RecordId, client::RecordSyncState>;
+
+client::RecordSyncState stateIn(const SyncStates& states, const RecordId& id) {
+    const auto found = states.find(id);
+    return found != states.end() ? found->second : client::RecordSyncState::Synced;
+}
+
 /// What the audit list shows of one audit.
 struct AuditSummary {
     const sync::Record* audit = nullptr;
     Reference supplier;
     Reference facility;
-    std::vector<sync::Record> answers;
-    std::size_t unsyncedAnswers = 0;     ///< Not yet on the server (local, queued or sent).
-    std::size_t conflictedAnswers = 0;   ///< On the server, waiting for a person to choose.
-    std::size_t quarantinedAnswers = 0;  ///< Refused by the server, kept for HQ to decide.
+    AnswerCounts answers;
     client::RecordSyncState syncState = client::RecordSyncState::Synced;
 };
 
-AuditSummary summarise(const client::Client& client, const sync::Record& audit) {
+AuditSummary summarise(const client::Client& client, const sync::Record& audit,
+                       AnswerCounts answers, client::RecordSyncState syncState) {
     AuditSummary summary;
     summary.audit = &audit;
     summary.supplier = supplierOf(client, audit);
     summary.facility = facilityOf(client, audit);
-    summary.answers = client.query(c::kAnswers, "audit_id", Value::id(audit.id));
-    for (const auto& answer : summary.answers) {
-        switch (client.syncState(c::kAnswers, answer.id)) {
-            case client::RecordSyncState::Synced:
-                break;
-            case client::RecordSyncState::Conflict:
-                ++summary.conflictedAnswers;
-                break;
-            case client::RecordSyncState::Quarantined:
-                ++summary.quarantinedAnswers;
-                break;
-            case client::RecordSyncState::Local:
-            case client::RecordSyncState::Queued:
-            case client::RecordSyncState::Sent:
-                ++summary.unsyncedAnswers;
-                break;
+    summary.answers = answers;
+    summary.syncState = syncState;
+    return summary;
+}
+
+/// The answers of every audit on the device, by the audit's scope key: how many there are, from
+/// the scope index (an answer is in the scope of the audit its audit_id names), and the states
+/// of those not synced, each read once, so the cost follows the audits and unsynced answers.
+std::map<std::string, AnswerCounts> answersByAudit(const client::Client& client) {
+    std::map<std::string, AnswerCounts> counts;
+    for (const auto& [scope, total] : client.recordsPerScope(c::kAnswers)) {
+        counts[scope].total = total;
+    }
+    for (const auto& [id, state] : client.syncStates(c::kAnswers)) {
+        const auto answer = client.record(c::kAnswers, id);
+        const auto audit = answer && !answer->deleted ? idOf(*answer, "audit_id") : std::nullopt;
+        if (audit) {
+            counts[shared::scopeKey(c::kAudits, *audit)].note(state);
         }
     }
-    summary.syncState = client.syncState(c::kAudits, audit.id);
-    return summary;
+    return counts;
 }
 
 /// "2 unsynced, 1 conflict, 1 quarantined", leaving out what is zero.
@@ -140,9 +181,9 @@ std::string answerNotes(const AuditSummary& summary, const std::string& unsynced
             notes += (notes.empty() ? "" : ", ") + std::to_string(count) + " " + what;
         }
     };
-    add(summary.unsyncedAnswers, unsynced);
-    add(summary.conflictedAnswers, conflict);
-    add(summary.quarantinedAnswers, "quarantined");
+    add(summary.answers.unsynced, unsynced);
+    add(summary.answers.conflicted, conflict);
+    add(summary.answers.quarantined, "quarantined");
     return notes;
 }
 
@@ -170,10 +211,10 @@ Poco::JSON::Object::Ptr auditJson(const AuditSummary& summary) {
     object->set("scheduled_for_ms", scheduled && scheduled->kind() == shared::ValueKind::Timestamp
                                         ? Poco::Dynamic::Var(scheduled->as<shared::Timestamp>().ms)
                                         : Poco::Dynamic::Var());
-    object->set("answers", summary.answers.size());
-    object->set("unsynced_answers", summary.unsyncedAnswers);
-    object->set("answers_in_conflict", summary.conflictedAnswers);
-    object->set("quarantined_answers", summary.quarantinedAnswers);
+    object->set("answers", summary.answers.total);
+    object->set("unsynced_answers", summary.answers.unsynced);
+    object->set("answers_in_conflict", summary.answers.conflicted);
+    object->set("quarantined_answers", summary.answers.quarantined);
     object->set("sync_state", std::string(client::wireName(summary.syncState)));
     // The score snapshot the server took on submission, as it sent it.
     const auto score = fieldOf(audit, "score");
@@ -226,7 +267,7 @@ std::string orDash(const std::string& text) {
     return text.empty() ? "-" : text;
 }
 
-Poco::JSON::Object::Ptr answerJson(const client::Client& client, const sync::Record& answer) {
+Poco::JSON::Object::Ptr answerJson(const sync::Record& answer, client::RecordSyncState state) {
     auto object = jsonObject();
     object->set("record_id", answer.id.toString());
     object->set("question_id", optionalText(textOf(answer, "question_id")));
@@ -235,17 +276,21 @@ Poco::JSON::Object::Ptr answerJson(const client::Client& client, const sync::Rec
     object->set("comment", optionalText(textOf(answer, "comment")));
     const auto found = answer.fields.find("value");
     object->set("in_conflict", found != answer.fields.end() && found->second.inConflict);
-    object->set("sync_state",
-                std::string(client::wireName(client.syncState(c::kAnswers, answer.id))));
+    object->set("sync_state", std::string(client::wireName(state)));
     return object;
 }
 
 int listAudits(const Invocation& invocation, const client::Client& client) {
     const auto audits = client.records(c::kAudits);
+    const auto auditStates = client.syncStates(c::kAudits);
+    const auto answerCounts = answersByAudit(client);
     std::vector<AuditSummary> summaries;
     summaries.reserve(audits.size());
     for (const auto& audit : audits) {
-        summaries.push_back(summarise(client, audit));
+        const auto counted = answerCounts.find(shared::scopeKey(c::kAudits, audit.id));
+        summaries.push_back(summarise(
+            client, audit, counted != answerCounts.end() ? counted->second : AnswerCounts{},
+            stateIn(auditStates, audit.id)));
     }
     if (invocation.json()) {
         auto document = jsonObject();
@@ -270,7 +315,7 @@ int listAudits(const Invocation& invocation, const client::Client& client) {
         }
         const auto notes = answerNotes(summary, "unsynced", "conflict");
         const std::string answers =
-            std::to_string(summary.answers.size()) + (notes.empty() ? "" : " (" + notes + ")");
+            std::to_string(summary.answers.total) + (notes.empty() ? "" : " (" + notes + ")");
         table.add({summary.audit->id.toString(), orDash(textOf(*summary.audit, "state")),
                    orDash(textOf(*summary.audit, "type")), orDash(where), answers,
                    std::string(client::wireName(summary.syncState))});
@@ -286,15 +331,22 @@ int showAudit(const Invocation& invocation, const client::Client& client, const 
                    "Audit " + id.toString() + " is not on this device.");
         return kExitFailed;
     }
-    const auto summary = summarise(client, *audit);
+    const auto answers = client.query(c::kAnswers, "audit_id", Value::id(id));
+    const auto answerStates = client.syncStates(c::kAnswers);
+    AnswerCounts counts;
+    for (const auto& answer : answers) {
+        counts.add(stateIn(answerStates, answer.id));
+    }
+    const auto summary =
+        summarise(client, *audit, counts, stateIn(client.syncStates(c::kAudits), id));
     if (invocation.json()) {
         auto document = jsonObject();
         document->set("audit", auditJson(summary));
-        Poco::JSON::Array::Ptr answers = new Poco::JSON::Array;
-        for (const auto& answer : summary.answers) {
-            answers->add(answerJson(client, answer));
+        Poco::JSON::Array::Ptr rows = new Poco::JSON::Array;
+        for (const auto& answer : answers) {
+            rows->add(answerJson(answer, stateIn(answerStates, answer.id)));
         }
-        document->set("answers", answers);
+        document->set("answers", rows);
         Poco::JSON::Array::Ptr comments = new Poco::JSON::Array;
         for (const auto& [about, text] : reviewComments(client, id)) {
             auto comment = jsonObject();
@@ -323,7 +375,7 @@ int showAudit(const Invocation& invocation, const client::Client& client, const 
     details.print(text);
     const std::string printed = text.str();
     std::cout << printed.substr(printed.find('\n') + 1);
-    std::cout << "Answers: " << summary.answers.size();
+    std::cout << "Answers: " << summary.answers.total;
     if (const auto notes = answerNotes(summary, "not yet on the server", "in conflict");
         !notes.empty()) {
         std::cout << " (" << notes << ")";
@@ -336,15 +388,15 @@ int showAudit(const Invocation& invocation, const client::Client& client, const 
             std::cout << "  " << orDash(about) << ": " << said << '\n';
         }
     }
-    if (summary.answers.empty()) {
+    if (answers.empty()) {
         return kExitOk;
     }
     TextTable table({"QUESTION", "VALUE", "COMMENT", "SYNC"});
-    for (const auto& answer : summary.answers) {
+    for (const auto& answer : answers) {
         const auto value = fieldOf(answer, "value");
         table.add({orDash(textOf(answer, "question_id")), value ? displayValue(*value) : "-",
                    orDash(textOf(answer, "comment")),
-                   std::string(client::wireName(client.syncState(c::kAnswers, answer.id)))});
+                   std::string(client::wireName(stateIn(answerStates, answer.id)))});
     }
     table.print(std::cout);
     return kExitOk;

@@ -22,6 +22,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -197,6 +198,45 @@ TEST_F(VerdantCli, ADayOfflineAnswersReachHqAfterOnePush) {
     EXPECT_EQ(serverAnswer(audit, "C.1"), R"({"answer":"yes"})");
     EXPECT_EQ(serverAnswer(audit, "C.1", "comment"), R"("Permit on the wall")");
     EXPECT_EQ(serverAnswer(audit, "C.2"), R"({"score":4})");
+}
+
+TEST_F(VerdantCli, TheAuditListCountsEachAuditsOwnAnswersAndWhatIsUnsent) {
+    login();
+    const auto first = assignAudit(expertUserId());
+    const auto second = assignAudit(expertUserId());
+    ASSERT_EQ(verdant({"pull"}).exitCode, 0);
+    for (const auto& [audit, question] :
+         {std::pair{first, "C.1"}, std::pair{first, "C.2"}, std::pair{second, "C.1"}}) {
+        ASSERT_EQ(verdant({"answer", audit.toString(), question, "yes"}).exitCode, 0);
+    }
+    ASSERT_EQ(verdant({"push"}).exitCode, 0);
+    ASSERT_EQ(verdant({"answer", second.toString(), "C.3", "no"}).exitCode, 0);
+
+    const auto listed = verdant({"audits", "--json"});
+    ASSERT_EQ(listed.exitCode, 0) << describe(listed);
+    const auto rows = jsonOf(listed)->getArray("audits");
+    ASSERT_EQ(rows->size(), 2U) << describe(listed);
+    std::map<std::string, std::pair<std::size_t, std::size_t>> counts;  // answers, unsynced
+    for (std::size_t i = 0; i < rows->size(); ++i) {
+        const auto row = rows->getObject(i);
+        counts[row->getValue<std::string>("id")] = {row->getValue<std::size_t>("answers"),
+                                                    row->getValue<std::size_t>("unsynced_answers")};
+    }
+    EXPECT_EQ(counts[first.toString()], (std::pair<std::size_t, std::size_t>{2, 0}));
+    EXPECT_EQ(counts[second.toString()], (std::pair<std::size_t, std::size_t>{2, 1}));
+
+    // One audit's answers, each with its own state.
+    const auto shown = jsonOf(verdant({"audits", second.toString(), "--json"}));
+    const auto answers = shown->getArray("answers");
+    ASSERT_EQ(answers->size(), 2U);
+    std::map<std::string, std::string> states;
+    for (std::size_t i = 0; i < answers->size(); ++i) {
+        states[answers->getObject(i)->getValue<std::string>("question_id")] =
+            answers->getObject(i)->getValue<std::string>("sync_state");
+    }
+    EXPECT_EQ(states["C.1"], "synced");
+    EXPECT_EQ(states["C.3"], "local");
+    EXPECT_EQ(shown->getObject("audit")->getValue<std::size_t>("unsynced_answers"), 1U);
 }
 
 TEST_F(VerdantCli, EveryCommandsHelpExitsZeroAndNamesItsOptions) {

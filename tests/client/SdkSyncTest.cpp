@@ -21,7 +21,9 @@
 
 #include <condition_variable>
 #include <fstream>
+#include <map>
 #include <mutex>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -607,6 +609,134 @@ TEST_F(SdkOverTls, APushWhoseAnswerWasLostSaysTheChangesMayHaveArrivedAndSendsTh
     const auto resent = li->sync();
     expectComplete(resent);
     EXPECT_EQ(li->syncState(c::kAnswers, item), RecordSyncState::Synced);
+}
+
+/// What a list shows of every record of `collection`: the state syncStates() gives it (missing:
+/// synced) is the one syncState() gives, for the records held and the quarantined ones alike.
+void expectListStatesAgree(const Client& device, const char* collection) {
+    const auto states = device.syncStates(collection);
+    std::set<RecordId> ids;
+    for (const auto& record : device.records(collection)) {
+        ids.insert(record.id);
+    }
+    for (const auto& [id, state] : states) {
+        EXPECT_NE(state, RecordSyncState::Synced) << "a synced record is left out";
+        ids.insert(id);
+    }
+    for (const auto& id : ids) {
+        const auto found = states.find(id);
+        EXPECT_EQ(found != states.end() ? found->second : RecordSyncState::Synced,
+                  device.syncState(collection, id))
+            << collection << "/" << id.toString();
+    }
+}
+
+TEST_F(SdkOverTls, AListsSyncStatesAreEachRecordsOwnInEveryState) {
+    shared::ManualClock liClock{_serverClock.nowMs()};
+    auto transport = std::make_shared<LossyTransport>(_server.endpoint());
+    auto liOptions = options("li-tablet", liClock);
+    liOptions.transport = transport;
+    liOptions.retry.maxAttempts = 1;
+    auto li = Client::signIn(liOptions, "acme", "li", "li-password");
+    auto wang = tablet("wang", liClock);
+    assignAudits(li->userId(), wang->userId());
+    const auto answer = [&](const RecordId& audit, const std::string& question) {
+        return shared::answerRecordId(audit, question);
+    };
+    for (const auto* question : {"S.1", "A.1", "A.2"}) {
+        _hq.set(c::kAnswers, answer(_audit, question), "audit_id", Value::id(_audit));
+        _hq.set(c::kAnswers, answer(_audit, question), "question_id", Value::string(question));
+        _hq.set(c::kAnswers, answer(_audit, question), "value", answerJson("yes"));
+    }
+    _hq.push();
+    expectComplete(li->sync());
+    const auto edit = [&](const RecordId& id, const std::string& value) {
+        ASSERT_TRUE(li->write(c::kAnswers, id, {FieldWrite::set("value", answerJson(value))}).ok);
+    };
+
+    // C.2 answered on the tablet and at HQ at once: a conflict after the sync.
+    const auto conflicted = answer(_audit, "C.2");
+    ASSERT_TRUE(li->write(c::kAnswers, conflicted,
+                          {FieldWrite::set("audit_id", Value::id(_audit)),
+                           FieldWrite::set("question_id", Value::string("C.2")),
+                           FieldWrite::set("value", answerJson("yes"))})
+                    .ok);
+    _hq.set(c::kAnswers, conflicted, "audit_id", Value::id(_audit));
+    _hq.set(c::kAnswers, conflicted, "question_id", Value::string("C.2"));
+    _hq.set(c::kAnswers, conflicted, "value", answerJson("no"));
+    _hq.push();
+    expectComplete(li->sync());
+    // A.1 edited and sent, its answer lost; A.2 edited, not sent; L.1 new on the tablet.
+    edit(answer(_audit, "A.1"), "no");
+    transport->losePath = "/v1/sync/push";
+    transport->lose = 1;
+    EXPECT_FALSE(li->sync().complete);
+    edit(answer(_audit, "A.2"), "no");
+    const auto local = answer(_audit, "L.1");
+    ASSERT_TRUE(li->write(c::kAnswers, local,
+                          {FieldWrite::set("audit_id", Value::id(_audit)),
+                           FieldWrite::set("question_id", Value::string("L.1")),
+                           FieldWrite::set("value", answerJson("yes"))})
+                    .ok);
+
+    EXPECT_EQ(li->syncStates(c::kAnswers),
+              (std::map<RecordId, RecordSyncState>{{conflicted, RecordSyncState::Conflict},
+                                                   {answer(_audit, "A.1"), RecordSyncState::Sent},
+                                                   {answer(_audit, "A.2"), RecordSyncState::Queued},
+                                                   {local, RecordSyncState::Local}}));
+    EXPECT_TRUE(li->syncStates(c::kAudits).empty());
+    expectListStatesAgree(*li, c::kAnswers);
+    expectListStatesAgree(*li, c::kAudits);
+
+    // The audit moves to wang with li's edits in it: refused, quarantined, and gone from li.
+    const auto moved = reassignWhileAnsweringOffline(*li, *wang);
+    expectComplete(li->sync());
+    EXPECT_FALSE(li->record(c::kAnswers, moved));
+    const auto states = li->syncStates(c::kAnswers);
+    EXPECT_EQ(states.count(moved), 1U);
+    EXPECT_EQ(states.count(local), 1U);
+    for (const auto& [id, state] : states) {
+        EXPECT_EQ(state, RecordSyncState::Quarantined) << id.toString();
+    }
+    expectListStatesAgree(*li, c::kAnswers);
+}
+
+TEST_F(SdkOverTls, AnAuditsAnswersAreTheRecordsNamingItAndNotDeleted) {
+    shared::ManualClock liClock{_serverClock.nowMs()};
+    auto li = tablet("li", liClock);
+    assignAudits(li->userId(), li->userId());
+    std::map<RecordId, std::set<RecordId>> expected;
+    for (const auto& [audit, question] :
+         {std::pair{_audit, "Q.1"}, std::pair{_audit, "Q.2"}, std::pair{_audit, "Q.3"},
+          std::pair{_otherAudit, "Q.1"}}) {
+        const auto id = shared::answerRecordId(audit, question);
+        _hq.set(c::kAnswers, id, "audit_id", Value::id(audit));
+        _hq.set(c::kAnswers, id, "question_id", Value::string(question));
+        expected[audit].insert(id);
+    }
+    _hq.push();
+    expectComplete(li->sync());
+    const auto removed = shared::answerRecordId(_audit, "Q.2");
+    ASSERT_TRUE(li->remove(c::kAnswers, removed).ok);
+    expected[_audit].erase(removed);
+
+    EXPECT_EQ(li->recordsPerScope(c::kAnswers),
+              (std::map<std::string, std::size_t>{{shared::scopeKey(c::kAudits, _audit), 2},
+                                                  {shared::scopeKey(c::kAudits, _otherAudit), 1}}));
+    EXPECT_EQ(li->recordsPerScope(c::kAudits),
+              (std::map<std::string, std::size_t>{{shared::scopeKey(c::kAudits, _audit), 1},
+                                                  {shared::scopeKey(c::kAudits, _otherAudit), 1}}));
+    for (const auto& audit : {_audit, _otherAudit}) {
+        std::vector<RecordId> found;
+        for (const auto& record : li->query(c::kAnswers, "audit_id", Value::id(audit))) {
+            found.push_back(record.id);
+        }
+        EXPECT_EQ(found, std::vector<RecordId>(expected[audit].begin(), expected[audit].end()))
+            << "by record id, without the deleted answer";
+    }
+    EXPECT_TRUE(li->query(c::kAnswers, "audit_id", Value::string(_audit.toString())).empty())
+        << "an id written as text names nothing";
+    EXPECT_TRUE(li->query(c::kAnswers, "audit_id", Value::id(_supplier)).empty());
 }
 
 TEST_F(SdkOverTls, ASignedInUserReopensOfflineAndARevokedSignInStopsSync) {

@@ -807,5 +807,55 @@ TEST(StoreRecordsInScope, ListsAnAuditAndTheAnswersThatNameItByCollectionThenId)
     EXPECT_TRUE(store.recordsInScope("audits/nope").empty());
 }
 
+// ---- recordsPerScope and recordChanges --------------------------------------------------------
+
+TEST(StoreRecordsPerScope, CountsTheLiveRecordsOfACollectionInEachScope) {
+    Store store = deviceStore();
+    TestDevice tablet(1);
+    const auto audit = tablet.newRecordId();
+    const auto otherAudit = tablet.newRecordId();
+    std::vector<RecordId> answers{tablet.newRecordId(), tablet.newRecordId(), tablet.newRecordId()};
+    store.apply(std::vector{
+        tablet.set("audits", audit, "title", Value::string("Plant 1")),
+        tablet.set("answers", answers[0], "audit_id", Value::id(audit)),
+        tablet.set("answers", answers[1], "audit_id", Value::id(audit)),
+        tablet.set("answers", answers[2], "audit_id", Value::id(audit)),
+        tablet.change("answers", answers[1], "", Operation::Delete, Value::null()),
+        tablet.set("answers", tablet.newRecordId(), "note", Value::string("no audit yet")),
+        tablet.set("answers", tablet.newRecordId(), "audit_id", Value::id(otherAudit)),
+    });
+    EXPECT_EQ(store.recordsPerScope("answers"),
+              (std::map<std::string, std::size_t>{{keyOf(audit), 2}, {keyOf(otherAudit), 1}}));
+    EXPECT_EQ(store.recordsPerScope("audits"),
+              (std::map<std::string, std::size_t>{{keyOf(audit), 1}}));
+    EXPECT_TRUE(store.recordsPerScope("attendance").empty());
+}
+
+TEST(StoreRecordChanges, ListsEveryDevicesChangesOfOneRecordInLogOrder) {
+    Store store = deviceStore();
+    TestDevice tablet(1), office(2);
+    const auto audit = tablet.newRecordId();
+    const auto other = tablet.newRecordId();
+    const std::vector<Change> changes{
+        tablet.set("audits", audit, "title", Value::string("a")),
+        office.set("audits", other, "title", Value::string("x")),
+        office.set("audits", audit, "title", Value::string("b")),
+        tablet.change("audits", audit, "", Operation::Delete, Value::null()),
+    };
+    store.apply(changes);
+    std::vector<std::pair<shared::DeviceId, std::uint64_t>> seen;
+    std::uint64_t lastSeq = 0;
+    for (const auto& logged : store.recordChanges("audits", audit)) {
+        EXPECT_GT(logged.serverSeq, lastSeq);
+        lastSeq = logged.serverSeq;
+        seen.emplace_back(logged.change.deviceId, logged.change.deviceSeq);
+    }
+    EXPECT_EQ(seen, (std::vector<std::pair<shared::DeviceId, std::uint64_t>>{
+                        {changes[0].deviceId, changes[0].deviceSeq},
+                        {changes[2].deviceId, changes[2].deviceSeq},
+                        {changes[3].deviceId, changes[3].deviceSeq}}));
+    EXPECT_TRUE(store.recordChanges("audits", tablet.newRecordId()).empty());
+}
+
 }  // namespace
 }  // namespace verdant::sync

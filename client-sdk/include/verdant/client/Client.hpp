@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -237,6 +238,11 @@ public:
     std::vector<sync::Record> query(std::string_view collection, std::string_view field,
                                     const shared::Value& value) const;
 
+    /// How many records of `collection` that are not deleted each scope holds, by scope key
+    /// (shared::scopeKey): e.g. the answers of every audit, in one pass over the scope index,
+    /// loading no record.
+    std::map<std::string, std::size_t> recordsPerScope(std::string_view collection) const;
+
     /// An audit with everything in its scope (answers, findings...), the audit first.
     std::vector<sync::Record> auditRecords(const shared::RecordId& auditId) const;
 
@@ -261,6 +267,12 @@ public:
 
     /// Where one record stands (Synced for a record this device does not hold).
     RecordSyncState syncState(std::string_view collection, const shared::RecordId& id) const;
+
+    /// Where every record of `collection` that is not Synced stands, by id: what syncState()
+    /// says of each, and a record missing from the map is Synced. Reads the quarantine, the open
+    /// conflicts and the outbox once each, so it costs what is unsynced, not what the device
+    /// holds (for lists that show a state per row).
+    std::map<shared::RecordId, RecordSyncState> syncStates(std::string_view collection) const;
 
     /// The conflicts open on this device.
     std::vector<sync::Conflict> conflicts() const;

@@ -464,6 +464,21 @@ public:
         const Store& _store;
     };
 
+    // --- Reads that follow what they return (device lists) -------------------------------------
+
+    /// How many records of `collection` that are not deleted each scope holds, by scope key
+    /// (e.g. the answers of each audit); records whose scope is not known yet are in none.
+    /// Cost: one pass over the scope index, reading each entry's record row for its collection
+    /// and tombstone, never its fields: counting a collection by scope loads no record.
+    std::map<std::string, std::size_t> recordsPerScope(std::string_view collection) const;
+
+    /// Every logged change of one record, of all devices, in log (serverSeq) order; empty for a
+    /// record this store does not hold. Cost: one range of the changes-by-record index, so it
+    /// follows the record's history, not the log's size (a device asks whether a record has
+    /// changes in its outbox with it).
+    std::vector<LoggedChange> recordChanges(std::string_view collection,
+                                            const shared::RecordId& id) const;
+
 private:
     class Impl;
     std::unique_ptr<Impl> _impl;
