@@ -17,6 +17,7 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <sstream>
 #include <thread>
 #include <utility>
 
@@ -80,6 +81,7 @@ constexpr const char* kLastSyncMs = "last_sync_ms";
 constexpr const char* kLastErrorCode = "last_error_code";
 constexpr const char* kLastErrorMessage = "last_error_message";
 constexpr const char* kMaxRemoteHlc = "max_remote_hlc";
+constexpr const char* kPendingRepairs = "pending_repairs";  // scope keys, one per line
 
 constexpr std::size_t kWholeOutbox = std::numeric_limits<std::size_t>::max();
 constexpr int kMaxPullRounds = 100000;
@@ -1118,6 +1120,7 @@ private:
                    const std::function<void(const SyncProgress&)>& progress) {
         CheckpointHold hold(*this);
         PullProgress state;
+        state.repair = pendingRepairs();
         std::unique_ptr<PullAhead> ahead;
         bool cursorsReset = false;
         for (int round = 0; round < kMaxPullRounds; ++round) {
@@ -1177,6 +1180,42 @@ private:
         throw shared::Error(ErrorCode::InternalError, "The pull did not finish.");
     }
 
+    /// The scopes checkReplica() found damaged, still to be fetched again whole.
+    std::vector<std::string> pendingRepairs() {
+        std::vector<std::string> scopes;
+        std::lock_guard lock(_storeMutex);
+        std::istringstream lines(_state.get(kPendingRepairs).value_or(""));
+        for (std::string scope; std::getline(lines, scope);) {
+            if (!scope.empty()) {
+                scopes.push_back(scope);
+            }
+        }
+        return scopes;
+    }
+
+public:
+    std::vector<std::string> checkReplica() {
+        std::lock_guard syncLock(_syncMutex);
+        std::lock_guard lock(_storeMutex);
+        auto damaged = _store->damagedScopes();
+        if (damaged.empty()) {
+            return damaged;
+        }
+        _store->rebuildChecksums();
+        const auto cursors = _state.cursors();
+        std::string pending;
+        for (const auto& scope : damaged) {
+            // HQ's device holds the tenant as one scope: that is what it asks for again.
+            const auto& held = cursors.count("tenant") != 0 ? std::string("tenant") : scope;
+            if (pending.find(held + "\n") == std::string::npos) {
+                pending += held + "\n";
+            }
+        }
+        _state.set(kPendingRepairs, pending);
+        return damaged;
+    }
+
+private:
     /// What a pull carries from round to round.
     struct PullProgress {
         std::vector<std::string> repair;  // scopes to ask for again whole
@@ -1256,6 +1295,9 @@ private:
         }
         _state.saveRound(movedCursors, {{kMaxRemoteHlc, hlcText(_maxRemoteHlc)},
                                         {kOffsetMs, std::to_string(_serverClock.offset())}});
+        if (!request.repair.empty()) {
+            _state.erase(kPendingRepairs);  // asked for again whole: this round applied them
+        }
         report.pulled = state.pulled;
         defer(touched.take());
     }
@@ -1557,6 +1599,10 @@ SyncReport Client::push(const std::function<void(const SyncProgress&)>& progress
 
 SyncReport Client::pull(const std::function<void(const SyncProgress&)>& progress) {
     return _impl->runSync(false, true, progress);
+}
+
+std::vector<std::string> Client::checkReplica() {
+    return _impl->checkReplica();
 }
 
 void Client::startBackgroundSync(std::chrono::milliseconds interval,

@@ -424,6 +424,34 @@ TEST_F(SdkOverTls, ATabletOfflineForSixtyDaysSyncsWithoutAWipe) {
     EXPECT_EQ(deviceScopeChecksum("li", _audit), serverScopeChecksum(_audit));
 }
 
+TEST_F(SdkOverTls, AReplicaDamagedUnderTheSdkIsFoundAndRepairedFromTheServer) {
+    shared::ManualClock liClock{_serverClock.nowMs()};
+    auto li = tablet("li", liClock);
+    assignAudits(li->userId(), li->userId());
+    expectComplete(li->sync());
+    EXPECT_TRUE(li->checkReplica().empty());
+    ASSERT_EQ(li->record(c::kAudits, _audit)->fields.count("facility_id"), 1U);
+
+    // A field row is lost behind the SDK's back (a bad restore, a bad disk): the checksums the
+    // store kept as it wrote cannot know, so sync alone would not notice.
+    {
+        sync::sqlite::Database db(Client::databasePath(_dir.file("li-tablet"), "acme", "li"));
+        db.exec("DELETE FROM fields WHERE field = 'facility_id'");
+    }
+    EXPECT_EQ(li->record(c::kAudits, _audit)->fields.count("facility_id"), 0U);
+    const auto damaged = li->checkReplica();
+    EXPECT_NE(std::find(damaged.begin(), damaged.end(), shared::scopeKey(c::kAudits, _audit)),
+              damaged.end());
+
+    const auto report = li->sync();
+    expectComplete(report);
+    EXPECT_GE(report.repairedScopes, 1U);
+    ASSERT_EQ(li->record(c::kAudits, _audit)->fields.count("facility_id"), 1U);
+    EXPECT_EQ(li->record(c::kAudits, _audit)->fields.at("facility_id").value, Value::id(_facility));
+    EXPECT_EQ(deviceScopeChecksum("li", _audit), serverScopeChecksum(_audit));
+    EXPECT_TRUE(li->checkReplica().empty());
+}
+
 TEST_F(SdkOverTls, AnEditToAnAuditReassignedWhileOfflineIsQuarantinedNotLost) {
     shared::ManualClock liClock{_serverClock.nowMs()};
     auto li = tablet("li", liClock);

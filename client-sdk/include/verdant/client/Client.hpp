@@ -304,6 +304,13 @@ public:
     /// Only pulls (the `verdant pull` command); refuses to purge scopes with unsent edits.
     SyncReport pull(const std::function<void(const SyncProgress&)>& progress = {});
 
+    /// Recomputes the local store's checksums from its rows (cost: reads every local record)
+    /// and returns the scopes whose rows no longer match what the store kept as it wrote them: a
+    /// replica damaged under the SDK (a bad restore, a bad disk, a hand edit). Their checksums
+    /// are rebuilt from the rows, and the next pull fetches each of them again whole (a repair:
+    /// the scope is rebuilt from the server's log). Empty when the replica is intact.
+    std::vector<std::string> checkReplica();
+
     /// Starts syncing on the SDK's own thread: now, after every `interval`, soon after each
     /// local write, and after requestSync(); transient failures back off (RetryPolicy) and auth
     /// failures stop the loop. `onReport` (may be empty) gets each report on that thread.
