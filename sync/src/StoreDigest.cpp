@@ -28,28 +28,50 @@ constexpr std::string_view kSelectLastSeqs =
     "UNION ALL SELECT coalesce(scope_key, ''), max(scope_seq) FROM records GROUP BY 1 "
     "UNION ALL SELECT '*', max(server_seq) FROM changes";
 
-/// SHA-256 of the parts, each preceded by its length (so no two part lists hash alike).
-Digest digestOf(std::initializer_list<std::span<const std::uint8_t>> parts) {
-    EVP_MD_CTX* context = EVP_MD_CTX_new();
-    bool ok = context != nullptr && EVP_DigestInit_ex(context, EVP_sha256(), nullptr) == 1;
-    for (const auto part : parts) {
-        std::uint8_t size[4];
-        const auto length = static_cast<std::uint32_t>(part.size());
-        for (int i = 0; i < 4; ++i) {
-            size[i] = static_cast<std::uint8_t>(length >> (24 - 8 * i));
+/// SHA-256, fetched from the provider once (a fetch per digest takes locks) and run on a context
+/// each thread reuses (one per digest would allocate): a batch digests every row it writes.
+class Sha256 {
+public:
+    Sha256() : _context(EVP_MD_CTX_new()) {}
+    ~Sha256() { EVP_MD_CTX_free(_context); }
+    Sha256(const Sha256&) = delete;
+    Sha256& operator=(const Sha256&) = delete;
+
+    static Sha256& forThisThread() {
+        thread_local Sha256 sha;
+        return sha;
+    }
+
+    /// The digest of the parts, each preceded by its length (so no two part lists hash alike).
+    Digest of(std::initializer_list<std::span<const std::uint8_t>> parts) {
+        static EVP_MD* const kSha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+        bool ok = _context != nullptr && kSha256 != nullptr &&
+                  EVP_DigestInit_ex2(_context, kSha256, nullptr) == 1;
+        for (const auto part : parts) {
+            std::uint8_t size[4];
+            const auto length = static_cast<std::uint32_t>(part.size());
+            for (int i = 0; i < 4; ++i) {
+                size[i] = static_cast<std::uint8_t>(length >> (24 - 8 * i));
+            }
+            ok = ok && EVP_DigestUpdate(_context, size, sizeof size) == 1 &&
+                 EVP_DigestUpdate(_context, part.data(), part.size()) == 1;
         }
-        ok = ok && EVP_DigestUpdate(context, size, sizeof size) == 1 &&
-             EVP_DigestUpdate(context, part.data(), part.size()) == 1;
+        std::array<std::uint8_t, 32> bytes{};
+        unsigned int written = 0;
+        ok = ok && EVP_DigestFinal_ex(_context, bytes.data(), &written) == 1 && written == 32;
+        if (!ok) {
+            throw shared::Error(shared::ErrorCode::InternalError,
+                                "Could not compute a store checksum.");
+        }
+        return Digest::fromBytes(bytes);
     }
-    std::array<std::uint8_t, 32> bytes{};
-    unsigned int written = 0;
-    ok = ok && EVP_DigestFinal_ex(context, bytes.data(), &written) == 1 && written == 32;
-    EVP_MD_CTX_free(context);
-    if (!ok) {
-        throw shared::Error(shared::ErrorCode::InternalError,
-                            "Could not compute a store checksum.");
-    }
-    return Digest::fromBytes(bytes);
+
+private:
+    EVP_MD_CTX* _context;
+};
+
+Digest digestOf(std::initializer_list<std::span<const std::uint8_t>> parts) {
+    return Sha256::forThisThread().of(parts);
 }
 
 std::span<const std::uint8_t> bytesOf(std::string_view text) {
