@@ -79,6 +79,8 @@ namespace fs = std::filesystem;
 constexpr std::size_t kInitialSyncAudits = 625;
 constexpr std::size_t kAnswersPerAudit = 159;  // 625 * (1 + 159) = 100,000 records
 constexpr std::size_t kAnswerDevices = 8;      // auditors' tablets that wrote the answers
+/// The binary form the SDK speaks to a current server.
+constexpr auto kForm = shared::BinaryFormat::V2;
 const std::uint32_t kPullPageSize = client::ClientOptions{}.pullPageSize;  // 2000
 constexpr const char* kTenant = "acme";
 constexpr const char* kUsername = "li";
@@ -270,10 +272,10 @@ Dataset buildDataset(std::size_t auditCount) {
             cursors[page.scope] = page.cursor;
         }
         // serverTimeMs stays 0 (no offset learned): the answers are built before the timing.
-        data.responses.push_back(shared::SyncMessageCodec::toBinary(response));
+        data.responses.push_back(shared::SyncMessageCodec::toBinary(response, kForm));
         data.responseBytes += data.responses.back().size();
         data.responsesChecksumOnce.push_back(
-            shared::SyncMessageCodec::toBinary(responseChecksumOnce));
+            shared::SyncMessageCodec::toBinary(responseChecksumOnce, kForm));
         data.responseBytesChecksumOnce += data.responsesChecksumOnce.back().size();
         if (!response.more) {
             break;
@@ -311,7 +313,7 @@ public:
             return client::HttpResponse{200, "application/json", kLoginAnswer, {}};
         }
         if (path == "/v1/sync/pull" && _data != nullptr) {
-            const auto request = shared::SyncMessageCodec::pullRequestFromBinary(body);
+            const auto request = shared::SyncMessageCodec::pullRequestFromBinary(body, kForm);
             if (_round >= _responses->size()) {
                 return refuse("pulled past the last page");
             }
@@ -323,7 +325,7 @@ public:
                 return refuse("unexpected cursors or page size in round " + std::to_string(_round));
             }
             return client::HttpResponse{200,
-                                        std::string(shared::SyncMessageCodec::kBinaryContentType),
+                                        std::string(shared::SyncMessageCodec::contentTypeOf(kForm)),
                                         (*_responses)[_round++],
                                         {}};
         }

@@ -179,9 +179,8 @@ shared::PushResponse ServerApi::pushOnce(const std::string& accessToken,
                                    SyncMessageCodec::toJson(request), accessToken, traffic);
         return SyncMessageCodec::pushResponseFromJson(response.body);
     }
-    const auto response = post("/v1/sync/push", std::string(SyncMessageCodec::kBinaryContentType),
-                               SyncMessageCodec::toBinary(request), accessToken, traffic);
-    return SyncMessageCodec::pushResponseFromBinary(response.body);
+    return binaryExchange("/v1/sync/push", accessToken, request, traffic,
+                          SyncMessageCodec::pushResponseFromBinary);
 }
 
 shared::PullResponse ServerApi::pull(const std::string& accessToken,
@@ -191,9 +190,29 @@ shared::PullResponse ServerApi::pull(const std::string& accessToken,
                                    SyncMessageCodec::toJson(request), accessToken, traffic);
         return SyncMessageCodec::pullResponseFromJson(response.body);
     }
-    const auto response = post("/v1/sync/pull", std::string(SyncMessageCodec::kBinaryContentType),
-                               SyncMessageCodec::toBinary(request), accessToken, traffic);
-    return SyncMessageCodec::pullResponseFromBinary(response.body);
+    return binaryExchange("/v1/sync/pull", accessToken, request, traffic,
+                          SyncMessageCodec::pullResponseFromBinary);
+}
+
+template <class Request, class Response>
+Response ServerApi::binaryExchange(const std::string& path, const std::string& accessToken,
+                                   const Request& request, Traffic& traffic,
+                                   Response (*decode)(std::string_view, shared::BinaryFormat)) {
+    const auto format = _format.load();
+    try {
+        const auto response =
+            post(path, std::string(SyncMessageCodec::contentTypeOf(format)),
+                 SyncMessageCodec::toBinary(request, format), accessToken, traffic);
+        return decode(response.body, format);
+    } catch (const shared::Error& error) {
+        if (format == shared::BinaryFormat::V1 || error.code() != ErrorCode::UnsupportedMediaType) {
+            throw;
+        }
+    }
+    // A server of an earlier build knows form 1 only and refused the body unread (415): speak
+    // form 1 to it from now on.
+    _format = shared::BinaryFormat::V1;
+    return binaryExchange(path, accessToken, request, traffic, decode);
 }
 
 std::map<std::uint64_t, std::string> ServerApi::quarantineDecisions(const std::string& accessToken,

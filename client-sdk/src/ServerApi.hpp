@@ -3,6 +3,7 @@
 #include "verdant/client/Transport.hpp"
 #include "verdant/shared/SyncMessages.hpp"
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -31,7 +32,9 @@ struct Traffic {
 /// transport throws them. No retries here: the caller decides.
 class ServerApi {
 public:
-    /// Talks through `transport`; `json` picks the JSON encoding over the binary one.
+    /// Talks through `transport`; `json` picks the JSON encoding over the binary one. Binary
+    /// bodies are form 2 (compact) until a server answers 415 to one: then form 1, which servers
+    /// of every build read. Thread-safe as the transport is.
     ServerApi(std::shared_ptr<Transport> transport, bool json);
 
     SessionTokens signIn(const std::string& tenant, const std::string& username,
@@ -55,6 +58,12 @@ public:
 private:
     shared::PushResponse pushOnce(const std::string& accessToken,
                                   const shared::PushRequest& request, Traffic& traffic);
+    /// Posts `request` in the binary form spoken so far and decodes the answer in that form;
+    /// falls back to form 1 once (for good) when the server does not know form 2.
+    template <class Request, class Response>
+    Response binaryExchange(const std::string& path, const std::string& accessToken,
+                            const Request& request, Traffic& traffic,
+                            Response (*decode)(std::string_view, shared::BinaryFormat));
     HttpResponse post(const std::string& path, const std::string& contentType,
                       const std::string& body, const std::string& accessToken, Traffic& traffic);
     HttpResponse send(const std::string& method, const std::string& path,
@@ -63,6 +72,7 @@ private:
 
     std::shared_ptr<Transport> _transport;
     bool _json;
+    std::atomic<shared::BinaryFormat> _format{shared::BinaryFormat::V2};
 };
 
 }  // namespace verdant::client

@@ -27,29 +27,36 @@ using shared::SyncMessageCodec;
 
 namespace {
 
-enum class Encoding { Json, Binary };
+/// The encoding of a request body, which its answer uses too: JSON or one of the binary forms.
+struct Encoding {
+    bool json = false;
+    shared::BinaryFormat format = shared::BinaryFormat::V1;
+};
 
 /// The encoding of a request body, from its Content-Type; a body of any other type, or of none,
-/// is unsupported_media_type.
+/// is unsupported_media_type. Devices of every build are answered in the form they sent.
 Encoding requestEncoding(const HttpExchange& exchange) {
     const auto type = exchange.header("Content-Type");
-    if (hasMediaType(type, SyncMessageCodec::kBinaryContentType)) {
-        return Encoding::Binary;
+    for (const auto format : {shared::BinaryFormat::V2, shared::BinaryFormat::V1}) {
+        if (hasMediaType(type, SyncMessageCodec::contentTypeOf(format))) {
+            return Encoding{false, format};
+        }
     }
     if (hasMediaType(type, SyncMessageCodec::kJsonContentType)) {
-        return Encoding::Json;
+        return Encoding{true};
     }
     throw Error(ErrorCode::UnsupportedMediaType,
-                "Send application/json or " + std::string(SyncMessageCodec::kBinaryContentType) +
+                "Send application/json, " + std::string(SyncMessageCodec::kCompactContentType) +
+                    " or " + std::string(SyncMessageCodec::kBinaryContentType) +
                     " (with a Content-Type header).");
 }
 
 template <class Message>
 void sendMessage(HttpExchange& exchange, Encoding encoding, const Message& message) {
-    if (encoding == Encoding::Binary) {
+    if (!encoding.json) {
         exchange.send(Poco::Net::HTTPResponse::HTTP_OK,
-                      std::string(SyncMessageCodec::kBinaryContentType),
-                      SyncMessageCodec::toBinary(message));
+                      std::string(SyncMessageCodec::contentTypeOf(encoding.format)),
+                      SyncMessageCodec::toBinary(message, encoding.format));
     } else {
         exchange.send(Poco::Net::HTTPResponse::HTTP_OK, "application/json; charset=utf-8",
                       SyncMessageCodec::toJson(message));
@@ -78,10 +85,10 @@ void requireDevice(const Principal& principal, const shared::DeviceId& device) {
 /// device the token was issued to.
 template <class Request>
 Request readSyncRequest(HttpExchange& exchange, Encoding encoding, const Principal& principal,
-                        Request (*fromBinary)(std::string_view),
+                        Request (*fromBinary)(std::string_view, shared::BinaryFormat),
                         Request (*fromJson)(std::string_view)) {
     const auto body = exchange.readBody();
-    auto request = encoding == Encoding::Binary ? fromBinary(body) : fromJson(body);
+    auto request = encoding.json ? fromJson(body) : fromBinary(body, encoding.format);
     requireDevice(principal, request.deviceId);
     return request;
 }

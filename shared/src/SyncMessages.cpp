@@ -1,5 +1,8 @@
 #include "verdant/shared/SyncMessages.hpp"
 
+#include "CompactSyncMessages.hpp"
+#include "Utf8.hpp"
+
 #include "verdant/shared/ChangeCodec.hpp"
 #include "verdant/shared/StrictJson.hpp"
 
@@ -124,49 +127,6 @@ Object errorJson(ErrorCode code, const std::string& message) {
 }
 
 // ---- text ---------------------------------------------------------------------------------------
-
-/// Whether `text` is well-formed UTF-8 (no overlongs, surrogates or code points past U+10FFFF).
-bool isUtf8(std::string_view text) {
-    std::size_t i = 0;
-    while (i < text.size()) {
-        const auto byte = static_cast<unsigned char>(text[i]);
-        std::size_t length = 0;
-        std::uint32_t codePoint = 0;
-        if (byte < 0x80) {
-            ++i;
-            continue;
-        }
-        if ((byte & 0xE0) == 0xC0) {
-            length = 2;
-            codePoint = byte & 0x1F;
-        } else if ((byte & 0xF0) == 0xE0) {
-            length = 3;
-            codePoint = byte & 0x0F;
-        } else if ((byte & 0xF8) == 0xF0) {
-            length = 4;
-            codePoint = byte & 0x07;
-        } else {
-            return false;
-        }
-        if (i + length > text.size()) {
-            return false;
-        }
-        for (std::size_t k = 1; k < length; ++k) {
-            const auto next = static_cast<unsigned char>(text[i + k]);
-            if ((next & 0xC0) != 0x80) {
-                return false;
-            }
-            codePoint = (codePoint << 6) | (next & 0x3F);
-        }
-        constexpr std::uint32_t kSmallest[] = {0, 0, 0x80, 0x800, 0x10000};
-        if (codePoint < kSmallest[length] || codePoint > 0x10FFFF ||
-            (codePoint >= 0xD800 && codePoint <= 0xDFFF)) {
-            return false;
-        }
-        i += length;
-    }
-    return true;
-}
 
 /// Binary bodies carry raw bytes; JSON (what people, HQ and the quarantine list read) can only
 /// carry UTF-8. Text that is not UTF-8 is refused here, before it can reach the log.
@@ -308,7 +268,10 @@ PushRequest SyncMessageCodec::decodePushRequest(std::string_view text) {
     return message;
 }
 
-std::string SyncMessageCodec::toBinary(const PushRequest& message) {
+std::string SyncMessageCodec::toBinary(const PushRequest& message, BinaryFormat format) {
+    if (format == BinaryFormat::V2) {
+        return compact::encode(message);
+    }
     return writeBinary([&](Output& archive) {
         save(archive, message.deviceId);
         writeCount(archive, message.changes.size());
@@ -318,7 +281,10 @@ std::string SyncMessageCodec::toBinary(const PushRequest& message) {
     });
 }
 
-PushRequest SyncMessageCodec::pushRequestFromBinary(std::string_view bytes) {
+PushRequest SyncMessageCodec::pushRequestFromBinary(std::string_view bytes, BinaryFormat format) {
+    if (format == BinaryFormat::V2) {
+        return compact::decodePushRequest(bytes);
+    }
     return readBinary<PushRequest>(bytes, [](Input& archive, PushRequest& message) {
         load(archive, message.deviceId);
         const auto count = readCount(archive);
@@ -381,7 +347,10 @@ PushResponse SyncMessageCodec::decodePushResponse(std::string_view text) {
     return message;
 }
 
-std::string SyncMessageCodec::toBinary(const PushResponse& message) {
+std::string SyncMessageCodec::toBinary(const PushResponse& message, BinaryFormat format) {
+    if (format == BinaryFormat::V2) {
+        return compact::encode(message);
+    }
     return writeBinary([&](Output& archive) {
         writeCount(archive, message.results.size());
         for (const auto& result : message.results) {
@@ -395,7 +364,10 @@ std::string SyncMessageCodec::toBinary(const PushResponse& message) {
     });
 }
 
-PushResponse SyncMessageCodec::pushResponseFromBinary(std::string_view bytes) {
+PushResponse SyncMessageCodec::pushResponseFromBinary(std::string_view bytes, BinaryFormat format) {
+    if (format == BinaryFormat::V2) {
+        return compact::decodePushResponse(bytes);
+    }
     return readBinary<PushResponse>(bytes, [](Input& archive, PushResponse& message) {
         const auto count = readCount(archive);
         for (cereal::size_type i = 0; i < count; ++i) {
@@ -461,7 +433,10 @@ PullRequest SyncMessageCodec::decodePullRequest(std::string_view text) {
     return message;
 }
 
-std::string SyncMessageCodec::toBinary(const PullRequest& message) {
+std::string SyncMessageCodec::toBinary(const PullRequest& message, BinaryFormat format) {
+    if (format == BinaryFormat::V2) {
+        return compact::encode(message);
+    }
     return writeBinary([&](Output& archive) {
         save(archive, message.deviceId);
         writeCount(archive, message.cursors.size());
@@ -477,7 +452,10 @@ std::string SyncMessageCodec::toBinary(const PullRequest& message) {
     });
 }
 
-PullRequest SyncMessageCodec::pullRequestFromBinary(std::string_view bytes) {
+PullRequest SyncMessageCodec::pullRequestFromBinary(std::string_view bytes, BinaryFormat format) {
+    if (format == BinaryFormat::V2) {
+        return compact::decodePullRequest(bytes);
+    }
     return readBinary<PullRequest>(bytes, [](Input& archive, PullRequest& message) {
         load(archive, message.deviceId);
         auto count = readCount(archive);
@@ -576,7 +554,10 @@ PullResponse SyncMessageCodec::decodePullResponse(std::string_view text) {
     return message;
 }
 
-std::string SyncMessageCodec::toBinary(const PullResponse& message) {
+std::string SyncMessageCodec::toBinary(const PullResponse& message, BinaryFormat format) {
+    if (format == BinaryFormat::V2) {
+        return compact::encode(message);
+    }
     return writeBinary([&](Output& archive) {
         writeCount(archive, message.scopes.size());
         for (const auto& page : message.scopes) {
@@ -598,7 +579,10 @@ std::string SyncMessageCodec::toBinary(const PullResponse& message) {
     });
 }
 
-PullResponse SyncMessageCodec::pullResponseFromBinary(std::string_view bytes) {
+PullResponse SyncMessageCodec::pullResponseFromBinary(std::string_view bytes, BinaryFormat format) {
+    if (format == BinaryFormat::V2) {
+        return compact::decodePullResponse(bytes);
+    }
     return readBinary<PullResponse>(bytes, [](Input& archive, PullResponse& message) {
         const auto scopeCount = readCount(archive);
         for (cereal::size_type i = 0; i < scopeCount; ++i) {

@@ -102,6 +102,43 @@ private:
     client::HttpsTransport _real;
 };
 
+/// A transport that notes the media type of every sync request and, while `olderServer`, refuses
+/// binary form 2 as a server of the previous build does (415: it knows JSON and form 1 only).
+class FormRecordingTransport final : public client::Transport {
+public:
+    explicit FormRecordingTransport(const client::ServerEndpoint& server) : _real(server) {}
+
+    client::HttpResponse send(const std::string& method, const std::string& path,
+                              const std::string& contentType, const std::string& body,
+                              const std::map<std::string, std::string>& headers) override {
+        if (path.rfind("/v1/sync/", 0) == 0) {
+            std::lock_guard lock(_mutex);
+            _types.push_back(contentType);
+        }
+        if (olderServer && contentType == shared::SyncMessageCodec::kCompactContentType) {
+            return client::HttpResponse{
+                415,
+                "application/json; charset=utf-8",
+                R"({"error":{"code":"unsupported_media_type","message":"Send application/json )"
+                R"(or application/vnd.verdant.v1+cereal (with a Content-Type header)."}})",
+                {}};
+        }
+        return _real.send(method, path, contentType, body, headers);
+    }
+
+    std::vector<std::string> types() const {
+        std::lock_guard lock(_mutex);
+        return _types;
+    }
+
+    std::atomic<bool> olderServer{false};
+
+private:
+    client::HttpsTransport _real;
+    mutable std::mutex _mutex;
+    std::vector<std::string> _types;
+};
+
 /// A tenant with HQ (a TestDevice, the web console's stand-in), a lead auditor and a co-auditor
 /// on one audit, and a second audit assigned to the co-auditor alone.
 class SdkOverTls : public ::testing::Test {
@@ -508,6 +545,46 @@ TEST_F(SdkOverTls, ARefusalWhoseAnswerWasLostIsStillQuarantinedOnTheTablet) {
     EXPECT_FALSE(_server.server().stores().with(_tenantId, [&](sync::Store& store) {
         return store.record(c::kAnswers, item).has_value();
     }));
+}
+
+// The SDK speaks binary form 2; against a server of the previous build, which refuses it with 415,
+// it falls back to form 1 and syncs all the same.
+TEST_F(SdkOverTls, ATabletSpeaksForm2AndForm1ToAnOlderServer) {
+    shared::ManualClock clock{_serverClock.nowMs()};
+    auto current = std::make_shared<FormRecordingTransport>(_server.endpoint());
+    auto older = std::make_shared<FormRecordingTransport>(_server.endpoint());
+    older->olderServer = true;
+    auto liOptions = options("li-tablet", clock);
+    liOptions.transport = current;
+    auto li = Client::signIn(liOptions, "acme", "li", "li-password");
+    auto wangOptions = options("wang-tablet", clock);
+    wangOptions.transport = older;
+    auto wang = Client::signIn(wangOptions, "acme", "wang", "wang-password");
+    assignAudits(li->userId(), wang->userId());
+    expectComplete(li->sync());
+    expectComplete(wang->sync());
+
+    const auto item = shared::answerRecordId(_audit, "B.3");
+    ASSERT_TRUE(li->write(c::kAnswers, item,
+                          {FieldWrite::set("audit_id", Value::id(_audit)),
+                           FieldWrite::set("question_id", Value::string("B.3")),
+                           FieldWrite::set("value", answerJson("yes"))})
+                    .ok);
+    expectComplete(li->sync());
+    expectComplete(wang->sync());
+    const auto arrived = wang->record(c::kAnswers, item);
+    ASSERT_TRUE(arrived.has_value());
+    EXPECT_EQ(arrived->fields.at("value").value, answerJson("yes"));
+
+    for (const auto& type : current->types()) {
+        EXPECT_EQ(type, shared::SyncMessageCodec::kCompactContentType);
+    }
+    const auto olderTypes = older->types();
+    ASSERT_GE(olderTypes.size(), 2U);
+    EXPECT_EQ(olderTypes.front(), shared::SyncMessageCodec::kCompactContentType);
+    for (std::size_t i = 1; i < olderTypes.size(); ++i) {
+        EXPECT_EQ(olderTypes[i], shared::SyncMessageCodec::kBinaryContentType) << i;
+    }
 }
 
 TEST_F(SdkOverTls, BackgroundSyncBacksOffOnAFlakyNetworkAndNeverBlocksWrites) {

@@ -76,9 +76,12 @@ std::map<std::string, std::string> FaultyTransport::withTokenState(
 }
 
 void FaultyTransport::recordPush(const std::string& contentType, const std::string& body) {
-    const auto request = contentType == SyncMessageCodec::kBinaryContentType
-                             ? SyncMessageCodec::pushRequestFromBinary(body)
-                             : SyncMessageCodec::pushRequestFromJson(body);
+    const auto request =
+        contentType == SyncMessageCodec::kCompactContentType
+            ? SyncMessageCodec::pushRequestFromBinary(body, shared::BinaryFormat::V2)
+        : contentType == SyncMessageCodec::kBinaryContentType
+            ? SyncMessageCodec::pushRequestFromBinary(body)
+            : SyncMessageCodec::pushRequestFromJson(body);
     std::lock_guard lock(_mutex);
     for (const auto& change : request.changes) {
         _sent.emplace(change.deviceSeq, change);

@@ -200,6 +200,54 @@ TEST_F(SyncOverTls, ReassignedAuditIsPurgedFromTheOldDeviceAndArrivesWholeOnTheN
               answerJson("yes"));
 }
 
+// A device of the previous build sends binary form 1, the current SDK form 2: the server reads
+// both and answers each in the form it was sent, with the same data.
+TEST_F(SyncOverTls, EachBinaryFormIsAnsweredInItsOwnForm) {
+    constexpr auto v2 = shared::BinaryFormat::V2;
+    const std::string form1(SyncMessageCodec::kBinaryContentType);
+    const std::string form2(SyncMessageCodec::kCompactContentType);
+    _li.pull();
+    answer(_li, _auditLi, "yes");
+    const shared::PushRequest batch{_li.deviceId(), _li.outbox()};
+
+    // A form-2 body under the form-1 type is refused, not misread.
+    const auto mislabelled =
+        _li.send("POST", "/v1/sync/push", form1, SyncMessageCodec::toBinary(batch, v2));
+    EXPECT_EQ(mislabelled.status, 400);
+    EXPECT_EQ(errorCode(mislabelled), "invalid_request");
+
+    const auto pushed =
+        _li.send("POST", "/v1/sync/push", form2, SyncMessageCodec::toBinary(batch, v2));
+    ASSERT_EQ(pushed.status, 200) << pushed.body;
+    EXPECT_EQ(pushed.contentType, form2);
+    const auto applied = SyncMessageCodec::pushResponseFromBinary(pushed.body, v2);
+    ASSERT_EQ(applied.results.size(), batch.changes.size());
+    const auto again = _li.send("POST", "/v1/sync/push", form1, SyncMessageCodec::toBinary(batch));
+    ASSERT_EQ(again.status, 200) << again.body;
+    EXPECT_EQ(again.contentType, form1);
+    const auto duplicates = SyncMessageCodec::pushResponseFromBinary(again.body);
+    ASSERT_EQ(duplicates.results.size(), batch.changes.size());
+    for (std::size_t i = 0; i < batch.changes.size(); ++i) {
+        EXPECT_EQ(applied.results[i].outcome, "applied");
+        EXPECT_EQ(duplicates.results[i].outcome, "duplicate");
+    }
+
+    const shared::PullRequest pull{_hq.deviceId(), {}, {}, 1000};
+    const auto old = _hq.send("POST", "/v1/sync/pull", form1, SyncMessageCodec::toBinary(pull));
+    const auto compact =
+        _hq.send("POST", "/v1/sync/pull", form2, SyncMessageCodec::toBinary(pull, v2));
+    ASSERT_EQ(old.status, 200) << old.body;
+    ASSERT_EQ(compact.status, 200) << compact.body;
+    EXPECT_EQ(old.contentType, form1);
+    EXPECT_EQ(compact.contentType, form2);
+    auto oldPages = SyncMessageCodec::pullResponseFromBinary(old.body);
+    auto compactPages = SyncMessageCodec::pullResponseFromBinary(compact.body, v2);
+    ASSERT_FALSE(compactPages.scopes.empty());
+    EXPECT_LT(compact.body.size(), old.body.size());
+    oldPages.serverTimeMs = compactPages.serverTimeMs = 0;
+    EXPECT_EQ(compactPages, oldPages);
+}
+
 TEST_F(SyncOverTls, ReplayedPushAppliesOnce) {
     _li.pull();
     answer(_li, _auditLi, "yes");

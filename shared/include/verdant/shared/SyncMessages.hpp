@@ -84,39 +84,65 @@ struct PullResponse {
     friend bool operator==(const PullResponse&, const PullResponse&) = default;
 };
 
-/// The two encodings of the sync messages, chosen by Content-Type:
+/// The binary forms of the sync messages; the value is the version byte every body starts with.
+enum class BinaryFormat : std::uint8_t {
+    /// cereal portable binary; every change carries all of its fields (kBinaryContentType).
+    V1 = 1,
+    /// Compact: per message a table of strings (collections, fields, authors) and of device ids,
+    /// changes grouped by record, varints, HLCs and sequences as deltas (kCompactContentType).
+    V2 = 2,
+};
+
+/// The encodings of the sync messages, chosen by Content-Type:
 ///  - `application/json` (kJsonContentType): for people, curl and other languages; changes use
 ///    ChangeCodec's JSON form;
-///  - `application/vnd.verdant.v1+cereal` (kBinaryContentType): cereal portable binary behind a
-///    version byte, for the SDK.
-/// Both carry exactly the same data (round-trip tests check it). Decoders throw
-/// Error(MalformedJson / InvalidRequest / InvalidParameter / InvalidChange) with a message that
-/// names what is wrong, never crash, and refuse trailing bytes. Binary text that is not UTF-8
-/// is refused (Error(InvalidRequest)), so that nothing unprintable as JSON reaches the log.
-/// Stateless and thread-safe.
+///  - `application/vnd.verdant.v1+cereal` (kBinaryContentType): binary form 1, cereal portable
+///    binary behind a version byte; what SDKs before form 2 send;
+///  - `application/vnd.verdant.v2+binary` (kCompactContentType): binary form 2, what the SDK
+///    sends: nothing a batch or record already says is repeated per change (docs/protocol.md).
+/// All carry exactly the same data (round-trip tests check it). Decoders throw
+/// Error(MalformedJson / InvalidRequest / InvalidParameter / InvalidCursor / InvalidChange) with
+/// a message that names what is wrong, never crash, and refuse trailing bytes; a binary decoder
+/// reads the form it is given and refuses a body of another version byte. Binary decoders
+/// allocate no more than the body could fill, whatever counts and lengths it claims. Binary
+/// text that is not UTF-8 is refused (Error(InvalidRequest)), so that nothing unprintable as
+/// JSON reaches the log. Stateless and thread-safe.
 class SyncMessageCodec {
 public:
     static constexpr std::string_view kJsonContentType = "application/json";
     static constexpr std::string_view kBinaryContentType = "application/vnd.verdant.v1+cereal";
+    static constexpr std::string_view kCompactContentType = "application/vnd.verdant.v2+binary";
+    /// The version byte of binary form 1.
     static constexpr std::uint8_t kBinaryFormatVersion = 1;
+
+    /// The media type of a binary form.
+    static constexpr std::string_view contentTypeOf(BinaryFormat format) noexcept {
+        return format == BinaryFormat::V2 ? kCompactContentType : kBinaryContentType;
+    }
 
     static std::string toJson(const PushRequest& message);
     static std::string toJson(const PushResponse& message);
     static std::string toJson(const PullRequest& message);
     static std::string toJson(const PullResponse& message);
-    static std::string toBinary(const PushRequest& message);
-    static std::string toBinary(const PushResponse& message);
-    static std::string toBinary(const PullRequest& message);
-    static std::string toBinary(const PullResponse& message);
+    static std::string toBinary(const PushRequest& message, BinaryFormat format = BinaryFormat::V1);
+    static std::string toBinary(const PushResponse& message,
+                                BinaryFormat format = BinaryFormat::V1);
+    static std::string toBinary(const PullRequest& message, BinaryFormat format = BinaryFormat::V1);
+    static std::string toBinary(const PullResponse& message,
+                                BinaryFormat format = BinaryFormat::V1);
 
     static PushRequest pushRequestFromJson(std::string_view text);
     static PushResponse pushResponseFromJson(std::string_view text);
     static PullRequest pullRequestFromJson(std::string_view text);
     static PullResponse pullResponseFromJson(std::string_view text);
-    static PushRequest pushRequestFromBinary(std::string_view bytes);
-    static PushResponse pushResponseFromBinary(std::string_view bytes);
-    static PullRequest pullRequestFromBinary(std::string_view bytes);
-    static PullResponse pullResponseFromBinary(std::string_view bytes);
+    static PushRequest pushRequestFromBinary(std::string_view bytes,
+                                             BinaryFormat format = BinaryFormat::V1);
+    static PushResponse pushResponseFromBinary(std::string_view bytes,
+                                               BinaryFormat format = BinaryFormat::V1);
+    static PullRequest pullRequestFromBinary(std::string_view bytes,
+                                             BinaryFormat format = BinaryFormat::V1);
+    static PullResponse pullResponseFromBinary(std::string_view bytes,
+                                               BinaryFormat format = BinaryFormat::V1);
 
 private:
     static PushRequest decodePushRequest(std::string_view text);

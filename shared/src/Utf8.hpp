@@ -1,0 +1,11 @@
+#pragma once
+
+#include <string_view>
+
+namespace verdant::shared {
+
+/// Whether `text` is well-formed UTF-8 (no overlongs, surrogates or code points past U+10FFFF).
+/// Private to verdant_shared: the binary decoders refuse text that JSON could not carry.
+bool isUtf8(std::string_view text) noexcept;
+
+}  // namespace verdant::shared
