@@ -21,18 +21,7 @@
 namespace verdant::sync {
 namespace {
 
-using shared::Change;
-using shared::CollectionSpec;
-using shared::ErrorCode;
-using shared::FieldSpec;
-using shared::FieldType;
-using shared::Hlc;
-using shared::MergeKind;
-using shared::Operation;
-using shared::RecordId;
-using shared::ScopeRule;
-using shared::Value;
-using testing::TestDevice;
+using shared::ErrorCode;  // the others come with DeviceHistory.hpp
 
 /// The dump of a fresh store that applied `changes`, one batch.
 std::string freshDump(const std::vector<Change>& changes) {
