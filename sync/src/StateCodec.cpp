@@ -228,8 +228,12 @@ void writeFieldState(ByteWriter& out, const FieldState& state) {
         writeWrite(out, write);
     }
     writeOptionalWrite(out, state.reopen);
-    out.varint(state.elements.size());
-    for (const auto& [element, elementState] : state.elements) {
+    writeSetElements(out, state.elements);
+}
+
+void writeSetElements(ByteWriter& out, const std::map<std::string, SetElement>& elements) {
+    out.varint(elements.size());
+    for (const auto& [element, elementState] : elements) {
         out.string(element);
         out.u8(elementState.lastAdd ? 1 : 0);
         if (elementState.lastAdd) {
@@ -237,6 +241,21 @@ void writeFieldState(ByteWriter& out, const FieldState& state) {
         }
         writeOptionalHlc(out, elementState.lastRemoveBase);
     }
+}
+
+std::map<std::string, SetElement> readSetElements(ByteReader& in) {
+    std::map<std::string, SetElement> elements;
+    const auto count = in.varint();
+    for (std::uint64_t i = 0; i < count; ++i) {
+        std::string element = in.string();
+        SetElement elementState;
+        if (in.u8() != 0) {
+            elementState.lastAdd = readKey(in);
+        }
+        elementState.lastRemoveBase = readOptionalHlc(in);
+        elements.emplace_hint(elements.end(), std::move(element), elementState);
+    }
+    return elements;
 }
 
 FieldState decodeFieldState(std::span<const std::uint8_t> bytes) {
@@ -249,16 +268,7 @@ FieldState decodeFieldState(std::span<const std::uint8_t> bytes) {
         state.writes.push_back(readWrite(in));
     }
     state.reopen = readOptionalWrite(in);
-    const auto elementCount = in.varint();
-    for (std::uint64_t i = 0; i < elementCount; ++i) {
-        std::string element = in.string();
-        SetElement elementState;
-        if (in.u8() != 0) {
-            elementState.lastAdd = readKey(in);
-        }
-        elementState.lastRemoveBase = readOptionalHlc(in);
-        state.elements.emplace_hint(state.elements.end(), std::move(element), elementState);
-    }
+    state.elements = readSetElements(in);
     if (!in.atEnd()) {
         corrupt();
     }

@@ -11,6 +11,8 @@
 #include "verdant/sync/FieldState.hpp"
 
 #include <cstdint>
+#include <map>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -74,6 +76,11 @@ shared::Value readValue(ByteReader& in);
 std::vector<std::uint8_t> encodeValue(const shared::Value& value);
 /// Decodes encodeValue() output.
 shared::Value decodeValue(std::span<const std::uint8_t> bytes);
+
+/// Appends the elements of an add-wins set (ordered by element, as the map is).
+void writeSetElements(ByteWriter& out, const std::map<std::string, SetElement>& elements);
+/// Reads what writeSetElements() wrote.
+std::map<std::string, SetElement> readSetElements(ByteReader& in);
 
 /// Appends the canonical form of a field state.
 void writeFieldState(ByteWriter& out, const FieldState& state);

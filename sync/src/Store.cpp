@@ -3,6 +3,7 @@
 #include "StateCodec.hpp"
 #include "StoreDigest.hpp"
 #include "StoreMigrations.hpp"
+#include "StoredState.hpp"
 
 #include "verdant/shared/ChangeCodec.hpp"
 #include "verdant/sync/Merge.hpp"
@@ -57,6 +58,9 @@ constexpr std::string_view kSelectDevice = "SELECT device_ref FROM devices WHERE
 constexpr std::string_view kInsertDevice = "INSERT INTO devices (device_id) VALUES (?1)";
 constexpr std::string_view kRaiseHighWater =
     "UPDATE devices SET high_water = max(high_water, ?2) WHERE device_ref = ?1";
+// Authors of changes, each kept once (changes.author_ref).
+constexpr std::string_view kSelectName = "SELECT name_ref FROM names WHERE name = ?1";
+constexpr std::string_view kInsertName = "INSERT INTO names (name) VALUES (?1)";
 constexpr std::string_view kSelectHighWater = "SELECT high_water FROM devices WHERE device_id = ?1";
 constexpr std::string_view kSelectRecord =
     "SELECT record_ref, deleted, tombstone, scope_key, scope_seq FROM records "
@@ -82,19 +86,17 @@ constexpr std::string_view kSelectLoggedOutcome =
 constexpr std::string_view kSelectFieldState =
     "SELECT state FROM fields WHERE record_ref = ?1 AND field = ?2";
 constexpr std::string_view kSelectFieldVersion =
-    "SELECT f.version FROM fields f JOIN records r ON r.record_ref = f.record_ref "
+    "SELECT f.state FROM fields f JOIN records r ON r.record_ref = f.record_ref "
     "WHERE r.collection = ?1 AND r.record_id = ?2 AND f.field = ?3";
 constexpr std::string_view kInsertField =
-    "INSERT INTO fields (record_ref, field, value, version, state, in_conflict) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+    "INSERT INTO fields (record_ref, field, state, in_conflict) VALUES (?1, ?2, ?3, ?4)";
 constexpr std::string_view kUpdateField =
-    "UPDATE fields SET value = ?3, version = ?4, state = ?5, in_conflict = ?6 "
-    "WHERE record_ref = ?1 AND field = ?2";
+    "UPDATE fields SET state = ?3, in_conflict = ?4 WHERE record_ref = ?1 AND field = ?2";
 constexpr std::string_view kSelectRecordFields =
-    "SELECT field, value, state, in_conflict FROM fields WHERE record_ref = ?1 ORDER BY field";
+    "SELECT field, state, in_conflict FROM fields WHERE record_ref = ?1 ORDER BY field";
 constexpr std::string_view kInsertChange =
     "INSERT OR IGNORE INTO changes (device_ref, device_seq, record_ref, field, op, value, hlc, "
-    "base, author, outcome) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+    "base, author_ref, outcome) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
 constexpr std::string_view kSetOutcome = "UPDATE changes SET outcome = ?2 WHERE server_seq = ?1";
 constexpr std::string_view kSetOutcomeByDevice =
     "UPDATE changes SET outcome = ?3 WHERE device_seq = ?2 AND device_ref = "
@@ -125,15 +127,16 @@ constexpr std::string_view kDecideQuarantined =
     "WHERE device_id = ?1 AND device_seq = ?2 AND decision IS NULL";
 constexpr std::string_view kLoggedColumns =
     "SELECT c.server_seq, d.device_id, c.device_seq, r.collection, r.record_id, c.field, c.op, "
-    "c.value, c.hlc, c.base, c.author, c.outcome FROM changes c "
-    "JOIN devices d ON d.device_ref = c.device_ref JOIN records r ON r.record_ref = c.record_ref ";
+    "c.value, c.hlc, c.base, n.name, c.outcome FROM changes c "
+    "JOIN devices d ON d.device_ref = c.device_ref JOIN records r ON r.record_ref = c.record_ref "
+    "JOIN names n ON n.name_ref = c.author_ref ";
 constexpr std::string_view kConflicts =
     "SELECT r.collection, r.record_id, f.field, f.state FROM fields f "
     "JOIN records r ON r.record_ref = f.record_ref WHERE f.in_conflict = 1 "
     "ORDER BY r.collection, r.record_id, f.field";
 constexpr std::string_view kDump =
-    "SELECT r.collection, r.record_id, r.deleted, r.tombstone, f.field, f.value, f.version, "
-    "f.in_conflict, f.state FROM records r LEFT JOIN fields f ON f.record_ref = r.record_ref "
+    "SELECT r.collection, r.record_id, r.deleted, r.tombstone, f.field, f.in_conflict, f.state "
+    "FROM records r LEFT JOIN fields f ON f.record_ref = r.record_ref "
     "ORDER BY r.collection, r.record_id, f.field";
 // A scoped pull page. ?1 is a JSON array of scope keys, ?2 the cursor, ?3 the limit. The first
 // part is every change after the cursor of a record in the scopes; the second, the changes up to
@@ -142,21 +145,23 @@ constexpr std::string_view kDump =
 // implicit rowid column bounds server_seq), so a small scope never scans the log.
 constexpr std::string_view kScopedColumns =
     "SELECT c.server_seq AS seq, d.device_id, c.device_seq, r.collection, r.record_id, c.field, "
-    "c.op, c.value, c.hlc, c.base, c.author, c.outcome, ";
+    "c.op, c.value, c.hlc, c.base, n.name, c.outcome, ";
 constexpr std::string_view kScopedAfter =
     "max(c.server_seq, r.scope_seq) AS pos, r.record_ref FROM json_each(?1) k "
     "CROSS JOIN records r ON r.scope_key = k.value "
     "CROSS JOIN changes c ON c.record_ref = r.record_ref AND c.server_seq > ?2 "
-    "JOIN devices d ON d.device_ref = c.device_ref UNION ALL ";
+    "JOIN devices d ON d.device_ref = c.device_ref JOIN names n ON n.name_ref = c.author_ref "
+    "UNION ALL ";
 constexpr std::string_view kScopedJoined =
     "r.scope_seq AS pos, r.record_ref FROM json_each(?1) k "
     "CROSS JOIN records r ON r.scope_key = k.value AND r.scope_seq > ?2 "
     "CROSS JOIN changes c ON c.record_ref = r.record_ref AND c.server_seq <= ?2 "
-    "JOIN devices d ON d.device_ref = c.device_ref ORDER BY pos, seq LIMIT ?3";
+    "JOIN devices d ON d.device_ref = c.device_ref JOIN names n ON n.name_ref = c.author_ref "
+    "ORDER BY pos, seq LIMIT ?3";
 constexpr std::string_view kSelectScope =
     "SELECT scope_key FROM records WHERE collection = ?1 AND record_id = ?2";
 constexpr std::string_view kFindRecords =
-    "SELECT r.record_id, f.value, f.state FROM records r "
+    "SELECT r.record_id, f.state FROM records r "
     "JOIN fields f ON f.record_ref = r.record_ref AND f.field = ?2 "
     "WHERE r.collection = ?1 AND r.deleted = 0 ORDER BY r.record_id";
 constexpr std::string_view kPurgeChanges =
@@ -169,7 +174,7 @@ constexpr std::string_view kPurgeRecords = "DELETE FROM records WHERE scope_key 
 // skips it. Earlier placeholders are dropped.
 constexpr std::string_view kInsertPlaceholder =
     "INSERT INTO changes (server_seq, device_ref, device_seq, record_ref, field, op, value, hlc, "
-    "base, author, outcome) VALUES (?1, 0, ?1, 0, '', 0, x'', x'', NULL, '', 0)";
+    "base, author_ref, outcome) VALUES (?1, 0, ?1, 0, '', 0, x'', x'', NULL, 0, 0)";
 constexpr std::string_view kDeleteOldPlaceholders =
     "DELETE FROM changes WHERE record_ref = 0 AND server_seq < ?1";
 // rewriteDeviceChanges: one device's changes by sequence (the UNIQUE (device_ref, device_seq)
@@ -229,6 +234,12 @@ LoggedChange loggedChangeFromRow(const sqlite::Statement& row) {
     change.author = std::string(row.text(10));
     logged.outcome = static_cast<ChangeOutcome>(row.integer(11));
     return logged;
+}
+
+/// The value of a field the schema no longer names: its last write (what every register kind
+/// shows when the field has no conflict).
+shared::Value shownValue(const FieldState& state) {
+    return state.writes.empty() ? shared::Value::null() : state.writes.back().value;
 }
 
 /// The reviewed-register spec used to read a conflict whose field left the schema.
@@ -397,7 +408,12 @@ public:
         _db.exec("PRAGMA cache_size = -" + std::to_string(_options.cacheKiB));
         _db.exec("PRAGMA wal_autocheckpoint = " + std::to_string(_options.walAutocheckpointPages));
         _schema.finalize();
-        migrateStore(_db, _schema);
+        const int found = migrateStore(_db, _schema);
+        if (found > 0 && found < kCompactStorageVersion && !_options.readOnly) {
+            // The rows compact_storage rewrote left free pages: give them back to the disk, best
+            // effort (it needs no other connection reading; if one is, the space is reused).
+            sqlite3_exec(_db.handle(), "VACUUM", nullptr, nullptr, nullptr);
+        }
         if (_options.readOnly) {
             _db.exec("PRAGMA query_only = 1");
         }
@@ -523,6 +539,7 @@ private:
     /// across batches, validated with PRAGMA data_version, measured no faster.)
     struct Cache {
         std::map<DeviceId, std::int64_t> deviceRefs;
+        std::unordered_map<std::string, std::int64_t> nameRefs;
         std::unordered_map<std::pair<std::string, RecordId>, RecordEntry, KeyHash> records;
         std::unordered_map<std::pair<std::int64_t, std::string>, FieldEntry, KeyHash> fields;
     };
@@ -559,6 +576,11 @@ private:
     std::optional<std::int64_t> findDeviceRef(const DeviceId& device);
     void keepLastServerSeq(std::uint64_t lastBefore);
     std::int64_t deviceRef(const DeviceId& device);
+    std::int64_t nameRef(const std::string& name);
+    /// The stored form of `state` (StoredState.hpp) into _scratch.
+    void encodeStored(const FieldState& state);
+    /// The canonical form of `state` into _scratch.
+    void encodeCanonical(const FieldState& state);
     std::optional<std::int64_t> findRecordRef(std::string_view collection, const RecordId& id);
     RecordEntry* existingRecordEntry(const Change& change);
     RecordEntry& recordEntry(const Change& change);
@@ -580,7 +602,41 @@ private:
     StoreOptions _options;
     codec::ByteWriter _scratch;
     Cache _cache;
+    StoredStateReader _states{_db};
 };
+
+std::int64_t Store::Impl::nameRef(const std::string& name) {
+    if (const auto found = _cache.nameRefs.find(name); found != _cache.nameRefs.end()) {
+        return found->second;
+    }
+    std::int64_t ref = 0;
+    {
+        auto select = _db.cached(kSelectName);
+        select->bind(1, name);
+        if (select->step()) {
+            ref = select->integer(0);
+        }
+    }
+    if (ref == 0) {
+        auto insert = _db.cached(kInsertName);
+        insert->bind(1, name);
+        insert->run();
+        ref = _db.lastInsertRowid();
+    }
+    _cache.nameRefs.emplace(name, ref);
+    return ref;
+}
+
+void Store::Impl::encodeStored(const FieldState& state) {
+    _scratch.clear();
+    writeStoredFieldState(_scratch, state,
+                          [this](const DeviceId& device) { return deviceRef(device); });
+}
+
+void Store::Impl::encodeCanonical(const FieldState& state) {
+    _scratch.clear();
+    codec::writeFieldState(_scratch, state);
+}
 
 std::int64_t Store::Impl::deviceRef(const DeviceId& device) {
     if (const auto found = _cache.deviceRefs.find(device); found != _cache.deviceRefs.end()) {
@@ -738,11 +794,14 @@ Store::Impl::FieldEntry& Store::Impl::fieldEntry(RecordEntry& record, const Fiel
         select->bind(1, record.ref);
         select->bind(2, spec.name);
         if (select->step()) {
-            entry.state = codec::decodeFieldState(select->blob(0));
-            entry.storedDigest =
-                fieldRowDigest(record.collection, record.id, spec.name, select->blob(0));
+            entry.state = _states.state(select->blob(0));
             entry.stored = true;
         }
+    }
+    if (entry.stored) {
+        encodeCanonical(entry.state);
+        entry.storedDigest =
+            fieldRowDigest(record.collection, record.id, spec.name, _scratch.bytes());
     }
     return _cache.fields.emplace(std::move(key), std::move(entry)).first->second;
 }
@@ -895,7 +954,7 @@ ApplyResult Store::Impl::applyBatch(std::span<const Change> batch, const ChangeG
             if (change.baseVersion) {
                 insert->bind(8, bytesOf(change.baseVersion->toBinary()));
             }
-            insert->bind(9, change.author);
+            insert->bind(9, nameRef(change.author));
             insert->bind(10, static_cast<std::int64_t>(ChangeOutcome::Applied));
             insert->run();
         }
@@ -983,21 +1042,15 @@ void Store::Impl::writeBack(Batch& batch) {
         auto upsert = _db.cached(field.stored ? kUpdateField : kInsertField);
         upsert->bind(1, field.record->ref);
         upsert->bind(2, spec.name);
-        _scratch.clear();
-        codec::writeValue(_scratch, visibleValue(spec, field.state));
-        upsert->bind(3, _scratch.bytes());
-        if (field.state.version) {
-            upsert->bind(4, bytesOf(field.state.version->toBinary()));
-        }
-        _scratch.clear();
-        codec::writeFieldState(_scratch, field.state);
-        upsert->bind(5, _scratch.bytes());
+        encodeCanonical(field.state);
         const Digest written =
             fieldRowDigest(field.record->collection, field.record->id, spec.name, _scratch.bytes());
         field.record->fieldDelta += written;
         field.record->fieldDelta -= field.storedDigest;
         field.storedDigest = written;
-        upsert->bind(6, std::int64_t{hasConflict(spec, field.state) ? 1 : 0});
+        encodeStored(field.state);
+        upsert->bind(3, _scratch.bytes());
+        upsert->bind(4, std::int64_t{hasConflict(spec, field.state) ? 1 : 0});
         upsert->run();
         field.stored = true;
         field.dirty = false;
@@ -1074,13 +1127,15 @@ std::optional<Record> Store::Impl::record(std::string_view collection, const Rec
     while (select->step()) {
         std::string name(select->text(0));
         FieldValue value;
-        value.value = codec::decodeValue(select->blob(1));
-        const FieldState state = codec::decodeFieldState(select->blob(2));
-        value.inConflict = select->integer(3) != 0;
+        const FieldState state = _states.state(select->blob(1));
+        value.inConflict = select->integer(2) != 0;
         value.version = state.version;
         value.elements = visibleElements(state);
         if (const FieldSpec* field = spec ? spec->field(name) : nullptr) {
+            value.value = visibleValue(*field, state);
             value.writtenBy = visibleWrite(*field, state);
+        } else {
+            value.value = shownValue(state);
         }
         record.fields.emplace(std::move(name), std::move(value));
     }
@@ -1093,8 +1148,8 @@ std::optional<Hlc> Store::Impl::fieldVersion(std::string_view collection, const 
     select->bind(1, collection);
     select->bind(2, bytesOf(id.bytes()));
     select->bind(3, field);
-    if (select->step() && !select->isNull(0)) {
-        return hlcFromColumn(select->blob(0));
+    if (select->step()) {
+        return _states.state(select->blob(0)).version;
     }
     return std::nullopt;
 }
@@ -1106,7 +1161,7 @@ std::vector<Conflict> Store::Impl::openConflicts() {
         const std::string collection(select->text(0));
         const auto id = idFromColumn<shared::RecordIdTag>(select->blob(1));
         const std::string name(select->text(2));
-        const FieldState state = codec::decodeFieldState(select->blob(3));
+        const FieldState state = _states.state(select->blob(3));
         const FieldSpec* spec =
             _schema.collection(collection) ? _schema.collection(collection)->field(name) : nullptr;
         FieldSpec fallback = reviewedFallback();
@@ -1217,11 +1272,13 @@ std::vector<RecordId> Store::Impl::findRecords(std::string_view collection, std:
     select->bind(2, field);
     while (select->step()) {
         bool matches = false;
+        const FieldState state = _states.state(select->blob(1));
         if (isSet) {
-            const auto elements = visibleElements(codec::decodeFieldState(select->blob(2)));
+            const auto elements = visibleElements(state);
             matches = std::binary_search(elements.begin(), elements.end(), value.as<std::string>());
         } else {
-            matches = codec::decodeValue(select->blob(1)) == value;
+            matches = (fieldSpec != nullptr ? visibleValue(*fieldSpec, state)
+                                            : shownValue(state)) == value;
         }
         if (matches) {
             found.push_back(idFromColumn<shared::RecordIdTag>(select->blob(0)));
@@ -1592,8 +1649,12 @@ std::string Store::Impl::dump(std::string_view sql, const std::string* scopeKey)
         if (select->isNull(4)) {
             continue;  // a record with no field written (only deleted/restored)
         }
-        const FieldState state = codec::decodeFieldState(select->blob(8));
-        std::string shown = codec::decodeValue(select->blob(5)).toDisplayString();
+        const std::string_view name = select->text(4);
+        const FieldState state = _states.state(select->blob(6));
+        const auto* spec = _schema.collection(collection);
+        const FieldSpec* field = spec != nullptr ? spec->field(name) : nullptr;
+        std::string shown =
+            (field != nullptr ? visibleValue(*field, state) : shownValue(state)).toDisplayString();
         if (!state.elements.empty()) {
             shown = "{";
             for (const auto& element : visibleElements(state)) {
@@ -1602,16 +1663,17 @@ std::string Store::Impl::dump(std::string_view sql, const std::string* scopeKey)
             shown += "}";
         }
         dump += "  ";
-        dump += select->text(4);
+        dump += name;
         dump += " = ";
         dump += shown;
         dump += " version=";
         dump += state.version ? state.version->toString() : "-";
-        if (select->integer(7) != 0) {
+        if (select->integer(5) != 0) {
             dump += " CONFLICT";
         }
+        encodeCanonical(state);
         dump += " state=";
-        dump += codec::toHex(select->blob(8));
+        dump += codec::toHex(_scratch.bytes());
         dump += '\n';
     }
     return dump;

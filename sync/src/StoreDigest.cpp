@@ -1,5 +1,7 @@
 #include "StoreDigest.hpp"
 
+#include "StoredState.hpp"
+
 #include "verdant/shared/ErrorCode.hpp"
 
 #include <openssl/evp.h>
@@ -201,6 +203,22 @@ ScopeDigestRow storedScopeDigest(sqlite::Database& db, std::string_view scopeKey
     return row;
 }
 
+namespace {
+
+/// The canonical bytes of a stored state; its stored bytes when they cannot be read back (a
+/// write missing from a damaged log), so the scope's recomputed sum differs from the kept one and
+/// the scope is found damaged instead of the check failing.
+std::vector<std::uint8_t> canonicalOrStored(StoredStateReader& states,
+                                            std::span<const std::uint8_t> stored) {
+    try {
+        return states.canonical(stored);
+    } catch (const shared::Error&) {
+        return {stored.begin(), stored.end()};
+    }
+}
+
+}  // namespace
+
 Digest recomputeRecordDigest(sqlite::Database& db, std::int64_t recordRef) {
     Digest total;
     std::string collection;
@@ -215,10 +233,12 @@ Digest recomputeRecordDigest(sqlite::Database& db, std::int64_t recordRef) {
         id = recordIdOf(select->blob(1));
         total += recordRowDigest(collection, *id, select->blob(2));
     }
+    StoredStateReader states(db);
     auto select = db.cached(kSelectFieldRows);
     select->bind(1, recordRef);
     while (select->step()) {
-        total += fieldRowDigest(collection, *id, select->text(0), select->blob(1));
+        total += fieldRowDigest(collection, *id, select->text(0),
+                                canonicalOrStored(states, select->blob(1)));
     }
     return total;
 }
@@ -259,6 +279,7 @@ void forgetScopeDigest(sqlite::Database& db, const std::string& scopeKey) {
 std::map<std::string, Digest> recomputeScopeDigests(sqlite::Database& db) {
     std::map<std::string, Digest> sums;
     sums[std::string(kWholeStoreDigestKey)];
+    StoredStateReader states(db);
     auto select = db.cached(kSelectAllRows);
     std::int64_t previous = 0;
     std::string collection;
@@ -277,7 +298,8 @@ std::map<std::string, Digest> recomputeScopeDigests(sqlite::Database& db) {
             whole += row;
         }
         if (!select->isNull(5)) {
-            const Digest row = fieldRowDigest(collection, *id, select->text(5), select->blob(6));
+            const Digest row = fieldRowDigest(collection, *id, select->text(5),
+                                              canonicalOrStored(states, select->blob(6)));
             *scope += row;
             whole += row;
         }

@@ -2,11 +2,13 @@
 
 #include "StateCodec.hpp"
 #include "StoreDigest.hpp"
+#include "StoredState.hpp"
 
 #include "verdant/shared/ErrorCode.hpp"
 
 #include <array>
 #include <cstring>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -66,8 +68,78 @@ void fillScopeKeys(sqlite::Database& db, const shared::Schema& schema) {
     }
 }
 
-/// Step 7's data: every scope's sum of row digests and feed position, from the rows.
-void fillScopeDigests(sqlite::Database& db, const shared::Schema& /*schema*/) {
+/// The devices table as a map from id to device_ref.
+std::map<shared::DeviceId, std::int64_t> deviceRefs(sqlite::Database& db) {
+    std::map<shared::DeviceId, std::int64_t> refs;
+    sqlite::Statement select(db.handle(), "SELECT device_id, device_ref FROM devices");
+    while (select.step()) {
+        shared::DeviceId::Bytes bytes{};
+        const auto blob = select.blob(0);
+        if (blob.size() == bytes.size()) {
+            std::memcpy(bytes.data(), blob.data(), bytes.size());
+            refs.emplace(shared::DeviceId(bytes), select.integer(1));
+        }
+    }
+    return refs;
+}
+
+[[noreturn]] void unmigratable() {
+    throw shared::Error(shared::ErrorCode::InternalError,
+                        "The store holds a merge state whose change is missing from its log; "
+                        "it cannot be migrated.");
+}
+
+/// Step 8's field rows: each state rewritten in its stored form (StoredState.hpp) into
+/// compact_fields, checked to read back to the same canonical bytes.
+void compactFieldRows(sqlite::Database& db) {
+    const auto devices = deviceRefs(db);
+    const auto refOf = [&devices](const shared::DeviceId& device) {
+        const auto found = devices.find(device);
+        if (found == devices.end()) {
+            unmigratable();
+        }
+        return found->second;
+    };
+    StoredStateReader states(db);
+    sqlite::Statement select(db.handle(),
+                             "SELECT record_ref, field, state, in_conflict FROM fields");
+    sqlite::Statement insert(db.handle(),
+                             "INSERT INTO compact_fields (record_ref, field, state, in_conflict) "
+                             "VALUES (?1, ?2, ?3, ?4)");
+    codec::ByteWriter stored;
+    while (select.step()) {
+        const auto canonical = select.blob(2);
+        stored.clear();
+        writeStoredFieldState(stored, codec::decodeFieldState(canonical), refOf);
+        const auto readBack = states.canonical(stored.bytes());
+        if (!std::equal(readBack.begin(), readBack.end(), canonical.begin(), canonical.end())) {
+            unmigratable();
+        }
+        insert.bind(1, select.integer(0));
+        insert.bind(2, select.text(1));
+        insert.bind(3, stored.bytes());
+        insert.bind(4, select.integer(3));
+        insert.run();
+        insert.reset();
+    }
+}
+
+/// Step 8's data: authors of changes kept once in `names`; field rows without the value and
+/// version they repeated, their states in the stored form; the scope sums (over the canonical
+/// form, so unchanged in value) rebuilt, which also fills step 7's table for older stores.
+void compactStorage(sqlite::Database& db, const shared::Schema& /*schema*/) {
+    db.exec(R"sql(
+        INSERT INTO names (name) SELECT DISTINCT author FROM changes;
+        ALTER TABLE changes ADD COLUMN author_ref INTEGER NOT NULL DEFAULT 0;
+        UPDATE changes SET author_ref = (SELECT name_ref FROM names WHERE name = changes.author);
+        ALTER TABLE changes DROP COLUMN author;
+    )sql");
+    compactFieldRows(db);
+    db.exec(R"sql(
+        DROP TABLE fields;
+        ALTER TABLE compact_fields RENAME TO fields;
+        CREATE INDEX fields_in_conflict ON fields (in_conflict) WHERE in_conflict = 1;
+    )sql");
     rebuildScopeDigests(db);
 }
 
@@ -164,7 +236,24 @@ constexpr std::array kMigrations = {
             digest    BLOB NOT NULL,
             last_seq  INTEGER NOT NULL DEFAULT 0
         ) WITHOUT ROWID;
-    )sql", &fillScopeDigests},
+        -- Filled by step 8, which rewrites the rows these sums are over.
+    )sql"},
+    Migration{8, "compact_storage", R"sql(
+        -- Names kept once, referred to by number: the authors of changes (changes.author_ref).
+        CREATE TABLE names (
+            name_ref INTEGER PRIMARY KEY,
+            name     TEXT NOT NULL UNIQUE
+        );
+        -- Materialized fields: the merge state in its stored form (StoredState.hpp), whose
+        -- writes are references to their log rows; the visible value and version derive from it.
+        CREATE TABLE compact_fields (
+            record_ref  INTEGER NOT NULL,
+            field       TEXT NOT NULL,
+            state       BLOB NOT NULL,
+            in_conflict INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (record_ref, field)
+        ) WITHOUT ROWID;
+    )sql", &compactStorage},
 };
 // clang-format on
 

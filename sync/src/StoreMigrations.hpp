@@ -19,6 +19,9 @@ struct Migration {
     void (*fill)(sqlite::Database& db, const shared::Schema& schema) = nullptr;
 };
 
+/// The version whose step (compact_storage) rewrites every field row in place.
+inline constexpr int kCompactStorageVersion = 8;
+
 /// Every step, in order.
 std::span<const Migration> storeMigrations() noexcept;
 

@@ -1,3 +1,4 @@
+#include "OlderLayouts.hpp"
 #include "SyncFixtures.hpp"
 
 #include "verdant/shared/ChangeCodec.hpp"
@@ -57,12 +58,13 @@ TEST(StoreMigration, StepsAreNamedAndEndAtTheLatestVersion) {
     const auto names = Store::migrationNames();
     ASSERT_EQ(static_cast<int>(names.size()), Store::latestSchemaVersion());
     EXPECT_EQ(names.front(), "create_change_log_and_materialized_records");
-    EXPECT_EQ(names.back(), "add_scope_digests");
+    EXPECT_EQ(names.back(), "compact_storage");
 }
 
-// Every older version is reproduced by taking back what the later steps add (each step only
-// adds objects), then reopened with the current Store: its data must be intact and the steps it
-// lacked must work (history index, quarantine).
+// Every older version is reproduced by taking back what the later steps add (step 8 rewrites
+// the field rows and the log's authors; each earlier step only adds objects), then reopened with
+// the current Store: its data must be intact and the steps it lacked must work (history index,
+// quarantine).
 TEST(StoreMigration, OpeningAnOlderVersionDatabaseMigratesItAndKeepsItsData) {
     const std::string dropScopes =
         "DROP INDEX records_by_scope; ALTER TABLE records DROP COLUMN scope_seq; "
@@ -80,6 +82,7 @@ TEST(StoreMigration, OpeningAnOlderVersionDatabaseMigratesItAndKeepsItsData) {
         {4, dropBounds + dropDecisions + "PRAGMA user_version = 4;"},
         {5, dropBounds + "PRAGMA user_version = 5;"},
         {6, std::string(kDropScopeDigests) + "PRAGMA user_version = 6;"},
+        {7, "PRAGMA user_version = 7;"},
     };
     for (const auto& [version, rollback] : rollbacks) {
         TempDatabase file("verdant-migration-v" + std::to_string(version));
@@ -94,6 +97,7 @@ TEST(StoreMigration, OpeningAnOlderVersionDatabaseMigratesItAndKeepsItsData) {
             dump = store.canonicalDump();
             checksum = store.checksum();
         }
+        testing::takeBackCompactStorage(file.path(), testing::testSchema());
         file.exec(rollback);
         {
             Store store(file.path(), testing::testSchema());
@@ -108,6 +112,39 @@ TEST(StoreMigration, OpeningAnOlderVersionDatabaseMigratesItAndKeepsItsData) {
             EXPECT_EQ(store.scopeOf("answers", record), "answers/" + record.toString());
         }
     }
+}
+
+// Step 8 stores a field's merge state by reference to its log rows and the log's authors by
+// number: a version-7 store of 1,000 answers opens with the same data in under half the space.
+TEST(StoreMigration, AVersionSevenStoreKeepsItsDataInLessThanHalfTheSpace) {
+    TempDatabase file("verdant-migration-compact");
+    testing::TestDevice device(1, "3f2c8a4e-5b6d-4e7f-8a9b-0c1d2e3f4a5b");
+    std::vector<shared::Change> changes;
+    for (int i = 0; i < 1000; ++i) {  // an answer as a tablet writes it: seven fields
+        const auto record = device.newRecordId();
+        changes.push_back(device.set("answers", record, "answer", Value::string("yes")));
+        changes.push_back(device.set("answers", record, "note", Value::string("see photo 3")));
+        changes.push_back(device.set("answers", record, "score", Value::integer(i % 5)));
+        changes.push_back(device.set("answers", record, "weight", Value::real(1.5)));
+        changes.push_back(device.set("answers", record, "applicable", Value::boolean(true)));
+        changes.push_back(device.set("answers", record, "supplier", Value::id(record)));
+        changes.push_back(device.set("answers", record, "severity", Value::string("minor")));
+    }
+    std::string dump;
+    {
+        Store store(file.path(), testing::testSchema());
+        store.apply(changes);
+        dump = store.canonicalDump();
+    }
+    testing::takeBackCompactStorage(file.path(), testing::testSchema());
+    file.exec("VACUUM");
+    const auto before = std::filesystem::file_size(file.path());
+    {
+        Store store(file.path(), testing::testSchema());
+        EXPECT_EQ(store.canonicalDump(), dump);
+    }
+    const auto after = std::filesystem::file_size(file.path());
+    EXPECT_LT(after * 2, before) << before << " bytes before, " << after << " after";
 }
 
 // A version-3 database (before scopes) gains the scope columns, and the step fills them from the
@@ -147,6 +184,7 @@ TEST(StoreMigration, AVersionThreeDatabaseGainsTheScopeOfEveryRecord) {
         store.apply(changes);
         dump = store.canonicalDump();
     }
+    testing::takeBackCompactStorage(file.path(), schema());
     file.exec(std::string(kDropScopeDigests) + kDropQuarantineBounds +
               "ALTER TABLE quarantine DROP COLUMN decided_at; "
               "ALTER TABLE quarantine DROP COLUMN decided_by; ALTER TABLE quarantine DROP COLUMN "
@@ -182,6 +220,7 @@ TEST(StoreMigration, AVersionFiveQuarantineStaysWholeAndNewRefusalsAreBounded) {
         Store store(file.path(), testing::testSchema());
         store.apply(std::vector{old});
     }
+    testing::takeBackCompactStorage(file.path(), testing::testSchema());
     file.exec(std::string(kDropScopeDigests) + kDropQuarantineBounds + "PRAGMA user_version = 5;");
     Store store(file.path(), testing::testSchema());
     EXPECT_EQ(store.schemaVersion(), Store::latestSchemaVersion());
