@@ -85,6 +85,8 @@ constexpr const char* kPendingRepairs = "pending_repairs";  // scope keys, one p
 
 constexpr std::size_t kWholeOutbox = std::numeric_limits<std::size_t>::max();
 constexpr int kMaxPullRounds = 100000;
+/// How far the measured server clock offset moves before it is saved again (see saveRound).
+constexpr std::int64_t kOffsetSaveToleranceMs = 1000;
 
 /// A file-name-safe form of a tenant or user name: [A-Za-z0-9._-] kept, the rest %XX.
 std::string pathSafe(const std::string& text) {
@@ -199,7 +201,8 @@ public:
             _state.set(kDeviceId, device->toString());
         }
         _deviceId = *device;
-        _serverClock.setOffset(_state.getInteger(kOffsetMs, 0));
+        _savedOffsetMs = _state.getInteger(kOffsetMs, 0);
+        _serverClock.setOffset(_savedOffsetMs);
         // A device accepts whatever its server accepted: no drift bound on the device side.
         _hlc = std::make_unique<shared::HlcClock>(_serverClock, _deviceId.low64(), std::nullopt);
         sync::StoreOptions storeOptions;
@@ -219,6 +222,7 @@ public:
         }
         if (const auto remote = hlcFromText(_state.get(kMaxRemoteHlc))) {
             _maxRemoteHlc = *remote;
+            _savedMaxRemoteHlc = hlcText(*remote);
             _hlc->tryReceive(*remote);
         }
         _transport = _options.transport ? _options.transport
@@ -1115,7 +1119,8 @@ private:
 
     /// Pulls until the server has nothing more, a round at a time: each answer is applied in one
     /// transaction (with its cursors), while the next round's request is already on its way.
-    /// WAL checkpoints wait until the pull is over (one, not one every few pages).
+    /// WAL checkpoints wait until the pull is over (one, not one every few pages); a pull that
+    /// brought nothing writes nothing and checkpoints nothing.
     void pullPhase(SyncReport& report, Traffic& traffic,
                    const std::function<void(const SyncProgress&)>& progress) {
         CheckpointHold hold(*this);
@@ -1168,7 +1173,7 @@ private:
                 ahead =
                     sendAhead(followingRequest(request, response, std::exchange(state.repair, {})));
             }
-            applyPullRound(request, response, state, report);
+            applyPullRound(request, response, state, report, hold);
             if (progress) {
                 progress(SyncProgress{SyncProgress::Phase::Pulling, state.pulled, 0,
                                       traffic.sent + traffic.received});
@@ -1223,18 +1228,26 @@ private:
         std::size_t pulled = 0;
     };
 
-    /// Holds the store's WAL checkpoints for its lifetime, then runs one.
+    /// Holds the store's WAL checkpoints from the first write of a pull (engage()) to its end,
+    /// then runs one; a pull that wrote nothing to the store holds and runs none.
     class CheckpointHold {
     public:
-        explicit CheckpointHold(Impl& impl) : _impl(impl) {
-            std::lock_guard lock(_impl._storeMutex);
-            _impl._store->holdCheckpoints(true);
-        }
+        explicit CheckpointHold(Impl& impl) : _impl(impl) {}
         ~CheckpointHold() {
+            if (!_held) {
+                return;
+            }
             try {
                 std::lock_guard lock(_impl._storeMutex);
                 _impl._store->holdCheckpoints(false);
             } catch (...) {  // NOLINT(bugprone-empty-catch): a checkpoint can wait for later
+            }
+        }
+        /// Holds checkpoints from now on; the caller holds the store lock.
+        void engage() {
+            if (!_held) {
+                _impl._store->holdCheckpoints(true);
+                _held = true;
             }
         }
         CheckpointHold(const CheckpointHold&) = delete;
@@ -1242,12 +1255,13 @@ private:
 
     private:
         Impl& _impl;
+        bool _held = false;
     };
 
     /// Applies one pull answer: purges, repairs, every page in one transaction, the checksum
     /// checks, then the cursors (after the pages they cover: a crash between re-pulls, harmlessly).
     void applyPullRound(const shared::PullRequest& request, shared::PullResponse& response,
-                        PullProgress& state, SyncReport& report) {
+                        PullProgress& state, SyncReport& report, CheckpointHold& hold) {
         TouchedRecords touched(hasSubscribers());
         std::lock_guard lock(_storeMutex);
         const auto unsent = scopesWithUnsentChanges();
@@ -1255,6 +1269,7 @@ private:
             if (unsent.count(scope) != 0) {
                 continue;  // pushed (or quarantined) first, purged on a later sync
             }
+            hold.engage();
             for (const auto& ref : _store->recordsInScope(scope)) {
                 touched.add(ref.collection, ref.id, true);
             }
@@ -1270,6 +1285,7 @@ private:
                 page.snapshot && std::find(request.repair.begin(), request.repair.end(),
                                            page.scope) != request.repair.end();
             if (repairing && unsent.count(page.scope) == 0) {
+                hold.engage();
                 _store->purgeScope(page.scope);
                 ++report.repairedScopes;
             }
@@ -1282,6 +1298,7 @@ private:
             }
         }
         if (!changes.empty()) {
+            hold.engage();
             _store->apply(changes);
         }
         state.pulled += changes.size();
@@ -1293,13 +1310,38 @@ private:
             }
             checkScope(page, unsent, state, report);
         }
-        _state.saveRound(movedCursors, {{kMaxRemoteHlc, hlcText(_maxRemoteHlc)},
-                                        {kOffsetMs, std::to_string(_serverClock.offset())}});
+        saveRound(movedCursors);
         if (!request.repair.empty()) {
             _state.erase(kPendingRepairs);  // asked for again whole: this round applied them
         }
         report.pulled = state.pulled;
         defer(touched.take());
+    }
+
+    /// Saves the cursors that moved and the settings a round changed, in one transaction; a round
+    /// that changed nothing (a caught-up pull) writes nothing. The clock offset is saved when it
+    /// moved by kOffsetSaveToleranceMs or more: every round measures it anew with a few
+    /// milliseconds of jitter, which the HLC's minutes of drift allowance never notice, and
+    /// the running client keeps the exact figure in memory.
+    void saveRound(const std::map<std::string, std::uint64_t>& movedCursors) {
+        std::map<std::string, std::string> settings;
+        const auto maxRemote = hlcText(_maxRemoteHlc);
+        if (maxRemote != _savedMaxRemoteHlc) {
+            settings.emplace(kMaxRemoteHlc, maxRemote);
+        }
+        const auto offset = _serverClock.offset();
+        if (offset - _savedOffsetMs >= kOffsetSaveToleranceMs ||
+            _savedOffsetMs - offset >= kOffsetSaveToleranceMs) {
+            settings.emplace(kOffsetMs, std::to_string(offset));
+        }
+        if (movedCursors.empty() && settings.empty()) {
+            return;
+        }
+        _state.saveRound(movedCursors, settings);
+        _savedMaxRemoteHlc = maxRemote;
+        if (settings.count(kOffsetMs) != 0) {
+            _savedOffsetMs = offset;
+        }
     }
 
     /// Compares a scope's checksum with the server's when the server sent one: a first
@@ -1431,6 +1473,8 @@ private:
     std::uint64_t _sentSeq = 0;
     std::uint64_t _nextSeq = 1;
     Hlc _maxRemoteHlc;
+    std::string _savedMaxRemoteHlc;   // as kMaxRemoteHlc holds it ("" before the first save)
+    std::int64_t _savedOffsetMs = 0;  // as kOffsetMs holds it
 
     std::mutex _storeMutex;                // the store, the local state and the counters above
     std::mutex _syncMutex;                 // one sync (and the transport) at a time

@@ -307,6 +307,7 @@ void SyncEndpoint::pullScopes(const sync::Store& store, const Principal& princip
         principal, last, [&] { return ScopeResolver::readableScopes(principal, store); });
     const std::set<std::string> tenantOnly{ScopeResolver::kTenantScope};
     const std::set<std::string>& scopes = *readable ? **readable : tenantOnly;
+    bool allAtEnd = true;
     for (const auto& [scope, cursor] : request.cursors) {
         if (scope.size() > kMaxScopeBytes) {
             throw Error(ErrorCode::InvalidCursor, "A scope is named by at most " +
@@ -321,6 +322,15 @@ void SyncEndpoint::pullScopes(const sync::Store& store, const Principal& princip
         if (scopes.count(scope) == 0) {
             response.purge.push_back(scope);
         }
+        allAtEnd = allAtEnd && cursor == last;
+    }
+    // Caught up: the device holds exactly the scopes it may read (none to purge, none new), each
+    // at the log's end, and wants no repair. Nothing can be after its cursors, so no scope needs
+    // a look in the store: the answer is empty, whatever the number of scopes.
+    if (allAtEnd && response.purge.empty() && request.repair.empty() &&
+        request.cursors.size() == scopes.size()) {
+        _metrics.setDeviceLag(principal.tenantId, principal.deviceId, 0);
+        return;
     }
     std::size_t budget = std::clamp<std::uint32_t>(request.limit, 1, _limits.maxPullChanges);
     std::uint64_t oldestCursor = last;

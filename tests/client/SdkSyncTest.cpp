@@ -18,6 +18,7 @@
 #include <Poco/Net/StreamSocket.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <condition_variable>
 #include <fstream>
@@ -487,6 +488,60 @@ TEST_F(SdkOverTls, AReplicaDamagedUnderTheSdkIsFoundAndRepairedFromTheServer) {
     EXPECT_EQ(li->record(c::kAudits, _audit)->fields.at("facility_id").value, Value::id(_facility));
     EXPECT_EQ(deviceScopeChecksum("li", _audit), serverScopeChecksum(_audit));
     EXPECT_TRUE(li->checkReplica().empty());
+}
+
+TEST_F(SdkOverTls, ACaughtUpPullWritesOnlyItsSyncTimeAndCheckpointsNothing) {
+    // Every statement the SDK runs on its database, with its values.
+    struct Statements {
+        std::mutex mutex;
+        std::vector<std::string> run;
+    };
+    Statements statements;
+    shared::ManualClock liClock{_serverClock.nowMs()};
+    auto liOptions = options("li-tablet", liClock);
+    liOptions.onOpenDatabase = [&statements](sqlite3* connection) {
+        sqlite3_trace_v2(
+            connection, SQLITE_TRACE_STMT,
+            [](unsigned, void* context, void* statement, void* text) {
+                auto& into = *static_cast<Statements*>(context);
+                char* expanded = sqlite3_expanded_sql(static_cast<sqlite3_stmt*>(statement));
+                std::lock_guard lock(into.mutex);
+                into.run.emplace_back(expanded != nullptr ? expanded
+                                                          : static_cast<const char*>(text));
+                sqlite3_free(expanded);
+                return 0;
+            },
+            &statements);
+    };
+    auto li = Client::signIn(liOptions, "acme", "li", "li-password");
+    assignAudits(li->userId(), li->userId());
+    expectComplete(li->pull());
+    liClock.advance(60'000);  // a minute later on both sides: the clock offset stays
+    _serverClock.advance(60'000);
+    {
+        std::lock_guard lock(statements.mutex);
+        statements.run.clear();
+    }
+    const auto report = li->pull();
+    expectComplete(report);
+    EXPECT_EQ(report.pulled, 0U);
+    std::vector<std::string> writes;
+    for (const auto& sql : statements.run) {
+        const bool write = sql.rfind("INSERT", 0) == 0 || sql.rfind("UPDATE", 0) == 0 ||
+                           sql.find("wal_checkpoint") != std::string::npos;
+        if (write && sql.find("'last_sync_ms'") == std::string::npos) {
+            writes.push_back(sql);
+        }
+    }
+    EXPECT_THAT(writes, ::testing::IsEmpty());
+    // The sync time is still kept, and the next change still arrives.
+    EXPECT_EQ(li->status().lastSyncMs, liClock.nowMs());
+    _hq.pull();
+    _hq.set(c::kAudits, _audit, "scheduled_for", Value::timestamp(_serverClock.nowMs()));
+    _hq.push();
+    const auto changed = li->pull();
+    expectComplete(changed);
+    EXPECT_EQ(changed.pulled, 1U);
 }
 
 TEST_F(SdkOverTls, AnEditToAnAuditReassignedWhileOfflineIsQuarantinedNotLost) {

@@ -753,6 +753,57 @@ TEST_F(SyncOverTls, APullOneChangeAPageBringsEveryScopeWholeThenNamesNoScope) {
     EXPECT_FALSE(again.front().more);
 }
 
+TEST_F(SyncOverTls, ACaughtUpPullIsEmptyYetStillGivesWhatTheDeviceLacksOrMayNoLongerSee) {
+    _li.pull();
+    const auto held = _li.cursors();
+    ASSERT_EQ(held.size(), 4U);
+    const auto audit = key(c::kAudits, _auditLi);
+    const auto pullWith = [&](std::map<std::string, std::uint64_t> cursors,
+                              std::vector<std::string> repair) {
+        shared::PullRequest request{_li.deviceId(), std::move(cursors), std::move(repair), 100};
+        const auto http = _li.send("POST", "/v1/sync/pull", "application/json",
+                                   SyncMessageCodec::toJson(request));
+        EXPECT_EQ(http.status, 200) << http.body;
+        return SyncMessageCodec::pullResponseFromJson(http.body);
+    };
+    // Every scope at the log's end: nothing to say.
+    const auto current = pullWith(held, {});
+    EXPECT_TRUE(current.scopes.empty());
+    EXPECT_TRUE(current.purge.empty());
+    // Every cursor at the end, yet a scope missing: it comes whole.
+    auto lacking = held;
+    lacking.erase(audit);
+    const auto snapshot = pullWith(lacking, {});
+    ASSERT_EQ(snapshot.scopes.size(), 1U);
+    EXPECT_EQ(snapshot.scopes.front().scope, audit);
+    EXPECT_TRUE(snapshot.scopes.front().snapshot);
+    EXPECT_FALSE(snapshot.scopes.front().changes.empty());
+    // A scope the device may not see, at the end too: purged.
+    auto extra = held;
+    extra[key(c::kAudits, _auditWang)] = held.at(audit);
+    const auto purge = pullWith(extra, {});
+    EXPECT_TRUE(purge.scopes.empty());
+    EXPECT_EQ(purge.purge, std::vector<std::string>{key(c::kAudits, _auditWang)});
+    // A repair of a current scope: it comes whole.
+    const auto repair = pullWith(held, {audit});
+    ASSERT_EQ(repair.scopes.size(), 1U);
+    EXPECT_TRUE(repair.scopes.front().snapshot);
+    // Something changed in one scope: only that scope is named, with the change.
+    _hq.pull();
+    answer(_hq, _auditLi, "yes");
+    _hq.push();
+    const auto changed = _li.pull();
+    ASSERT_EQ(changed.size(), 1U);
+    std::set<std::string> named;
+    for (const auto& page : changed.front().scopes) {
+        if (!page.changes.empty()) {
+            named.insert(page.scope);
+        }
+    }
+    EXPECT_EQ(named, std::set<std::string>{audit});
+    EXPECT_TRUE(_li.pull().front().scopes.empty());
+}
+
 TEST_F(SyncOverTls, APagedPullNeverSkipsARecordThatJoinedItsScopeLate) {
     _li.pull();
     _hq.pull();
