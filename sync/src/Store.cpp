@@ -506,6 +506,7 @@ private:
         std::optional<std::string> scopeKey;  // records.scope_key
         std::int64_t scopeSeq = 0;            // records.scope_seq
         bool dirty = false;
+        bool inserted = false;  // inserted by this batch
         // The checksum bookkeeping (see StoreDigest.hpp): whether the record's rows are in the
         // scope sums, under which scope, with which tombstone digest; what its fields added in
         // this batch; the highest log position the batch gave it.
@@ -528,8 +529,9 @@ private:
         std::size_t operator()(const std::pair<std::string, RecordId>& key) const noexcept {
             return std::hash<std::string>{}(key.first) ^ key.second.low64();
         }
-        std::size_t operator()(const std::pair<std::int64_t, std::string>& key) const noexcept {
-            return std::hash<std::string>{}(key.second) ^
+        std::size_t operator()(
+            const std::pair<std::int64_t, const FieldSpec*>& key) const noexcept {
+            return std::hash<const FieldSpec*>{}(key.second) ^
                    (static_cast<std::size_t>(key.first) * 0x9e3779b97f4a7c15ULL);
         }
     };
@@ -541,7 +543,8 @@ private:
         std::map<DeviceId, std::int64_t> deviceRefs;
         std::unordered_map<std::string, std::int64_t> nameRefs;
         std::unordered_map<std::pair<std::string, RecordId>, RecordEntry, KeyHash> records;
-        std::unordered_map<std::pair<std::int64_t, std::string>, FieldEntry, KeyHash> fields;
+        // Keyed by the schema's spec (one per field name; the schema outlives the cache).
+        std::unordered_map<std::pair<std::int64_t, const FieldSpec*>, FieldEntry, KeyHash> fields;
     };
     /// Bookkeeping of one batch.
     struct Batch {
@@ -721,6 +724,7 @@ Store::Impl::RecordEntry& Store::Impl::recordEntry(const Change& change) {
     }
     insert->run();
     entry.ref = _db.lastInsertRowid();
+    entry.inserted = true;
     auto key = std::make_pair(change.collection, change.recordId);
     return _cache.records.emplace(std::move(key), std::move(entry)).first->second;
 }
@@ -782,14 +786,14 @@ void Store::Impl::followParent(const Change& change, const FieldSpec& spec, cons
 }
 
 Store::Impl::FieldEntry& Store::Impl::fieldEntry(RecordEntry& record, const FieldSpec& spec) {
-    auto key = std::make_pair(record.ref, spec.name);
+    const auto key = std::make_pair(record.ref, &spec);
     if (const auto found = _cache.fields.find(key); found != _cache.fields.end()) {
         return found->second;
     }
     FieldEntry entry;
     entry.record = &record;
     entry.spec = &spec;
-    {
+    if (!record.inserted) {  // a record this batch inserted has no field rows to read
         auto select = _db.cached(kSelectFieldState);
         select->bind(1, record.ref);
         select->bind(2, spec.name);
@@ -803,7 +807,7 @@ Store::Impl::FieldEntry& Store::Impl::fieldEntry(RecordEntry& record, const Fiel
         entry.storedDigest =
             fieldRowDigest(record.collection, record.id, spec.name, _scratch.bytes());
     }
-    return _cache.fields.emplace(std::move(key), std::move(entry)).first->second;
+    return _cache.fields.emplace(key, std::move(entry)).first->second;
 }
 
 void Store::Impl::quarantineChange(const Change& change, ErrorCode code,
