@@ -2,8 +2,9 @@
 
 #include "StateCodec.hpp"
 #include "StoreDigest.hpp"
-#include "StoreMigrations.hpp"
 #include "StoredState.hpp"
+#include "sqlite/SqliteBackend.hpp"
+#include "sqlite/StoreMigrations.hpp"
 
 #include "verdant/shared/ChangeCodec.hpp"
 #include "verdant/sync/Merge.hpp"
@@ -52,190 +53,6 @@ std::size_t ApplyResult::count(ChangeOutcome outcome) const noexcept {
 
 namespace {
 
-// ---- SQL (every statement is prepared once per connection and cached) ----------------------
-
-constexpr std::string_view kSelectDevice = "SELECT device_ref FROM devices WHERE device_id = ?1";
-constexpr std::string_view kInsertDevice = "INSERT INTO devices (device_id) VALUES (?1)";
-constexpr std::string_view kRaiseHighWater =
-    "UPDATE devices SET high_water = max(high_water, ?2) WHERE device_ref = ?1";
-// Authors of changes, each kept once (changes.author_ref).
-constexpr std::string_view kSelectName = "SELECT name_ref FROM names WHERE name = ?1";
-constexpr std::string_view kInsertName = "INSERT INTO names (name) VALUES (?1)";
-constexpr std::string_view kSelectHighWater = "SELECT high_water FROM devices WHERE device_id = ?1";
-constexpr std::string_view kSelectRecord =
-    "SELECT record_ref, deleted, tombstone, scope_key, scope_seq FROM records "
-    "WHERE collection = ?1 AND record_id = ?2";
-constexpr std::string_view kInsertRecord =
-    "INSERT INTO records (collection, record_id, deleted, tombstone, scope_key) "
-    "VALUES (?1, ?2, 0, ?3, ?4)";
-constexpr std::string_view kUpdateRecord =
-    "UPDATE records SET deleted = ?2, tombstone = ?3, scope_key = ?4, scope_seq = ?5 "
-    "WHERE record_ref = ?1";
-// Whether (device, seq) was received before: refused and quarantined (its code and message;
-// asked first, since an immutable-field refusal is also logged and its resend must still carry
-// the refusal), or logged (NULL code). Both halves are primary-key/unique-index look-ups.
-constexpr std::string_view kSelectReceived =
-    "SELECT code, message FROM quarantine WHERE device_id = ?1 AND device_seq = ?2 "
-    "UNION ALL SELECT NULL, '' FROM changes c JOIN devices d ON d.device_ref = c.device_ref "
-    "WHERE d.device_id = ?1 AND c.device_seq = ?2 "
-    "LIMIT 1";
-// The outcome a (device, seq) was logged with, if it was logged.
-constexpr std::string_view kSelectLoggedOutcome =
-    "SELECT c.outcome FROM changes c JOIN devices d ON d.device_ref = c.device_ref "
-    "WHERE d.device_id = ?1 AND c.device_seq = ?2";
-constexpr std::string_view kSelectFieldState =
-    "SELECT state FROM fields WHERE record_ref = ?1 AND field = ?2";
-constexpr std::string_view kSelectFieldVersion =
-    "SELECT f.state FROM fields f JOIN records r ON r.record_ref = f.record_ref "
-    "WHERE r.collection = ?1 AND r.record_id = ?2 AND f.field = ?3";
-constexpr std::string_view kInsertField =
-    "INSERT INTO fields (record_ref, field, state, in_conflict) VALUES (?1, ?2, ?3, ?4)";
-constexpr std::string_view kUpdateField =
-    "UPDATE fields SET state = ?3, in_conflict = ?4 WHERE record_ref = ?1 AND field = ?2";
-constexpr std::string_view kSelectRecordFields =
-    "SELECT field, state, in_conflict FROM fields WHERE record_ref = ?1 ORDER BY field";
-constexpr std::string_view kInsertChange =
-    "INSERT OR IGNORE INTO changes (device_ref, device_seq, record_ref, field, op, value, hlc, "
-    "base, author_ref, outcome) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
-constexpr std::string_view kSetOutcome = "UPDATE changes SET outcome = ?2 WHERE server_seq = ?1";
-constexpr std::string_view kSetOutcomeByDevice =
-    "UPDATE changes SET outcome = ?3 WHERE device_seq = ?2 AND device_ref = "
-    "(SELECT device_ref FROM devices WHERE device_id = ?1)";
-constexpr std::string_view kInsertQuarantine =
-    "INSERT OR IGNORE INTO quarantine (device_id, device_seq, change, code, message, truncated, "
-    "value_bytes, value_sha256) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
-// Every quarantine read selects the columns quarantineRow() reads, in this order.
-constexpr std::string_view kSelectQuarantine =
-    "SELECT change, code, message, decision, decided_by, decided_at, truncated, value_bytes, "
-    "value_sha256 FROM quarantine "
-    "ORDER BY device_id, device_seq";
-constexpr std::string_view kSelectQuarantined =
-    "SELECT change, code, message, decision, decided_by, decided_at, truncated, value_bytes, "
-    "value_sha256 FROM quarantine "
-    "WHERE device_id = ?1 AND device_seq = ?2";
-// Pages of the quarantine: ranges of its primary key (device_id, device_seq).
-constexpr std::string_view kSelectQuarantinePage =
-    "SELECT change, code, message, decision, decided_by, decided_at, truncated, value_bytes, "
-    "value_sha256 FROM quarantine "
-    "WHERE (device_id, device_seq) > (?1, ?2) ORDER BY device_id, device_seq LIMIT ?3";
-constexpr std::string_view kSelectDeviceQuarantinePage =
-    "SELECT change, code, message, decision, decided_by, decided_at, truncated, value_bytes, "
-    "value_sha256 FROM quarantine "
-    "WHERE device_id = ?1 AND device_seq > ?2 ORDER BY device_seq LIMIT ?3";
-constexpr std::string_view kDecideQuarantined =
-    "UPDATE quarantine SET decision = ?3, decided_by = ?4, decided_at = ?5 "
-    "WHERE device_id = ?1 AND device_seq = ?2 AND decision IS NULL";
-constexpr std::string_view kLoggedColumns =
-    "SELECT c.server_seq, d.device_id, c.device_seq, r.collection, r.record_id, c.field, c.op, "
-    "c.value, c.hlc, c.base, n.name, c.outcome FROM changes c "
-    "JOIN devices d ON d.device_ref = c.device_ref JOIN records r ON r.record_ref = c.record_ref "
-    "JOIN names n ON n.name_ref = c.author_ref ";
-constexpr std::string_view kConflicts =
-    "SELECT r.collection, r.record_id, f.field, f.state FROM fields f "
-    "JOIN records r ON r.record_ref = f.record_ref WHERE f.in_conflict = 1 "
-    "ORDER BY r.collection, r.record_id, f.field";
-constexpr std::string_view kDump =
-    "SELECT r.collection, r.record_id, r.deleted, r.tombstone, f.field, f.in_conflict, f.state "
-    "FROM records r LEFT JOIN fields f ON f.record_ref = r.record_ref "
-    "ORDER BY r.collection, r.record_id, f.field";
-// A scoped pull page. ?1 is a JSON array of scope keys, ?2 the cursor, ?3 the limit. The first
-// part is every change after the cursor of a record in the scopes; the second, the changes up to
-// the cursor of records that joined a scope after it (their position is the join's). CROSS JOIN
-// fixes the order scope -> records (records_by_scope) -> changes (changes_by_record, whose
-// implicit rowid column bounds server_seq), so a small scope never scans the log.
-constexpr std::string_view kScopedColumns =
-    "SELECT c.server_seq AS seq, d.device_id, c.device_seq, r.collection, r.record_id, c.field, "
-    "c.op, c.value, c.hlc, c.base, n.name, c.outcome, ";
-constexpr std::string_view kScopedAfter =
-    "max(c.server_seq, r.scope_seq) AS pos, r.record_ref FROM json_each(?1) k "
-    "CROSS JOIN records r ON r.scope_key = k.value "
-    "CROSS JOIN changes c ON c.record_ref = r.record_ref AND c.server_seq > ?2 "
-    "JOIN devices d ON d.device_ref = c.device_ref JOIN names n ON n.name_ref = c.author_ref "
-    "UNION ALL ";
-constexpr std::string_view kScopedJoined =
-    "r.scope_seq AS pos, r.record_ref FROM json_each(?1) k "
-    "CROSS JOIN records r ON r.scope_key = k.value AND r.scope_seq > ?2 "
-    "CROSS JOIN changes c ON c.record_ref = r.record_ref AND c.server_seq <= ?2 "
-    "JOIN devices d ON d.device_ref = c.device_ref JOIN names n ON n.name_ref = c.author_ref "
-    "ORDER BY pos, seq LIMIT ?3";
-constexpr std::string_view kSelectScope =
-    "SELECT scope_key FROM records WHERE collection = ?1 AND record_id = ?2";
-constexpr std::string_view kFindRecords =
-    "SELECT r.record_id, f.state FROM records r "
-    "JOIN fields f ON f.record_ref = r.record_ref AND f.field = ?2 "
-    "WHERE r.collection = ?1 AND r.deleted = 0 ORDER BY r.record_id";
-constexpr std::string_view kPurgeChanges =
-    "DELETE FROM changes WHERE record_ref IN (SELECT record_ref FROM records WHERE scope_key = ?1)";
-constexpr std::string_view kPurgeFields =
-    "DELETE FROM fields WHERE record_ref IN (SELECT record_ref FROM records WHERE scope_key = ?1)";
-constexpr std::string_view kPurgeRecords = "DELETE FROM records WHERE scope_key = ?1";
-// Keeps the log's highest server sequence after a purge removed its row (rowids would otherwise
-// be reused): record_ref 0 and device_ref 0 exist nowhere, so every log query (they join both)
-// skips it. Earlier placeholders are dropped.
-constexpr std::string_view kInsertPlaceholder =
-    "INSERT INTO changes (server_seq, device_ref, device_seq, record_ref, field, op, value, hlc, "
-    "base, author_ref, outcome) VALUES (?1, 0, ?1, 0, '', 0, x'', x'', NULL, 0, 0)";
-constexpr std::string_view kDeleteOldPlaceholders =
-    "DELETE FROM changes WHERE record_ref = 0 AND server_seq < ?1";
-// rewriteDeviceChanges: one device's changes by sequence (the UNIQUE (device_ref, device_seq)
-// index), a record's changes in log order (changes_by_record), and removing a record to rebuild.
-constexpr std::string_view kDeviceChangesWhere =
-    "WHERE c.device_ref = ?1 AND c.device_seq > ?2 ORDER BY c.device_seq LIMIT ?3";
-constexpr std::string_view kRecordChangesWhere = "WHERE c.record_ref = ?1 ORDER BY c.server_seq";
-constexpr std::string_view kDeleteRecordChanges = "DELETE FROM changes WHERE record_ref = ?1";
-constexpr std::string_view kDeleteRecordFields = "DELETE FROM fields WHERE record_ref = ?1";
-constexpr std::string_view kDeleteRecord = "DELETE FROM records WHERE record_ref = ?1";
-// ?2 = 1 includes tombstoned records. The (collection, record_id) index gives the order.
-constexpr std::string_view kSelectRecordIds =
-    "SELECT record_id FROM records WHERE collection = ?1 AND (?2 = 1 OR deleted = 0) "
-    "ORDER BY record_id";
-constexpr std::string_view kSelectScopeRecords =
-    "SELECT collection, record_id FROM records WHERE scope_key = ?1 "
-    "ORDER BY collection, record_id";
-
-template <std::size_t N>
-std::span<const std::uint8_t> bytesOf(const std::array<std::uint8_t, N>& bytes) {
-    return {bytes.data(), bytes.size()};
-}
-
-template <class Tag>
-shared::Id<Tag> idFromColumn(std::span<const std::uint8_t> blob) {
-    typename shared::Id<Tag>::Bytes bytes{};
-    if (blob.size() != bytes.size()) {
-        throw Error(ErrorCode::InternalError, "The store holds a corrupt id.");
-    }
-    std::memcpy(bytes.data(), blob.data(), bytes.size());
-    return shared::Id<Tag>(bytes);
-}
-
-Hlc hlcFromColumn(std::span<const std::uint8_t> blob) {
-    if (auto hlc = Hlc::fromBinary(blob)) {
-        return *hlc;
-    }
-    throw Error(ErrorCode::InternalError, "The store holds a corrupt timestamp.");
-}
-
-/// Reads one row selected with kLoggedColumns.
-LoggedChange loggedChangeFromRow(const sqlite::Statement& row) {
-    LoggedChange logged;
-    logged.serverSeq = static_cast<std::uint64_t>(row.integer(0));
-    Change& change = logged.change;
-    change.deviceId = idFromColumn<shared::DeviceIdTag>(row.blob(1));
-    change.deviceSeq = static_cast<std::uint64_t>(row.integer(2));
-    change.collection = std::string(row.text(3));
-    change.recordId = idFromColumn<shared::RecordIdTag>(row.blob(4));
-    change.field = std::string(row.text(5));
-    change.operation = static_cast<Operation>(row.integer(6));
-    change.value = codec::decodeValue(row.blob(7));
-    change.hlc = hlcFromColumn(row.blob(8));
-    if (!row.isNull(9)) {
-        change.baseVersion = hlcFromColumn(row.blob(9));
-    }
-    change.author = std::string(row.text(10));
-    logged.outcome = static_cast<ChangeOutcome>(row.integer(11));
-    return logged;
-}
-
 /// The value of a field the schema no longer names: its last write (what every register kind
 /// shows when the field has no conflict).
 shared::Value shownValue(const FieldState& state) {
@@ -250,41 +67,6 @@ const FieldSpec& reviewedFallback() {
                                  {},
                                  shared::kDefaultMaxValueBytes};
     return kSpec;
-}
-
-/// A JSON array of the distinct `keys` (for json_each).
-std::string jsonArrayOf(const std::vector<std::string>& keys) {
-    std::vector<const std::string*> sorted;
-    sorted.reserve(keys.size());
-    for (const auto& key : keys) {
-        sorted.push_back(&key);
-    }
-    std::sort(sorted.begin(), sorted.end(),
-              [](const std::string* a, const std::string* b) { return *a < *b; });
-    sorted.erase(std::unique(sorted.begin(), sorted.end(),
-                             [](const std::string* a, const std::string* b) { return *a == *b; }),
-                 sorted.end());
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string json = "[";
-    for (const std::string* key : sorted) {
-        json += json.size() > 1 ? ",\"" : "\"";
-        for (const char c : *key) {
-            const auto byte = static_cast<unsigned char>(c);
-            if (c == '"' || c == '\\') {
-                json += '\\';
-                json += c;
-            } else if (byte < 0x20) {
-                json += "\\u00";
-                json += kHex[byte >> 4];
-                json += kHex[byte & 0xF];
-            } else {
-                json += c;
-            }
-        }
-        json += '"';
-    }
-    json += ']';
-    return json;
 }
 
 std::string sha256Hex(std::string_view text) {
@@ -391,52 +173,41 @@ QuarantinedChange boundedForQuarantine(const Change& change) {
 
 // ---- Impl -----------------------------------------------------------------------------------
 
-class Store::Impl {
+/// A write transaction on the backend: begun on construction, rolled back on destruction
+/// unless commit() ran.
+class WriteScope {
 public:
-    Impl(const std::string& path, shared::Schema schema, StoreOptions options)
-        : _db(path), _schema(std::move(schema)), _options(std::move(options)) {
-        sqlite3_busy_timeout(_db.handle(), _options.busyTimeoutMs);
-        if (_options.onOpen) {
-            _options.onOpen(_db.handle());  // e.g. PRAGMA key: before anything reads the file
+    explicit WriteScope(StoreBackend& backend) : _backend(backend) { _backend.beginWrite(); }
+    ~WriteScope() {
+        if (!_done) {
+            _backend.rollback();
         }
-        _db.exec("PRAGMA page_size = 8192");  // only takes effect when the file is created
-        _db.exec("PRAGMA journal_mode = WAL");
-        _db.exec(_options.durable ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
-        // Reads of hot pages from the OS page cache via mmap instead of pread copies, and a
-        // page cache large enough for the materialized records of a busy tenant.
-        _db.exec("PRAGMA mmap_size = " + std::to_string(_options.mmapBytes));
-        _db.exec("PRAGMA cache_size = -" + std::to_string(_options.cacheKiB));
-        _db.exec("PRAGMA wal_autocheckpoint = " + std::to_string(_options.walAutocheckpointPages));
-        _schema.finalize();
-        const int found = migrateStore(_db, _schema);
-        if (found > 0 && found < kCompactStorageVersion && !_options.readOnly) {
-            // The rows compact_storage rewrote left free pages: give them back to the disk, best
-            // effort (it needs no other connection reading; if one is, the space is reused).
-            sqlite3_exec(_db.handle(), "VACUUM", nullptr, nullptr, nullptr);
-        }
-        if (_options.readOnly) {
-            _db.exec("PRAGMA query_only = 1");
-        }
+    }
+    WriteScope(const WriteScope&) = delete;
+    WriteScope& operator=(const WriteScope&) = delete;
+    /// Commits; if the commit throws, the destructor rolls back.
+    void commit() {
+        _backend.commit();
+        _done = true;
     }
 
-    /// Begins a read transaction and pins its snapshot (a deferred BEGIN takes it at the first
-    /// read), so the state seen is the one committed when the snapshot began.
-    void beginRead() {
-        _db.exec("BEGIN");
-        try {
-            _db.queryInteger("SELECT count(*) FROM sqlite_schema");
-        } catch (...) {
-            endRead();
-            throw;
-        }
+private:
+    StoreBackend& _backend;
+    bool _done = false;
+};
+
+class Store::Impl {
+public:
+    Impl(std::unique_ptr<StoreBackend> backend, shared::Schema schema, StoreOptions options)
+        : _backend(std::move(backend)),
+          _schema(std::move(schema)),
+          _options(std::move(options)),
+          _states(*_backend) {
+        _schema.finalize();
     }
-    /// Ends the read transaction begun by beginRead().
-    void endRead() noexcept {
-        // A read has nothing to commit; should COMMIT fail, ROLLBACK still ends the transaction.
-        if (sqlite3_exec(_db.handle(), "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
-            sqlite3_exec(_db.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
-        }
-    }
+
+    void beginRead() { _backend->beginRead(); }
+    void endRead() noexcept { _backend->endRead(); }
 
     ApplyResult apply(std::span<const Change> batch, const ChangeGate& gate,
                       const std::function<std::vector<Change>()>& followUp = {});
@@ -459,9 +230,7 @@ public:
                                      const ChangeRewrite& rewrite);
     std::vector<RecordId> recordIds(std::string_view collection, bool includeDeleted);
     std::vector<RecordRef> recordsInScope(const std::string& scopeKey);
-    std::uint64_t lastServerSeq() {
-        return static_cast<std::uint64_t>(_db.queryInteger("SELECT max(server_seq) FROM changes"));
-    }
+    std::uint64_t lastServerSeq() { return _backend->lastServerSeq(); }
     std::uint64_t highWaterMark(const DeviceId& device);
     std::vector<QuarantinedChange> quarantine();
     std::vector<QuarantinedChange> quarantinePage(const QuarantinePosition& after,
@@ -475,24 +244,17 @@ public:
                                QuarantineDecision decision, const std::string& decidedBy,
                                std::int64_t decidedAtMs, std::span<const Change> writes,
                                const std::function<std::vector<Change>()>& followUp);
-    std::string canonicalDump() { return dump(kDump, nullptr); }
-    ScopeDigestRow digestRow(std::string_view key) { return storedScopeDigest(_db, key); }
-    std::map<std::string, Digest> recomputedDigests() { return recomputeScopeDigests(_db); }
-    std::map<std::string, Digest> storedDigests() { return storedScopeDigests(_db); }
+    std::string canonicalDump();
+    ScopeDigestRow digestRow(std::string_view key) { return storedScopeDigest(*_backend, key); }
+    std::map<std::string, Digest> recomputedDigests() { return recomputeScopeDigests(*_backend); }
+    std::map<std::string, Digest> storedDigests() { return storedScopeDigests(*_backend); }
     void rebuildDigests() {
-        sqlite::Transaction transaction(_db);
-        rebuildScopeDigests(_db);
+        WriteScope transaction(*_backend);
+        rebuildScopeDigests(*_backend);
         transaction.commit();
     }
-    int schemaVersion() { return static_cast<int>(_db.queryInteger("PRAGMA user_version")); }
-    void holdCheckpoints(bool held) {
-        if (held) {
-            _db.exec("PRAGMA wal_autocheckpoint = 0");
-            return;
-        }
-        _db.exec("PRAGMA wal_autocheckpoint = " + std::to_string(_options.walAutocheckpointPages));
-        _db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
-    }
+    int schemaVersion() { return _backend->schemaVersion(); }
+    void holdCheckpoints(bool held) { _backend->holdCheckpoints(held); }
     const shared::Schema& schema() const noexcept { return _schema; }
     std::map<std::string, std::size_t> recordsPerScope(std::string_view collection);
     std::vector<LoggedChange> recordChanges(std::string_view collection, const RecordId& id);
@@ -576,8 +338,6 @@ private:
                            Batch& state);
     std::size_t rewriteInTransaction(const DeviceId& device, std::uint64_t afterSeq,
                                      const ChangeRewrite& rewrite);
-    std::optional<std::int64_t> findDeviceRef(const DeviceId& device);
-    void keepLastServerSeq(std::uint64_t lastBefore);
     std::int64_t deviceRef(const DeviceId& device);
     std::int64_t nameRef(const std::string& name);
     /// The stored form of `state` (StoredState.hpp) into _scratch.
@@ -593,39 +353,30 @@ private:
     std::optional<ValidationError> askGate(const Change& change, const ChangeGate& gate);
     void followParent(const Change& change, const FieldSpec& spec, const FieldState& state,
                       RecordEntry& record, std::uint64_t serverSeq, Batch& batch);
-    std::string dump(std::string_view sql, const std::string* scopeKey);
+    void dumpField(std::string& dump, const StateRow& row);
     FieldEntry& fieldEntry(RecordEntry& record, const FieldSpec& spec);
     void writeDigests(Batch& batch);
     void quarantineChange(const Change& change, ErrorCode code, const std::string& message);
     void setOutcome(std::uint64_t serverSeq, ChangeOutcome outcome);
+    /// Logs `change` (its log position), or nullopt if (device, sequence) is logged already.
+    std::optional<std::uint64_t> logChange(const Change& change, std::int64_t device,
+                                           std::int64_t record);
     void writeBack(Batch& batch);
 
-    sqlite::Database _db;
+    std::unique_ptr<StoreBackend> _backend;
     shared::Schema _schema;
     StoreOptions _options;
+    StoredStateReader _states;
     codec::ByteWriter _scratch;
     Cache _cache;
-    StoredStateReader _states{_db};
 };
 
 std::int64_t Store::Impl::nameRef(const std::string& name) {
     if (const auto found = _cache.nameRefs.find(name); found != _cache.nameRefs.end()) {
         return found->second;
     }
-    std::int64_t ref = 0;
-    {
-        auto select = _db.cached(kSelectName);
-        select->bind(1, name);
-        if (select->step()) {
-            ref = select->integer(0);
-        }
-    }
-    if (ref == 0) {
-        auto insert = _db.cached(kInsertName);
-        insert->bind(1, name);
-        insert->run();
-        ref = _db.lastInsertRowid();
-    }
+    const auto found = _backend->findName(name);
+    const std::int64_t ref = found ? *found : _backend->addName(name);
     _cache.nameRefs.emplace(name, ref);
     return ref;
 }
@@ -645,33 +396,16 @@ std::int64_t Store::Impl::deviceRef(const DeviceId& device) {
     if (const auto found = _cache.deviceRefs.find(device); found != _cache.deviceRefs.end()) {
         return found->second;
     }
-    std::int64_t ref = 0;
-    {
-        auto select = _db.cached(kSelectDevice);
-        select->bind(1, bytesOf(device.bytes()));
-        if (select->step()) {
-            ref = select->integer(0);
-        }
-    }
-    if (ref == 0) {
-        auto insert = _db.cached(kInsertDevice);
-        insert->bind(1, bytesOf(device.bytes()));
-        insert->run();
-        ref = _db.lastInsertRowid();
-    }
+    const auto found = _backend->findDevice(device);
+    const std::int64_t ref = found ? *found : _backend->addDevice(device);
     _cache.deviceRefs.emplace(device, ref);
     return ref;
 }
 
 std::optional<std::int64_t> Store::Impl::findRecordRef(std::string_view collection,
                                                        const RecordId& id) {
-    auto select = _db.cached(kSelectRecord);
-    select->bind(1, collection);
-    select->bind(2, bytesOf(id.bytes()));
-    if (select->step()) {
-        return select->integer(0);
-    }
-    return std::nullopt;
+    const auto row = _backend->findRecord(collection, id);
+    return row ? std::optional<std::int64_t>(row->ref) : std::nullopt;
 }
 
 Store::Impl::RecordEntry* Store::Impl::existingRecordEntry(const Change& change) {
@@ -679,27 +413,20 @@ Store::Impl::RecordEntry* Store::Impl::existingRecordEntry(const Change& change)
     if (const auto found = _cache.records.find(key); found != _cache.records.end()) {
         return &found->second;
     }
-    RecordEntry entry;
-    {
-        auto select = _db.cached(kSelectRecord);
-        select->bind(1, change.collection);
-        select->bind(2, bytesOf(change.recordId.bytes()));
-        if (!select->step()) {
-            return nullptr;
-        }
-        entry.ref = select->integer(0);
-        entry.collection = change.collection;
-        entry.id = change.recordId;
-        entry.state = codec::decodeRecordState(select->blob(2));
-        if (!select->isNull(3)) {
-            entry.scopeKey = std::string(select->text(3));
-        }
-        entry.scopeSeq = select->integer(4);
-        entry.counted = true;
-        entry.countedScope = entry.scopeKey;
-        entry.countedTombstone =
-            recordRowDigest(change.collection, change.recordId, select->blob(2));
+    auto row = _backend->findRecord(change.collection, change.recordId);
+    if (!row) {
+        return nullptr;
     }
+    RecordEntry entry;
+    entry.ref = row->ref;
+    entry.collection = change.collection;
+    entry.id = change.recordId;
+    entry.state = codec::decodeRecordState(row->tombstone);
+    entry.scopeKey = std::move(row->scopeKey);
+    entry.scopeSeq = row->scopeSeq;
+    entry.counted = true;
+    entry.countedScope = entry.scopeKey;
+    entry.countedTombstone = recordRowDigest(change.collection, change.recordId, row->tombstone);
     return &_cache.records.emplace(std::move(key), std::move(entry)).first->second;
 }
 
@@ -715,15 +442,8 @@ Store::Impl::RecordEntry& Store::Impl::recordEntry(const Change& change) {
     entry.scopeKey = _schema.scopeKeyOf(change);
     _scratch.clear();
     codec::writeRecordState(_scratch, entry.state);
-    auto insert = _db.cached(kInsertRecord);
-    insert->bind(1, change.collection);
-    insert->bind(2, bytesOf(change.recordId.bytes()));
-    insert->bind(3, _scratch.bytes());
-    if (entry.scopeKey) {
-        insert->bind(4, *entry.scopeKey);
-    }
-    insert->run();
-    entry.ref = _db.lastInsertRowid();
+    entry.ref =
+        _backend->addRecord(change.collection, change.recordId, _scratch.bytes(), entry.scopeKey);
     entry.inserted = true;
     auto key = std::make_pair(change.collection, change.recordId);
     return _cache.records.emplace(std::move(key), std::move(entry)).first->second;
@@ -733,22 +453,19 @@ std::optional<ChangeResult> Store::Impl::receivedBefore(const Change& change) {
     if (change.deviceId.isNil() || change.deviceSeq == 0) {
         return std::nullopt;  // not a numbered change: validation refuses it
     }
-    auto select = _db.cached(kSelectReceived);
-    select->bind(1, bytesOf(change.deviceId.bytes()));
-    select->bind(2,
-                 static_cast<std::int64_t>(std::min<std::uint64_t>(change.deviceSeq, INT64_MAX)));
-    if (!select->step()) {
+    const auto received = _backend->receivedBefore(change.deviceId, change.deviceSeq);
+    if (!received) {
         return std::nullopt;
     }
     ChangeResult duplicate;
     duplicate.outcome = ChangeOutcome::Duplicate;
-    if (!select->isNull(0)) {
+    if (received->refusal) {
         // Refused and quarantined earlier: still refused. The code tells the device so, in case
         // the answer that refused it was lost.
-        duplicate.error = static_cast<ErrorCode>(select->integer(0));
-        duplicate.message = boundedMessage(
-            "Received before and refused; it stays in the quarantine: " +
-            std::string(select->text(1)));  // entries of older builds kept longer messages
+        duplicate.error = *received->refusal;
+        duplicate.message =
+            boundedMessage("Received before and refused; it stays in the quarantine: " +
+                           received->message);  // entries of older builds kept longer messages
     }
     return duplicate;
 }
@@ -794,11 +511,8 @@ Store::Impl::FieldEntry& Store::Impl::fieldEntry(RecordEntry& record, const Fiel
     entry.record = &record;
     entry.spec = &spec;
     if (!record.inserted) {  // a record this batch inserted has no field rows to read
-        auto select = _db.cached(kSelectFieldState);
-        select->bind(1, record.ref);
-        select->bind(2, spec.name);
-        if (select->step()) {
-            entry.state = _states.state(select->blob(0));
+        if (const auto stored = _backend->fieldState(record.ref, spec.name)) {
+            entry.state = _states.state(*stored);
             entry.stored = true;
         }
     }
@@ -812,28 +526,14 @@ Store::Impl::FieldEntry& Store::Impl::fieldEntry(RecordEntry& record, const Fiel
 
 void Store::Impl::quarantineChange(const Change& change, ErrorCode code,
                                    const std::string& message) {
-    const QuarantinedChange kept = boundedForQuarantine(change);
-    const std::string encoded = shared::ChangeCodec::toBinary({kept.change});
-    auto insert = _db.cached(kInsertQuarantine);
-    insert->bind(1, bytesOf(change.deviceId.bytes()));
-    insert->bind(2, static_cast<std::int64_t>(change.deviceSeq));
-    insert->bind(3,
-                 std::span(reinterpret_cast<const std::uint8_t*>(encoded.data()), encoded.size()));
-    insert->bind(4, static_cast<std::int64_t>(code));
-    insert->bind(5, boundedMessage(message));
-    insert->bind(6, std::int64_t{kept.truncated ? 1 : 0});
-    if (kept.truncated && !kept.valueSha256.empty()) {
-        insert->bind(7, static_cast<std::int64_t>(kept.valueBytes));
-        insert->bind(8, kept.valueSha256);
-    }
-    insert->run();
+    QuarantinedChange kept = boundedForQuarantine(change);
+    kept.code = code;
+    kept.message = boundedMessage(message);
+    _backend->addQuarantined(kept);
 }
 
 void Store::Impl::setOutcome(std::uint64_t serverSeq, ChangeOutcome outcome) {
-    auto update = _db.cached(kSetOutcome);
-    update->bind(1, static_cast<std::int64_t>(serverSeq));
-    update->bind(2, static_cast<std::int64_t>(outcome));
-    update->run();
+    _backend->setOutcome(serverSeq, outcome);
 }
 
 ApplyResult Store::Impl::apply(std::span<const Change> batch, const ChangeGate& gate,
@@ -853,7 +553,7 @@ ApplyResult Store::Impl::applyInTransaction(std::span<const Change> batch, const
                                             const std::function<std::vector<Change>()>& followUp,
                                             const std::function<void()>& first, bool strict) {
     Batch state;
-    sqlite::Transaction transaction(_db);
+    WriteScope transaction(*_backend);
     _cache = Cache{};
     if (first) {
         first();
@@ -887,6 +587,24 @@ ApplyResult Store::Impl::applyInTransaction(std::span<const Change> batch, const
         _options.clock->tryReceive(*state.maxApplied);
     }
     return result;
+}
+
+std::optional<std::uint64_t> Store::Impl::logChange(const Change& change, std::int64_t device,
+                                                    std::int64_t record) {
+    _scratch.clear();
+    codec::writeValue(_scratch, change.value);
+    ChangeRow row;
+    row.deviceRef = device;
+    row.deviceSeq = change.deviceSeq;
+    row.recordRef = record;
+    row.field = change.field;
+    row.operation = change.operation;
+    row.value = _scratch.bytes();
+    row.hlc = change.hlc;
+    row.base = change.baseVersion;
+    row.authorRef = nameRef(change.author);
+    row.outcome = ChangeOutcome::Applied;
+    return _backend->appendChange(row);
 }
 
 ApplyResult Store::Impl::applyBatch(std::span<const Change> batch, const ChangeGate& gate,
@@ -944,29 +662,12 @@ ApplyResult Store::Impl::applyBatch(std::span<const Change> batch, const ChangeG
             record.touched = true;
             state.touchedRecords.push_back(&record);
         }
-        {
-            _scratch.clear();
-            codec::writeValue(_scratch, change.value);
-            auto insert = _db.cached(kInsertChange);
-            insert->bind(1, device);
-            insert->bind(2, static_cast<std::int64_t>(change.deviceSeq));
-            insert->bind(3, record.ref);
-            insert->bind(4, change.field);
-            insert->bind(5, static_cast<std::int64_t>(change.operation));
-            insert->bind(6, _scratch.bytes());
-            insert->bind(7, bytesOf(change.hlc.toBinary()));
-            if (change.baseVersion) {
-                insert->bind(8, bytesOf(change.baseVersion->toBinary()));
-            }
-            insert->bind(9, nameRef(change.author));
-            insert->bind(10, static_cast<std::int64_t>(ChangeOutcome::Applied));
-            insert->run();
-        }
-        if (_db.changes() == 0) {
+        const auto logged = logChange(change, device, record.ref);
+        if (!logged) {
             out.outcome = ChangeOutcome::Duplicate;  // (device, sequence) already logged
             continue;
         }
-        const auto serverSeq = static_cast<std::uint64_t>(_db.lastInsertRowid());
+        const std::uint64_t serverSeq = *logged;
         out.serverSeq = serverSeq;
         record.lastSeq = std::max(record.lastSeq, serverSeq);
         auto& mark = state.highWater[device];
@@ -1008,11 +709,7 @@ ApplyResult Store::Impl::applyBatch(std::span<const Change> batch, const ChangeG
             }
             // This write predates the one applied so far: it is the first write and stands on
             // every replica; the other is marked refused in the log.
-            auto update = _db.cached(kSetOutcomeByDevice);
-            update->bind(1, bytesOf(first.key.device.bytes()));
-            update->bind(2, static_cast<std::int64_t>(first.key.deviceSeq));
-            update->bind(3, static_cast<std::int64_t>(ChangeOutcome::Refused));
-            update->run();
+            _backend->setOutcomeOf(first.key.device, first.key.deviceSeq, ChangeOutcome::Refused);
         }
         mergeInto(spec, field.state, stateOf(spec, change));
         if (spec.merge == MergeKind::Immutable && spec.type == shared::FieldType::IdRef) {
@@ -1035,17 +732,14 @@ void Store::Impl::writeBack(Batch& batch) {
     for (RecordEntry* record : batch.touchedRecords) {
         if (record->counted && record->countedScope != record->scopeKey) {
             delta.move(record->countedScope, record->scopeKey,
-                       recomputeRecordDigest(_db, record->ref));
+                       recomputeRecordDigest(*_backend, record->ref));
             record->countedScope = record->scopeKey;
         }
     }
-    delta.writeTo(_db);
+    delta.writeTo(*_backend);
     for (FieldEntry* entry : batch.dirtyFields) {
         FieldEntry& field = *entry;
         const FieldSpec& spec = *field.spec;
-        auto upsert = _db.cached(field.stored ? kUpdateField : kInsertField);
-        upsert->bind(1, field.record->ref);
-        upsert->bind(2, spec.name);
         encodeCanonical(field.state);
         const Digest written =
             fieldRowDigest(field.record->collection, field.record->id, spec.name, _scratch.bytes());
@@ -1053,32 +747,27 @@ void Store::Impl::writeBack(Batch& batch) {
         field.record->fieldDelta -= field.storedDigest;
         field.storedDigest = written;
         encodeStored(field.state);
-        upsert->bind(3, _scratch.bytes());
-        upsert->bind(4, std::int64_t{hasConflict(spec, field.state) ? 1 : 0});
-        upsert->run();
+        _backend->putField(field.record->ref,
+                           FieldRow{spec.name, _scratch.bytes(), hasConflict(spec, field.state)},
+                           field.stored);
         field.stored = true;
         field.dirty = false;
     }
     for (RecordEntry* entry : batch.dirtyRecords) {
         RecordEntry& record = *entry;
         record.dirty = false;
+        RecordRow row;
+        row.ref = record.ref;
+        row.deleted = record.state.deleted();
         _scratch.clear();
         codec::writeRecordState(_scratch, record.state);
-        auto update = _db.cached(kUpdateRecord);
-        update->bind(1, record.ref);
-        update->bind(2, std::int64_t{record.state.deleted() ? 1 : 0});
-        update->bind(3, _scratch.bytes());
-        if (record.scopeKey) {
-            update->bind(4, *record.scopeKey);
-        }
-        update->bind(5, record.scopeSeq);
-        update->run();
+        row.tombstone = _scratch.bytes();
+        row.scopeKey = record.scopeKey;
+        row.scopeSeq = record.scopeSeq;
+        _backend->updateRecord(row);
     }
     for (const auto& [device, mark] : batch.highWater) {
-        auto update = _db.cached(kRaiseHighWater);
-        update->bind(1, device);
-        update->bind(2, static_cast<std::int64_t>(mark));
-        update->run();
+        _backend->raiseHighWater(device, mark);
     }
     writeDigests(batch);
 }
@@ -1107,159 +796,84 @@ void Store::Impl::writeDigests(Batch& batch) {
         record.touched = false;
     }
     batch.touchedRecords.clear();
-    delta.writeTo(_db);
+    delta.writeTo(*_backend);
 }
 
 std::optional<Record> Store::Impl::record(std::string_view collection, const RecordId& id) {
-    Record record;
-    std::int64_t ref = 0;
-    {
-        auto select = _db.cached(kSelectRecord);
-        select->bind(1, collection);
-        select->bind(2, bytesOf(id.bytes()));
-        if (!select->step()) {
-            return std::nullopt;
-        }
-        ref = select->integer(0);
-        record.deleted = select->integer(1) != 0;
+    const auto row = _backend->findRecord(collection, id);
+    if (!row) {
+        return std::nullopt;
     }
+    Record record;
+    record.deleted = row->deleted;
     record.collection = std::string(collection);
     record.id = id;
     const auto* spec = _schema.collection(collection);
-    auto select = _db.cached(kSelectRecordFields);
-    select->bind(1, ref);
-    while (select->step()) {
-        std::string name(select->text(0));
+    _backend->forEachField(row->ref, [&](const FieldRow& stored) {
         FieldValue value;
-        const FieldState state = _states.state(select->blob(1));
-        value.inConflict = select->integer(2) != 0;
+        const FieldState state = _states.state(stored.state);
+        value.inConflict = stored.inConflict;
         value.version = state.version;
         value.elements = visibleElements(state);
-        if (const FieldSpec* field = spec ? spec->field(name) : nullptr) {
+        if (const FieldSpec* field = spec ? spec->field(stored.field) : nullptr) {
             value.value = visibleValue(*field, state);
             value.writtenBy = visibleWrite(*field, state);
         } else {
             value.value = shownValue(state);
         }
-        record.fields.emplace(std::move(name), std::move(value));
-    }
+        record.fields.emplace(std::string(stored.field), std::move(value));
+    });
     return record;
 }
 
 std::optional<Hlc> Store::Impl::fieldVersion(std::string_view collection, const RecordId& id,
                                              std::string_view field) {
-    auto select = _db.cached(kSelectFieldVersion);
-    select->bind(1, collection);
-    select->bind(2, bytesOf(id.bytes()));
-    select->bind(3, field);
-    if (select->step()) {
-        return _states.state(select->blob(0)).version;
+    const auto ref = findRecordRef(collection, id);
+    if (!ref) {
+        return std::nullopt;
     }
-    return std::nullopt;
+    const auto stored = _backend->fieldState(*ref, field);
+    return stored ? _states.state(*stored).version : std::nullopt;
 }
 
 std::vector<Conflict> Store::Impl::openConflicts() {
     std::vector<Conflict> conflicts;
-    auto select = _db.cached(kConflicts);
-    while (select->step()) {
-        const std::string collection(select->text(0));
-        const auto id = idFromColumn<shared::RecordIdTag>(select->blob(1));
-        const std::string name(select->text(2));
-        const FieldState state = _states.state(select->blob(3));
+    _backend->forEachConflict([&](const StateRow& row) {
+        const std::string collection(row.collection);
+        const std::string name(row.field->field);
+        const FieldState state = _states.state(row.field->state);
         const FieldSpec* spec =
             _schema.collection(collection) ? _schema.collection(collection)->field(name) : nullptr;
         FieldSpec fallback = reviewedFallback();
         fallback.name = name;
-        if (auto conflict = conflictOf(spec ? *spec : fallback, state, collection, id)) {
+        if (auto conflict = conflictOf(spec ? *spec : fallback, state, collection, row.id)) {
             conflicts.push_back(std::move(*conflict));
         }
-    }
+    });
     return conflicts;
 }
 
 std::vector<LoggedChange> Store::Impl::fieldHistory(std::string_view collection, const RecordId& id,
                                                     std::string_view field) {
-    std::vector<LoggedChange> history;
     const auto ref = findRecordRef(collection, id);
-    if (!ref) {
-        return history;
-    }
-    static const std::string kSql = std::string(kLoggedColumns) +
-                                    "WHERE c.record_ref = ?1 AND c.field = ?2 "
-                                    "ORDER BY c.hlc, d.device_id, c.device_seq";
-    auto select = _db.cached(kSql);
-    select->bind(1, *ref);
-    select->bind(2, field);
-    while (select->step()) {
-        history.push_back(loggedChangeFromRow(*select));
-    }
-    return history;
+    return ref ? _backend->fieldHistory(*ref, field) : std::vector<LoggedChange>{};
 }
 
 std::vector<LoggedChange> Store::Impl::changesSince(std::uint64_t after, std::size_t limit) {
-    std::vector<LoggedChange> changes;
-    static const std::string kSql =
-        std::string(kLoggedColumns) + "WHERE c.server_seq > ?1 ORDER BY c.server_seq LIMIT ?2";
-    auto select = _db.cached(kSql);
-    select->bind(1, static_cast<std::int64_t>(after));
-    select->bind(2, static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
-    while (select->step()) {
-        changes.push_back(loggedChangeFromRow(*select));
-    }
-    return changes;
+    return _backend->changesSince(after, limit);
 }
 
 std::vector<LoggedChange> Store::Impl::changesSince(std::uint64_t after, std::size_t limit,
                                                     const std::vector<std::string>& scopeKeys) {
-    std::vector<LoggedChange> changes;
     if (scopeKeys.empty() || limit == 0) {
-        return changes;
+        return {};
     }
-    std::uint64_t lastSeq = 0;
-    std::int64_t lastRecord = 0;
-    {
-        static const std::string kSql = std::string(kScopedColumns) + std::string(kScopedAfter) +
-                                        std::string(kScopedColumns) + std::string(kScopedJoined);
-        auto select = _db.cached(kSql);
-        select->bind(1, jsonArrayOf(scopeKeys));
-        select->bind(2, static_cast<std::int64_t>(std::min<std::uint64_t>(after, INT64_MAX)));
-        select->bind(3, static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
-        while (select->step()) {
-            changes.push_back(loggedChangeFromRow(*select));
-            lastSeq = changes.back().serverSeq;
-            changes.back().serverSeq = static_cast<std::uint64_t>(select->integer(12));
-            lastRecord = select->integer(13);
-        }
-    }
-    if (changes.size() < limit || lastSeq >= changes.back().serverSeq) {
-        return changes;
-    }
-    // The page ended inside a late joiner's group (its changes before the join share the join's
-    // position): complete the group, or the next page (after that position) would skip the rest.
-    const std::uint64_t position = changes.back().serverSeq;
-    static const std::string kRest =
-        std::string(kLoggedColumns) +
-        "WHERE c.record_ref = ?1 AND c.server_seq > ?2 AND c.server_seq <= ?3 "
-        "ORDER BY c.server_seq";
-    auto select = _db.cached(kRest);
-    select->bind(1, lastRecord);
-    select->bind(2, static_cast<std::int64_t>(lastSeq));
-    select->bind(3, static_cast<std::int64_t>(position));
-    while (select->step()) {
-        changes.push_back(loggedChangeFromRow(*select));
-        changes.back().serverSeq = position;
-    }
-    return changes;
+    return _backend->scopedChanges(after, limit, scopeKeys);
 }
 
 std::optional<std::string> Store::Impl::scopeOf(std::string_view collection, const RecordId& id) {
-    auto select = _db.cached(kSelectScope);
-    select->bind(1, collection);
-    select->bind(2, bytesOf(id.bytes()));
-    if (select->step() && !select->isNull(0)) {
-        return std::string(select->text(0));
-    }
-    return std::nullopt;
+    auto row = _backend->findRecord(collection, id);
+    return row ? std::move(row->scopeKey) : std::nullopt;
 }
 
 std::vector<RecordId> Store::Impl::findRecords(std::string_view collection, std::string_view field,
@@ -1271,12 +885,9 @@ std::vector<RecordId> Store::Impl::findRecords(std::string_view collection, std:
     if (isSet && value.kind() != shared::ValueKind::String) {
         return found;
     }
-    auto select = _db.cached(kFindRecords);
-    select->bind(1, collection);
-    select->bind(2, field);
-    while (select->step()) {
+    _backend->forEachFieldOf(collection, field, [&](const RecordId& id, const FieldRow& stored) {
+        const FieldState state = _states.state(stored.state);
         bool matches = false;
-        const FieldState state = _states.state(select->blob(1));
         if (isSet) {
             const auto elements = visibleElements(state);
             matches = std::binary_search(elements.begin(), elements.end(), value.as<std::string>());
@@ -1285,73 +896,28 @@ std::vector<RecordId> Store::Impl::findRecords(std::string_view collection, std:
                                             : shownValue(state)) == value;
         }
         if (matches) {
-            found.push_back(idFromColumn<shared::RecordIdTag>(select->blob(0)));
+            found.push_back(id);
         }
-    }
+    });
     return found;
 }
 
 std::size_t Store::Impl::purgeScope(const std::string& scopeKey) {
-    sqlite::Transaction transaction(_db);
+    WriteScope transaction(*_backend);
     _cache = Cache{};
-    const std::uint64_t lastBefore = lastServerSeq();
-    forgetScopeDigest(_db, scopeKey);
-    for (const auto sql : {kPurgeChanges, kPurgeFields}) {
-        auto purge = _db.cached(sql);
-        purge->bind(1, scopeKey);
-        purge->run();
-    }
-    std::size_t removed = 0;
-    {
-        auto purge = _db.cached(kPurgeRecords);
-        purge->bind(1, scopeKey);
-        purge->run();
-        removed = static_cast<std::size_t>(_db.changes());
-    }
-    keepLastServerSeq(lastBefore);
+    forgetScopeDigest(*_backend, scopeKey);
+    const std::size_t removed = _backend->purgeScope(scopeKey);
     transaction.commit();
     return removed;
 }
 
-/// If rows were deleted from the top of the log, logs a placeholder at `lastBefore` (and drops
-/// older ones), so the next change gets a higher server sequence than any before.
-void Store::Impl::keepLastServerSeq(std::uint64_t lastBefore) {
-    if (lastServerSeq() >= lastBefore) {
-        return;
-    }
-    auto insert = _db.cached(kInsertPlaceholder);
-    insert->bind(1, static_cast<std::int64_t>(lastBefore));
-    insert->run();
-    auto drop = _db.cached(kDeleteOldPlaceholders);
-    drop->bind(1, static_cast<std::int64_t>(lastBefore));
-    drop->run();
-}
-
-std::optional<std::int64_t> Store::Impl::findDeviceRef(const DeviceId& device) {
-    auto select = _db.cached(kSelectDevice);
-    select->bind(1, bytesOf(device.bytes()));
-    if (select->step()) {
-        return select->integer(0);
-    }
-    return std::nullopt;
-}
-
 std::vector<LoggedChange> Store::Impl::deviceChanges(const DeviceId& device, std::uint64_t afterSeq,
                                                      std::size_t limit) {
-    std::vector<LoggedChange> changes;
-    const auto ref = findDeviceRef(device);
+    const auto ref = _backend->findDevice(device);
     if (!ref || limit == 0) {
-        return changes;
+        return {};
     }
-    static const std::string kSql = std::string(kLoggedColumns) + std::string(kDeviceChangesWhere);
-    auto select = _db.cached(kSql);
-    select->bind(1, *ref);
-    select->bind(2, static_cast<std::int64_t>(std::min<std::uint64_t>(afterSeq, INT64_MAX)));
-    select->bind(3, static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
-    while (select->step()) {
-        changes.push_back(loggedChangeFromRow(*select));
-    }
-    return changes;
+    return _backend->deviceChanges(*ref, afterSeq, limit);
 }
 
 std::size_t Store::Impl::rewriteDeviceChanges(const DeviceId& device, std::uint64_t afterSeq,
@@ -1366,7 +932,7 @@ std::size_t Store::Impl::rewriteDeviceChanges(const DeviceId& device, std::uint6
 
 std::size_t Store::Impl::rewriteInTransaction(const DeviceId& device, std::uint64_t afterSeq,
                                               const ChangeRewrite& rewrite) {
-    sqlite::Transaction transaction(_db);
+    WriteScope transaction(*_backend);
     _cache = Cache{};
 
     // 1. Every decision first, so a throwing `rewrite` leaves nothing half done (the transaction
@@ -1400,18 +966,14 @@ std::size_t Store::Impl::rewriteInTransaction(const DeviceId& device, std::uint6
     // 2. The touched records' changes, of every device, in log order, with the edits applied.
     std::vector<std::int64_t> refs;
     std::vector<LoggedChange> logged;
-    static const std::string kSql = std::string(kLoggedColumns) + std::string(kRecordChangesWhere);
     for (const auto& [collection, id] : touched) {
         const auto ref = findRecordRef(collection, id);
         if (!ref) {
             continue;  // a replacement moves a change to a record not on this replica yet
         }
         refs.push_back(*ref);
-        auto select = _db.cached(kSql);
-        select->bind(1, *ref);
-        while (select->step()) {
-            logged.push_back(loggedChangeFromRow(*select));
-        }
+        auto changes = _backend->recordChanges(*ref);
+        std::move(changes.begin(), changes.end(), std::back_inserter(logged));
     }
     std::sort(logged.begin(), logged.end(), [](const LoggedChange& a, const LoggedChange& b) {
         return a.serverSeq < b.serverSeq;
@@ -1432,32 +994,18 @@ std::size_t Store::Impl::rewriteInTransaction(const DeviceId& device, std::uint6
 
     // 3. Forget the touched records (rows, fields, log entries), keeping the highest log
     // position, then merge the rebuilt list exactly as apply() would have.
-    const std::uint64_t lastBefore = lastServerSeq();
     {
         DigestDelta removed;
         for (const std::int64_t ref : refs) {
-            subtractRecord(_db, ref, removed);
+            subtractRecord(*_backend, ref, removed);
         }
-        removed.writeTo(_db);
+        removed.writeTo(*_backend);
     }
-    for (const std::int64_t ref : refs) {
-        for (const auto sql : {kDeleteRecordChanges, kDeleteRecordFields, kDeleteRecord}) {
-            auto remove = _db.cached(sql);
-            remove->bind(1, ref);
-            remove->run();
-        }
-    }
-    keepLastServerSeq(lastBefore);
+    _backend->removeRecords(refs);
     _cache = Cache{};
     Batch state;
     applyBatch(rebuilt, ChangeGate{}, Arrival::Rebuilt, state);
     writeBack(state);
-    {
-        // Once the rebuilt changes are logged above it, the placeholder is no longer needed.
-        auto drop = _db.cached(kDeleteOldPlaceholders);
-        drop->bind(1, static_cast<std::int64_t>(lastServerSeq()));
-        drop->run();
-    }
     transaction.commit();
 
     if (_options.clock != nullptr && state.maxApplied) {
@@ -1467,98 +1015,33 @@ std::size_t Store::Impl::rewriteInTransaction(const DeviceId& device, std::uint6
 }
 
 std::vector<RecordId> Store::Impl::recordIds(std::string_view collection, bool includeDeleted) {
-    std::vector<RecordId> ids;
-    auto select = _db.cached(kSelectRecordIds);
-    select->bind(1, collection);
-    select->bind(2, std::int64_t{includeDeleted ? 1 : 0});
-    while (select->step()) {
-        ids.push_back(idFromColumn<shared::RecordIdTag>(select->blob(0)));
-    }
-    return ids;
+    return _backend->recordIds(collection, includeDeleted);
 }
 
 std::vector<RecordRef> Store::Impl::recordsInScope(const std::string& scopeKey) {
-    std::vector<RecordRef> records;
-    auto select = _db.cached(kSelectScopeRecords);
-    select->bind(1, scopeKey);
-    while (select->step()) {
-        records.push_back(RecordRef{std::string(select->text(0)),
-                                    idFromColumn<shared::RecordIdTag>(select->blob(1))});
-    }
-    return records;
+    return _backend->recordsInScope(scopeKey);
 }
 
 std::uint64_t Store::Impl::highWaterMark(const DeviceId& device) {
-    auto select = _db.cached(kSelectHighWater);
-    select->bind(1, bytesOf(device.bytes()));
-    return select->step() ? static_cast<std::uint64_t>(select->integer(0)) : 0;
+    return _backend->highWater(device);
 }
-
-namespace {
-
-/// The quarantine entry in the current row of a kSelectQuarantine-shaped statement.
-QuarantinedChange quarantineRow(sqlite::Statement& select) {
-    const auto blob = select.blob(0);
-    auto changes = shared::ChangeCodec::fromBinary(
-        std::string_view(reinterpret_cast<const char*>(blob.data()), blob.size()));
-    if (changes.size() != 1) {
-        throw Error(ErrorCode::InternalError, "The store holds a corrupt quarantine entry.");
-    }
-    QuarantinedChange entry;
-    entry.change = std::move(changes.front());
-    entry.code = static_cast<ErrorCode>(select.integer(1));
-    entry.message = std::string(select.text(2));
-    if (!select.isNull(3)) {
-        entry.decision = select.text(3) == "accepted" ? QuarantineDecision::Accepted
-                                                      : QuarantineDecision::Discarded;
-        entry.decidedBy = std::string(select.text(4));
-        entry.decidedAtMs = select.integer(5);
-    }
-    entry.truncated = select.integer(6) != 0;
-    if (!select.isNull(7)) {
-        entry.valueBytes = static_cast<std::uint64_t>(select.integer(7));
-        entry.valueSha256 = std::string(select.text(8));
-    }
-    return entry;
-}
-
-}  // namespace
 
 std::vector<QuarantinedChange> Store::Impl::quarantine() {
-    std::vector<QuarantinedChange> result;
-    auto select = _db.cached(kSelectQuarantine);
-    while (select->step()) {
-        result.push_back(quarantineRow(*select));
-    }
-    return result;
+    return _backend->quarantine();
 }
 
 std::optional<QuarantinedChange> Store::Impl::quarantined(const DeviceId& device,
                                                           std::uint64_t deviceSeq) {
-    auto select = _db.cached(kSelectQuarantined);
-    select->bind(1, bytesOf(device.bytes()));
-    select->bind(2, static_cast<std::int64_t>(deviceSeq));
-    if (!select->step()) {
-        return std::nullopt;
-    }
-    return quarantineRow(*select);
+    return _backend->quarantined(device, deviceSeq);
 }
 
 std::vector<QuarantinedChange> Store::Impl::quarantinePage(const QuarantinePosition& after,
                                                            std::size_t limit,
                                                            const std::optional<DeviceId>& device) {
-    std::vector<QuarantinedChange> page;
     if (limit == 0) {
-        return page;
+        return {};
     }
-    auto select = _db.cached(device ? kSelectDeviceQuarantinePage : kSelectQuarantinePage);
-    select->bind(1, bytesOf(device ? device->bytes() : after.device.bytes()));
-    select->bind(2, static_cast<std::int64_t>(std::min<std::uint64_t>(after.deviceSeq, INT64_MAX)));
-    select->bind(3, static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
-    while (select->step()) {
-        page.push_back(quarantineRow(*select));
-    }
-    return page;
+    return _backend->quarantinePage(after, limit, device);
 }
 
 void Store::Impl::decideQuarantined(const DeviceId& device, std::uint64_t deviceSeq,
@@ -1577,12 +1060,9 @@ void Store::Impl::decideQuarantined(const DeviceId& device, std::uint64_t device
     if (decision == QuarantineDecision::Accepted) {
         // A store written before refused changes counted as received may hold one both logged
         // as applied and quarantined: accepting it would apply it a second time.
-        auto logged = _db.cached(kSelectLoggedOutcome);
-        logged->bind(1, bytesOf(device.bytes()));
-        logged->bind(2, static_cast<std::int64_t>(deviceSeq));
-        if (logged->step()) {
-            const auto outcome = static_cast<ChangeOutcome>(logged->integer(0));
-            if (outcome == ChangeOutcome::Applied || outcome == ChangeOutcome::ConflictRaised) {
+        const auto outcome = _backend->loggedOutcome(device, deviceSeq);
+        if (outcome) {
+            if (*outcome == ChangeOutcome::Applied || *outcome == ChangeOutcome::ConflictRaised) {
                 throw Error(ErrorCode::InvalidTransition,
                             "That change was applied already; accepting it would apply it twice. "
                             "Discard it.");
@@ -1596,13 +1076,7 @@ void Store::Impl::decideQuarantined(const DeviceId& device, std::uint64_t device
                         " bytes), so it cannot apply it; the device still holds it whole. "
                         "Discard it, or have the device send a smaller value as a new change.");
     }
-    auto update = _db.cached(kDecideQuarantined);
-    update->bind(1, bytesOf(device.bytes()));
-    update->bind(2, static_cast<std::int64_t>(deviceSeq));
-    update->bind(3, std::string(wireName(decision)));
-    update->bind(4, decidedBy);
-    update->bind(5, decidedAtMs);
-    update->run();
+    _backend->decideQuarantined(device, deviceSeq, decision, decidedBy, decidedAtMs);
 }
 
 ApplyResult Store::Impl::decideAndApply(const DeviceId& device, std::uint64_t deviceSeq,
@@ -1623,105 +1097,80 @@ ApplyResult Store::Impl::decideAndApply(const DeviceId& device, std::uint64_t de
     }
 }
 
-std::string Store::Impl::dump(std::string_view sql, const std::string* scopeKey) {
+std::string Store::Impl::canonicalDump() {
     std::string dump;
-    auto select = _db.cached(sql);
-    if (scopeKey != nullptr) {
-        select->bind(1, *scopeKey);
-    }
-    std::string previousCollection;
-    std::vector<std::uint8_t> previousId;
-    while (select->step()) {
-        // Appended piece by piece: a checksum of every synced scope runs this on each pull.
-        const auto collection = select->text(0);
-        const auto idBytes = select->blob(1);
-        if (collection != previousCollection ||
-            !std::equal(idBytes.begin(), idBytes.end(), previousId.begin(), previousId.end())) {
-            previousCollection.assign(collection);
-            previousId.assign(idBytes.begin(), idBytes.end());
+    _backend->forEachStateRow([&](const StateRow& row) {
+        if (!row.field) {
             dump += "record ";
-            dump += collection;
+            dump += row.collection;
             dump += ' ';
-            dump += idFromColumn<shared::RecordIdTag>(idBytes).toString();
-            if (select->integer(2) != 0) {
+            dump += row.id.toString();
+            if (row.deleted) {
                 dump += " deleted";
             }
             dump += " tombstone=";
-            dump += codec::toHex(select->blob(3));
+            dump += codec::toHex(row.tombstone);
             dump += '\n';
+            return;
         }
-        if (select->isNull(4)) {
-            continue;  // a record with no field written (only deleted/restored)
-        }
-        const std::string_view name = select->text(4);
-        const FieldState state = _states.state(select->blob(6));
-        const auto* spec = _schema.collection(collection);
-        const FieldSpec* field = spec != nullptr ? spec->field(name) : nullptr;
-        std::string shown =
-            (field != nullptr ? visibleValue(*field, state) : shownValue(state)).toDisplayString();
-        if (!state.elements.empty()) {
-            shown = "{";
-            for (const auto& element : visibleElements(state)) {
-                shown += (shown.size() > 1 ? "," : "") + element;
-            }
-            shown += "}";
-        }
-        dump += "  ";
-        dump += name;
-        dump += " = ";
-        dump += shown;
-        dump += " version=";
-        dump += state.version ? state.version->toString() : "-";
-        if (select->integer(5) != 0) {
-            dump += " CONFLICT";
-        }
-        encodeCanonical(state);
-        dump += " state=";
-        dump += codec::toHex(_scratch.bytes());
-        dump += '\n';
-    }
+        dumpField(dump, row);
+    });
     return dump;
+}
+
+/// One field's line of the canonical dump: name, visible value (or set), version, conflict flag
+/// and canonical state.
+void Store::Impl::dumpField(std::string& dump, const StateRow& row) {
+    const FieldRow& stored = *row.field;
+    const FieldState state = _states.state(stored.state);
+    const auto* spec = _schema.collection(row.collection);
+    const FieldSpec* field = spec != nullptr ? spec->field(stored.field) : nullptr;
+    std::string shown =
+        (field != nullptr ? visibleValue(*field, state) : shownValue(state)).toDisplayString();
+    if (!state.elements.empty()) {
+        shown = "{";
+        for (const auto& element : visibleElements(state)) {
+            shown += (shown.size() > 1 ? "," : "") + element;
+        }
+        shown += "}";
+    }
+    dump += "  ";
+    dump += stored.field;
+    dump += " = ";
+    dump += shown;
+    dump += " version=";
+    dump += state.version ? state.version->toString() : "-";
+    if (stored.inConflict) {
+        dump += " CONFLICT";
+    }
+    encodeCanonical(state);
+    dump += " state=";
+    dump += codec::toHex(_scratch.bytes());
+    dump += '\n';
 }
 
 // ---- Reads that follow what they return (device lists) -------------------------------------
 
 std::map<std::string, std::size_t> Store::Impl::recordsPerScope(std::string_view collection) {
-    // The scope index in its order, so the groups need no sort; each entry's row is read for
-    // its collection and tombstone only (unforced, the planner prefers the collection range,
-    // then sorts: several times slower on a device of 100,000 answers).
-    static constexpr std::string_view kSql =
-        "SELECT scope_key, count(*) FROM records INDEXED BY records_by_scope "
-        "WHERE scope_key IS NOT NULL AND collection = ?1 AND deleted = 0 GROUP BY scope_key";
-    std::map<std::string, std::size_t> counts;
-    auto select = _db.cached(kSql);
-    select->bind(1, collection);
-    while (select->step()) {
-        counts.emplace_hint(counts.end(), std::string(select->text(0)),
-                            static_cast<std::size_t>(select->integer(1)));
-    }
-    return counts;
+    return _backend->recordsPerScope(collection);
 }
 
 std::vector<LoggedChange> Store::Impl::recordChanges(std::string_view collection,
                                                      const RecordId& id) {
-    std::vector<LoggedChange> changes;
     const auto ref = findRecordRef(collection, id);
-    if (!ref) {
-        return changes;
-    }
-    static const std::string kSql = std::string(kLoggedColumns) + std::string(kRecordChangesWhere);
-    auto select = _db.cached(kSql);
-    select->bind(1, *ref);
-    while (select->step()) {
-        changes.push_back(loggedChangeFromRow(*select));
-    }
-    return changes;
+    return ref ? _backend->recordChanges(*ref) : std::vector<LoggedChange>{};
 }
 
 // ---- Store ----------------------------------------------------------------------------------
 
-Store::Store(const std::string& path, shared::Schema schema, StoreOptions options)
-    : _impl(std::make_unique<Impl>(path, std::move(schema), std::move(options))) {}
+Store::Store(const std::string& path, shared::Schema schema, StoreOptions options) {
+    schema.finalize();
+    auto backend = std::make_unique<SqliteBackend>(path, schema, options);
+    _impl = std::make_unique<Impl>(std::move(backend), std::move(schema), std::move(options));
+}
+
+Store::Store(std::unique_ptr<StoreBackend> backend, shared::Schema schema, StoreOptions options)
+    : _impl(std::make_unique<Impl>(std::move(backend), std::move(schema), std::move(options))) {}
 
 Store::~Store() = default;
 Store::Store(Store&&) noexcept = default;

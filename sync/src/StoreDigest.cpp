@@ -3,6 +3,7 @@
 #include "StoredState.hpp"
 
 #include "verdant/shared/ErrorCode.hpp"
+#include "verdant/sync/StoreBackend.hpp"
 
 #include <openssl/evp.h>
 
@@ -11,24 +12,6 @@
 namespace verdant::sync {
 
 namespace {
-
-constexpr std::string_view kSelectScopeDigest =
-    "SELECT digest, last_seq FROM scope_digests WHERE scope_key = ?1";
-constexpr std::string_view kWriteScopeDigest =
-    "INSERT OR REPLACE INTO scope_digests (scope_key, digest, last_seq) VALUES (?1, ?2, ?3)";
-constexpr std::string_view kDeleteScopeDigest = "DELETE FROM scope_digests WHERE scope_key = ?1";
-constexpr std::string_view kSelectRecordRow =
-    "SELECT collection, record_id, tombstone, scope_key FROM records WHERE record_ref = ?1";
-constexpr std::string_view kSelectFieldRows =
-    "SELECT field, state FROM fields WHERE record_ref = ?1";
-constexpr std::string_view kSelectAllRows =
-    "SELECT r.record_ref, r.collection, r.record_id, r.tombstone, r.scope_key, f.field, f.state "
-    "FROM records r LEFT JOIN fields f ON f.record_ref = r.record_ref ORDER BY r.record_ref";
-constexpr std::string_view kSelectLastSeqs =
-    "SELECT coalesce(r.scope_key, ''), max(c.server_seq) FROM changes c "
-    "JOIN records r ON r.record_ref = c.record_ref GROUP BY 1 "
-    "UNION ALL SELECT coalesce(scope_key, ''), max(scope_seq) FROM records GROUP BY 1 "
-    "UNION ALL SELECT '*', max(server_seq) FROM changes";
 
 /// SHA-256, fetched from the provider once (a fetch per digest takes locks) and run on a context
 /// each thread reuses (one per digest would allocate): a batch digests every row it writes.
@@ -78,15 +61,6 @@ Digest digestOf(std::initializer_list<std::span<const std::uint8_t>> parts) {
 
 std::span<const std::uint8_t> bytesOf(std::string_view text) {
     return {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()};
-}
-
-shared::RecordId recordIdOf(std::span<const std::uint8_t> blob) {
-    shared::RecordId::Bytes bytes{};
-    if (blob.size() != bytes.size()) {
-        throw shared::Error(shared::ErrorCode::InternalError, "The store holds a corrupt id.");
-    }
-    std::copy(blob.begin(), blob.end(), bytes.begin());
-    return shared::RecordId(bytes);
 }
 
 }  // namespace
@@ -176,31 +150,20 @@ DigestDelta::Entry& DigestDelta::entry(const std::optional<std::string>& scopeKe
     return _entries[scopeKey ? *scopeKey : std::string(kUnscopedDigestKey)];
 }
 
-void DigestDelta::writeTo(sqlite::Database& db) {
+void DigestDelta::writeTo(StoreBackend& backend) {
     for (auto& [key, change] : _entries) {
-        const auto stored = storedScopeDigest(db, key);
+        const auto stored = storedScopeDigest(backend, key);
         Digest sum = stored.sum;
         sum += change.sum;
-        const auto last = std::max(stored.lastSeq, change.lastSeq);
-        auto write = db.cached(kWriteScopeDigest);
-        write->bind(1, key);
         const auto bytes = sum.bytes();
-        write->bind(2, std::span<const std::uint8_t>(bytes));
-        write->bind(3, static_cast<std::int64_t>(last));
-        write->run();
+        backend.putScopeSum(key, bytes, std::max(stored.lastSeq, change.lastSeq));
     }
     _entries.clear();
 }
 
-ScopeDigestRow storedScopeDigest(sqlite::Database& db, std::string_view scopeKey) {
-    ScopeDigestRow row;
-    auto select = db.cached(kSelectScopeDigest);
-    select->bind(1, scopeKey);
-    if (select->step()) {
-        row.sum = Digest::fromBytes(select->blob(0));
-        row.lastSeq = static_cast<std::uint64_t>(select->integer(1));
-    }
-    return row;
+ScopeDigestRow storedScopeDigest(StoreBackend& backend, std::string_view scopeKey) {
+    const auto kept = backend.scopeSum(scopeKey);
+    return ScopeDigestRow{Digest::fromBytes(kept.sum), kept.lastSeq};
 }
 
 namespace {
@@ -217,115 +180,72 @@ std::vector<std::uint8_t> canonicalOrStored(StoredStateReader& states,
     }
 }
 
+/// The digest of one row as forEachStateRow() yields it.
+Digest rowDigest(StoredStateReader& states, const StateRow& row) {
+    if (!row.field) {
+        return recordRowDigest(row.collection, row.id, row.tombstone);
+    }
+    return fieldRowDigest(row.collection, row.id, row.field->field,
+                          canonicalOrStored(states, row.field->state));
+}
+
 }  // namespace
 
-Digest recomputeRecordDigest(sqlite::Database& db, std::int64_t recordRef) {
+Digest recomputeRecordDigest(StoreBackend& backend, std::int64_t recordRef) {
     Digest total;
-    std::string collection;
-    std::optional<shared::RecordId> id;
-    {
-        auto select = db.cached(kSelectRecordRow);
-        select->bind(1, recordRef);
-        if (!select->step()) {
-            return total;
-        }
-        collection = select->text(0);
-        id = recordIdOf(select->blob(1));
-        total += recordRowDigest(collection, *id, select->blob(2));
-    }
-    StoredStateReader states(db);
-    auto select = db.cached(kSelectFieldRows);
-    select->bind(1, recordRef);
-    while (select->step()) {
-        total += fieldRowDigest(collection, *id, select->text(0),
-                                canonicalOrStored(states, select->blob(1)));
-    }
+    StoredStateReader states(backend);
+    backend.forEachStateRowOf(recordRef,
+                              [&](const StateRow& row) { total += rowDigest(states, row); });
     return total;
 }
 
-std::map<std::string, Digest> storedScopeDigests(sqlite::Database& db) {
+std::map<std::string, Digest> storedScopeDigests(StoreBackend& backend) {
     std::map<std::string, Digest> sums;
-    auto select = db.cached("SELECT scope_key, digest FROM scope_digests");
-    while (select->step()) {
-        sums.emplace(std::string(select->text(0)), Digest::fromBytes(select->blob(1)));
+    for (const auto& [key, sum] : backend.scopeSums()) {
+        sums.emplace(key, Digest::fromBytes(sum));
     }
     return sums;
 }
 
-void subtractRecord(sqlite::Database& db, std::int64_t recordRef, DigestDelta& delta) {
+void subtractRecord(StoreBackend& backend, std::int64_t recordRef, DigestDelta& delta) {
     std::optional<std::string> scopeKey;
-    {
-        auto select = db.cached(kSelectRecordRow);
-        select->bind(1, recordRef);
-        if (!select->step()) {
-            return;
+    Digest total;
+    StoredStateReader states(backend);
+    backend.forEachStateRowOf(recordRef, [&](const StateRow& row) {
+        if (row.scopeKey) {
+            scopeKey = std::string(*row.scopeKey);
         }
-        if (!select->isNull(3)) {
-            scopeKey = std::string(select->text(3));
-        }
-    }
-    delta.subtract(scopeKey, recomputeRecordDigest(db, recordRef));
+        total += rowDigest(states, row);
+    });
+    delta.subtract(scopeKey, total);
 }
 
-void forgetScopeDigest(sqlite::Database& db, const std::string& scopeKey) {
+void forgetScopeDigest(StoreBackend& backend, const std::string& scopeKey) {
     DigestDelta delta;
-    delta.subtract(scopeKey, storedScopeDigest(db, scopeKey).sum);
-    delta.writeTo(db);
-    auto remove = db.cached(kDeleteScopeDigest);
-    remove->bind(1, scopeKey);
-    remove->run();
+    delta.subtract(scopeKey, storedScopeDigest(backend, scopeKey).sum);
+    delta.writeTo(backend);
+    backend.removeScopeSum(scopeKey);
 }
 
-std::map<std::string, Digest> recomputeScopeDigests(sqlite::Database& db) {
+std::map<std::string, Digest> recomputeScopeDigests(StoreBackend& backend) {
     std::map<std::string, Digest> sums;
-    sums[std::string(kWholeStoreDigestKey)];
-    StoredStateReader states(db);
-    auto select = db.cached(kSelectAllRows);
-    std::int64_t previous = 0;
-    std::string collection;
-    std::optional<shared::RecordId> id;
-    Digest* scope = nullptr;
     Digest& whole = sums[std::string(kWholeStoreDigestKey)];
-    while (select->step()) {
-        if (select->integer(0) != previous) {
-            previous = select->integer(0);
-            collection = select->text(1);
-            id = recordIdOf(select->blob(2));
-            scope = &sums[select->isNull(4) ? std::string(kUnscopedDigestKey)
-                                            : std::string(select->text(4))];
-            const Digest row = recordRowDigest(collection, *id, select->blob(3));
-            *scope += row;
-            whole += row;
-        }
-        if (!select->isNull(5)) {
-            const Digest row = fieldRowDigest(collection, *id, select->text(5),
-                                              canonicalOrStored(states, select->blob(6)));
-            *scope += row;
-            whole += row;
-        }
-    }
+    StoredStateReader states(backend);
+    backend.forEachStateRow([&](const StateRow& row) {
+        const Digest digest = rowDigest(states, row);
+        sums[row.scopeKey ? std::string(*row.scopeKey) : std::string(kUnscopedDigestKey)] += digest;
+        whole += digest;
+    });
     return sums;
 }
 
-void rebuildScopeDigests(sqlite::Database& db) {
-    const auto sums = recomputeScopeDigests(db);
-    std::map<std::string, std::uint64_t> lastSeqs;
-    {
-        auto select = db.cached(kSelectLastSeqs);
-        while (select->step()) {
-            auto& last = lastSeqs[std::string(select->text(0))];
-            last = std::max(last, static_cast<std::uint64_t>(select->integer(1)));
-        }
-    }
-    db.exec("DELETE FROM scope_digests");
-    auto write = db.cached(kWriteScopeDigest);
+void rebuildScopeDigests(StoreBackend& backend) {
+    const auto sums = recomputeScopeDigests(backend);
+    auto ends = backend.feedEnds();
+    backend.clearScopeSums();
     for (const auto& [key, sum] : sums) {
-        write->bind(1, key);
         const auto bytes = sum.bytes();
-        write->bind(2, std::span<const std::uint8_t>(bytes));
-        write->bind(3, static_cast<std::int64_t>(lastSeqs[key]));
-        write->run();
-        write->reset();
+        backend.putScopeSum(key, bytes, ends[key]);
     }
 }
 

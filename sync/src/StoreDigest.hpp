@@ -10,7 +10,6 @@
 // from the rows is for repairs and for tests.
 
 #include "verdant/shared/Id.hpp"
-#include "verdant/sync/Sqlite.hpp"
 
 #include <array>
 #include <cstdint>
@@ -21,6 +20,8 @@
 #include <string_view>
 
 namespace verdant::sync {
+
+class StoreBackend;
 
 /// A sum of row digests (zero for no rows).
 struct Digest {
@@ -67,8 +68,8 @@ public:
               const Digest& digest);
     /// Records that `scopeKey`'s feed reached `position`.
     void reach(const std::optional<std::string>& scopeKey, std::uint64_t position);
-    /// Writes the sums into scope_digests (inside the caller's transaction) and clears this.
-    void writeTo(sqlite::Database& db);
+    /// Writes the sums into the kept scope sums (inside the caller's transaction) and clears this.
+    void writeTo(StoreBackend& backend);
 
 private:
     struct Entry {
@@ -86,24 +87,24 @@ struct ScopeDigestRow {
 };
 
 /// The stored row of `scopeKey` (zero sum and position when the store has none).
-ScopeDigestRow storedScopeDigest(sqlite::Database& db, std::string_view scopeKey);
+ScopeDigestRow storedScopeDigest(StoreBackend& backend, std::string_view scopeKey);
 
 /// The digest of every stored row of one record (its tombstone and its fields).
-Digest recomputeRecordDigest(sqlite::Database& db, std::int64_t recordRef);
+Digest recomputeRecordDigest(StoreBackend& backend, std::int64_t recordRef);
 
 /// Every stored sum, by key.
-std::map<std::string, Digest> storedScopeDigests(sqlite::Database& db);
+std::map<std::string, Digest> storedScopeDigests(StoreBackend& backend);
 
 /// Subtracts every stored row of one record from `delta` (before the record is removed).
-void subtractRecord(sqlite::Database& db, std::int64_t recordRef, DigestDelta& delta);
+void subtractRecord(StoreBackend& backend, std::int64_t recordRef, DigestDelta& delta);
 
 /// Subtracts `scopeKey`'s sum from the store's and removes its row (its records were removed).
-void forgetScopeDigest(sqlite::Database& db, const std::string& scopeKey);
+void forgetScopeDigest(StoreBackend& backend, const std::string& scopeKey);
 
 /// Every sum recomputed from the rows (keyed as scope_digests is), with no row of its own.
-std::map<std::string, Digest> recomputeScopeDigests(sqlite::Database& db);
+std::map<std::string, Digest> recomputeScopeDigests(StoreBackend& backend);
 
 /// Replaces the content of scope_digests with sums and feed positions recomputed from the rows.
-void rebuildScopeDigests(sqlite::Database& db);
+void rebuildScopeDigests(StoreBackend& backend);
 
 }  // namespace verdant::sync

@@ -1,6 +1,7 @@
 #include "StoredState.hpp"
 
 #include "verdant/shared/ErrorCode.hpp"
+#include "verdant/sync/StoreBackend.hpp"
 
 #include <algorithm>
 #include <cstring>
@@ -15,12 +16,6 @@ constexpr std::uint8_t kVersionKept = 1;      // the version follows (16 bytes)
 constexpr std::uint8_t kVersionOfWrites = 2;  // the version is the highest HLC of the writes
 constexpr std::uint8_t kMaxBase = 4;          // maxBase follows
 constexpr std::uint8_t kReopen = 8;           // a reference to the reopen write follows
-
-// One write's log row, with its device id and author name.
-constexpr std::string_view kSelectWrite =
-    "SELECT d.device_id, c.hlc, n.name, c.value FROM changes c "
-    "JOIN devices d ON d.device_ref = c.device_ref JOIN names n ON n.name_ref = c.author_ref "
-    "WHERE c.device_ref = ?1 AND c.device_seq = ?2";
 
 [[noreturn]] void missing() {
     throw shared::Error(shared::ErrorCode::InternalError,
@@ -129,26 +124,11 @@ std::vector<std::uint8_t> StoredStateReader::canonical(std::span<const std::uint
 }
 
 Write StoredStateReader::writeAt(const WriteRef& ref) {
-    auto select = _db.cached(kSelectWrite);
-    select->bind(1, ref.deviceRef);
-    select->bind(2, static_cast<std::int64_t>(ref.deviceSeq));
-    if (!select->step()) {
+    auto write = _backend.loggedWrite(ref.deviceRef, ref.deviceSeq);
+    if (!write) {
         missing();
     }
-    Write write;
-    const auto device = select->blob(0);
-    shared::DeviceId::Bytes bytes{};
-    if (device.size() != bytes.size()) {
-        missing();
-    }
-    std::memcpy(bytes.data(), device.data(), bytes.size());
-    write.key.device = shared::DeviceId(bytes);
-    write.key.deviceSeq = ref.deviceSeq;
-    codec::ByteReader hlc(select->blob(1));
-    write.key.hlc = readHlc(hlc);
-    write.author = std::string(select->text(2));
-    write.value = codec::decodeValue(select->blob(3));
-    return write;
+    return std::move(*write);
 }
 
 }  // namespace verdant::sync

@@ -16,7 +16,6 @@
 
 #include "verdant/shared/Id.hpp"
 #include "verdant/sync/FieldState.hpp"
-#include "verdant/sync/Sqlite.hpp"
 
 #include <cstdint>
 #include <functional>
@@ -24,6 +23,8 @@
 #include <vector>
 
 namespace verdant::sync {
+
+class StoreBackend;
 
 /// Where a write is in this replica's log.
 struct WriteRef {
@@ -39,11 +40,11 @@ void writeStoredFieldState(codec::ByteWriter& out, const FieldState& state,
 FieldState readStoredFieldState(std::span<const std::uint8_t> stored,
                                 const std::function<Write(const WriteRef&)>& writeOf);
 
-/// Reads stored field states back whole through one connection (cached statements).
+/// Reads stored field states back whole from a replica's log.
 class StoredStateReader {
 public:
-    /// Reads through `db`, which must outlive the reader.
-    explicit StoredStateReader(sqlite::Database& db) noexcept : _db(db) {}
+    /// Reads through `backend`, which must outlive the reader.
+    explicit StoredStateReader(StoreBackend& backend) noexcept : _backend(backend) {}
 
     /// The merge state stored as `stored`. Throws Error(InternalError) if the bytes are corrupt
     /// or a write they name is missing from the log (a damaged replica).
@@ -54,7 +55,7 @@ public:
 private:
     Write writeAt(const WriteRef& ref);
 
-    sqlite::Database& _db;
+    StoreBackend& _backend;
 };
 
 }  // namespace verdant::sync

@@ -5,6 +5,7 @@
 
 #include "StateCodec.hpp"
 #include "StoredState.hpp"
+#include "sqlite/SqliteBackend.hpp"
 
 #include "verdant/shared/Schema.hpp"
 #include "verdant/sync/Merge.hpp"
@@ -19,7 +20,10 @@ namespace verdant::testing {
 /// visible value, version and canonical state. Leaves the file at version 7.
 inline void takeBackCompactStorage(const std::string& path, const shared::Schema& schema) {
     using namespace sync;
-    sqlite::Database db(path);
+    shared::Schema finalized = schema;
+    finalized.finalize();
+    SqliteBackend backend(path, finalized, StoreOptions{});
+    sqlite::Database& db = backend.database();
     db.exec(R"sql(
         BEGIN;
         CREATE TABLE old_fields (
@@ -33,7 +37,7 @@ inline void takeBackCompactStorage(const std::string& path, const shared::Schema
         ) WITHOUT ROWID;
     )sql");
     {
-        StoredStateReader states(db);
+        StoredStateReader states(backend);
         sqlite::Statement select(db.handle(),
                                  "SELECT f.record_ref, r.collection, f.field, f.state, "
                                  "f.in_conflict FROM fields f JOIN records r USING (record_ref)");

@@ -21,6 +21,8 @@ struct sqlite3;  // from <sqlite3.h>; only StoreOptions::onOpen hands it out
 
 namespace verdant::sync {
 
+class StoreBackend;
+
 /// What happened to one change of a batch.
 enum class ChangeOutcome : std::uint8_t {
     Applied = 0,         ///< Merged and logged (it may have lost a tie-break; see history).
@@ -202,6 +204,9 @@ public:
     /// (UnsupportedStoreVersion for a database from a newer build, StorageUnavailable if it
     /// cannot be opened).
     Store(const std::string& path, shared::Schema schema, StoreOptions options = {});
+    /// A store over `backend` (see StoreBackend.hpp), e.g. a server database's; the backend's
+    /// layout is already current. `options` gives the engine's clock and fault injector.
+    Store(std::unique_ptr<StoreBackend> backend, shared::Schema schema, StoreOptions options = {});
     /// Closes the connection (finalising cached statements); committed data stays on disk.
     ~Store();
     /// Moves the connection; the moved-from store may only be destroyed or assigned to.

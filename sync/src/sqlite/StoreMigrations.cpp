@@ -1,5 +1,7 @@
 #include "StoreMigrations.hpp"
 
+#include "SqliteBackend.hpp"
+#include "SqliteRows.hpp"
 #include "StateCodec.hpp"
 #include "StoreDigest.hpp"
 #include "StoredState.hpp"
@@ -17,19 +19,11 @@ namespace verdant::sync {
 
 namespace {
 
-shared::RecordId recordIdOf(std::span<const std::uint8_t> blob) {
-    shared::RecordId::Bytes bytes{};
-    if (blob.size() != bytes.size()) {
-        throw shared::Error(shared::ErrorCode::InternalError, "The store holds a corrupt id.");
-    }
-    std::memcpy(bytes.data(), blob.data(), bytes.size());
-    return shared::RecordId(bytes);
-}
-
 /// Step 4's data: the scope key of every record written before scopes existed, from the
 /// schema's scope rules (Own: the record itself; Parent: the visible value of its parent field).
 /// scope_seq stays 0: those records count as in their scope from their first change.
-void fillScopeKeys(sqlite::Database& db, const shared::Schema& schema) {
+void fillScopeKeys(SqliteBackend& backend, const shared::Schema& schema) {
+    sqlite::Database& db = backend.database();
     for (const auto* collection : schema.collections()) {
         const auto& rule = collection->scope();
         std::vector<std::pair<std::int64_t, std::string>> keys;
@@ -39,7 +33,9 @@ void fillScopeKeys(sqlite::Database& db, const shared::Schema& schema) {
             select.bind(1, collection->name());
             while (select.step()) {
                 keys.emplace_back(select.integer(0),
-                                  shared::scopeKey(collection->name(), recordIdOf(select.blob(1))));
+                                  shared::scopeKey(collection->name(),
+                                                   sqlite_rows::idFromColumn<shared::RecordIdTag>(
+                                                       select.blob(1))));
             }
         } else {
             sqlite::Statement select(db.handle(),
@@ -91,7 +87,8 @@ std::map<shared::DeviceId, std::int64_t> deviceRefs(sqlite::Database& db) {
 
 /// Step 8's field rows: each state rewritten in its stored form (StoredState.hpp) into
 /// compact_fields, checked to read back to the same canonical bytes.
-void compactFieldRows(sqlite::Database& db) {
+void compactFieldRows(SqliteBackend& backend) {
+    sqlite::Database& db = backend.database();
     const auto devices = deviceRefs(db);
     const auto refOf = [&devices](const shared::DeviceId& device) {
         const auto found = devices.find(device);
@@ -100,7 +97,7 @@ void compactFieldRows(sqlite::Database& db) {
         }
         return found->second;
     };
-    StoredStateReader states(db);
+    StoredStateReader states(backend);
     sqlite::Statement select(db.handle(),
                              "SELECT record_ref, field, state, in_conflict FROM fields");
     sqlite::Statement insert(db.handle(),
@@ -127,20 +124,21 @@ void compactFieldRows(sqlite::Database& db) {
 /// Step 8's data: authors of changes kept once in `names`; field rows without the value and
 /// version they repeated, their states in the stored form; the scope sums (over the canonical
 /// form, so unchanged in value) rebuilt, which also fills step 7's table for older stores.
-void compactStorage(sqlite::Database& db, const shared::Schema& /*schema*/) {
+void compactStorage(SqliteBackend& backend, const shared::Schema& /*schema*/) {
+    sqlite::Database& db = backend.database();
     db.exec(R"sql(
         INSERT INTO names (name) SELECT DISTINCT author FROM changes;
         ALTER TABLE changes ADD COLUMN author_ref INTEGER NOT NULL DEFAULT 0;
         UPDATE changes SET author_ref = (SELECT name_ref FROM names WHERE name = changes.author);
         ALTER TABLE changes DROP COLUMN author;
     )sql");
-    compactFieldRows(db);
+    compactFieldRows(backend);
     db.exec(R"sql(
         DROP TABLE fields;
         ALTER TABLE compact_fields RENAME TO fields;
         CREATE INDEX fields_in_conflict ON fields (in_conflict) WHERE in_conflict = 1;
     )sql");
-    rebuildScopeDigests(db);
+    rebuildScopeDigests(backend);
 }
 
 // clang-format off
@@ -263,7 +261,8 @@ std::span<const Migration> storeMigrations() noexcept {
     return kMigrations;
 }
 
-int migrateStore(sqlite::Database& db, const shared::Schema& schema) {
+int migrateStore(SqliteBackend& backend, const shared::Schema& schema) {
+    sqlite::Database& db = backend.database();
     const auto found = static_cast<int>(db.queryInteger("PRAGMA user_version"));
     const int latest = kMigrations.back().version;
     if (found > latest) {
@@ -283,7 +282,7 @@ int migrateStore(sqlite::Database& db, const shared::Schema& schema) {
         }
         db.exec(std::string(step.sql));
         if (step.fill != nullptr) {
-            step.fill(db, schema);
+            step.fill(backend, schema);
         }
         db.exec("PRAGMA user_version = " + std::to_string(step.version));
         transaction.commit();
