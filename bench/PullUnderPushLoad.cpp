@@ -5,6 +5,7 @@
 //   build/bench/bench/verdant_pull_under_push_bench [pushers] [pulls]
 // Prints, for each way of reading, the pull latency percentiles and the pushes completed.
 
+#include "verdant/server/SqliteStoreBackends.hpp"
 #include "verdant/server/TenantStores.hpp"
 #include "verdant/shared/Clock.hpp"
 #include "verdant/shared/DomainSchema.hpp"
@@ -79,9 +80,9 @@ void measure(const char* name, bool fromReader, int pushers, int pulls) {
     Poco::File(dataDir.path()).createDirectories();
     shared::ManualClock clock{1'800'000'000'000};
     shared::HlcClock hlc{clock, 1};
-    server::TenantStores::ReaderOptions readerOptions;
-    readerOptions.perTenant = 32;
-    server::TenantStores stores(dataDir.path(), shared::domainSchema(), hlc, readerOptions);
+    server::SqliteStoreBackends backends(dataDir.path(), dataDir.path() + "/accounts.db",
+                                         shared::domainSchema());
+    server::TenantStores stores(backends, shared::domainSchema(), hlc, 32);
     Pusher seeder(1000);
     for (std::size_t i = 0; i < kSeedBatches; ++i) {
         stores.with(kTenant, [&](sync::Store& store) { store.apply(seeder.batch()); });

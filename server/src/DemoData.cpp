@@ -1,10 +1,13 @@
 #include "DemoData.hpp"
 
+#include "verdant/server/SqliteStoreBackends.hpp"
 #include "verdant/server/TenantStores.hpp"
 #include "verdant/shared/DomainSchema.hpp"
 #include "verdant/shared/ErrorCode.hpp"
 #include "verdant/shared/HlcClock.hpp"
 #include "verdant/shared/IdGenerator.hpp"
+
+#include <Poco/Path.h>
 
 #include <vector>
 
@@ -53,7 +56,9 @@ void seedDemoRecords(const std::string& dataDir, const std::string& tenantId,
                      const std::string& expertUserId, const std::string& hqUserId,
                      std::ostream& out) {
     shared::HlcClock clock(shared::SystemClock::instance(), 1);
-    TenantStores stores(dataDir, shared::domainSchema(), clock);
+    SqliteStoreBackends backends(dataDir, Poco::Path(dataDir).append("accounts.db").toString(),
+                                 shared::domainSchema());
+    TenantStores stores(backends, shared::domainSchema(), clock);
     stores.with(tenantId, [&](sync::Store& store) {
         if (!store.recordIds(c::kAudits).empty()) {
             return;

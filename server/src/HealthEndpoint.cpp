@@ -9,9 +9,9 @@ void HealthEndpoint::registerRoutes(Router& router) {
 }
 
 void HealthEndpoint::handle(HttpExchange& exchange) {
-    const bool storageOk = _storage.isHealthy();
+    const bool storageOk = _backends.isHealthy();
     Poco::JSON::Object storage;
-    storage.set("backend", _storage.backendName());
+    storage.set("backend", _backends.name());
     storage.set("status", storageOk ? "ok" : "unavailable");
     Poco::JSON::Object body;
     body.set("status", storageOk ? "ok" : "degraded");

@@ -32,15 +32,8 @@ ReaderPool::Lease::~Lease() {
     _pool.giveBack(std::move(_store), /*reusable=*/true);
 }
 
-ReaderPool::ReaderPool(std::string path, const shared::Schema& schema, sync::StoreOptions options,
-                       std::size_t capacity)
-    : _path(std::move(path)),
-      _schema(schema),
-      _options([&] {
-          options.readOnly = true;
-          return std::move(options);
-      }()),
-      _capacity(capacity < 1 ? 1 : capacity) {}
+ReaderPool::ReaderPool(Opener open, std::size_t capacity)
+    : _openReader(std::move(open)), _capacity(capacity < 1 ? 1 : capacity) {}
 
 ReaderPool::~ReaderPool() {
     close();
@@ -62,7 +55,7 @@ ReaderPool::Lease ReaderPool::borrow() {
     lock.unlock();
     std::unique_ptr<sync::Store> store;
     try {
-        store = std::make_unique<sync::Store>(_path, _schema, _options);
+        store = _openReader();
     } catch (...) {
         giveBack(nullptr, false);
         throw;

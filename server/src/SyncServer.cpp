@@ -10,7 +10,7 @@
 #include "verdant/server/RequestDispatcher.hpp"
 #include "verdant/server/ReviewEndpoint.hpp"
 #include "verdant/server/Router.hpp"
-#include "verdant/server/SqliteStorage.hpp"
+#include "verdant/server/SqliteStoreBackends.hpp"
 #include "verdant/server/SyncEndpoint.hpp"
 #include "verdant/server/TenantStores.hpp"
 #include "verdant/shared/DomainSchema.hpp"
@@ -147,7 +147,8 @@ SyncServer::SyncServer(ServerConfig config, Seams seams) : _config(std::move(con
     // Accounts first: opening creates and migrates the database the health probe then reads.
     const auto accountsPath = Poco::Path(_config.dataDir).append("accounts.db").toString();
     _accounts = std::make_unique<AccountStore>(accountsPath);
-    _storage = std::make_unique<SqliteStorage>(accountsPath);
+    _backends = std::make_unique<SqliteStoreBackends>(_config.dataDir, accountsPath,
+                                                      shared::domainSchema());
     _tokens = std::make_unique<TokenService>(TokenService::loadOrCreateSigningKey(_config.dataDir),
                                              clock, _config.accessTokenTtlSeconds);
     PasswordCost cost;
@@ -155,17 +156,16 @@ SyncServer::SyncServer(ServerConfig config, Seams seams) : _config(std::move(con
     _auth = std::make_unique<AuthService>(*_accounts, PasswordHasher(cost), *_tokens);
 
     _router = std::make_unique<Router>();
-    _health = std::make_unique<HealthEndpoint>(*_storage);
+    _health = std::make_unique<HealthEndpoint>(*_backends);
     _health->registerRoutes(*_router);
     _authEndpoint = std::make_unique<AuthEndpoint>(*_auth);
     _authEndpoint->registerRoutes(*_router);
     _metrics = std::make_unique<Metrics>();
     const auto serverDevice = loadOrCreateServerDevice(_config.dataDir, clock);
     _hlc = std::make_unique<shared::HlcClock>(clock, serverDevice.low64());
-    TenantStores::ReaderOptions readers;
-    readers.perTenant = static_cast<std::size_t>(_config.threads);  // no read waits for a reader
-    _stores =
-        std::make_unique<TenantStores>(_config.dataDir, shared::domainSchema(), *_hlc, readers);
+    // As many readers per tenant as workers: no read waits for a reader.
+    _stores = std::make_unique<TenantStores>(*_backends, shared::domainSchema(), *_hlc,
+                                             static_cast<std::size_t>(_config.threads));
     _sync = std::make_unique<SyncEndpoint>(*_auth, *_stores, *_metrics, *_hlc, clock, serverDevice,
                                            SyncEndpoint::Limits{});
     _sync->registerRoutes(*_router);
@@ -243,8 +243,8 @@ void SyncServer::stop() {
     if (_stores) {
         _stores->closeAll();
     }
-    if (_storage) {
-        _storage->close();
+    if (_backends) {
+        _backends->close();
     }
 }
 

@@ -1,8 +1,5 @@
 #include "verdant/server/TenantStores.hpp"
 
-#include <Poco/File.h>
-#include <Poco/Path.h>
-
 #include <utility>
 #include <vector>
 
@@ -11,9 +8,9 @@ namespace verdant::server {
 using shared::Error;
 using shared::ErrorCode;
 
-TenantStores::TenantStores(std::string dataDir, const shared::Schema& schema,
-                           shared::HlcClock& clock, ReaderOptions readers)
-    : _dataDir(std::move(dataDir)), _schema(schema), _clock(clock), _readerOptions(readers) {}
+TenantStores::TenantStores(StoreBackends& backends, const shared::Schema& schema,
+                           shared::HlcClock& clock, std::size_t readersPerTenant)
+    : _backends(backends), _schema(schema), _clock(clock), _readersPerTenant(readersPerTenant) {}
 
 TenantStores::~TenantStores() {
     closeAll();
@@ -29,25 +26,16 @@ std::shared_ptr<TenantStores::Entry> TenantStores::entry(const std::string& tena
     auto& slot = _entries[tenantId];
     if (!slot) {
         auto fresh = std::make_shared<Entry>();
-        const auto directory = Poco::Path(_dataDir).append("tenants").append(tenantId);
-        Poco::File(directory.toString()).createDirectories();
-        const auto path = Poco::Path(directory).append("sync.db").toString();
-        sync::StoreOptions options;
-        options.clock = &_clock;  // refuses changes dated beyond the drift bound
-        options.durable = true;   // an acknowledged push survives power loss
-        // A bounded page cache and no memory map (mapped pages of the file count in resident
-        // memory and grow with the store): the server's memory must not follow store size.
-        options.cacheKiB = 16 * 1024;
-        options.mmapBytes = 0;
-        // The writer first: it creates and migrates the file the readers then open.
-        fresh->writer = std::make_unique<sync::Store>(path, _schema, options);
-        sync::StoreOptions reader;
-        reader.cacheKiB = _readerOptions.cacheKiB;
-        // No memory map: mapped pages of the file would count in the process's resident memory
-        // once per reader and grow with the store; reads go through the bounded page cache.
-        reader.mmapBytes = 0;
-        fresh->readers = std::make_unique<ReaderPool>(path, _schema, std::move(reader),
-                                                      _readerOptions.perTenant);
+        sync::StoreOptions engine;
+        engine.clock = &_clock;  // refuses changes dated beyond the drift bound
+        // The writer first: it creates and brings up to date the store the readers then open.
+        fresh->writer =
+            std::make_unique<sync::Store>(_backends.openWriter(tenantId), _schema, engine);
+        fresh->readers = std::make_unique<ReaderPool>(
+            [this, tenantId] {
+                return std::make_unique<sync::Store>(_backends.openReader(tenantId), _schema);
+            },
+            _readersPerTenant);
         slot = std::move(fresh);
     }
     return slot;

@@ -3,6 +3,7 @@
 
 #include "TemporaryDirectory.hpp"
 
+#include "verdant/server/SqliteStoreBackends.hpp"
 #include "verdant/server/TenantStores.hpp"
 #include "verdant/shared/Clock.hpp"
 #include "verdant/shared/DomainSchema.hpp"
@@ -24,7 +25,9 @@ protected:
     test::TemporaryDirectory _dataDir;
     shared::ManualClock _clock{1'800'000'000'000};
     shared::HlcClock _hlc{_clock, 1};
-    TenantStores _stores{_dataDir.path(), shared::domainSchema(), _hlc};
+    SqliteStoreBackends _backends{_dataDir.path(), _dataDir.path() + "/accounts.db",
+                                  shared::domainSchema()};
+    TenantStores _stores{_backends, shared::domainSchema(), _hlc};
 };
 
 TEST_F(TenantStoresAtShutdown, ClosingWaitsForAReadInProgressAndItsConnection) {

@@ -1,7 +1,7 @@
 #pragma once
 
 #include "verdant/server/Router.hpp"
-#include "verdant/server/Storage.hpp"
+#include "verdant/server/StoreBackends.hpp"
 
 namespace verdant::server {
 
@@ -12,8 +12,8 @@ namespace verdant::server {
 /// so a load balancer takes the node out.
 class HealthEndpoint {
 public:
-    /// The storage must outlive the endpoint.
-    explicit HealthEndpoint(Storage& storage) : _storage(storage) {}
+    /// The backends must outlive the endpoint.
+    explicit HealthEndpoint(StoreBackends& backends) : _backends(backends) {}
 
     /// Registers the route.
     void registerRoutes(Router& router);
@@ -21,7 +21,7 @@ public:
 private:
     void handle(HttpExchange& exchange);
 
-    Storage& _storage;
+    StoreBackends& _backends;
 };
 
 }  // namespace verdant::server

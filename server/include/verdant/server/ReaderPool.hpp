@@ -5,6 +5,7 @@
 
 #include <condition_variable>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -46,10 +47,10 @@ public:
         std::optional<sync::Store::ReadSnapshot> _snapshot;
     };
 
-    /// Readers of the store file at `path` (which a writer has created and migrated), opened with
-    /// `options` (readOnly is set here). `capacity` >= 1.
-    ReaderPool(std::string path, const shared::Schema& schema, sync::StoreOptions options,
-               std::size_t capacity);
+    /// Opens one read-only store (of a store a writer has created and brought up to date).
+    using Opener = std::function<std::unique_ptr<sync::Store>()>;
+    /// Readers opened with `open`, at most `capacity` (>= 1) at a time.
+    ReaderPool(Opener open, std::size_t capacity);
     /// Closes the idle readers. No lease may be outstanding (call close() first when unsure).
     ~ReaderPool();
     ReaderPool(const ReaderPool&) = delete;
@@ -71,9 +72,7 @@ private:
     /// Takes a lent reader back: pooled if `reusable` and the pool is open, else closed.
     void giveBack(std::unique_ptr<sync::Store> store, bool reusable) noexcept;
 
-    const std::string _path;
-    const shared::Schema& _schema;
-    const sync::StoreOptions _options;
+    const Opener _openReader;
     const std::size_t _capacity;
     mutable std::mutex _mutex;
     std::condition_variable _changed;

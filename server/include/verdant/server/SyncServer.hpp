@@ -22,7 +22,7 @@ class Metrics;
 class RequestDispatcher;
 class ReviewEndpoint;
 class Router;
-class Storage;
+class StoreBackends;
 
 /// The Verdant sync service: storage, routes and the HTTPS listener, without any process concerns
 /// (those are ServerApp's), so tests run it in-process on port 0.
@@ -89,7 +89,7 @@ private:
     void serveMetrics(HttpExchange& exchange);
 
     ServerConfig _config;
-    std::unique_ptr<Storage> _storage;
+    std::unique_ptr<StoreBackends> _backends;
     std::unique_ptr<AccountStore> _accounts;
     std::unique_ptr<TokenService> _tokens;
     std::unique_ptr<AuthService> _auth;

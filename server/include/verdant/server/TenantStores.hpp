@@ -1,6 +1,7 @@
 #pragma once
 
 #include "verdant/server/ReaderPool.hpp"
+#include "verdant/server/StoreBackends.hpp"
 #include "verdant/shared/ErrorCode.hpp"
 #include "verdant/shared/HlcClock.hpp"
 #include "verdant/shared/Schema.hpp"
@@ -15,29 +16,19 @@
 
 namespace verdant::server {
 
-/// One sync store per tenant, each in its own database file (data/tenants/<tenant id>/sync.db):
-/// tenant isolation holds by construction, since no query can reach another tenant's file.
+/// One sync store per tenant, opened through the server's StoreBackends (which know the
+/// database; with SQLite, one file per tenant).
 ///
 /// Per tenant there is one writer connection, used by one request at a time (with()), and a pool
 /// of read-only connections (read()): reads see the last committed state and never wait for a
 /// write in progress. Stores of different tenants work in parallel. Thread-safe.
 class TenantStores {
 public:
-    /// How the readers of a tenant are opened.
-    struct ReaderOptions {
-        /// Readers per tenant at most (the worker thread count: no read ever waits for one).
-        std::size_t perTenant = 4;
-        /// Page cache of each reader, KiB. Small: the OS page cache holds the file, and every
-        /// reader's cache counts towards the process's memory.
-        int cacheKiB = 8 * 1024;
-    };
-
-    /// `schema` and `clock` must outlive this object. Stores open lazily.
-    TenantStores(std::string dataDir, const shared::Schema& schema, shared::HlcClock& clock,
-                 ReaderOptions readers);
-    /// As above, with the default ReaderOptions.
-    TenantStores(std::string dataDir, const shared::Schema& schema, shared::HlcClock& clock)
-        : TenantStores(std::move(dataDir), schema, clock, ReaderOptions{}) {}
+    /// `backends`, `schema` and `clock` must outlive this object. Stores open lazily; a tenant
+    /// has at most `readersPerTenant` readers (the worker thread count: no read ever waits for
+    /// one).
+    TenantStores(StoreBackends& backends, const shared::Schema& schema, shared::HlcClock& clock,
+                 std::size_t readersPerTenant = 4);
     /// Closes every store (closeAll()).
     ~TenantStores();
     TenantStores(const TenantStores&) = delete;
@@ -81,10 +72,10 @@ private:
     std::shared_ptr<Entry> entry(const std::string& tenantId);
     static shared::Error closedError();
 
-    std::string _dataDir;
+    StoreBackends& _backends;
     const shared::Schema& _schema;
     shared::HlcClock& _clock;
-    ReaderOptions _readerOptions;
+    std::size_t _readersPerTenant;
     std::mutex _mutex;
     std::map<std::string, std::shared_ptr<Entry>> _entries;
 };
