@@ -229,5 +229,33 @@ TEST(StoreChecksums, ARowDamagedUnderTheStoreIsFoundAndItsScopeChecksumRebuilt) 
     EXPECT_NE(store.scopeChecksum(keyOf(damaged)), before);
 }
 
+// A field's state names its writes by their log rows: a log row lost under the store leaves a
+// state that cannot be read back. The check names that scope (it does not fail), and applying
+// the scope's changes again (what a repair pull does) brings the replica back whole.
+TEST(StoreChecksums, ALogRowLostUnderTheStoreDamagesItsScopeAndTheChangesRepairIt) {
+    TempFile file("verdant-checksum-lost-log-" + std::to_string(::getpid()));
+    TestDevice tablet(1);
+    const auto audit = tablet.newRecordId();
+    const auto answer = tablet.newRecordId();
+    const std::vector changes{
+        tablet.set("audits", audit, "title", Value::string("Plant 1")),
+        tablet.set("answers", answer, "audit_id", Value::id(audit)),
+        tablet.set("answers", answer, "note", Value::string("leak at the drain")),
+    };
+    std::string dump;
+    {
+        Store store(file.path, deviceSchema());
+        store.apply(changes);
+        dump = store.canonicalDump();
+    }
+    execRaw(file.path, "DELETE FROM changes WHERE field = 'note'");
+    Store store(file.path, deviceSchema());
+    EXPECT_EQ(store.damagedScopes(), std::vector{keyOf(audit)});
+    store.purgeScope(keyOf(audit));
+    store.apply(changes);
+    EXPECT_TRUE(store.damagedScopes().empty());
+    EXPECT_EQ(store.canonicalDump(), dump);
+}
+
 }  // namespace
 }  // namespace verdant::sync
