@@ -394,6 +394,18 @@ std::map<std::string, shared::ResultClass> auditQuestionResults(const sync::Stor
     return results;
 }
 
+std::optional<audit::Completeness> auditCompleteness(const sync::Store& store,
+                                                     const shared::RecordId& audit) {
+    const auto auditRecord = store.record(collections::kAudits, audit);
+    const auto content = auditRecord ? auditTemplateContent(store, *auditRecord) : std::nullopt;
+    const auto checklist = content ? audit::ChecklistTemplate::parse(*content) : std::nullopt;
+    if (!checklist) {
+        return std::nullopt;
+    }
+    auto records = review::scopeRecords(store, audit);
+    return audit::completenessOf(*checklist, audit::answerSheet(records[collections::kAnswers]));
+}
+
 std::optional<std::string> auditScoringRule(const sync::Store& store,
                                             const shared::RecordId& audit) {
     const auto auditRecord = store.record(collections::kAudits, audit);

@@ -170,6 +170,26 @@ std::map<std::string, review::TemplateQuestion> auditQuestions(const sync::Store
                    : std::map<std::string, review::TemplateQuestion>{};
 }
 
+/// How complete an audit is, as the audit view shows it (null when its template is unknown).
+Poco::Dynamic::Var completenessJson(const std::optional<audit::Completeness>& completeness) {
+    if (!completeness) {
+        return {};
+    }
+    auto object = orderedObject();
+    object->set("complete", completeness->complete());
+    object->set("questions", completeness->questions);
+    object->set("applicable", completeness->applicable());
+    object->set("answered", completeness->answered);
+    object->set("not_applicable", completeness->notApplicable);
+    object->set("not_reviewed", completeness->notReviewed);
+    Poco::JSON::Array missing;
+    for (const auto& question : completeness->missing) {
+        missing.add(question);
+    }
+    object->set("missing", missing);
+    return object;
+}
+
 /// The plan shown for a finding: its newest live plan, if any.
 std::optional<sync::Record> currentPlan(
     const std::map<RecordId, std::vector<sync::Record>>& plansByFinding, const RecordId& finding) {
@@ -511,6 +531,8 @@ void ReviewEndpoint::showAudit(HttpExchange& exchange) {
             history.add(item);
         }
         body->set("history", history);
+
+        body->set("completeness", completenessJson(auditCompleteness(store, auditId)));
 
         const auto stored = review::jsonField(audit, "score");
         const auto snapshot = storedSnapshot(audit);

@@ -100,6 +100,12 @@ private:
 std::map<std::string, shared::ResultClass> auditQuestionResults(const sync::Store& store,
                                                                 const shared::RecordId& audit);
 
+/// How complete `audit` stands against its template version (audit::completenessOf on its stored
+/// answers), as the review view shows it; nullopt when the audit, its template version or that
+/// version's content is unknown.
+std::optional<audit::Completeness> auditCompleteness(const sync::Store& store,
+                                                     const shared::RecordId& audit);
+
 /// The scoring rule an audit is scored with: its template version's `scoring_rule` field, else
 /// the template content's "scoring_rule", else nullopt.
 std::optional<std::string> auditScoringRule(const sync::Store& store,
