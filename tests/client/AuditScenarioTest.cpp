@@ -617,17 +617,18 @@ TEST_F(FieldDay, AFieldExpertCannotDecideTouchOthersAuditsOrChangeASubmittedOneB
     const auto amended = shared::answerRecordId(mine, "C.1.2").toString();
     const auto early = shared::answerRecordId(mine, "C.1.1").toString();
     std::size_t amendments = 0;
+    std::size_t beforeSubmission = 0;
     for (std::size_t i = 0; i < history->size(); ++i) {
         const auto item = history->getObject(static_cast<unsigned>(i));
         const auto record = item->getValue<std::string>("record_id");
         if (record == amended) {
-            EXPECT_TRUE(item->getValue<bool>("amendment"));
-            ++amendments;
+            ++(item->getValue<bool>("amendment") ? amendments : beforeSubmission);
         } else if (record == early) {
             EXPECT_FALSE(item->getValue<bool>("amendment")) << "answered before submission";
         }
     }
-    EXPECT_EQ(amendments, 3U);
+    EXPECT_EQ(amendments, 3U) << "the answer written after submission";
+    EXPECT_EQ(beforeSubmission, 3U) << "its mark when the checklist was finished";
 
     // Once HQ approves, the checklist is locked.
     hq("POST", "/v1/review/audits/" + mine.toString() + "/approve", "{}");
@@ -638,7 +639,9 @@ TEST_F(FieldDay, AFieldExpertCannotDecideTouchOthersAuditsOrChangeASubmittedOneB
     EXPECT_EQ(refusedWith([&] { return answer(*li, mine, "C.1.3", "no"); }),
               ErrorCode::AuditLocked);
     EXPECT_NE(li->quarantine().back().message.find("approved"), std::string::npos);
-    EXPECT_FALSE(serverRecord(c::kAnswers, shared::answerRecordId(mine, "C.1.3")));
+    EXPECT_TRUE(
+        fieldOf(serverRecord(c::kAnswers, shared::answerRecordId(mine, "C.1.3")), "value").isNull())
+        << "the late 'no' never reached the server";
 }
 
 }  // namespace
