@@ -1,5 +1,6 @@
 #include "verdant/client/Client.hpp"
 
+#include "AuditRulesAtWrite.hpp"
 #include "LocalState.hpp"
 #include "ServerApi.hpp"
 
@@ -244,11 +245,13 @@ public:
                     {kAccessToken, tokens.accessToken},
                     {kRefreshToken, tokens.refreshToken}});
         _userId = tokens.userId;
+        _role = shared::roleFromWireName(tokens.role);
     }
 
     bool loadIdentity() {
         std::lock_guard lock(_storeMutex);
         _userId = _state.get(kUserId).value_or("");
+        _role = shared::roleFromWireName(_state.get(kRole).value_or(""));
         return !_userId.empty();
     }
 
@@ -471,6 +474,12 @@ public:
                         return result;
                     }
                 }
+            }
+            // The rules the server would refuse the action for that this device can judge.
+            if (auto refusal = auditRulesRefusal(*_store, _role, changes)) {
+                result.error = refusal->code;
+                result.message = refusal->message;
+                return result;
             }
             const auto applied = _store->apply(changes);
             for (std::size_t i = 0; i < applied.results.size(); ++i) {
@@ -1469,6 +1478,7 @@ private:
     std::shared_ptr<Transport> _transport;
     std::unique_ptr<ServerApi> _api;
     std::string _userId;
+    std::optional<shared::Role> _role;  ///< The signed-in role, for the rules run at the write.
     std::uint64_t _ackedSeq = 0;
     std::uint64_t _sentSeq = 0;
     std::uint64_t _nextSeq = 1;

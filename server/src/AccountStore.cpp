@@ -16,13 +16,6 @@ using sync::sqlite::Transaction;
 
 namespace {
 
-constexpr std::array<std::pair<Role, std::string_view>, 4> kRoles = {{
-    {Role::FieldExpert, "field_expert"},
-    {Role::TrainingCoordinator, "training_coordinator"},
-    {Role::HqReviewer, "hq_reviewer"},
-    {Role::TenantAdmin, "tenant_admin"},
-}};
-
 /// Ordered, named migration steps; step i brings the database to user_version i + 1.
 constexpr std::array<std::pair<std::string_view, std::string_view>, 2> kMigrations = {{
     {"create accounts",
@@ -101,24 +94,6 @@ User readUser(sync::sqlite::Statement& row) {
 }
 
 }  // namespace
-
-std::string_view wireName(Role role) noexcept {
-    for (const auto& [value, name] : kRoles) {
-        if (value == role) {
-            return name;
-        }
-    }
-    return "field_expert";
-}
-
-std::optional<Role> roleFromWireName(std::string_view name) noexcept {
-    for (const auto& [value, wire] : kRoles) {
-        if (wire == name) {
-            return value;
-        }
-    }
-    return std::nullopt;
-}
 
 AccountStore::AccountStore(const std::string& path)
     : _db(std::make_unique<sync::sqlite::Database>(path)) {

@@ -2,6 +2,7 @@
 
 #include "ReviewRecords.hpp"
 
+#include "verdant/audit/AuditSteps.hpp"
 #include "verdant/shared/DomainSchema.hpp"
 
 #include <Poco/Exception.h>
@@ -27,23 +28,6 @@ using review::timestampField;
 namespace {
 
 constexpr std::int64_t kDayMs = 24LL * 60 * 60 * 1000;
-
-/// The audit states in the order of progress (DomainSchema.cpp declares the same order).
-constexpr std::array<std::string_view, 7> kAuditStates = {
-    "scheduled", "in_progress", "returned", "submitted", "under_review", "approved", "closed"};
-
-/// The rank of an audit state in kAuditStates; -1 for no state or an unknown one.
-int auditRank(std::optional<std::string_view> state) {
-    if (!state) {
-        return -1;
-    }
-    const auto found = std::find(kAuditStates.begin(), kAuditStates.end(), *state);
-    return found == kAuditStates.end() ? -1 : static_cast<int>(found - kAuditStates.begin());
-}
-
-std::string describe(std::optional<std::string_view> state) {
-    return state ? std::string(*state) : std::string("without a state");
-}
 
 /// Collections whose records belong to an audit (through their immutable audit_id).
 bool isAuditChild(std::string_view collection) {
@@ -103,120 +87,6 @@ std::optional<std::string> answerText(const std::string& json) {
 
 }  // namespace
 
-int auditStateRank(std::optional<std::string_view> state) noexcept {
-    return auditRank(state);
-}
-
-bool isSubmittedState(std::string_view state) noexcept {
-    return auditRank(state) >= auditRank("submitted");
-}
-
-bool isLockedState(std::string_view state) noexcept {
-    return auditRank(state) >= auditRank("approved");
-}
-
-std::optional<ValidationError> auditTransitionRefusal(std::optional<std::string_view> from,
-                                                      std::string_view to,
-                                                      shared::Operation operation, bool actorIsHq) {
-    const int target = auditRank(to);
-    const int current = auditRank(from);
-    if (target < 0) {
-        return std::nullopt;  // not a state: the schema refuses it with its own code
-    }
-    if (operation == shared::Operation::Reopen) {
-        if (!actorIsHq) {
-            return ValidationError{ErrorCode::Forbidden,
-                                   "Only HQ may reopen or return an audit; ask a reviewer."};
-        }
-        if (to == "returned" && from != "submitted" && from != "under_review") {
-            return ValidationError{
-                ErrorCode::InvalidTransition,
-                "Only a submitted audit can be returned; this one is " + describe(from) + "."};
-        }
-        if (current >= 0 && target >= current) {
-            return ValidationError{ErrorCode::InvalidTransition,
-                                   "A reopen goes back: the audit is " + describe(from) +
-                                       ", not past " + std::string(to) + "."};
-        }
-        return std::nullopt;
-    }
-    if (operation != shared::Operation::Set) {
-        return std::nullopt;
-    }
-    if (!actorIsHq && to != "in_progress" && to != "submitted") {
-        return ValidationError{
-            ErrorCode::Forbidden,
-            "A field expert may start or submit an audit, not mark it " + std::string(to) + "."};
-    }
-    if (to == "returned") {
-        return ValidationError{ErrorCode::InvalidTransition,
-                               "An audit is returned by HQ's review (a reopen), not set."};
-    }
-    if (current >= target) {
-        // A step the role may take, arriving after the audit moved on (a co-auditor's offline
-        // "start" after the lead submitted): the monotone merge keeps the later state, so it
-        // changes nothing and is not worth a quarantine entry.
-        return std::nullopt;
-    }
-    // The steps forward, from where the audit is.
-    static const std::set<std::pair<std::string_view, std::string_view>> kSteps = {
-        {"", "scheduled"},
-        {"", "in_progress"},
-        {"scheduled", "in_progress"},
-        {"", "submitted"},
-        {"scheduled", "submitted"},
-        {"in_progress", "submitted"},
-        {"returned", "submitted"},
-        {"submitted", "under_review"},
-        {"submitted", "approved"},
-        {"under_review", "approved"},
-        {"approved", "closed"},
-    };
-    if (kSteps.count({from.value_or(""), to}) == 0) {
-        return ValidationError{ErrorCode::InvalidTransition, "An audit that is " + describe(from) +
-                                                                 " cannot become " +
-                                                                 std::string(to) + " in one step."};
-    }
-    return std::nullopt;
-}
-
-std::optional<ValidationError> capTransitionRefusal(std::optional<std::string_view> from,
-                                                    std::string_view to, bool actorIsHq) {
-    static const std::set<std::string_view> kHqDecisions = {"approved", "rejected", "verified",
-                                                            "reopened"};
-    if (!actorIsHq && kHqDecisions.count(to) != 0) {
-        return ValidationError{ErrorCode::Forbidden, "Only HQ may mark a corrective action plan " +
-                                                         std::string(to) + "."};
-    }
-    if (from && *from == to) {
-        return std::nullopt;
-    }
-    static const std::set<std::pair<std::string_view, std::string_view>> kSteps = {
-        {"", "draft"},
-        {"", "submitted"},
-        {"draft", "submitted"},
-        {"submitted", "draft"},  // withdrawn to be reworked
-        {"submitted", "approved"},
-        {"submitted", "rejected"},
-        {"rejected", "draft"},
-        {"rejected", "submitted"},
-        {"approved", "in_progress"},
-        {"in_progress", "evidence_submitted"},
-        {"evidence_submitted", "verified"},
-        {"evidence_submitted", "reopened"},
-        {"verified", "reopened"},
-        {"reopened", "in_progress"},
-        {"reopened", "evidence_submitted"},
-    };
-    if (kSteps.count({from.value_or(""), to}) == 0) {
-        return ValidationError{ErrorCode::InvalidTransition,
-                               "A corrective action plan that is " +
-                                   (from ? std::string(*from) : std::string("new")) +
-                                   " cannot become " + std::string(to) + "."};
-    }
-    return std::nullopt;
-}
-
 WorkflowGate::WorkflowGate(const sync::Store& store, std::span<const shared::Change> batch,
                            bool actorIsHq)
     : _hq(actorIsHq) {
@@ -229,6 +99,7 @@ WorkflowGate::WorkflowGate(PushBatch& batch, bool actorIsHq) : _hq(actorIsHq) {
 }
 
 void WorkflowGate::read(PushBatch& batch) {
+    _sheets.emplace(batch);
     // Every record through `batch`, which reads each from the store once: a record the batch
     // names in many changes (a new answer's audit_id, question_id and value) costs one read.
     const auto stringOf = [&](std::string_view collection, const shared::RecordId& id,
@@ -307,6 +178,14 @@ std::optional<shared::RecordId> WorkflowGate::auditOf(const shared::RecordId& re
 }
 
 std::optional<ValidationError> WorkflowGate::check(const shared::Change& change) {
+    auto refusal = checkChange(change);
+    if (const auto parent = _parents.find(change.recordId); !refusal && parent != _parents.end()) {
+        _sheets->take(change, parent->second.audit);  // applied: the sheet moves on with it
+    }
+    return refusal;
+}
+
+std::optional<ValidationError> WorkflowGate::checkChange(const shared::Change& change) {
     if (change.collection == collections::kAudits) {
         return checkAudit(change);
     }
@@ -344,7 +223,7 @@ std::optional<ValidationError> WorkflowGate::check(const shared::Change& change)
                                    "A corrective action plan's status cannot be cleared."};
         }
         const auto& to = change.value.as<std::string>();
-        if (auto refusal = capTransitionRefusal(
+        if (auto refusal = audit::capTransitionRefusal(
                 status ? std::optional<std::string_view>(*status) : std::nullopt, to, _hq)) {
             return refusal;
         }
@@ -373,10 +252,16 @@ std::optional<ValidationError> WorkflowGate::checkAudit(const shared::Change& ch
                                "Approve, return and close an audit through the review API "
                                "(/v1/review/audits/{id}/...), not by syncing its state."};
     }
-    if (auto refusal = auditTransitionRefusal(from, to, change.operation, _hq)) {
+    if (auto refusal = audit::auditTransitionRefusal(from, to, change.operation, _hq)) {
         return refusal;
     }
-    if (change.operation == shared::Operation::Reopen || auditRank(to) > auditRank(from)) {
+    const bool submits = change.operation == shared::Operation::Set &&
+                         audit::isSubmittedState(to) && !(from && audit::isSubmittedState(*from));
+    if (auto refusal = submits ? _sheets->submissionRefusal(change.recordId) : std::nullopt) {
+        return refusal;
+    }
+    if (change.operation == shared::Operation::Reopen ||
+        audit::auditStateRank(to) > audit::auditStateRank(from)) {
         if (change.operation == shared::Operation::Set && to == "submitted") {
             _submissions.insert(change.recordId);
         }
@@ -399,7 +284,7 @@ std::optional<ValidationError> WorkflowGate::lockRefusal(const shared::Change& c
         return std::nullopt;
     }
     const auto state = _auditStates.find(audit);
-    if (state != _auditStates.end() && state->second && isLockedState(*state->second)) {
+    if (state != _auditStates.end() && state->second && audit::isLockedState(*state->second)) {
         return ValidationError{ErrorCode::AuditLocked,
                                "The audit is " + *state->second +
                                    "; its checklist can no longer be changed. Ask HQ to reopen it "
@@ -509,6 +394,18 @@ std::map<std::string, shared::ResultClass> auditQuestionResults(const sync::Stor
     return results;
 }
 
+std::optional<audit::Completeness> auditCompleteness(const sync::Store& store,
+                                                     const shared::RecordId& audit) {
+    const auto auditRecord = store.record(collections::kAudits, audit);
+    const auto content = auditRecord ? auditTemplateContent(store, *auditRecord) : std::nullopt;
+    const auto checklist = content ? audit::ChecklistTemplate::parse(*content) : std::nullopt;
+    if (!checklist) {
+        return std::nullopt;
+    }
+    auto records = review::scopeRecords(store, audit);
+    return audit::completenessOf(*checklist, audit::answerSheet(records[collections::kAnswers]));
+}
+
 std::optional<std::string> auditScoringRule(const sync::Store& store,
                                             const shared::RecordId& audit) {
     const auto auditRecord = store.record(collections::kAudits, audit);
@@ -604,7 +501,8 @@ std::vector<bool> amendmentFlags(std::span<const sync::LoggedChange> scopeLog,
     const auto recompute = [&] {
         state = reopenState;
         for (const auto& [key, value] : sets) {
-            if ((!reopenKey || *reopenKey < key) && auditRank(value) > auditRank(state)) {
+            if ((!reopenKey || *reopenKey < key) &&
+                audit::auditStateRank(value) > audit::auditStateRank(state)) {
                 state = value;
             }
         }
@@ -628,7 +526,7 @@ std::vector<bool> amendmentFlags(std::span<const sync::LoggedChange> scopeLog,
             }
             recompute();
         }
-        flags.push_back(state && isSubmittedState(*state) && !isAudit &&
+        flags.push_back(state && audit::isSubmittedState(*state) && !isAudit &&
                         change.collection != collections::kReviewComments &&
                         change.collection != collections::kCorrectiveActions &&
                         logged.outcome != sync::ChangeOutcome::Refused &&
@@ -649,7 +547,7 @@ std::optional<std::int64_t> capDueAtMs(const sync::Store& store, const sync::Rec
     const auto auditRecord = audit ? store.record(collections::kAudits, *audit) : std::nullopt;
     const auto state = auditRecord ? stringField(*auditRecord, "state") : std::nullopt;
     const auto approved = auditRecord ? timestampField(*auditRecord, "approved_at") : std::nullopt;
-    if (!approved || !state || !isLockedState(*state)) {
+    if (!approved || !state || !audit::isLockedState(*state)) {
         return std::nullopt;  // not (or no longer) approved: no deadline runs
     }
     const auto finding = idField(plan, "finding_id");

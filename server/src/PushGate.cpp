@@ -1,5 +1,6 @@
 #include "verdant/server/PushGate.hpp"
 
+#include "verdant/audit/FieldOwnership.hpp"
 #include "verdant/server/ScopeResolver.hpp"
 #include "verdant/shared/DomainSchema.hpp"
 
@@ -10,43 +11,6 @@ namespace verdant::server {
 using shared::ErrorCode;
 
 namespace {
-
-/// Why a field expert or coordinator may not make this change regardless of scope, or nullopt.
-/// Who an audit belongs to, what it audits and how far its review has gone are HQ's to decide;
-/// so are a plan's deadline and HQ's reasons, HQ's review comments, and deleting an audit, a
-/// plan or a comment; going back in a workflow (reopen) is HQ's too. (Which workflow steps a role
-/// may take is WorkflowGate's.)
-std::optional<shared::ValidationError> roleRefusal(const shared::Change& change) {
-    namespace c = shared::collections;
-    if (change.operation == shared::Operation::Reopen) {
-        return shared::ValidationError{ErrorCode::Forbidden,
-                                       "Only HQ may reopen; ask a reviewer to return the audit."};
-    }
-    const bool hqRecord = change.collection == c::kAudits ||
-                          change.collection == c::kCorrectiveActions ||
-                          change.collection == c::kReviewComments;
-    if (hqRecord && (change.operation == shared::Operation::Delete ||
-                     change.operation == shared::Operation::Restore)) {
-        return shared::ValidationError{
-            ErrorCode::Forbidden,
-            "Only HQ may delete or restore a record of " + change.collection + "."};
-    }
-    static const std::map<std::string, std::set<std::string>, std::less<>> kHqFields = {
-        {c::kAudits,
-         {"assignee_id", "team", "supplier_id", "facility_id", "template_version_id", "type",
-          "scheduled_for", "team_sections", "score", "submitted_at", "approved_at"}},
-        {c::kCorrectiveActions, {"due_at", "rejection_reason", "verification_note"}},
-        // HQ's comments; the auditor may mark one resolved.
-        {c::kReviewComments, {"target", "text", "author_id"}},
-    };
-    const auto fields = kHqFields.find(change.collection);
-    if (fields != kHqFields.end() && fields->second.count(change.field) != 0) {
-        return shared::ValidationError{
-            ErrorCode::Forbidden,
-            "Only HQ may change the " + change.field + " of " + change.collection + "."};
-    }
-    return std::nullopt;
-}
 
 /// Every scope check() can ask about for `batch`: the scope each change names (its own, or the
 /// one its parent field points to), and for each record the batch names that is stored, its
@@ -85,21 +49,18 @@ std::set<std::string> scopesTouched(PushBatch& batch) {
 
 }  // namespace
 
-bool isHq(const Principal& principal) noexcept {
-    return principal.role == Role::HqReviewer || principal.role == Role::TenantAdmin;
-}
-
 PushGate::PushGate(const sync::Store& store, std::span<const shared::Change> batch,
                    const Principal& principal)
     : PushGate(PushBatch(store, batch), principal) {}
 
 PushGate::PushGate(PushBatch&& batch, const Principal& principal)
     : _schema(batch.store().schema()),
-      _writable(isHq(principal)
+      _role(principal.role),
+      _writable(shared::isHq(principal.role)
                     ? std::nullopt
                     : ScopeResolver::writableScopesAmong(principal, scopesTouched(batch), batch)),
       _answers(batch),
-      _workflow(batch, isHq(principal)) {}
+      _workflow(batch, shared::isHq(principal.role)) {}
 
 std::optional<shared::ValidationError> PushGate::check(const shared::Change& change,
                                                        const std::optional<std::string>& scope) {
@@ -109,7 +70,7 @@ std::optional<shared::ValidationError> PushGate::check(const shared::Change& cha
         return refusal;
     }
     if (_writable) {
-        if (auto refusal = roleRefusal(change)) {
+        if (auto refusal = audit::ownershipRefusal(_role, change)) {
             return refusal;
         }
         // A record whose audit_id was refused by the workflow (a locked audit) has no scope in

@@ -4,6 +4,7 @@
 #include "ReviewQuery.hpp"
 #include "ReviewRecords.hpp"
 
+#include "verdant/audit/AuditSteps.hpp"
 #include "verdant/server/AuditWorkflow.hpp"
 #include "verdant/server/RequestJson.hpp"
 #include "verdant/server/ServerWriter.hpp"
@@ -34,7 +35,7 @@ constexpr std::size_t kWholeLog = std::numeric_limits<std::size_t>::max();
 /// The caller, who must be an HQ reviewer or a tenant admin.
 Principal authenticateHq(const AuthService& auth, const HttpExchange& exchange) {
     auto principal = auth.authenticate(exchange.header("Authorization"));
-    if (principal.role != Role::HqReviewer && principal.role != Role::TenantAdmin) {
+    if (!shared::isHq(principal.role)) {
         throw Error(ErrorCode::Forbidden, "Only HQ reviewers and tenant admins may do this.");
     }
     return principal;
@@ -80,14 +81,15 @@ std::string requiredText(const RequestJson& request, const std::string& name) {
 void checkAuditStep(const sync::Record& audit, const std::string& to, shared::Operation operation) {
     const auto from = review::stringField(audit, "state");
     const auto refusal =
-        auditTransitionRefusal(from ? std::optional<std::string_view>(*from) : std::nullopt, to,
-                               operation, /*actorIsHq=*/true);
+        audit::auditTransitionRefusal(from ? std::optional<std::string_view>(*from) : std::nullopt,
+                                      to, operation, /*actorIsHq=*/true);
     if (refusal) {
         throw Error(refusal->code, refusal->message);
     }
     // Through sync a late, lower state is a harmless no-op; asked of the review API it is a
     // mistake the reviewer should hear of.
-    if (operation == shared::Operation::Set && auditStateRank(to) <= auditStateRank(from)) {
+    if (operation == shared::Operation::Set &&
+        audit::auditStateRank(to) <= audit::auditStateRank(from)) {
         throw Error(ErrorCode::InvalidTransition, "The audit is " +
                                                       from.value_or("without a state") +
                                                       " already; it cannot "
@@ -166,6 +168,26 @@ std::map<std::string, review::TemplateQuestion> auditQuestions(const sync::Store
     const auto content = version ? review::jsonField(*version, "content") : std::nullopt;
     return content ? review::templateQuestions(*content)
                    : std::map<std::string, review::TemplateQuestion>{};
+}
+
+/// How complete an audit is, as the audit view shows it (null when its template is unknown).
+Poco::Dynamic::Var completenessJson(const std::optional<audit::Completeness>& completeness) {
+    if (!completeness) {
+        return {};
+    }
+    auto object = orderedObject();
+    object->set("complete", completeness->complete());
+    object->set("questions", completeness->questions);
+    object->set("applicable", completeness->applicable());
+    object->set("answered", completeness->answered);
+    object->set("not_applicable", completeness->notApplicable);
+    object->set("not_reviewed", completeness->notReviewed);
+    Poco::JSON::Array missing;
+    for (const auto& question : completeness->missing) {
+        missing.add(question);
+    }
+    object->set("missing", missing);
+    return object;
 }
 
 /// The plan shown for a finding: its newest live plan, if any.
@@ -510,6 +532,8 @@ void ReviewEndpoint::showAudit(HttpExchange& exchange) {
         }
         body->set("history", history);
 
+        body->set("completeness", completenessJson(auditCompleteness(store, auditId)));
+
         const auto stored = review::jsonField(audit, "score");
         const auto snapshot = storedSnapshot(audit);
         const auto rule = snapshot ? std::optional<std::string>(snapshot->ruleId)
@@ -711,7 +735,7 @@ void ReviewEndpoint::decidePlan(HttpExchange& exchange) {
         const auto plan =
             requireRecord(store, c::kCorrectiveActions, planId, "corrective action plan");
         const auto from = review::stringField(plan, "status");
-        if (const auto refusal = capTransitionRefusal(
+        if (const auto refusal = audit::capTransitionRefusal(
                 from ? std::optional<std::string_view>(*from) : std::nullopt, status->second,
                 /*actorIsHq=*/true)) {
             throw Error(refusal->code, refusal->message);
@@ -797,7 +821,7 @@ void ReviewEndpoint::showScorecard(HttpExchange& exchange) {
             }
             // Findings count once their audit has reached HQ (submitted, or returned from it).
             const auto state = review::stringField(audit, "state").value_or("");
-            if (!isSubmittedState(state) && state != "returned") {
+            if (!audit::isSubmittedState(state) && state != "returned") {
                 continue;
             }
             const auto records = review::scopeRecords(store, audit.id);

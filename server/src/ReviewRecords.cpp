@@ -1,5 +1,6 @@
 #include "ReviewRecords.hpp"
 
+#include "verdant/audit/AuditSteps.hpp"
 #include "verdant/server/AuditWorkflow.hpp"
 #include "verdant/shared/ChangeCodec.hpp"
 #include "verdant/shared/DomainSchema.hpp"
@@ -283,7 +284,7 @@ std::optional<std::int64_t> findingDueAtMs(const sync::Store& store, const sync:
         return std::nullopt;
     }
     const auto audit = liveRecord(store, c::kAudits, *auditId);
-    if (!audit || !isLockedState(stringField(*audit, "state").value_or(""))) {
+    if (!audit || !audit::isLockedState(stringField(*audit, "state").value_or(""))) {
         return std::nullopt;
     }
     const auto approvedAt = timestampField(*audit, "approved_at");

@@ -37,10 +37,6 @@ std::set<std::string> sessionScopes(const Principal& principal, const sync::Stor
     return scopes;
 }
 
-bool seesWholeTenant(Role role) {
-    return role == Role::HqReviewer || role == Role::TenantAdmin;
-}
-
 /// The record a scope key of `collection` names ("<collection>/<uuid>", as key() writes it), or
 /// nullopt for a key of another collection or of another spelling.
 std::optional<shared::RecordId> rootOf(const std::string& scope, const char* collection) {
@@ -71,7 +67,7 @@ bool names(const sync::Record* record, const std::string& field, const std::stri
 
 std::optional<std::set<std::string>> ScopeResolver::readableScopes(const Principal& principal,
                                                                    const sync::Store& store) {
-    if (seesWholeTenant(principal.role)) {
+    if (shared::isHq(principal.role)) {
         return std::nullopt;
     }
     if (principal.role == Role::TrainingCoordinator) {
@@ -113,7 +109,7 @@ std::optional<std::set<std::string>> ScopeResolver::writableScopes(const Princip
 
 std::optional<std::set<std::string>> ScopeResolver::writableScopesAmong(
     const Principal& principal, const std::set<std::string>& candidates, PushBatch& batch) {
-    if (seesWholeTenant(principal.role)) {
+    if (shared::isHq(principal.role)) {
         return std::nullopt;
     }
     std::set<std::string> scopes;

@@ -64,7 +64,7 @@ void sendMessage(HttpExchange& exchange, Encoding encoding, const Message& messa
 }
 
 void requireHq(const Principal& principal) {
-    if (!isHq(principal)) {
+    if (!shared::isHq(principal.role)) {
         throw Error(ErrorCode::Forbidden, "Only HQ reviewers and tenant admins may do this.");
     }
 }
@@ -459,7 +459,7 @@ void SyncEndpoint::listQuarantine(HttpExchange& exchange) {
             throw Error(ErrorCode::InvalidParameter, "'device' must be a device id (a UUID).");
         }
     }
-    if (!isHq(principal)) {
+    if (!shared::isHq(principal.role)) {
         // A device user sees their own device's entries only.
         const auto own = shared::DeviceId::parse(principal.deviceId);
         if (device && device != own) {

@@ -1,4 +1,6 @@
-# Checks the layering rule: shared <- sync <- {server, client-sdk}.
+# Checks the layering rule: shared <- sync <- {server, client-sdk}; the domain modules' pure rules
+# (shared/domain/<name>/, included as verdant/<name>/) see shared only and are seen by the server
+# and the SDK, never by sync.
 #
 #   cmake -DSOURCE_DIR=<tree> -P check_layers.cmake
 #
@@ -10,8 +12,9 @@ cmake_policy(SET CMP0057 NEW)  # if(... IN_LIST ...)
 set(_layers shared sync server client-sdk)
 set(_allowed_shared shared)
 set(_allowed_sync shared sync)
-set(_allowed_server shared sync server)
-set(_allowed_client-sdk shared sync client verdant.h)
+file(GLOB _domains RELATIVE "${SOURCE_DIR}/shared/domain" "${SOURCE_DIR}/shared/domain/*")
+set(_allowed_server shared sync server ${_domains})
+set(_allowed_client-sdk shared sync client verdant.h ${_domains})
 
 set(_violations "")
 foreach(_layer IN LISTS _layers)
@@ -27,7 +30,12 @@ foreach(_layer IN LISTS _layers)
         list(APPEND _violations "${_file}: relative include across folders: ${_header}")
       elseif(_header MATCHES "^verdant/([^/]+)")
         set(_target "${CMAKE_MATCH_1}")
-        if(NOT _target IN_LIST _allowed_${_layer})
+        # A domain module's own headers, from inside it.
+        set(_own "")
+        if(_file MATCHES "/shared/domain/([^/]+)/")
+          set(_own "${CMAKE_MATCH_1}")
+        endif()
+        if(NOT _target IN_LIST _allowed_${_layer} AND NOT _target STREQUAL _own)
           list(APPEND _violations "${_file}: ${_layer}/ may not include ${_header}")
         endif()
       endif()

@@ -9,6 +9,7 @@
 #include "TemporaryDirectory.hpp"
 #include "TestDevice.hpp"
 
+#include "verdant/audit/ChecklistTemplate.hpp"
 #include "verdant/client/Client.hpp"
 #include "verdant/server/TenantStores.hpp"
 #include "verdant/shared/DomainSchema.hpp"
@@ -143,6 +144,24 @@ protected:
             {FieldWrite::set("audit_id", Value::id(audit)),
              FieldWrite::set("question_id", Value::string(question)),
              FieldWrite::set("value", Value::json(R"({"answer":")" + answer + R"("})"))});
+    }
+
+    /// Marks every question of `version` that `audit` has no answer to yet as conformant (an
+    /// explicit result), as an auditor finishing the checklist does before submitting.
+    static void answerTheRest(Client& tablet, const RecordId& audit, const std::string& version) {
+        const auto checklist = audit::ChecklistTemplate::parse(sharedData(version));
+        ASSERT_TRUE(checklist);
+        for (const auto& question : checklist->questionIds()) {
+            const auto id = shared::answerRecordId(audit, question);
+            if (!tablet.record(c::kAnswers, id)) {
+                const auto written =
+                    tablet.write(c::kAnswers, id,
+                                 {FieldWrite::set("audit_id", Value::id(audit)),
+                                  FieldWrite::set("question_id", Value::string(question)),
+                                  FieldWrite::set("result", Value::string("conformance"))});
+                ASSERT_TRUE(written.ok) << question << ": " << written.message;
+            }
+        }
     }
 
     static client::WriteResult setState(Client& tablet, const RecordId& audit,
@@ -294,24 +313,30 @@ TEST_F(FieldDay, ANewTemplateVersionLeavesAuditsInProgressAndTheirScoresOnTheOld
     ASSERT_FALSE(v2Content.isNull()) << "the new version reached the tablet with its audit";
     EXPECT_NE(v2Content.as<shared::JsonText>().text.find("C.2.5"), std::string::npos);
 
-    // Each audit takes the questions of its own version only.
+    // Each audit takes the questions of its own version only: the tablet knows both versions,
+    // so it refuses an answer outside the audit's version at the write, with the server's code.
     ASSERT_TRUE(answer(*li, onV2, "C.2.5", "yes").ok);
-    ASSERT_TRUE(answer(*li, onV1, "C.2.5", "yes").ok);
-    ASSERT_TRUE(answer(*li, onV2, "C.6.2", "yes").ok);
+    for (const auto& [audit, question] : {std::pair{onV1, "C.2.5"}, std::pair{onV2, "C.6.2"}}) {
+        const auto refused = answer(*li, audit, question, "yes");
+        EXPECT_FALSE(refused.ok) << question;
+        EXPECT_EQ(refused.error, ErrorCode::UnknownQuestion);
+        EXPECT_FALSE(li->record(c::kAnswers, shared::answerRecordId(audit, question)))
+            << "nothing written";
+    }
     report = li->sync();
-    EXPECT_EQ(report.quarantined, 6U) << "two answers of three changes each";
-    EXPECT_EQ(quarantineCodes(*li), std::vector<ErrorCode>(6, ErrorCode::UnknownQuestion))
-        << "the whole answer, not only its question: no half-written answer on the server";
+    EXPECT_EQ(report.quarantined, 0U);
     EXPECT_EQ(shownAnswer(*li, onV2, "C.2.5"), "yes");
     EXPECT_FALSE(serverRecord(c::kAnswers, shared::answerRecordId(onV1, "C.2.5")));
 
-    // Submitting the v1 audit scores it on v1: 23 questions (C.6.2 among them), 22 applicable…
+    // Submitting the v1 audit, every question answered, scores it on v1: 23 questions (C.6.2
+    // among them), 22 conformant…
+    answerTheRest(*li, onV1, "template-gsc-environment-v1.json");
     ASSERT_TRUE(setState(*li, onV1, "submitted").ok);
     expectComplete(li->sync());
     const auto snapshot = snapshotOf(serverRecord(c::kAudits, onV1));
     ASSERT_TRUE(snapshot) << "the server took the snapshot on submission";
     EXPECT_EQ(snapshot->ruleId, "rba-200-v1");
-    EXPECT_EQ(snapshot->applicable, 23U) << "v1's 23 questions, unanswered ones not reviewed";
+    EXPECT_EQ(snapshot->applicable, 23U) << "v1's 23 questions";
     EXPECT_EQ(snapshot->minor, 1U);
     EXPECT_EQ(snapshot->score, 190.3) << "200 × 22/23 − 1";
     EXPECT_EQ(snapshotOf(li->record(c::kAudits, onV1)), snapshot) << "the tablet shows it too";
@@ -449,6 +474,7 @@ TEST_F(FieldDay, HqReviewsCommentsReturnsApprovesAndFollowsTheSuppliersTrend) {
         for (const auto& [question, value] : answers) {
             ASSERT_TRUE(answer(*li, audit, question, value).ok);
         }
+        answerTheRest(*li, audit, "template-gsc-environment-v1.json");
         ASSERT_TRUE(setState(*li, audit, "submitted").ok);
         expectComplete(li->sync());
         audits.push_back(audit);
@@ -517,9 +543,11 @@ TEST_F(FieldDay, HqReviewsCommentsReturnsApprovesAndFollowsTheSuppliersTrend) {
     EXPECT_EQ(scores, (std::vector<double>{174.6, 187.3, 200.0}));
 }
 
-// The acceptance line on a field expert's limits: each attempt is refused with a clear code the
-// tablet shows (the change is kept in its quarantine), and edits after submission are accepted
-// as amendments that HQ's history marks as such.
+// The acceptance line on a field expert's limits: what the tablet can judge from what it holds
+// (HQ's fields and steps, an incomplete or repeated submission) is refused at the write with the
+// server's code, nothing written; what only the server knows (another auditor's audit) is
+// refused by the server and kept in the quarantine. Edits after submission are accepted as
+// amendments that HQ's history marks as such.
 TEST_F(FieldDay, AFieldExpertCannotDecideTouchOthersAuditsOrChangeASubmittedOneButByAmendment) {
     auto li = tablet("li");
     auto wang = tablet("wang");
@@ -535,33 +563,46 @@ TEST_F(FieldDay, AFieldExpertCannotDecideTouchOthersAuditsOrChangeASubmittedOneB
         const auto kept = li->quarantine();
         return kept.size() > before ? std::optional(kept.back().code) : std::nullopt;
     };
+    // Refused on the tablet: nothing reaches the outbox, and the record is as it was.
+    const auto refusedAtWrite = [&](const std::function<client::WriteResult()>& attempt) {
+        const auto before = li->pendingChanges().size();
+        const auto result = attempt();
+        EXPECT_FALSE(result.ok);
+        EXPECT_EQ(li->pendingChanges().size(), before) << "nothing written";
+        return result.error;
+    };
 
     EXPECT_EQ(refusedWith([&] { return answer(*li, wangs, "C.1.1", "yes"); }),
               ErrorCode::NotInScope);
     EXPECT_FALSE(serverRecord(c::kAnswers, shared::answerRecordId(wangs, "C.1.1")));
 
     ASSERT_TRUE(answer(*li, mine, "C.1.1", "yes").ok);
+    EXPECT_EQ(refusedAtWrite([&] { return setState(*li, mine, "submitted"); }),
+              ErrorCode::InvalidTransition)
+        << "1 of 23 questions answered: incomplete";
+    answerTheRest(*li, mine, "template-gsc-environment-v1.json");
     ASSERT_TRUE(setState(*li, mine, "submitted").ok);
     expectComplete(li->sync());
-    EXPECT_EQ(refusedWith([&] { return setState(*li, mine, "approved"); }), ErrorCode::Forbidden);
-    EXPECT_EQ(fieldOf(li->record(c::kAudits, mine), "state"), Value::string("submitted"))
-        << "the refused approval left the tablet's view";
-    EXPECT_EQ(refusedWith([&] {
+    EXPECT_EQ(refusedAtWrite([&] { return setState(*li, mine, "approved"); }),
+              ErrorCode::Forbidden);
+    EXPECT_EQ(fieldOf(li->record(c::kAudits, mine), "state"), Value::string("submitted"));
+    EXPECT_EQ(refusedAtWrite([&] {
                   return li->write(c::kAudits, mine, {FieldWrite::reopen("state", "in_progress")});
               }),
               ErrorCode::Forbidden);
-    EXPECT_EQ(refusedWith([&] {
+    EXPECT_EQ(refusedAtWrite([&] {
                   return li->write(c::kAudits, mine,
                                    {FieldWrite::set("score", Value::json(R"({"rule":"x"})"))});
               }),
-              ErrorCode::Forbidden);
-    EXPECT_EQ(refusedWith([&] { return li->remove(c::kAudits, mine); }), ErrorCode::Forbidden)
+              ErrorCode::Forbidden)
+        << "an HQ-only field";
+    EXPECT_EQ(refusedAtWrite([&] { return li->remove(c::kAudits, mine); }), ErrorCode::Forbidden)
         << "deleting the audit would take it out of HQ's queue";
     const auto plan =
         li->create(c::kCorrectiveActions, {FieldWrite::set("audit_id", Value::id(mine)),
                                            FieldWrite::set("status", Value::string("draft"))});
     ASSERT_TRUE(plan.ok) << plan.message;
-    EXPECT_EQ(refusedWith([&] {
+    EXPECT_EQ(refusedAtWrite([&] {
                   return li->write(
                       c::kCorrectiveActions, plan.recordId,
                       {FieldWrite::set("due_at", Value::timestamp(4'102'444'800'000))});
@@ -576,25 +617,31 @@ TEST_F(FieldDay, AFieldExpertCannotDecideTouchOthersAuditsOrChangeASubmittedOneB
     const auto amended = shared::answerRecordId(mine, "C.1.2").toString();
     const auto early = shared::answerRecordId(mine, "C.1.1").toString();
     std::size_t amendments = 0;
+    std::size_t beforeSubmission = 0;
     for (std::size_t i = 0; i < history->size(); ++i) {
         const auto item = history->getObject(static_cast<unsigned>(i));
         const auto record = item->getValue<std::string>("record_id");
         if (record == amended) {
-            EXPECT_TRUE(item->getValue<bool>("amendment"));
-            ++amendments;
+            ++(item->getValue<bool>("amendment") ? amendments : beforeSubmission);
         } else if (record == early) {
             EXPECT_FALSE(item->getValue<bool>("amendment")) << "answered before submission";
         }
     }
-    EXPECT_EQ(amendments, 3U);
+    EXPECT_EQ(amendments, 3U) << "the answer written after submission";
+    EXPECT_EQ(beforeSubmission, 3U) << "its mark when the checklist was finished";
 
     // Once HQ approves, the checklist is locked.
     hq("POST", "/v1/review/audits/" + mine.toString() + "/approve", "{}");
     expectComplete(li->sync());
+    EXPECT_EQ(refusedAtWrite([&] { return setState(*li, mine, "submitted"); }),
+              ErrorCode::AuditLocked)
+        << "an approved audit is not submitted again";
     EXPECT_EQ(refusedWith([&] { return answer(*li, mine, "C.1.3", "no"); }),
               ErrorCode::AuditLocked);
     EXPECT_NE(li->quarantine().back().message.find("approved"), std::string::npos);
-    EXPECT_FALSE(serverRecord(c::kAnswers, shared::answerRecordId(mine, "C.1.3")));
+    EXPECT_TRUE(
+        fieldOf(serverRecord(c::kAnswers, shared::answerRecordId(mine, "C.1.3")), "value").isNull())
+        << "the late 'no' never reached the server";
 }
 
 }  // namespace

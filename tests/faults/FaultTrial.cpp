@@ -238,11 +238,16 @@ private:
                                          Value::string("note " + std::to_string(random() % 100)))});
                 }
             } else {
-                // HQ's field: the server refuses it (forbidden) and quarantines it.
-                writeOrReport(
-                    tablet, c::kAudits, audit,
+                // HQ's field: the tablet refuses it at the write (forbidden), as the server would,
+                // and nothing reaches the outbox.
+                const auto written = tablet.client->write(
+                    c::kAudits, audit,
                     {FieldWrite::set("scheduled_for", Value::timestamp(static_cast<std::int64_t>(
                                                           1'700'000'000'000 + random() % 1000)))});
+                if (written.ok || written.error != shared::ErrorCode::Forbidden) {
+                    fail(checks::kHarness,
+                         tablet.username + ": an HQ-only field was not refused at the write");
+                }
             }
         }
     }

@@ -5,6 +5,7 @@
 #include "ServerHarness.hpp"
 #include "TestDevice.hpp"
 
+#include "verdant/audit/ChecklistTemplate.hpp"
 #include "verdant/server/Router.hpp"
 #include "verdant/server/TenantStores.hpp"
 #include "verdant/shared/DomainSchema.hpp"
@@ -232,9 +233,33 @@ protected:
         return record;
     }
 
+    /// Li marks every question of template v1 she has not answered on `audit` conformant (an
+    /// explicit result), as an auditor finishing the checklist before submitting it must: an
+    /// audit is submitted complete.
+    void finishChecklist(const RecordId& audit) {
+        std::set<std::string> answered;
+        for (const auto& ref : _li.replica().recordsInScope(shared::scopeKey(c::kAudits, audit))) {
+            const auto record = _li.replica().record(ref.collection, ref.id);
+            if (ref.collection == c::kAnswers && record) {
+                answered.insert(field(*record, "question_id").as<std::string>());
+            }
+        }
+        const auto checklist =
+            audit::ChecklistTemplate::parse(sharedData("template-gsc-environment-v1.json"));
+        for (const auto& question : checklist->questionIds()) {
+            if (answered.count(question) == 0) {
+                const auto record = _ids.nextRecordId();
+                _li.set(c::kAnswers, record, "audit_id", Value::id(audit));
+                _li.set(c::kAnswers, record, "question_id", Value::string(question));
+                _li.set(c::kAnswers, record, "result", Value::string("conformance"));
+            }
+        }
+    }
+
     /// Li submits `audit` and pushes everything written so far; the server dates the submission
     /// now, and HQ backdates it to `submittedAtMs` (submitted_at keeps the earliest time).
     void submit(const RecordId& audit, std::int64_t submittedAtMs) {
+        finishChecklist(audit);
         _li.set(c::kAudits, audit, "state", Value::string("submitted"));
         pushAll(_li);
         _hq.set(c::kAudits, audit, "submitted_at", Value::timestamp(submittedAtMs));
@@ -405,8 +430,11 @@ TEST_F(ReviewApi, AuditViewShowsAnswersWithTheirQuestionsFindingsAndFlagsLateEdi
     EXPECT_EQ(version->getValue<int>("version"), 1);
 
     const auto answers = view.getArray("answers");
-    ASSERT_EQ(idsOf(answers), std::vector<std::string>{water.toString()});
-    const auto shown = answers->getObject(0);
+    const auto ids = idsOf(answers);
+    ASSERT_EQ(ids.size(), 23U) << "C.2.1 and the rest of the checklist, finished to submit";
+    const auto at = std::find(ids.begin(), ids.end(), water.toString());
+    ASSERT_NE(at, ids.end());
+    const auto shown = answers->getObject(static_cast<unsigned>(at - ids.begin()));
     EXPECT_EQ(shown->getObject("value")->getValue<std::string>("answer"), "no");
     const auto question = shown->getObject("question");
     ASSERT_TRUE(question) << reply.text;
@@ -555,6 +583,69 @@ TEST_F(ReviewApi, ReturningAnAuditNeedsAReasonWhichBecomesAComment) {
     _li.set(c::kAudits, audit, "state", Value::string("submitted"));
     pushAll(_li);
     EXPECT_EQ(queue(), std::vector<std::string>{audit.toString()});
+}
+
+// What the tablet refuses at the write, forced past the SDK in a raw push: the server refuses it
+// with the same code, and nothing of it is applied.
+TEST_F(ReviewApi, TheServerRefusesWhatATabletWouldRefuseAtTheWrite) {
+    const auto audit = scheduleAudit(_green);
+    const auto pushOne = [&](const std::function<void()>& write) {
+        write();
+        const auto results = _li.push().results;
+        if (results.empty()) {
+            return std::string("nothing pushed");
+        }
+        const auto& last = results.back();
+        return last.outcome + (last.error ? " " + std::string(shared::wireName(*last.error)) : "");
+    };
+    const auto setState = [&](const std::string& state) {
+        return pushOne([&] { _li.set(c::kAudits, audit, "state", Value::string(state)); });
+    };
+
+    // Five of twenty-three answered: the submission is refused, the audit stays in progress.
+    for (const auto* question : {"C.1.1", "C.1.2", "C.1.3", "C.2.1", "C.2.2"}) {
+        answer(audit, question, "yes");
+    }
+    pushAll(_li);
+    EXPECT_EQ(setState("submitted"), "refused invalid_transition");
+    EXPECT_EQ(field(onServer(c::kAudits, audit), "state"), Value::string("scheduled"));
+    EXPECT_TRUE(onServer(c::kAudits, audit).fields.count("score") == 0) << "no snapshot taken";
+    // The reviewer's view of the audit says how complete it is and what is missing.
+    auto completeness = get(auditPath(audit)).json->getObject("completeness");
+    ASSERT_TRUE(completeness);
+    EXPECT_FALSE(completeness->getValue<bool>("complete"));
+    EXPECT_EQ(completeness->getValue<std::size_t>("answered"), 5U);
+    EXPECT_EQ(completeness->getValue<std::size_t>("applicable"), 23U);
+    ASSERT_EQ(completeness->getArray("missing")->size(), 18U);
+    EXPECT_EQ(completeness->getArray("missing")->getElement<std::string>(0), "C.2.3");
+
+    // An answer outside the audit's template version, and an HQ-only field.
+    const auto foreign = _ids.nextRecordId();
+    EXPECT_EQ(pushOne([&] {
+                  _li.set(c::kAnswers, foreign, "audit_id", Value::id(audit));
+                  _li.set(c::kAnswers, foreign, "question_id", Value::string("C.2.5"));
+              }),
+              "refused unknown_question")
+        << "C.2.5 is a question of v2 only";
+    EXPECT_FALSE(_server.server().stores().with(_tenantId, [&](sync::Store& store) {
+        return store.record(c::kAnswers, foreign).has_value();
+    }));
+    EXPECT_EQ(pushOne([&] {
+                  _li.set(c::kAudits, audit, "assignee_id", Value::string(_li.userId() + "x"));
+              }),
+              "refused forbidden");
+
+    // Complete, it is submitted; once approved, submitting it again is refused as locked.
+    finishChecklist(audit);
+    pushAll(_li);
+    EXPECT_EQ(setState("submitted"), "applied");
+    completeness = get(auditPath(audit)).json->getObject("completeness");
+    EXPECT_TRUE(completeness->getValue<bool>("complete"));
+    EXPECT_EQ(completeness->getArray("missing")->size(), 0U);
+    ASSERT_EQ(post(auditPath(audit, "approve")).status, 200);
+    _li.pull();
+    EXPECT_EQ(setState("submitted"), "refused audit_locked");
+    EXPECT_EQ(field(onServer(c::kAudits, audit), "state"), Value::string("approved"));
 }
 
 TEST_F(ReviewApi, ApprovalWaitsUntilEveryConflictOfTheAuditIsResolved) {

@@ -3,6 +3,7 @@
 
 #include "SyncFixtures.hpp"
 
+#include "verdant/audit/ChecklistTemplate.hpp"
 #include "verdant/server/AuditWorkflow.hpp"
 #include "verdant/shared/DomainSchema.hpp"
 
@@ -14,8 +15,6 @@
 namespace verdant {
 namespace {
 
-using server::auditTransitionRefusal;
-using server::capTransitionRefusal;
 using shared::ErrorCode;
 using shared::Operation;
 using shared::RecordId;
@@ -31,71 +30,6 @@ std::string sharedTemplate(int version) {
     std::stringstream text;
     text << file.rdbuf();
     return text.str();
-}
-
-std::optional<ErrorCode> auditStep(std::optional<std::string_view> from, std::string_view to,
-                                   bool hq, Operation operation = Operation::Set) {
-    const auto refusal = auditTransitionRefusal(from, to, operation, hq);
-    return refusal ? std::optional(refusal->code) : std::nullopt;
-}
-
-std::optional<ErrorCode> capStep(std::optional<std::string_view> from, std::string_view to,
-                                 bool hq) {
-    const auto refusal = capTransitionRefusal(from, to, hq);
-    return refusal ? std::optional(refusal->code) : std::nullopt;
-}
-
-TEST(AuditWorkflow, AFieldExpertStartsSubmitsAndResubmitsButNeverDecides) {
-    EXPECT_FALSE(auditStep("scheduled", "in_progress", false));
-    EXPECT_FALSE(auditStep("in_progress", "submitted", false));
-    EXPECT_FALSE(auditStep("returned", "submitted", false)) << "resubmitting a returned audit";
-    EXPECT_FALSE(auditStep("submitted", "submitted", false)) << "a repeat moves nothing";
-    EXPECT_EQ(auditStep("submitted", "approved", false), ErrorCode::Forbidden);
-    EXPECT_EQ(auditStep("in_progress", "under_review", false), ErrorCode::Forbidden);
-    EXPECT_EQ(auditStep("submitted", "in_progress", false, Operation::Reopen),
-              ErrorCode::Forbidden);
-    EXPECT_FALSE(auditStep("submitted", "in_progress", false))
-        << "a late 'start' is let through: the monotone merge keeps 'submitted', nothing moves";
-    EXPECT_FALSE(auditStep("approved", "submitted", false)) << "likewise a late submission";
-    EXPECT_EQ(auditStep("submitted", "returned", false), ErrorCode::Forbidden);
-}
-
-TEST(AuditWorkflow, HqReviewsReturnsApprovesAndClosesInOrder) {
-    EXPECT_FALSE(auditStep(std::nullopt, "scheduled", true));
-    EXPECT_FALSE(auditStep("submitted", "under_review", true));
-    EXPECT_FALSE(auditStep("under_review", "approved", true));
-    EXPECT_FALSE(auditStep("submitted", "approved", true));
-    EXPECT_FALSE(auditStep("approved", "closed", true));
-    EXPECT_FALSE(auditStep("under_review", "returned", true, Operation::Reopen));
-    EXPECT_FALSE(auditStep("submitted", "returned", true, Operation::Reopen));
-    EXPECT_EQ(auditStep("in_progress", "returned", true, Operation::Reopen),
-              ErrorCode::InvalidTransition)
-        << "only a submitted audit is returned";
-    EXPECT_EQ(auditStep("under_review", "returned", true), ErrorCode::InvalidTransition)
-        << "returning is a reopen, not a set";
-    EXPECT_EQ(auditStep("in_progress", "approved", true), ErrorCode::InvalidTransition)
-        << "nothing is approved before it was submitted";
-    EXPECT_EQ(auditStep("submitted", "closed", true), ErrorCode::InvalidTransition);
-    EXPECT_FALSE(auditStep("approved", "under_review", true)) << "a no-op under the merge";
-    EXPECT_FALSE(auditStep("approved", "under_review", true, Operation::Reopen));
-}
-
-TEST(AuditWorkflow, APlanMovesDraftSubmittedDecidedWorkedVerified) {
-    EXPECT_FALSE(capStep(std::nullopt, "draft", false));
-    EXPECT_FALSE(capStep("draft", "submitted", false));
-    EXPECT_EQ(capStep("submitted", "approved", false), ErrorCode::Forbidden);
-    EXPECT_FALSE(capStep("submitted", "approved", true));
-    EXPECT_FALSE(capStep("submitted", "rejected", true));
-    EXPECT_FALSE(capStep("rejected", "submitted", false)) << "revised and sent again";
-    EXPECT_FALSE(capStep("approved", "in_progress", false));
-    EXPECT_FALSE(capStep("in_progress", "evidence_submitted", false));
-    EXPECT_FALSE(capStep("evidence_submitted", "verified", true));
-    EXPECT_FALSE(capStep("evidence_submitted", "reopened", true));
-    EXPECT_FALSE(capStep("reopened", "evidence_submitted", false));
-    EXPECT_EQ(capStep("draft", "in_progress", false), ErrorCode::InvalidTransition);
-    EXPECT_EQ(capStep("draft", "verified", true), ErrorCode::InvalidTransition)
-        << "HQ too follows the plan's steps";
-    EXPECT_EQ(capStep("evidence_submitted", "verified", false), ErrorCode::Forbidden);
 }
 
 /// A store with the domain schema, an audit on template v1 and the devices that write to it.
@@ -123,6 +57,24 @@ protected:
             device.set(c::kAnswers, id, "value", Value::json(R"({"answer":")" + answer + "\"}"))};
         if (!result.empty()) {
             changes.push_back(device.set(c::kAnswers, id, "result", Value::string(result)));
+        }
+        return changes;
+    }
+
+    /// `device`'s changes marking every question of template v1 conformant but `except`.
+    std::vector<shared::Change> checklist(testing::TestDevice& device, const RecordId& audit,
+                                          const std::set<std::string>& except = {}) {
+        std::vector<shared::Change> changes;
+        const auto v1 = audit::ChecklistTemplate::parse(sharedTemplate(1));
+        for (const auto& question : v1->questionIds()) {
+            if (except.count(question) == 0) {
+                const auto id = shared::answerRecordId(audit, question);
+                changes.push_back(device.set(c::kAnswers, id, "audit_id", Value::id(audit)));
+                changes.push_back(
+                    device.set(c::kAnswers, id, "question_id", Value::string(question)));
+                changes.push_back(
+                    device.set(c::kAnswers, id, "result", Value::string("conformance")));
+            }
         }
         return changes;
     }
@@ -162,6 +114,7 @@ protected:
 };
 
 TEST_F(AuditStore, OneBatchMayStartAndSubmitButNeverApprove) {
+    apply(checklist(_li, _audit));
     const auto verdicts = gated({_li.set(c::kAudits, _audit, "state", Value::string("in_progress")),
                                  _li.set(c::kAudits, _audit, "state", Value::string("submitted")),
                                  _li.set(c::kAudits, _audit, "state", Value::string("in_progress")),
@@ -174,6 +127,7 @@ TEST_F(AuditStore, OneBatchMayStartAndSubmitButNeverApprove) {
 }
 
 TEST_F(AuditStore, OnlyAStepUpToSubmittedCountsAsASubmission) {
+    apply(checklist(_li, _audit));
     const auto submit = _li.set(c::kAudits, _audit, "state", Value::string("submitted"));
     server::WorkflowGate first(_store, std::vector{submit}, false);
     EXPECT_FALSE(first.check(submit));
@@ -184,6 +138,33 @@ TEST_F(AuditStore, OnlyAStepUpToSubmittedCountsAsASubmission) {
     EXPECT_FALSE(second.check(again));
     EXPECT_TRUE(second.submissions().empty())
         << "submitting a submitted audit again takes no new snapshot";
+}
+
+TEST_F(AuditStore, AnIncompleteAuditIsNotSubmittedButAnswersEarlierInTheBatchCount) {
+    apply(checklist(_li, _audit, {"C.3.1", "E.1.1"}));
+    const auto submit = [&] {
+        return _li.set(c::kAudits, _audit, "state", Value::string("submitted"));
+    };
+    EXPECT_EQ(gated({submit()}).front(), ErrorCode::InvalidTransition) << "two questions open";
+    auto batch = answer(_li, _audit, "C.3.1", "na");
+    batch.push_back(submit());
+    EXPECT_EQ(gated(batch).back(), ErrorCode::InvalidTransition) << "one still open";
+    auto reviewed = answer(_li, _audit, "E.1.1", "yes", "not_reviewed");
+    reviewed.push_back(_li.set(c::kAnswers, shared::answerRecordId(_audit, "E.1.1"), "comment",
+                               Value::string("Records kept off site")));
+    reviewed.push_back(submit());
+    EXPECT_EQ(gated(reviewed).back(), std::nullopt) << "N/A and not reviewed with a reason";
+    EXPECT_EQ(_store.record(c::kAudits, _audit)->fields.at("state").value,
+              Value::string("submitted"));
+}
+
+TEST_F(AuditStore, AnAnswerClearedInTheBatchBeforeTheSubmissionLeavesItIncomplete) {
+    apply(checklist(_li, _audit));
+    const auto item = shared::answerRecordId(_audit, "C.1.1");
+    EXPECT_EQ(gated({_li.set(c::kAnswers, item, "result", Value::null()),
+                     _li.set(c::kAudits, _audit, "state", Value::string("submitted"))})
+                  .back(),
+              ErrorCode::InvalidTransition);
 }
 
 TEST_F(AuditStore, HqDecidesThroughTheReviewApiNotBySyncingTheState) {

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "verdant/shared/Role.hpp"
+
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -14,18 +16,10 @@ class Database;
 
 namespace verdant::server {
 
-/// What a user may do; decides scopes and permissions.
-enum class Role : std::uint8_t {
-    FieldExpert,          ///< Audits and coaches at suppliers' sites, on a tablet.
-    TrainingCoordinator,  ///< Plans training sessions and checks people in.
-    HqReviewer,           ///< Reviews, returns and approves audits; sees the whole tenant.
-    TenantAdmin,          ///< Manages the tenant's users; sees the whole tenant.
-};
-
-/// "field_expert", "training_coordinator", "hq_reviewer", "tenant_admin".
-std::string_view wireName(Role role) noexcept;
-/// The role with that wire name, or nullopt.
-std::optional<Role> roleFromWireName(std::string_view name) noexcept;
+/// What a user may do (shared with the tablet, which runs the same role rules at the write).
+using shared::Role;
+using shared::roleFromWireName;
+using shared::wireName;
 
 /// A buying organisation; all of its data is invisible to every other tenant.
 struct Tenant {

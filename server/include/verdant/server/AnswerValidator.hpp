@@ -1,5 +1,6 @@
 #pragma once
 
+#include "verdant/audit/ChecklistTemplate.hpp"
 #include "verdant/server/PushBatch.hpp"
 #include "verdant/shared/Change.hpp"
 #include "verdant/shared/Id.hpp"
@@ -17,48 +18,6 @@
 #include <vector>
 
 namespace verdant::server {
-
-/// One question of a checklist template: what kind of answer it takes and its limits.
-struct ChecklistQuestion {
-    /// The kinds of answer a template asks for; Other is a type this server does not know (its
-    /// answers are not checked, so a newer template still syncs).
-    enum class Type { YesNoNa, Number, Score0To5, Choice, Text, Other };
-
-    std::string id;                    ///< e.g. "C.1.1".
-    Type type = Type::Other;           ///< From the question's "type".
-    std::vector<std::string> choices;  ///< Choice: the allowed answers ("choices").
-    std::optional<double> min;         ///< Number: the smallest allowed answer ("min").
-    std::optional<double> max;         ///< Number: the largest allowed answer ("max").
-    std::size_t maxLength = 0;         ///< Text: the most code points allowed ("max_length").
-};
-
-/// The questions of one template version, parsed from its `content` document
-/// (`sections[].questions[]`, as server/demo/template-gsc-environment-v1.json).
-///
-/// A plain value; thread-safe as any const value.
-class ChecklistTemplate {
-public:
-    /// A text answer's limit when the question names none, in Unicode code points.
-    static constexpr std::size_t kDefaultMaxTextLength = 2000;
-
-    /// The template in `content`, or nullopt when `content` is not a template document (not
-    /// JSON, or without a `sections` array): answers to such a template are not checked.
-    /// Limits are read from the question itself or from its `limits` object.
-    static std::optional<ChecklistTemplate> parse(std::string_view content);
-
-    /// The question with that id, or nullptr if the template has none.
-    const ChecklistQuestion* question(std::string_view id) const;
-
-    /// Why `value` (an answer record's `value`, e.g. `{"answer":"yes","note":"…"}`) does not
-    /// answer `question`, or nullopt if it does. Null (a cleared answer) always does. Codes:
-    /// `invalid_answer` (not an object with "answer", or the wrong type), `answer_out_of_range`,
-    /// `choice_not_in_list`, `answer_too_long`.
-    static std::optional<shared::ValidationError> check(const ChecklistQuestion& question,
-                                                        const shared::Value& value);
-
-private:
-    std::map<std::string, ChecklistQuestion, std::less<>> _questions;
-};
 
 /// Checks the checklist answers of one push batch against the template version each answer's
 /// audit is pinned to.
@@ -80,10 +39,8 @@ public:
     /// both need is read once); keeps no reference to it.
     explicit AnswerValidator(PushBatch& batch);
 
-    /// Why `change` may not be applied, or nullopt: a Set of an answer's `question_id` to (or of
-    /// any field of an answer to) a question the template does not have is `unknown_question`;
-    /// a `value` that does not answer its question gets ChecklistTemplate::check's code. Other
-    /// changes always pass.
+    /// Why `change` may not be applied, or nullopt: audit::answerRefusal against the template
+    /// version of the answer's audit. Other changes always pass.
     std::optional<shared::ValidationError> check(const shared::Change& change) const;
 
 private:
@@ -91,8 +48,8 @@ private:
 
     /// What an answer record is checked against.
     struct AnswerContext {
-        std::shared_ptr<const ChecklistTemplate> checklist;  ///< Null: not checked.
-        std::optional<std::string> questionId;               ///< Stored or set in the batch.
+        std::shared_ptr<const audit::ChecklistTemplate> checklist;  ///< Null: not checked.
+        std::optional<std::string> questionId;                      ///< Stored or set in the batch.
     };
 
     std::map<shared::RecordId, AnswerContext> _answers;

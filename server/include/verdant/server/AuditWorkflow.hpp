@@ -1,18 +1,12 @@
 #pragma once
 
-/// The workflow rules of audits and corrective action plans, as the server enforces them, and
-/// what the server derives from an audit: its score snapshot, its amendments, CAP due dates.
-///
-/// Audit:  scheduled → in_progress → submitted → under_review → approved → closed, and
-///         submitted | under_review → returned (HQ) → submitted again (the expert resubmits).
-/// CAP:    draft → submitted → approved | rejected (with a reason); rejected → draft | submitted;
-///         approved → in_progress → evidence_submitted → verified | reopened;
-///         reopened → in_progress | evidence_submitted.
-///
-/// See DomainSchema.cpp for the order of the audit states (returned sits before submitted).
+/// The workflow of audits and corrective action plans as the server enforces it on a push (the
+/// pure rules, shared with the tablet, are verdant/audit/AuditSteps.hpp and Completeness.hpp),
+/// and what the server derives from an audit: its score snapshot, its amendments, CAP due dates.
 
 #include "verdant/server/PushBatch.hpp"
 #include "verdant/server/ServerWriter.hpp"
+#include "verdant/server/SubmissionSheets.hpp"
 #include "verdant/shared/Change.hpp"
 #include "verdant/shared/Id.hpp"
 #include "verdant/shared/Schema.hpp"
@@ -30,32 +24,11 @@
 
 namespace verdant::server {
 
-/// The place of an audit state in the order of progress (scheduled 0 … closed 6); -1 for no
-/// state or a name that is none.
-int auditStateRank(std::optional<std::string_view> state) noexcept;
-
-/// Whether an audit in `state` counts as submitted: submitted, under review, approved, closed.
-bool isSubmittedState(std::string_view state) noexcept;
-
-/// Whether an audit in `state` is decided (approved or closed): its checklist is locked.
-bool isLockedState(std::string_view state) noexcept;
-
-/// Why `actorIsHq` (an HQ reviewer or tenant admin when true, a field expert or coordinator
-/// otherwise) may not move an audit from `from` (nullopt: the audit has no state yet) to `to`
-/// with `operation` (Set or Reopen), or nullopt if the step is allowed. Code `forbidden` for a
-/// step the role may never take, `invalid_transition` for one not allowed from `from`.
-std::optional<shared::ValidationError> auditTransitionRefusal(std::optional<std::string_view> from,
-                                                              std::string_view to,
-                                                              shared::Operation operation,
-                                                              bool actorIsHq);
-
-/// The same for a corrective action plan's status.
-std::optional<shared::ValidationError> capTransitionRefusal(std::optional<std::string_view> from,
-                                                            std::string_view to, bool actorIsHq);
-
 /// Checks the workflow of one push batch:
-///  - state steps of audits and plans against the rules above (a state or status is never
-///    cleared); HQ approves, returns and closes through the review API, not by sync;
+///  - state steps of audits and plans against verdant/audit/AuditSteps.hpp (a state or status
+///    is never cleared); HQ approves, returns and closes through the review API, not by sync;
+///  - an audit is submitted only when complete (audit::completenessOf, on its stored answers and
+///    those the batch wrote before the submission): `invalid_transition` otherwise;
 ///  - a record of an audit never moves to another audit (`immutable_field`);
 ///  - edits of a decided (approved, closed) audit's checklist — answers, findings, signatures,
 ///    and deleting its photos — are refused with `audit_locked` for everyone but HQ;
@@ -98,6 +71,7 @@ private:
     };
 
     void read(PushBatch& batch);
+    std::optional<shared::ValidationError> checkChange(const shared::Change& change);
     std::optional<shared::ValidationError> checkAudit(const shared::Change& change);
     std::optional<shared::ValidationError> lockRefusal(const shared::Change& change,
                                                        const shared::RecordId& audit) const;
@@ -112,6 +86,7 @@ private:
     std::map<std::pair<shared::RecordId, std::string>, std::vector<Candidate>> _conflicts;
     std::map<shared::RecordId, std::string> _leads;  ///< Audit → its lead (assignee) user id.
     std::set<shared::RecordId> _submissions;
+    std::optional<SubmissionSheets> _sheets;  ///< Read with the rest, in read().
 };
 
 /// How each question of an audit came out, as the scoring rule sees it, by question id:
@@ -124,6 +99,12 @@ private:
 /// Questions come from the audit's template version (answers to others are still counted).
 std::map<std::string, shared::ResultClass> auditQuestionResults(const sync::Store& store,
                                                                 const shared::RecordId& audit);
+
+/// How complete `audit` stands against its template version (audit::completenessOf on its stored
+/// answers), as the review view shows it; nullopt when the audit, its template version or that
+/// version's content is unknown.
+std::optional<audit::Completeness> auditCompleteness(const sync::Store& store,
+                                                     const shared::RecordId& audit);
 
 /// The scoring rule an audit is scored with: its template version's `scoring_rule` field, else
 /// the template content's "scoring_rule", else nullopt.

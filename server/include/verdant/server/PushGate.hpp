@@ -18,7 +18,8 @@ namespace verdant::server {
 
 /// Everything the server checks about one push batch before a change is applied, in this order:
 ///  1. the checklist answer fits its audit's template version (AnswerValidator; HQ's too);
-///  2. for a user who does not see the whole tenant: the role may make the change at all, and the
+///  2. for a user who does not see the whole tenant: the role may make the change at all
+///     (audit::ownershipRefusal), and the
 ///     record (and, for a parent write, the scope it would move into) is among the user's
 ///     writable scopes (`not_in_scope`);
 ///  3. the workflow (WorkflowGate), last, since it moves its view of a record on when it lets a
@@ -48,12 +49,10 @@ private:
     PushGate(PushBatch&& batch, const Principal& principal);
 
     const shared::Schema& _schema;
+    shared::Role _role;
     std::optional<std::set<std::string>> _writable;  ///< nullopt: the whole tenant.
     AnswerValidator _answers;
     WorkflowGate _workflow;
 };
-
-/// Whether `principal` sees (and writes) the whole tenant: an HQ reviewer or a tenant admin.
-bool isHq(const Principal& principal) noexcept;
 
 }  // namespace verdant::server
