@@ -2,6 +2,7 @@
 
 #include "verdant/shared/ErrorCode.hpp"
 
+#include <Poco/CountingStream.h>
 #include <Poco/Exception.h>
 #include <Poco/InflatingStream.h>
 #include <Poco/Net/Context.h>
@@ -27,6 +28,12 @@ std::string answerLostMessage(const std::string& baseUrl, const Poco::Exception&
     return "the connection to " + baseUrl +
            " broke after the request was sent, before the answer came (" + cause.displayText() +
            ")";
+}
+
+std::string cutShortMessage(const std::string& baseUrl, std::streamsize received,
+                            Poco::Int64 announced) {
+    return "the connection to " + baseUrl + " ended after " + std::to_string(received) +
+           " of the " + std::to_string(announced) + " bytes of the answer";
 }
 
 }  // namespace
@@ -119,11 +126,19 @@ HttpResponse HttpsTransport::send(const std::string& method, const std::string& 
             result.headers[name] = value;
         }
         std::ostringstream text;
+        Poco::CountingInputStream counted(in);  // the bytes as they came, before inflating
         if (response.has("Content-Encoding") && response.get("Content-Encoding") == "gzip") {
-            Poco::InflatingInputStream inflater(in, Poco::InflatingStreamBuf::STREAM_GZIP);
+            Poco::InflatingInputStream inflater(counted, Poco::InflatingStreamBuf::STREAM_GZIP);
             Poco::StreamCopier::copyStream(inflater, text);
         } else {
-            Poco::StreamCopier::copyStream(in, text);
+            Poco::StreamCopier::copyStream(counted, text);
+        }
+        // Poco ends a fixed-length body quietly at the connection's end: a body cut short must
+        // not pass for a whole one.
+        if (response.hasContentLength() && counted.chars() < response.getContentLength64()) {
+            _session->session->reset();
+            throw AnswerLost(
+                cutShortMessage(_endpoint.baseUrl, counted.chars(), response.getContentLength64()));
         }
         result.body = text.str();
         return result;

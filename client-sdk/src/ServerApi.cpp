@@ -54,6 +54,24 @@ std::string stringify(const Poco::JSON::Object& object) {
                         "The server answered " + std::to_string(response.status) + ".");
 }
 
+/// An answer the SDK cannot read although the server sent 2xx: its body was cut short on the way
+/// (or garbled). The request went out whole, so it is an answer lost, safe to repeat.
+AnswerLost unreadableAnswer(const std::string& what, const HttpResponse& response,
+                            const std::string& cause) {
+    return AnswerLost("The server's answer to the " + what + " arrived cut short or garbled (" +
+                      std::to_string(response.body.size()) + " bytes): " + cause);
+}
+
+/// `decode()` of a 2xx answer; a body it cannot read is unreadableAnswer().
+template <class Decode>
+auto readAnswer(const std::string& what, const HttpResponse& response, Decode&& decode) {
+    try {
+        return decode();
+    } catch (const std::exception& e) {
+        throw unreadableAnswer(what, response, e.what());
+    }
+}
+
 SessionTokens tokensFrom(const HttpResponse& response) {
     try {
         Poco::JSON::Parser parser;
@@ -74,8 +92,8 @@ SessionTokens tokensFrom(const HttpResponse& response) {
         return tokens;
     } catch (const shared::Error&) {
         throw;
-    } catch (const std::exception&) {
-        throw shared::Error(ErrorCode::InvalidRequest, "The server's sign-in answer is not valid.");
+    } catch (const std::exception& e) {
+        throw unreadableAnswer("sign-in", response, e.what());
     }
 }
 
@@ -166,7 +184,7 @@ shared::PushResponse ServerApi::push(const std::string& accessToken,
         return pushOnce(accessToken, request, traffic);
     } catch (const AnswerLost& lost) {
         throw AnswerLost(
-            "The connection broke after the changes were sent; they may have reached the server "
+            "The answer was lost after the changes were sent; they may have reached the server "
             "and will be sent again, safely: the server applies each change once. (" +
             std::string(lost.what()) + ")");
     }
@@ -177,7 +195,8 @@ shared::PushResponse ServerApi::pushOnce(const std::string& accessToken,
     if (_json) {
         const auto response = post("/v1/sync/push", std::string(SyncMessageCodec::kJsonContentType),
                                    SyncMessageCodec::toJson(request), accessToken, traffic);
-        return SyncMessageCodec::pushResponseFromJson(response.body);
+        return readAnswer("push", response,
+                          [&] { return SyncMessageCodec::pushResponseFromJson(response.body); });
     }
     return binaryExchange("/v1/sync/push", accessToken, request, traffic,
                           SyncMessageCodec::pushResponseFromBinary);
@@ -188,7 +207,8 @@ shared::PullResponse ServerApi::pull(const std::string& accessToken,
     if (_json) {
         const auto response = post("/v1/sync/pull", std::string(SyncMessageCodec::kJsonContentType),
                                    SyncMessageCodec::toJson(request), accessToken, traffic);
-        return SyncMessageCodec::pullResponseFromJson(response.body);
+        return readAnswer("pull", response,
+                          [&] { return SyncMessageCodec::pullResponseFromJson(response.body); });
     }
     return binaryExchange("/v1/sync/pull", accessToken, request, traffic,
                           SyncMessageCodec::pullResponseFromBinary);
@@ -203,7 +223,8 @@ Response ServerApi::binaryExchange(const std::string& path, const std::string& a
         const auto response =
             post(path, std::string(SyncMessageCodec::contentTypeOf(format)),
                  SyncMessageCodec::toBinary(request, format), accessToken, traffic);
-        return decode(response.body, format);
+        return readAnswer(path.substr(path.rfind('/') + 1), response,
+                          [&] { return decode(response.body, format); });
     } catch (const shared::Error& error) {
         if (format == shared::BinaryFormat::V1 || error.code() != ErrorCode::UnsupportedMediaType) {
             throw;

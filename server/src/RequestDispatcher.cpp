@@ -1,12 +1,13 @@
 #include "verdant/server/RequestDispatcher.hpp"
 
+#include "LogValue.hpp"
+
 #include <Poco/Exception.h>
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
 #include <Poco/Net/NetException.h>
 
-#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <random>
@@ -33,26 +34,6 @@ std::string requestIdFor(const Poco::Net::HTTPServerRequest& request) {
     char id[17];
     std::snprintf(id, sizeof id, "%016llx", static_cast<unsigned long long>(random()));
     return id;
-}
-
-/// Quotes a value for a logfmt line when it holds spaces, quotes or control characters.
-std::string logValue(const std::string& value) {
-    if (!value.empty() && value.find_first_of(" \"=\\") == std::string::npos &&
-        std::all_of(value.begin(), value.end(), [](unsigned char c) { return c >= 0x20; })) {
-        return value;
-    }
-    std::string quoted = "\"";
-    for (unsigned char c : value) {
-        if (c == '"' || c == '\\') {
-            quoted += '\\';
-            quoted += static_cast<char>(c);
-        } else if (c < 0x20) {
-            quoted += '?';
-        } else {
-            quoted += static_cast<char>(c);
-        }
-    }
-    return quoted + "\"";
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // The device SDK end to end over real TLS against the real server: two tablets offline, a wrong
 // clock, sixty days offline, reassignment while offline, background sync with a flaky network.
 
+#include "FaultyTransport.hpp"
 #include "ServerHarness.hpp"
 #include "TemporaryDirectory.hpp"
 #include "TestDevice.hpp"
@@ -771,6 +772,140 @@ TEST_F(SdkOverTls, APushWhoseAnswerWasLostSaysTheChangesMayHaveArrivedAndSendsTh
     EXPECT_EQ(li->syncState(c::kAnswers, item), RecordSyncState::Synced);
 }
 
+/// A tablet whose every request goes through a FaultyTransport the test gives orders to, tried
+/// once per sync (no retries hide a fault), with the audit assigned and downloaded.
+class FaultyNetwork : public SdkOverTls {
+protected:
+    FaultyNetwork() {
+        auto liOptions = options("li-tablet", _liClock);
+        liOptions.transport = _transport;
+        liOptions.retry.maxAttempts = 1;
+        _li = Client::signIn(liOptions, "acme", "li", "li-password");
+        assignAudits(_li->userId(), _li->userId());
+        expectComplete(_li->sync());
+        _onServerBefore = liChangesOnServer().size();
+    }
+
+    /// Li answers `questions` of the audit offline; returns their records.
+    std::vector<RecordId> answerOffline(const std::vector<std::string>& questions) {
+        std::vector<RecordId> items;
+        for (const auto& question : questions) {
+            items.push_back(shared::answerRecordId(_audit, question));
+            EXPECT_TRUE(_li->write(c::kAnswers, items.back(),
+                                   {FieldWrite::set("audit_id", Value::id(_audit)),
+                                    FieldWrite::set("question_id", Value::string(question)),
+                                    FieldWrite::set("value", answerJson("yes"))})
+                            .ok);
+        }
+        return items;
+    }
+
+    /// The device sequence numbers of li's changes in the server's log, as often as logged.
+    std::multiset<std::uint64_t> liChangesOnServer() {
+        return _server.server().stores().with(_tenantId, [&](sync::Store& store) {
+            std::multiset<std::uint64_t> seqs;
+            for (const auto& logged : store.changesSince(0, 100000)) {
+                if (logged.change.deviceId == _li->deviceId()) {
+                    seqs.insert(logged.change.deviceSeq);
+                }
+            }
+            return seqs;
+        });
+    }
+
+    /// Every change li made is on the server once, nothing waits in the outbox or the
+    /// quarantine, and li's copy of the audit is the server's.
+    void expectEveryChangeOnServerOnce(std::size_t changesMade) {
+        const auto seqs = liChangesOnServer();
+        EXPECT_EQ(seqs.size(), _onServerBefore + changesMade);
+        for (const auto seq : seqs) {
+            EXPECT_EQ(seqs.count(seq), 1U) << "change " << seq << " applied more than once";
+        }
+        EXPECT_EQ(_li->status().pendingChanges, 0U);
+        EXPECT_EQ(_li->status().quarantined, 0U);
+        EXPECT_EQ(deviceScopeChecksum("li", _audit), serverScopeChecksum(_audit));
+    }
+
+    /// The sync a fault broke: not complete, one error with the code that says "try again".
+    static void expectRetryableFailure(const client::SyncReport& report, const char* saying) {
+        EXPECT_FALSE(report.complete);
+        ASSERT_EQ(report.errors.size(), 1U);
+        EXPECT_EQ(report.errors[0].code, shared::ErrorCode::ServerUnreachable)
+            << report.errors[0].message;
+        EXPECT_THAT(report.errors[0].message, ::testing::HasSubstr(saying));
+    }
+
+    shared::ManualClock _liClock{_serverClock.nowMs()};
+    std::shared_ptr<test::FaultyTransport> _transport =
+        std::make_shared<test::FaultyTransport>([this] { return _server.endpoint(); }, /*seed=*/1);
+    std::unique_ptr<Client> _li;
+    std::size_t _onServerBefore = 0;  ///< Li's changes on the server before the test's own.
+};
+
+TEST_F(FaultyNetwork, APushWhoseAnswerIsLostAfterTheServerAppliedItIsResentAndAppliedOnce) {
+    const auto items = answerOffline({"A.1", "A.2", "A.3"});
+    const auto made = _li->status().pendingChanges;
+    ASSERT_GT(made, 0U);
+
+    _transport->strikeNext("push", test::Fault::LoseAnswer);
+    expectRetryableFailure(_li->sync(), "may have reached the server");
+    EXPECT_EQ(_transport->pendingStrikes(), 0U);
+    EXPECT_EQ(liChangesOnServer().size(), _onServerBefore + made) << "the server applied it";
+    EXPECT_EQ(_li->status().pendingChanges, made) << "the tablet does not know it";
+
+    const auto resent = _li->sync();
+    expectComplete(resent);
+    EXPECT_EQ(resent.pushed, made) << "sent again, acknowledged as duplicates";
+    expectEveryChangeOnServerOnce(made);
+    for (const auto& item : items) {
+        EXPECT_EQ(_li->syncState(c::kAnswers, item), RecordSyncState::Synced);
+        EXPECT_EQ(serverRecord(c::kAnswers, item)->fields.at("value").value, answerJson("yes"));
+    }
+}
+
+TEST_F(FaultyNetwork, APushAnswerCutShortIsAClearErrorAndTheNextSyncLosesNothing) {
+    const auto items = answerOffline({"B.1", "B.2"});
+    const auto made = _li->status().pendingChanges;
+
+    _transport->strikeNext("push", test::Fault::TruncateBody);
+    expectRetryableFailure(_li->sync(), "arrived cut short");
+    EXPECT_EQ(_transport->counts().truncatedBodies["push"], 1);
+    EXPECT_EQ(_li->status().pendingChanges, made) << "nothing counted as sent on half an answer";
+
+    expectComplete(_li->sync());
+    expectEveryChangeOnServerOnce(made);
+    for (const auto& item : items) {
+        EXPECT_EQ(_li->syncState(c::kAnswers, item), RecordSyncState::Synced);
+    }
+}
+
+TEST_F(FaultyNetwork, APullAnswerCutShortIsAClearErrorAndTheNextSyncLosesNothing) {
+    for (const auto* question : {"C.1", "C.2", "C.3"}) {
+        const auto item = shared::answerRecordId(_audit, question);
+        _hq.set(c::kAnswers, item, "audit_id", Value::id(_audit));
+        _hq.set(c::kAnswers, item, "question_id", Value::string(question));
+        _hq.set(c::kAnswers, item, "value", answerJson("no"));
+    }
+    _hq.push();
+    const auto mine = answerOffline({"D.1"});
+    const auto made = _li->status().pendingChanges;
+
+    _transport->strikeNext("pull", test::Fault::TruncateBody);
+    expectRetryableFailure(_li->sync(), "arrived cut short");
+    EXPECT_EQ(_transport->counts().truncatedBodies["pull"], 1);
+    EXPECT_FALSE(_li->record(c::kAnswers, shared::answerRecordId(_audit, "C.1")))
+        << "nothing of half an answer was taken in";
+
+    expectComplete(_li->sync());
+    for (const auto* question : {"C.1", "C.2", "C.3"}) {
+        const auto arrived = _li->record(c::kAnswers, shared::answerRecordId(_audit, question));
+        ASSERT_TRUE(arrived) << question;
+        EXPECT_EQ(arrived->fields.at("value").value, answerJson("no"));
+    }
+    expectEveryChangeOnServerOnce(made);
+    EXPECT_EQ(_li->syncState(c::kAnswers, mine.front()), RecordSyncState::Synced);
+}
+
 /// What a list shows of every record of `collection`: the state syncStates() gives it (missing:
 /// synced) is the one syncState() gives, for the records held and the quarantined ones alike.
 void expectListStatesAgree(const Client& device, const char* collection) {
@@ -1069,8 +1204,6 @@ TEST_F(SdkOverTls, AnAuditorsFindingsPlansPhotosAndSignatureSyncAndHqDecidesOnTh
     EXPECT_EQ(deviceScopeChecksum("li", _audit), serverScopeChecksum(_audit));
 }
 
-/// The demo of the README: seed-demo gives the field expert three audits to download, with the
-/// supplier, facility and the bilingual template they reference.
 TEST(HttpsTransport, AConnectionCutAfterTheWholeRequestIsALostAnswer) {
     // A server that reads the request, then hangs up without answering.
     Poco::Net::ServerSocket listener(Poco::Net::SocketAddress("127.0.0.1", 0));
@@ -1101,6 +1234,42 @@ TEST(HttpsTransport, AConnectionCutAfterTheWholeRequestIsALostAnswer) {
     server.join();
 }
 
+TEST(HttpsTransport, ABodyCutShortIsALostAnswerNotAShorterBody) {
+    // A server that answers 200 with a 100-byte body, sends 12 bytes of it and hangs up.
+    Poco::Net::ServerSocket listener(Poco::Net::SocketAddress("127.0.0.1", 0));
+    std::thread server([&] {
+        auto connection = listener.acceptConnection();
+        std::string received;
+        char buffer[4096];
+        while (received.find("\r\n\r\n{}") == std::string::npos) {
+            const int n = connection.receiveBytes(buffer, sizeof buffer);
+            if (n <= 0) {
+                break;
+            }
+            received.append(buffer, static_cast<std::size_t>(n));
+        }
+        const std::string answer =
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n"
+            R"({"results":)";
+        connection.sendBytes(answer.data(), static_cast<int>(answer.size()));
+        connection.close();
+    });
+    client::HttpsTransport transport(
+        {"http://127.0.0.1:" + std::to_string(listener.address().port()), "", 5});
+    try {
+        const auto response = transport.send("POST", "/v1/sync/push", "application/json", "{}");
+        ADD_FAILURE() << "a cut body was returned as whole: " << response.body;
+    } catch (const client::AnswerLost& e) {
+        EXPECT_EQ(e.code(), shared::ErrorCode::ServerUnreachable);
+        EXPECT_THAT(e.what(), ::testing::HasSubstr("after 11 of the 100 bytes"));
+    } catch (const shared::Error& e) {
+        ADD_FAILURE() << "not an AnswerLost: " << e.what();
+    }
+    server.join();
+}
+
+/// The demo of the README: seed-demo gives the field expert three audits to download, with the
+/// supplier, facility and the bilingual template they reference.
 TEST(DemoData, TheDemoExpertDownloadsThreeAuditsWithTheirTemplate) {
     test::TemporaryDirectory data;
     std::istringstream in;

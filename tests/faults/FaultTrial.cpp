@@ -38,7 +38,8 @@ const std::vector<std::string> kAnswers = {"yes", "no", "na"};
 /// A weak network: roughly one request in three meets a fault.
 constexpr FaultRates kFieldNetwork{
     .cutBeforeSend = 0.06,
-    .loseAnswer = 0.15,
+    .loseAnswer = 0.12,
+    .truncateBody = 0.04,
     .expireToken = 0.12,
     .crashBeforeSend = 0.02,
     .crashAfterSend = 0.03,
@@ -109,6 +110,9 @@ public:
             _report.faults.unreachable += counts.unreachable;
             for (const auto& [kind, count] : counts.lostAnswers) {
                 _report.faults.lostAnswers[kind] += count;
+            }
+            for (const auto& [kind, count] : counts.truncatedBodies) {
+                _report.faults.truncatedBodies[kind] += count;
             }
         }
         return _report;

@@ -1,8 +1,9 @@
 // Randomized fault trials of the whole system: real devices (SDK clients with their own local
 // stores) sharing audits with a real verdant-server process over real TLS, under cut
-// connections, lost answers, expired tokens, app deaths and server SIGKILLs. After healing,
-// nothing is applied twice, nothing refused is applied behind the quarantine, every replica holds
-// what the server holds, and no device was signed out (see FaultTrial.hpp for the checks).
+// connections, lost or truncated answers, expired tokens, app deaths and server SIGKILLs. After
+// healing, nothing is applied twice, nothing refused is applied behind the quarantine, every
+// replica holds what the server holds, and no device was signed out (see FaultTrial.hpp for the
+// checks).
 //
 //   VERDANT_FAULT_TRIALS=200 ctest --test-dir build/test -L faults --output-on-failure
 //   VERDANT_FAULT_SEED=<seed> VERDANT_FAULT_TRIALS=1 ...   replays the trial of that seed
@@ -75,6 +76,9 @@ TEST(SyncFaults, RandomTrialsApplyEveryChangeOnceAndConvergeAfterHealing) {
         for (const auto& [kind, count] : report.faults.lostAnswers) {
             total.faults.lostAnswers[kind] += count;
         }
+        for (const auto& [kind, count] : report.faults.truncatedBodies) {
+            total.faults.truncatedBodies[kind] += count;
+        }
         std::cout << "trial " << trial << " seed " << seed << ": "
                   << (report.failed() ? "FAILED" : "ok") << " (" << report.changesMade
                   << " changes, " << report.serverKills << " kills, heal passes "
@@ -105,6 +109,10 @@ TEST(SyncFaults, RandomTrialsApplyEveryChangeOnceAndConvergeAfterHealing) {
     for (const auto& [kind, count] : total.faults.lostAnswers) {
         std::cout << " " << kind << " " << count;
     }
+    std::cout << ", bodies cut short:";
+    for (const auto& [kind, count] : total.faults.truncatedBodies) {
+        std::cout << " " << kind << " " << count;
+    }
     std::cout << "\n";
     for (const auto& [check, seeds] : failedSeeds) {
         std::cout << "  " << check << " failed in " << seeds.size() << " trials, seeds:";
@@ -122,6 +130,7 @@ TEST(SyncFaults, RandomTrialsApplyEveryChangeOnceAndConvergeAfterHealing) {
     EXPECT_EQ(failedTrials, 0)
         << "replay one with VERDANT_FAULT_SEED=<seed> VERDANT_FAULT_TRIALS=1";
     EXPECT_GT(total.faults.lostAnswers["push"], 0) << "the faults must strike";
+    EXPECT_GT(total.faults.truncatedBodies["push"] + total.faults.truncatedBodies["pull"], 0);
     EXPECT_GT(total.faults.lostAnswers["refresh"] + total.faults.expiredTokens, 0);
     EXPECT_GT(total.quarantined, 0) << "refusals must happen";
 }

@@ -672,24 +672,40 @@ private:
     Poco::AutoPtr<Collector> _channel{new Collector};
 };
 
+/// Whether the log holds a line for a request to a path starting with `path`.
+bool logged(const std::vector<std::string>& lines, const std::string& path) {
+    return std::any_of(lines.begin(), lines.end(), [&](const std::string& line) {
+        return line.find("path=" + path) != std::string::npos ||
+               line.find("path=\"" + path) != std::string::npos;
+    });
+}
+
+// The bytes that are not UTF-8 come in a binary push's string value and in its request id; a
+// second request carries them, percent-encoded, in its path. None of them reaches the server's
+// change log or its process log.
 TEST_F(SyncOverTls, BinaryTextThatIsNotUtf8IsRefusedAndJsonKeepsWorking) {
     const LogCapture log;
     _li.pull();
     const auto record = answer(_li, _auditLi, "yes");
     _li.push();
+    const auto checksumBefore = onServer([](sync::Store& store) { return store.checksum(); });
+    const std::string notUtf8 = "bad \xff\xfe bytes";
     auto bad = _li.set(c::kAnswers, record, "comment", Value::string("fine"));
-    bad.value = Value::string("bad \xff\xfe bytes");
+    bad.value = Value::string(notUtf8);
     const auto response =
         _li.send("POST", "/v1/sync/push", std::string(SyncMessageCodec::kBinaryContentType),
-                 SyncMessageCodec::toBinary(shared::PushRequest{_li.deviceId(), {bad}}));
+                 SyncMessageCodec::toBinary(shared::PushRequest{_li.deviceId(), {bad}}),
+                 {{"X-Request-Id", notUtf8}});
     EXPECT_EQ(response.status, 400);
     EXPECT_EQ(errorCode(response), "invalid_request");
+    EXPECT_EQ(onServer([](sync::Store& store) { return store.checksum(); }), checksumBefore)
+        << "nothing of the refused push was stored";
+    EXPECT_EQ(_li.send("GET", "/v1/sync/bad%FF%FE%7F%1B").status, 404);
     EXPECT_NO_THROW(_hq.pull());
     EXPECT_EQ(_hq.send("GET", "/v1/quarantine").status, 200);
     const auto lines = log.lines();
-    EXPECT_TRUE(std::any_of(lines.begin(), lines.end(), [](const std::string& line) {
-        return line.find("path=/v1/sync/push") != std::string::npos;
-    })) << "the push was logged";
+    EXPECT_TRUE(logged(lines, "/v1/sync/push")) << "the push was logged";
+    EXPECT_TRUE(logged(lines, "/v1/sync/bad")) << "the request with the bytes in its path too";
     for (const auto& line : lines) {
         EXPECT_TRUE(std::all_of(line.begin(), line.end(),
                                 [](unsigned char c) { return c >= 0x20 && c < 0x7f; }))

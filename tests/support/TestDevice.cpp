@@ -100,9 +100,10 @@ shared::Change TestDevice::write(shared::Change change) {
 }
 
 client::HttpResponse TestDevice::send(const std::string& method, const std::string& path,
-                                      const std::string& contentType, const std::string& body) {
-    return _transport->send(method, path, contentType, body,
-                            {{"Authorization", "Bearer " + _accessToken}});
+                                      const std::string& contentType, const std::string& body,
+                                      std::map<std::string, std::string> headers) {
+    headers["Authorization"] = "Bearer " + _accessToken;
+    return _transport->send(method, path, contentType, body, headers);
 }
 
 shared::PushResponse TestDevice::push() {

@@ -55,9 +55,10 @@ public:
     /// server took away. Returns every response.
     std::vector<shared::PullResponse> pull();
 
-    /// A request with this device's access token.
+    /// A request with this device's access token (and `headers`, if any).
     client::HttpResponse send(const std::string& method, const std::string& path,
-                              const std::string& contentType = "", const std::string& body = "");
+                              const std::string& contentType = "", const std::string& body = "",
+                              std::map<std::string, std::string> headers = {});
 
     /// Uses the binary (cereal) encoding for push and pull instead of JSON.
     void useBinary(bool binary) { _binary = binary; }

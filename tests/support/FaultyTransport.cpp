@@ -43,8 +43,44 @@ void FaultyTransport::setRates(std::optional<FaultRates> rates) {
     _rates = rates;
 }
 
+void FaultyTransport::strikeNext(const std::string& kind, Fault fault) {
+    _orders[kind].push_back(fault);
+}
+
+std::size_t FaultyTransport::pendingStrikes() const {
+    std::size_t pending = 0;
+    for (const auto& [kind, faults] : _orders) {
+        pending += faults.size();
+    }
+    return pending;
+}
+
 bool FaultyTransport::strikes(double rate) {
     return _rates && std::uniform_real_distribution<double>(0, 1)(_random) < rate;
+}
+
+std::optional<Fault> FaultyTransport::ordered(const std::string& kind) {
+    auto found = _orders.find(kind);
+    if (found == _orders.end() || found->second.empty()) {
+        return std::nullopt;
+    }
+    const auto fault = found->second.front();
+    found->second.pop_front();
+    return fault;
+}
+
+/// The answer as a connection closed mid-body leaves it: status and headers as sent, the body cut
+/// at half its length (`half`) or at a random point short of its end.
+client::HttpResponse FaultyTransport::truncated(client::HttpResponse response,
+                                                const std::string& kind, bool half) {
+    const auto size = response.body.size();
+    const auto keep = half || size < 2
+                          ? size / 2
+                          : std::uniform_int_distribution<std::size_t>(0, size - 1)(_random);
+    response.body.resize(keep);
+    std::lock_guard lock(_mutex);
+    ++_counts.truncatedBodies[kind];
+    return response;
 }
 
 client::HttpsTransport& FaultyTransport::transport() {
@@ -93,18 +129,19 @@ client::HttpResponse FaultyTransport::send(const std::string& method, const std:
                                            const std::map<std::string, std::string>& headers) {
     const auto kind = kindOf(path);
     const auto where = method + " " + path;
+    const auto order = ordered(kind);
     {
         std::lock_guard lock(_mutex);
         ++_counts.requests;
     }
     // A token once expired stays expired: the SDK must get new ones, not wait the fault out.
     const auto sentHeaders = withTokenState(headers);
-    if (_rates && strikes(_rates->crashBeforeSend)) {
+    if (!order && _rates && strikes(_rates->crashBeforeSend)) {
         std::lock_guard lock(_mutex);
         ++_counts.crashes;
         throw SimulatedCrash{where + " before send"};
     }
-    if (_rates && strikes(_rates->cutBeforeSend)) {
+    if (order ? *order == Fault::CutBeforeSend : _rates && strikes(_rates->cutBeforeSend)) {
         _transport.reset();
         std::lock_guard lock(_mutex);
         ++_counts.cutBeforeSend;
@@ -123,18 +160,21 @@ client::HttpResponse FaultyTransport::send(const std::string& method, const std:
         ++_counts.unreachable;
         throw;
     }
-    if (_rates && strikes(_rates->crashAfterSend)) {
+    if (!order && _rates && strikes(_rates->crashAfterSend)) {
         _transport.reset();
         std::lock_guard lock(_mutex);
         ++_counts.crashes;
         throw SimulatedCrash{where + " after send"};
     }
-    if (_rates && strikes(_rates->loseAnswer)) {
+    if (order ? *order == Fault::LoseAnswer : _rates && strikes(_rates->loseAnswer)) {
         _transport.reset();
         std::lock_guard lock(_mutex);
         ++_counts.lostAnswers[kind];
-        throw shared::Error(ErrorCode::ServerUnreachable,
-                            "Answer to " + where + " lost (injected): unexpected eof");
+        throw client::AnswerLost("Answer to " + where + " lost (injected): unexpected eof");
+    }
+    if (order ? *order == Fault::TruncateBody : _rates && strikes(_rates->truncateBody)) {
+        _transport.reset();  // the connection that cut the body is gone
+        return truncated(std::move(response), kind, order.has_value());
     }
     return response;
 }
