@@ -472,7 +472,7 @@ typedef struct verdant_log_entry {
     uint64_t bytes;      /**< Body bytes moved, else 0. */
     uint64_t scopes;     /**< Scopes concerned, else 0. */
     int64_t duration_ms; /**< Time taken or waited, else 0. */
-    int error_code;      /**< The VERDANT_ERROR_* of a failure, retry or refusal, else VERDANT_OK. */
+    int error_code;      /**< VERDANT_ERROR_* of a failure, retry or refusal, else VERDANT_OK. */
 } verdant_log_entry;
 
 /** Receives log entries on the thread that syncs, one call at a time, while the sync holds the
