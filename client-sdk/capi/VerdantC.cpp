@@ -150,6 +150,10 @@ static_assert(VERDANT_SYNC_STATE_SENT == static_cast<int>(RecordSyncState::Sent)
 static_assert(VERDANT_SYNC_STATE_SYNCED == static_cast<int>(RecordSyncState::Synced));
 static_assert(VERDANT_SYNC_STATE_CONFLICT == static_cast<int>(RecordSyncState::Conflict));
 static_assert(VERDANT_SYNC_STATE_QUARANTINED == static_cast<int>(RecordSyncState::Quarantined));
+static_assert(VERDANT_LOG_DEBUG == static_cast<int>(client::LogLevel::Debug));
+static_assert(VERDANT_LOG_INFO == static_cast<int>(client::LogLevel::Info));
+static_assert(VERDANT_LOG_WARNING == static_cast<int>(client::LogLevel::Warning));
+static_assert(VERDANT_LOG_ERROR == static_cast<int>(client::LogLevel::Error));
 
 // The sizes of the first versions of the versioned structs: a caller compiled against any later
 // header passes at least this much. Freeze these when members are added.
@@ -764,6 +768,33 @@ int verdant_background_sync_running(verdant_client* client, int* out_running) {
         auto& sdk = clientOf(client);
         auto& out = required(out_running, "out_running");
         out = sdk.backgroundSyncRunning() ? 1 : 0;
+    });
+}
+
+// --- Log -----------------------------------------------------------------------------------------
+
+int verdant_set_log_callback(verdant_client* client, verdant_log_callback callback,
+                             void* user_data) {
+    return guarded([&] {
+        auto& sdk = clientOf(client);
+        if (!callback) {
+            sdk.setLogCallback({});
+            return;
+        }
+        sdk.setLogCallback([callback, user_data](const verdant::client::LogEntry& entry) {
+            const std::string event(entry.event);  // NUL-terminated for C
+            verdant_log_entry c{};
+            c.struct_size = sizeof(verdant_log_entry);
+            c.level = static_cast<int>(entry.level);
+            c.event = event.c_str();
+            c.message = entry.message.c_str();
+            c.changes = entry.changes;
+            c.bytes = entry.bytes;
+            c.scopes = entry.scopes;
+            c.duration_ms = entry.durationMs;
+            c.error_code = entry.error ? static_cast<int>(*entry.error) : VERDANT_OK;
+            callback(user_data, &c);
+        });
     });
 }
 

@@ -3,6 +3,7 @@
 #include "AuditRulesAtWrite.hpp"
 #include "LocalState.hpp"
 #include "ServerApi.hpp"
+#include "SyncLog.hpp"
 
 #include "verdant/shared/DomainSchema.hpp"
 #include "verdant/shared/HlcClock.hpp"
@@ -11,6 +12,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
+#include <chrono>
 #include <condition_variable>
 #include <filesystem>
 #include <future>
@@ -195,7 +197,8 @@ public:
         : _options(std::move(options)),
           _wallClock(_options.clock != nullptr ? *_options.clock : shared::SystemClock::instance()),
           _serverClock(_wallClock),
-          _state(path, _options.onOpenDatabase) {
+          _state(path, _options.onOpenDatabase),
+          _log(_options.log) {
         auto device = shared::DeviceId::parse(_state.get(kDeviceId).value_or(""));
         if (!device) {
             device = shared::IdGenerator(_wallClock).nextDeviceId();
@@ -615,6 +618,11 @@ public:
         _syncEvents.clear();
         SyncReport report;
         Traffic traffic;
+        const auto started = std::chrono::steady_clock::now();
+        _log.emit(LogLevel::Debug, "sync.started",
+                  doPush && doPull ? "Sync started."
+                  : doPush         ? "Push started."
+                                   : "Pull started.");
         try {
             if (!hasTokens()) {
                 throw shared::Error(ErrorCode::NotSignedIn);
@@ -664,7 +672,34 @@ public:
                             {kLastErrorMessage, report.errors[0].message}});
             }
         }
+        logSyncEnd(report, SyncLog::elapsedMs(started));
         return report;
+    }
+
+    /// Logs how a sync ended: sync.completed, or sync.failed with its first error's code.
+    void logSyncEnd(const SyncReport& report, std::int64_t durationMs) {
+        if (!_log.enabled()) {
+            return;
+        }
+        LogEntry entry;
+        entry.changes = report.pushed + report.pulled;
+        entry.bytes = report.bytesSent + report.bytesReceived;
+        entry.durationMs = durationMs;
+        if (report.complete) {
+            entry.level = LogLevel::Info;
+            entry.event = "sync.completed";
+            entry.message = "Sync complete: " + std::to_string(report.pushed) + " pushed, " +
+                            std::to_string(report.pulled) + " pulled, " +
+                            std::to_string(report.pendingChanges) + " still to send.";
+        } else {
+            const auto& first = report.errors.front();
+            entry.level = LogLevel::Error;
+            entry.event = "sync.failed";
+            entry.error = first.code;
+            entry.message =
+                "Sync stopped: " + std::string(shared::wireName(first.code)) + ": " + first.message;
+        }
+        _log.emit(entry);
     }
 
     // --- background -----------------------------------------------------------------------------
@@ -715,6 +750,8 @@ public:
     }
 
     bool backgroundRunning() const { return _backgroundRunning; }
+
+    void setLog(LogCallback callback) { _log.set(std::move(callback)); }
 
 private:
     std::vector<sync::Record> recordsOf(std::string_view collection,
@@ -841,13 +878,17 @@ private:
                             throw;
                         }
                         ++report.attempts;
-                        sleepFor(backoff.nextDelay());
+                        const auto delay = backoff.nextDelay();
+                        logRetry(refreshError.code(), attempts, delay);
+                        sleepFor(delay);
                         continue;
                     }
                 }
                 if (isTransient(error.code()) && ++attempts < _options.retry.maxAttempts) {
                     ++report.attempts;
-                    if (!sleepFor(backoff.nextDelay())) {
+                    const auto delay = backoff.nextDelay();
+                    logRetry(error.code(), attempts, delay);
+                    if (!sleepFor(delay)) {
                         throw;
                     }
                     continue;
@@ -855,6 +896,23 @@ private:
                 throw;
             }
         }
+    }
+
+    /// Logs sync.retry: attempt `failed` of a request failed with `code`, the next follows `delay`.
+    void logRetry(ErrorCode code, int failed, std::chrono::milliseconds delay) {
+        if (!_log.enabled()) {
+            return;
+        }
+        LogEntry entry;
+        entry.level = LogLevel::Warning;
+        entry.event = "sync.retry";
+        entry.error = code;
+        entry.durationMs = delay.count();
+        entry.message = "Attempt " + std::to_string(failed) + " of " +
+                        std::to_string(_options.retry.maxAttempts) + " failed (" +
+                        std::string(shared::wireName(code)) + "); retrying in " +
+                        std::to_string(delay.count()) + " ms.";
+        _log.emit(entry);
     }
 
     /// Asks the server what HQ decided about this device's refused changes that still wait,
@@ -929,6 +987,16 @@ private:
                 _state.set(kSentSeq, std::to_string(_sentSeq));
             }
             shared::PushResponse response;
+            const auto sentAt = std::chrono::steady_clock::now();
+            const auto bytesBefore = traffic.sent + traffic.received;
+            if (_log.enabled()) {
+                LogEntry sent;
+                sent.level = LogLevel::Debug;
+                sent.event = "push.sent";
+                sent.changes = request.changes.size();
+                sent.message = "Sending " + std::to_string(request.changes.size()) + " changes.";
+                _log.emit(sent);
+            }
             try {
                 response = call(report, [&](const std::string& token) {
                     return _api->push(token, request, traffic);
@@ -938,10 +1006,12 @@ private:
                                       error.code() == ErrorCode::BatchTooLarge;
                 if (tooLarge && request.changes.size() > 1) {
                     batchLimit = std::max<std::size_t>(1, request.changes.size() / 2);
+                    logRetry(error.code(), 1, std::chrono::milliseconds(0));
                     continue;
                 }
                 throw;
             }
+            const auto pushedBefore = report.pushed;
 
             std::optional<std::uint64_t> firstSkewed;
             std::vector<QuarantineEntry> refused;
@@ -962,11 +1032,30 @@ private:
                         refused.push_back(QuarantineEntry{
                             *found->second, result.error.value_or(ErrorCode::InvalidChange),
                             result.message, _wallClock.nowMs(), std::nullopt});
+                        logPushOutcome("quarantine.refused", *found->second,
+                                       result.error.value_or(ErrorCode::InvalidChange));
                     }
                 } else {
                     ++report.pushed;
                     report.conflictsRaised += result.outcome == "conflict_raised" ? 1 : 0;
+                    const auto found = bySeq.find(result.deviceSeq);
+                    if (result.outcome == "conflict_raised" && found != bySeq.end()) {
+                        logPushOutcome("conflict.raised", *found->second, std::nullopt);
+                    }
                 }
+            }
+            if (_log.enabled()) {
+                const auto acknowledged = report.pushed - pushedBefore;
+                LogEntry ack;
+                ack.event = "push.acknowledged";
+                ack.changes = acknowledged;
+                ack.bytes = traffic.sent + traffic.received - bytesBefore;
+                ack.durationMs = SyncLog::elapsedMs(sentAt);
+                ack.message = "The server acknowledged " + std::to_string(acknowledged) + " of " +
+                              std::to_string(request.changes.size()) +
+                              " changes (high-water mark " +
+                              std::to_string(response.highWaterMark) + ").";
+                _log.emit(ack);
             }
             // Never acknowledge beyond what this batch carried; a server behind this device
             // (restored from a backup) gets the missing changes again.
@@ -1027,11 +1116,32 @@ private:
         }
     }
 
+    /// Logs a pushed change that raised a conflict or was refused (with the server's code). Names
+    /// the record and field only: the value the user wrote never reaches the log.
+    void logPushOutcome(std::string_view event, const Change& change,
+                        std::optional<ErrorCode> code) {
+        if (!_log.enabled()) {
+            return;
+        }
+        LogEntry entry;
+        entry.level = LogLevel::Warning;
+        entry.event = event;
+        entry.changes = 1;
+        entry.error = code;
+        const auto what = change.collection + (change.field.empty() ? "" : "." + change.field) +
+                          " of " + change.recordId.toString();
+        entry.message = code ? "The server refused a change to " + what + " (" +
+                                   std::string(shared::wireName(*code)) + "); it is quarantined."
+                             : "A change to " + what + " raised a conflict.";
+        _log.emit(entry);
+    }
+
     /// Re-dates every unsent change with the corrected clock (device clock + server offset),
     /// after the server refused some as too far ahead. Base versions that named a re-dated
     /// change follow it, so a device's second edit of a field does not conflict with its first.
     void restampUnsent(SyncReport& report) {
         TouchedRecords touched;
+        const auto restampedBefore = report.restamped;
         {
             std::lock_guard lock(_storeMutex);
             // Not below anything the server accepted: others' changes and this device's own.
@@ -1061,6 +1171,15 @@ private:
                 });
         }
         defer(touched.take());
+        if (_log.enabled()) {
+            LogEntry entry;
+            entry.level = LogLevel::Warning;
+            entry.event = "clock.restamped";
+            entry.changes = report.restamped - restampedBefore;
+            entry.message = "The server found changes dated too far ahead: re-dated " +
+                            std::to_string(entry.changes) + " unsent changes with its clock.";
+            _log.emit(entry);
+        }
     }
 
     /// The scopes holding records with unsent local changes: not purged, not checksum-compared.
@@ -1137,7 +1256,12 @@ private:
         state.repair = pendingRepairs();
         std::unique_ptr<PullAhead> ahead;
         bool cursorsReset = false;
+        const auto pullStarted = std::chrono::steady_clock::now();
+        const auto receivedBefore = traffic.received;
         for (int round = 0; round < kMaxPullRounds; ++round) {
+            const auto roundStarted = std::chrono::steady_clock::now();
+            const auto roundReceivedBefore = traffic.received;
+            const auto roundPulledBefore = state.pulled;
             shared::PullRequest request;
             shared::PullResponse response;
             std::int64_t sentAt = 0;
@@ -1183,15 +1307,49 @@ private:
                     sendAhead(followingRequest(request, response, std::exchange(state.repair, {})));
             }
             applyPullRound(request, response, state, report, hold);
+            if (_log.enabled()) {
+                LogEntry entry;
+                entry.level = LogLevel::Debug;
+                entry.event = "pull.round";
+                entry.changes = state.pulled - roundPulledBefore;
+                entry.bytes = traffic.received - roundReceivedBefore;
+                entry.scopes = response.scopes.size();
+                entry.durationMs = SyncLog::elapsedMs(roundStarted);
+                entry.message = "Pulled " + std::to_string(entry.changes) + " changes in " +
+                                std::to_string(entry.scopes) + " scopes" +
+                                (response.more ? "; more waiting." : ".");
+                _log.emit(entry);
+            }
             if (progress) {
                 progress(SyncProgress{SyncProgress::Phase::Pulling, state.pulled, 0,
                                       traffic.sent + traffic.received});
             }
             if (!ahead && !response.more && state.repair.empty()) {
+                logPullDone(state.pulled, traffic.received - receivedBefore,
+                            SyncLog::elapsedMs(pullStarted));
                 return;
             }
         }
         throw shared::Error(ErrorCode::InternalError, "The pull did not finish.");
+    }
+
+    /// Logs pull.done: the pull is up to date; `scopes` says how many this device now holds.
+    void logPullDone(std::size_t pulled, std::uint64_t bytes, std::int64_t durationMs) {
+        if (!_log.enabled()) {
+            return;
+        }
+        LogEntry entry;
+        entry.event = "pull.done";
+        entry.changes = pulled;
+        entry.bytes = bytes;
+        entry.durationMs = durationMs;
+        {
+            std::lock_guard lock(_storeMutex);
+            entry.scopes = _state.cursors().size();
+        }
+        entry.message = "Up to date: pulled " + std::to_string(pulled) + " changes; " +
+                        std::to_string(entry.scopes) + " scopes on this device.";
+        _log.emit(entry);
     }
 
     /// The scopes checkReplica() found damaged, still to be fetched again whole.
@@ -1285,6 +1443,8 @@ private:
             _store->purgeScope(scope);
             _state.eraseCursor(scope);
             ++report.purgedScopes;
+            logScope(LogLevel::Info, "scope.purged",
+                     "This user may no longer see scope " + scope + ": removed from the device.");
         }
         // Repairs first (their scope is rebuilt from the pages that follow), then every page of
         // the round in one transaction, then the checks.
@@ -1297,6 +1457,8 @@ private:
                 hold.engage();
                 _store->purgeScope(page.scope);
                 ++report.repairedScopes;
+                logScope(LogLevel::Warning, "replica.repaired",
+                         "Scope " + page.scope + " differed from the server: rebuilt from it.");
             }
             for (auto& item : page.changes) {
                 if (item.change.deviceId != _deviceId && _maxRemoteHlc < item.change.hlc) {
@@ -1325,6 +1487,19 @@ private:
         }
         report.pulled = state.pulled;
         defer(touched.take());
+    }
+
+    /// Logs an event about one scope.
+    void logScope(LogLevel level, std::string_view event, std::string message) {
+        if (!_log.enabled()) {
+            return;
+        }
+        LogEntry entry;
+        entry.level = level;
+        entry.event = event;
+        entry.scopes = 1;
+        entry.message = std::move(message);
+        _log.emit(entry);
     }
 
     /// Saves the cursors that moved and the settings a round changed, in one transaction; a round
@@ -1477,6 +1652,7 @@ private:
     std::unique_ptr<sync::Store> _store;
     std::shared_ptr<Transport> _transport;
     std::unique_ptr<ServerApi> _api;
+    SyncLog _log;
     std::string _userId;
     std::optional<shared::Role> _role;  ///< The signed-in role, for the rules run at the write.
     std::uint64_t _ackedSeq = 0;
@@ -1674,6 +1850,10 @@ void Client::stopBackgroundSync() {
 
 bool Client::backgroundSyncRunning() const {
     return _impl->backgroundRunning();
+}
+
+void Client::setLogCallback(LogCallback callback) {
+    _impl->setLog(std::move(callback));
 }
 
 }  // namespace verdant::client

@@ -105,9 +105,10 @@ Invocation parseCommandLine(const std::vector<std::string>& argv,
             optionsEnded = true;
             continue;
         }
-        if (argument == "-h") {
-            invocation.options["help"] = "";
-            given.emplace_back("help");
+        if (argument == "-h" || argument == "-v") {
+            const std::string name = argument == "-h" ? "help" : "verbose";
+            invocation.options[name] = "";
+            given.push_back(name);
             continue;
         }
         if (argument.rfind("--", 0) != 0) {

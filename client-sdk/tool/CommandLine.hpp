@@ -66,9 +66,9 @@ struct Invocation {
 
 /// Reads argv against `commands`. Options may come before or after the command, as `--name
 /// value` or `--name=value`; `--` ends the options (so a VALUE may start with a dash); `-h` is
-/// `--help`; `--cacert` is kept as another name of `--ca`. Throws UsageError for an unknown
-/// command or option, an option the command does not take, a missing option value, or a wrong
-/// number of arguments (not checked when --help is given).
+/// `--help`, `-v` is `--verbose`; `--cacert` is kept as another name of `--ca`. Throws UsageError
+/// for an unknown command or option, an option the command does not take, a missing option value,
+/// or a wrong number of arguments (not checked when --help is given).
 Invocation parseCommandLine(const std::vector<std::string>& argv,
                             std::span<const CommandSpec> commands);
 

@@ -4,6 +4,7 @@
 #include "Formatting.hpp"
 #include "JsonViews.hpp"
 #include "Session.hpp"
+#include "SyncLogPrinter.hpp"
 #include "SyncProgressPrinter.hpp"
 
 #include "verdant/client/HttpsTransport.hpp"
@@ -61,6 +62,9 @@ const OptionSpec kDeviceName{"device-name", "NAME",
                              "\"verdant CLI on HOSTNAME\")"};
 const OptionSpec kProgress{"progress", "",
                            "show progress on stderr even when stderr is not a terminal"};
+const OptionSpec kVerbose{"verbose", "",
+                          "print what the sync does (requests, retries, refusals, timings) on "
+                          "stderr, one line each; -v for short"};
 const OptionSpec kAttempts{"attempts", "N",
                            "tries of each request before the sync gives up on a transient "
                            "failure (default 4, with exponential backoff)"};
@@ -86,7 +90,7 @@ std::vector<const OptionSpec*> sessionOptions(std::vector<const OptionSpec*> own
 
 /// What push, pull and sync accept.
 std::vector<const OptionSpec*> syncOptions() {
-    return sessionOptions({&kServer, &kCa, &kProgress, &kAttempts});
+    return sessionOptions({&kServer, &kCa, &kProgress, &kVerbose, &kAttempts});
 }
 
 const std::vector<CommandSpec>& table() {
@@ -372,14 +376,21 @@ int runSyncOperation(const Invocation& invocation, SyncOperation operation) {
             throw UsageError("--attempts needs a number from 1 to 100", invocation.command);
         }
     }
-    auto session = Session::open(invocation, Session::Network::Used,
-                                 [&attempts](client::ClientOptions& options) {
-                                     if (attempts) {
-                                         options.retry.maxAttempts = *attempts;
-                                     }
-                                 });
-    const bool terminal = ::isatty(STDERR_FILENO) != 0;
-    SyncProgressPrinter printer(std::cerr, terminal || invocation.has("progress"), terminal);
+    const bool verbose = invocation.has("verbose");
+    SyncLogPrinter logPrinter(std::cerr);
+    auto session =
+        Session::open(invocation, Session::Network::Used, [&](client::ClientOptions& options) {
+            if (attempts) {
+                options.retry.maxAttempts = *attempts;
+            }
+            if (verbose) {
+                options.log = [&logPrinter](const client::LogEntry& e) { logPrinter.print(e); };
+            }
+        });
+    // The log's lines tell the progress already; a line rewritten in place would garble them.
+    const bool terminal = ::isatty(STDERR_FILENO) != 0 && !verbose;
+    SyncProgressPrinter printer(std::cerr, !verbose && (terminal || invocation.has("progress")),
+                                terminal);
     const auto progress = [&printer](const client::SyncProgress& step) { printer.show(step); };
     client::SyncReport report;
     switch (operation) {

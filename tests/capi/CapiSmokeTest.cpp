@@ -15,6 +15,7 @@
 #include "verdant/shared/IdGenerator.hpp"
 #include "verdant/verdant.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -180,6 +181,68 @@ TEST(ErrorCodes, EveryRowOfTheTableHasItsWireNameAndCategoryInC) {
     EXPECT_STREQ(verdant_error_name(-1), "unknown");
 }
 
+/// What a C log callback saw: the user_data it was given and each entry, copied.
+struct CLog {
+    std::vector<void*> userData;
+    std::vector<std::string> events;
+    std::vector<std::uint64_t> changes;
+    std::vector<int> levels;
+    std::vector<int> errorCodes;
+
+    static void record(void* userData, const verdant_log_entry* entry) {
+        auto* log = static_cast<CLog*>(userData);
+        log->userData.push_back(userData);
+        log->events.emplace_back(entry->event);
+        log->changes.push_back(entry->changes);
+        log->levels.push_back(entry->level);
+        log->errorCodes.push_back(entry->error_code);
+        EXPECT_EQ(entry->struct_size, sizeof(verdant_log_entry));
+        EXPECT_NE(entry->message, nullptr);
+    }
+};
+
+TEST(LogCallback, FiresWithItsUserDataForEachStepOfASyncUntilRemoved) {
+    test::ServerHarness harness;
+    const auto tenantId = test::seedTenant(
+        harness, "acme", {{"hq", server::Role::HqReviewer}, {"li", server::Role::FieldExpert}});
+    test::TestDevice hq(harness.endpoint(), "acme", "hq", "hq-password",
+                        shared::SystemClock::instance());
+    test::TestDevice liElsewhere(harness.endpoint(), "acme", "li", "li-password",
+                                 shared::SystemClock::instance());
+    shared::IdGenerator ids(shared::SystemClock::instance());
+    const auto audit = ids.nextRecordId();
+    hq.set(c::kAudits, audit, "assignee_id", Value::string(liElsewhere.userId()));
+    hq.push();
+    test::TemporaryDirectory work;
+    SignedIn li(harness, work.file("device-data"), "li");
+    ASSERT_EQ(li.code, VERDANT_OK) << verdant_last_error_message();
+    verdant_sync_report report{};
+    report.struct_size = sizeof report;
+    ASSERT_EQ(verdant_sync(li.client, &report), VERDANT_OK);
+    const auto answer = shared::answerRecordId(audit, "q7").toString();
+    const auto fields = R"({"value":{"answer":"no"},"audit_id":")" + audit.toString() + R"("})";
+    ASSERT_EQ(verdant_write_json(li.client, "answers", answer.c_str(), fields.c_str(), nullptr),
+              VERDANT_OK)
+        << verdant_last_error_message();
+
+    CLog log;
+    ASSERT_EQ(verdant_set_log_callback(li.client, &CLog::record, &log), VERDANT_OK);
+    ASSERT_EQ(verdant_sync(li.client, &report), VERDANT_OK);
+    ASSERT_EQ(report.complete, 1) << verdant_last_error_message();
+    EXPECT_THAT(log.events, ::testing::ElementsAre("sync.started", "push.sent", "push.acknowledged",
+                                                   "pull.round", "pull.done", "sync.completed"));
+    EXPECT_THAT(log.userData, ::testing::Each(static_cast<void*>(&log)));
+    ASSERT_EQ(log.changes.size(), 6U);
+    EXPECT_EQ(log.changes[2], 2U) << "the answer's two fields acknowledged";
+    EXPECT_EQ(log.levels[0], VERDANT_LOG_DEBUG);
+    EXPECT_EQ(log.levels[2], VERDANT_LOG_INFO);
+    EXPECT_THAT(log.errorCodes, ::testing::Each(VERDANT_OK));
+
+    ASSERT_EQ(verdant_set_log_callback(li.client, nullptr, nullptr), VERDANT_OK);
+    ASSERT_EQ(verdant_sync(li.client, &report), VERDANT_OK);
+    EXPECT_EQ(log.events.size(), 6U) << "removed: no more calls";
+}
+
 TEST(NullArguments, AreInvalidParametersNeverCrashes) {
     const char* id = "0190f3a2-7b1c-7d3e-8f00-1a2b3c4d5e6f";
     char* out = nullptr;
@@ -221,6 +284,7 @@ TEST(NullArguments, AreInvalidParametersNeverCrashes) {
     EXPECT_EQ(verdant_request_sync(nullptr), kInvalid);
     EXPECT_EQ(verdant_stop_background_sync(nullptr), kInvalid);
     EXPECT_EQ(verdant_background_sync_running(nullptr, &number), kInvalid);
+    EXPECT_EQ(verdant_set_log_callback(nullptr, nullptr, nullptr), kInvalid);
     EXPECT_EQ(out, nullptr);
     EXPECT_EQ(verdant_last_error_code(), kInvalid);
 

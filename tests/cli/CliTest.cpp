@@ -200,6 +200,34 @@ TEST_F(VerdantCli, ADayOfflineAnswersReachHqAfterOnePush) {
     EXPECT_EQ(serverAnswer(audit, "C.2"), R"({"score":4})");
 }
 
+TEST_F(VerdantCli, VerboseSyncLogsEachStepOnStderrAndKeepsJsonOnStdoutClean) {
+    login();
+    const auto audit = assignAudit(expertUserId());
+    ASSERT_EQ(verdant({"pull"}).exitCode, 0);
+    ASSERT_EQ(verdant({"answer", audit.toString(), "C.1", "yes"}).exitCode, 0);
+
+    const auto synced = verdant({"sync", "--json", "-v"});
+    ASSERT_EQ(synced.exitCode, 0) << describe(synced);
+    const auto report = jsonOf(synced);  // exactly one JSON document, nothing else
+    EXPECT_TRUE(report->getValue<bool>("complete"));
+    for (const auto* line : {"verdant: debug sync.started: ", "verdant: debug push.sent: ",
+                             "verdant: info push.acknowledged: ", "verdant: debug pull.round: ",
+                             "verdant: info pull.done: ", "verdant: info sync.completed: "}) {
+        EXPECT_NE(synced.err.find(line), std::string::npos) << line << "\n" << describe(synced);
+    }
+    const auto acknowledged = synced.err.find("push.acknowledged");
+    const auto lineEnd = synced.err.find('\n', acknowledged);
+    EXPECT_NE(synced.err.substr(acknowledged, lineEnd - acknowledged).find("changes="),
+              std::string::npos)
+        << "the numbers follow the message: " << describe(synced);
+
+    const auto quiet = verdant({"sync", "--json"});
+    ASSERT_EQ(quiet.exitCode, 0) << describe(quiet);
+    EXPECT_EQ(quiet.err.find("sync.started"), std::string::npos) << "only when asked for";
+    const auto refused = verdant({"status", "--verbose"});
+    EXPECT_EQ(refused.exitCode, 2) << "status does not sync: " << describe(refused);
+}
+
 TEST_F(VerdantCli, TheAuditListCountsEachAuditsOwnAnswersAndWhatIsUnsent) {
     login();
     const auto first = assignAudit(expertUserId());
@@ -246,7 +274,7 @@ TEST_F(VerdantCli, EveryCommandsHelpExitsZeroAndNamesItsOptions) {
         {"status", {"--data-dir", "--json"}},
         {"pull", {"--server", "--ca", "--progress", "--json"}},
         {"push", {"--server", "--ca", "--progress", "--json"}},
-        {"sync", {"--server", "--ca", "--progress", "--attempts", "--json"}},
+        {"sync", {"--server", "--ca", "--progress", "--verbose", "--attempts", "--json"}},
         {"audits", {"--json", "AUDIT_ID"}},
         {"answer", {"AUDIT_ID QUESTION_ID VALUE", "--comment", "--json"}},
         {"conflicts", {"--json"}},

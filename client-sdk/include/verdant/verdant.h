@@ -448,6 +448,45 @@ VERDANT_API int verdant_stop_background_sync(verdant_client* client);
 /** Writes 1 to `*out_running` if the background loop runs, else 0. */
 VERDANT_API int verdant_background_sync_running(verdant_client* client, int* out_running);
 
+/* ---------------------------------------------------------------------------------------------
+ * Log
+ * ------------------------------------------------------------------------------------------- */
+
+/** How much a log entry matters. */
+enum verdant_log_level {
+    VERDANT_LOG_DEBUG = 0,   /**< Each request of a sync (a push batch sent, a pull round). */
+    VERDANT_LOG_INFO = 1,    /**< What a sync achieved (changes acknowledged, pull done...). */
+    VERDANT_LOG_WARNING = 2, /**< A sync went on despite something (retry, conflict, refusal). */
+    VERDANT_LOG_ERROR = 3    /**< A sync stopped before it was complete. */
+};
+
+/** One thing sync did (LogEntry in Client.hpp, which lists every event and its numbers). The
+ *  strings are owned by the library and valid only during the callback: copy what you keep.
+ *  No entry holds a password, a token or a value a user wrote (answer texts, comments). */
+typedef struct verdant_log_entry {
+    size_t struct_size;  /**< sizeof(verdant_log_entry) of the library. */
+    int level;           /**< A verdant_log_level. */
+    const char* event;   /**< Stable name, e.g. "push.sent", "pull.done", "sync.failed". */
+    const char* message; /**< For a person (UTF-8); may change between versions. */
+    uint64_t changes;    /**< Changes concerned, else 0. */
+    uint64_t bytes;      /**< Body bytes moved, else 0. */
+    uint64_t scopes;     /**< Scopes concerned, else 0. */
+    int64_t duration_ms; /**< Time taken or waited, else 0. */
+    int error_code;      /**< VERDANT_ERROR_* of a failure, retry or refusal, else VERDANT_OK. */
+} verdant_log_entry;
+
+/** Receives log entries on the thread that syncs, one call at a time, while the sync holds the
+ *  client's locks: it must return quickly and must not call any function on the client, except
+ *  verdant_set_log_callback(). */
+typedef void (*verdant_log_callback)(void* user_data, const verdant_log_entry* entry);
+
+/** Calls `callback(user_data, entry)` for what sync does from now on, replacing the previous
+ *  callback; NULL stops logging. When it returns, the previous callback is not running and
+ *  never will again (unless called from inside that callback). `user_data` is passed through
+ *  untouched and must stay valid until the callback is replaced or the client is closed. */
+VERDANT_API int verdant_set_log_callback(verdant_client* client, verdant_log_callback callback,
+                                         void* user_data);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

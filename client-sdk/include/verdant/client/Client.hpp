@@ -38,6 +38,56 @@ enum class RecordSyncState : std::uint8_t {
 /// The lower-case name of a state, e.g. "quarantined".
 std::string_view wireName(RecordSyncState state) noexcept;
 
+/// How much a log entry matters.
+enum class LogLevel : std::uint8_t {
+    Debug = 0,    ///< Each request of a sync (a push batch sent, a pull round).
+    Info = 1,     ///< What a sync achieved (changes acknowledged, pull done, sync done).
+    Warning = 2,  ///< A sync went on despite something (a retry, a conflict, a refusal, a repair).
+    Error = 3,    ///< A sync stopped before it was complete.
+};
+
+/// The lower-case name of a level: "debug", "info", "warning" or "error".
+std::string_view wireName(LogLevel level) noexcept;
+
+/// One thing sync did, as an app's log shows it. Events and their numbers:
+///
+/// | event                | level   | numbers                                                  |
+/// |----------------------|---------|----------------------------------------------------------|
+/// | `sync.started`       | debug   | none                                                     |
+/// | `push.sent`          | debug   | changes (in the batch about to be sent)                  |
+/// | `push.acknowledged`  | info    | changes (applied or duplicate), bytes, durationMs        |
+/// | `conflict.raised`    | warning | changes (1); the message names the record and field      |
+/// | `quarantine.refused` | warning | changes (1), error (the server's code)                   |
+/// | `clock.restamped`    | warning | changes (re-dated with the server's clock)               |
+/// | `pull.round`         | debug   | changes, bytes (answer), scopes (pages), durationMs      |
+/// | `scope.purged`       | info    | scopes (1); the message names the scope                  |
+/// | `replica.repaired`   | warning | scopes (1); the message names the scope                  |
+/// | `pull.done`          | info    | changes, bytes (answers), scopes (held now), durationMs  |
+/// | `sync.retry`         | warning | error, durationMs (the wait before the next attempt)     |
+/// | `sync.failed`        | error   | error (the first), changes, bytes, durationMs (the sync) |
+/// | `sync.completed`     | info    | changes (pushed + pulled), bytes (both ways), durationMs |
+///
+/// Bytes are request and answer bodies, retries included. Durations are measured on a steady
+/// clock and include retries and their waits.
+///
+/// Event names are stable: an app may match on them. Messages are for people and may change.
+/// No entry ever holds a secret (password, access or refresh token) or a value a user wrote
+/// (answer texts, comments, any field value): only counts, codes, ids, collection, field and
+/// scope names, and bounded error messages.
+struct LogEntry {
+    LogLevel level = LogLevel::Info;         ///< How much it matters.
+    std::string_view event;                  ///< Stable name, e.g. "push.sent".
+    std::string message;                     ///< For a person, e.g. "Sent 12 changes (3 kB).".
+    std::uint64_t changes = 0;               ///< Changes concerned (see the table), else 0.
+    std::uint64_t bytes = 0;                 ///< Body bytes moved (see the table), else 0.
+    std::uint64_t scopes = 0;                ///< Scopes concerned (see the table), else 0.
+    std::int64_t durationMs = 0;             ///< Time taken or waited (see the table), else 0.
+    std::optional<shared::ErrorCode> error;  ///< The stable code of a failure, retry or refusal.
+};
+
+/// Receives log entries; see ClientOptions::log for when and on which thread.
+using LogCallback = std::function<void(const LogEntry&)>;
+
 /// How the SDK opens a user's local store and reaches the server.
 struct ClientOptions {
     /// Folder holding one local database per signed-in user (created if missing).
@@ -68,6 +118,13 @@ struct ClientOptions {
     std::uint32_t pullPageSize = 2000;
     /// Use the JSON encoding instead of the compact binary one (for debugging with a proxy).
     bool useJson = false;
+    /// Receives what sync does (LogEntry), for an app's log or a support screen; empty = no
+    /// log. Called on the thread that syncs (the caller of sync(), the background thread, or
+    /// the thread fetching the next pull page ahead), one call at a time, while the sync holds
+    /// the Client's locks: it must return quickly and must not call any member of the Client
+    /// (it would deadlock), except setLogCallback(). An exception it throws is caught and
+    /// dropped: logging never breaks a sync. The entry is valid only during the call.
+    LogCallback log;
 };
 
 /// One field written by a user action.
@@ -325,6 +382,13 @@ public:
 
     /// Whether the background loop runs.
     bool backgroundSyncRunning() const;
+
+    // --- Log ------------------------------------------------------------------------------------
+
+    /// Replaces the log callback (ClientOptions::log; empty = no log). Thread-safe. When it
+    /// returns, the previous callback is not running and never will again (unless it is called
+    /// from that callback, which then finishes its own call).
+    void setLogCallback(LogCallback callback);
 
 private:
     class Impl;
