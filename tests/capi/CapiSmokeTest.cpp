@@ -120,19 +120,29 @@ struct SignedIn {
     verdant_client* client = nullptr;
 };
 
-TEST(FieldExpert, AnswerWrittenWithItsAuditIdLastLandsInTheAssignedAudit) {
-    test::ServerHarness harness;
-    const auto tenantId = test::seedTenant(
-        harness, "acme", {{"hq", server::Role::HqReviewer}, {"li", server::Role::FieldExpert}});
-    test::TestDevice hq(harness.endpoint(), "acme", "hq", "hq-password",
-                        shared::SystemClock::instance());
-    test::TestDevice liElsewhere(harness.endpoint(), "acme", "li", "li-password",
-                                 shared::SystemClock::instance());
-    shared::IdGenerator ids(shared::SystemClock::instance());
-    const auto audit = ids.nextRecordId();
-    hq.set(c::kAudits, audit, "assignee_id", Value::string(liElsewhere.userId()));
-    hq.push();
+/// A tenant with HQ and the field expert li, and an audit HQ assigned to li (pushed).
+class AssignedAudit : public ::testing::Test {
+protected:
+    AssignedAudit() {
+        hq.set(c::kAudits, audit, "assignee_id", Value::string(liElsewhere.userId()));
+        hq.push();
+    }
 
+    test::ServerHarness harness;
+    const std::string tenantId = test::seedTenant(
+        harness, "acme", {{"hq", server::Role::HqReviewer}, {"li", server::Role::FieldExpert}});
+    test::TestDevice hq{harness.endpoint(), "acme", "hq", "hq-password",
+                        shared::SystemClock::instance()};
+    test::TestDevice liElsewhere{harness.endpoint(), "acme", "li", "li-password",
+                                 shared::SystemClock::instance()};
+    const shared::RecordId audit =
+        shared::IdGenerator(shared::SystemClock::instance()).nextRecordId();
+};
+
+class FieldExpert : public AssignedAudit {};
+class LogCallback : public AssignedAudit {};
+
+TEST_F(FieldExpert, AnswerWrittenWithItsAuditIdLastLandsInTheAssignedAudit) {
     test::TemporaryDirectory work;
     SignedIn li(harness, work.file("device-data"), "li");
     ASSERT_EQ(li.code, VERDANT_OK) << verdant_last_error_message();
@@ -201,18 +211,7 @@ struct CLog {
     }
 };
 
-TEST(LogCallback, FiresWithItsUserDataForEachStepOfASyncUntilRemoved) {
-    test::ServerHarness harness;
-    const auto tenantId = test::seedTenant(
-        harness, "acme", {{"hq", server::Role::HqReviewer}, {"li", server::Role::FieldExpert}});
-    test::TestDevice hq(harness.endpoint(), "acme", "hq", "hq-password",
-                        shared::SystemClock::instance());
-    test::TestDevice liElsewhere(harness.endpoint(), "acme", "li", "li-password",
-                                 shared::SystemClock::instance());
-    shared::IdGenerator ids(shared::SystemClock::instance());
-    const auto audit = ids.nextRecordId();
-    hq.set(c::kAudits, audit, "assignee_id", Value::string(liElsewhere.userId()));
-    hq.push();
+TEST_F(LogCallback, FiresWithItsUserDataForEachStepOfASyncUntilRemoved) {
     test::TemporaryDirectory work;
     SignedIn li(harness, work.file("device-data"), "li");
     ASSERT_EQ(li.code, VERDANT_OK) << verdant_last_error_message();

@@ -23,6 +23,7 @@
 
 #include <condition_variable>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <set>
@@ -1204,10 +1205,11 @@ TEST_F(SdkOverTls, AnAuditorsFindingsPlansPhotosAndSignatureSyncAndHqDecidesOnTh
     EXPECT_EQ(deviceScopeChecksum("li", _audit), serverScopeChecksum(_audit));
 }
 
-TEST(HttpsTransport, AConnectionCutAfterTheWholeRequestIsALostAnswer) {
-    // A server that reads the request, then hangs up without answering.
-    Poco::Net::ServerSocket listener(Poco::Net::SocketAddress("127.0.0.1", 0));
-    std::thread server([&] {
+/// Serves one connection on `listener`: reads a request with the body "{}", then lets `answer`
+/// do what the test needs with the connection.
+std::thread answerOnce(Poco::Net::ServerSocket& listener,
+                       std::function<void(Poco::Net::StreamSocket&)> answer) {
+    return std::thread([&listener, answer = std::move(answer)] {
         auto connection = listener.acceptConnection();
         std::string received;
         char buffer[4096];
@@ -1218,8 +1220,15 @@ TEST(HttpsTransport, AConnectionCutAfterTheWholeRequestIsALostAnswer) {
             }
             received.append(buffer, static_cast<std::size_t>(n));
         }
-        connection.close();
+        answer(connection);
     });
+}
+
+TEST(HttpsTransport, AConnectionCutAfterTheWholeRequestIsALostAnswer) {
+    // A server that reads the request, then hangs up without answering.
+    Poco::Net::ServerSocket listener(Poco::Net::SocketAddress("127.0.0.1", 0));
+    std::thread server =
+        answerOnce(listener, [](Poco::Net::StreamSocket& connection) { connection.close(); });
     client::HttpsTransport transport(
         {"http://127.0.0.1:" + std::to_string(listener.address().port()), "", 5});
     try {
@@ -1237,17 +1246,7 @@ TEST(HttpsTransport, AConnectionCutAfterTheWholeRequestIsALostAnswer) {
 TEST(HttpsTransport, ABodyCutShortIsALostAnswerNotAShorterBody) {
     // A server that answers 200 with a 100-byte body, sends 12 bytes of it and hangs up.
     Poco::Net::ServerSocket listener(Poco::Net::SocketAddress("127.0.0.1", 0));
-    std::thread server([&] {
-        auto connection = listener.acceptConnection();
-        std::string received;
-        char buffer[4096];
-        while (received.find("\r\n\r\n{}") == std::string::npos) {
-            const int n = connection.receiveBytes(buffer, sizeof buffer);
-            if (n <= 0) {
-                break;
-            }
-            received.append(buffer, static_cast<std::size_t>(n));
-        }
+    std::thread server = answerOnce(listener, [](Poco::Net::StreamSocket& connection) {
         const std::string answer =
             "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n"
             R"({"results":)";
