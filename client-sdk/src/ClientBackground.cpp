@@ -2,12 +2,6 @@
 
 namespace verdant::client {
 
-using shared::Change;
-using shared::ErrorCode;
-using shared::Hlc;
-using shared::Operation;
-using shared::RecordId;
-
 void Client::Impl::startBackground(std::chrono::milliseconds interval,
                                    std::function<void(const SyncReport&)> onReport) {
     std::lock_guard control(_backgroundControl);

@@ -2,12 +2,6 @@
 
 namespace verdant::client {
 
-using shared::Change;
-using shared::ErrorCode;
-using shared::Hlc;
-using shared::Operation;
-using shared::RecordId;
-
 namespace {
 
 /// The subscriber whose callback this thread is running, if any.

@@ -29,21 +29,21 @@
 namespace verdant::client {
 
 // Keys of client_settings.
-inline constexpr const char* kTenant = "tenant";
-inline constexpr const char* kUsername = "username";
-inline constexpr const char* kUserId = "user_id";
-inline constexpr const char* kRole = "role";
-inline constexpr const char* kDeviceId = "device_id";
-inline constexpr const char* kAccessToken = "access_token";
-inline constexpr const char* kRefreshToken = "refresh_token";
-inline constexpr const char* kAckedSeq = "acked_seq";
-inline constexpr const char* kSentSeq = "sent_seq";
-inline constexpr const char* kOffsetMs = "server_offset_ms";
-inline constexpr const char* kLastSyncMs = "last_sync_ms";
-inline constexpr const char* kLastErrorCode = "last_error_code";
-inline constexpr const char* kLastErrorMessage = "last_error_message";
-inline constexpr const char* kMaxRemoteHlc = "max_remote_hlc";
-inline constexpr const char* kPendingRepairs = "pending_repairs";  // scope keys, one per line
+constexpr const char* kTenant = "tenant";
+constexpr const char* kUsername = "username";
+constexpr const char* kUserId = "user_id";
+constexpr const char* kRole = "role";
+constexpr const char* kDeviceId = "device_id";
+constexpr const char* kAccessToken = "access_token";
+constexpr const char* kRefreshToken = "refresh_token";
+constexpr const char* kAckedSeq = "acked_seq";
+constexpr const char* kSentSeq = "sent_seq";
+constexpr const char* kOffsetMs = "server_offset_ms";
+constexpr const char* kLastSyncMs = "last_sync_ms";
+constexpr const char* kLastErrorCode = "last_error_code";
+constexpr const char* kLastErrorMessage = "last_error_message";
+constexpr const char* kMaxRemoteHlc = "max_remote_hlc";
+constexpr const char* kPendingRepairs = "pending_repairs";  // scope keys, one per line
 
 /// Whether `code` asks the user to sign in again (the token is refused or gone).
 bool isAuthFailure(shared::ErrorCode code);

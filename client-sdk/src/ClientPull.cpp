@@ -6,11 +6,7 @@
 
 namespace verdant::client {
 
-using shared::Change;
 using shared::ErrorCode;
-using shared::Hlc;
-using shared::Operation;
-using shared::RecordId;
 
 namespace {
 
@@ -79,31 +75,9 @@ void Client::Impl::pullPhase(SyncReport& report, Traffic& traffic,
         const auto roundStarted = std::chrono::steady_clock::now();
         const auto roundReceivedBefore = traffic.received;
         const auto roundPulledBefore = state.pulled;
-        shared::PullRequest request;
-        shared::PullResponse response;
-        std::int64_t sentAt = 0;
+        PullExchange exchange;
         try {
-            if (ahead) {
-                auto taken = std::move(ahead);
-                request = std::move(taken->request);
-                sentAt = taken->sentAt;
-                response = taken->response.get();
-                report.attempts += taken->report.attempts;
-                traffic.sent += taken->traffic.sent;
-                traffic.received += taken->traffic.received;
-            } else {
-                request.deviceId = _deviceId;
-                request.limit = _options.pullPageSize;
-                request.repair = std::exchange(state.repair, {});
-                {
-                    std::lock_guard lock(_storeMutex);
-                    request.cursors = _state.cursors();
-                }
-                sentAt = _wallClock.nowMs();
-                response = call(report, [&](const std::string& token) {
-                    return _api->pull(token, request, traffic);
-                });
-            }
+            exchange = exchangeRound(ahead, state, report, traffic);
         } catch (const shared::Error& error) {
             if (error.code() != ErrorCode::InvalidCursor || cursorsReset) {
                 throw;
@@ -115,6 +89,7 @@ void Client::Impl::pullPhase(SyncReport& report, Traffic& traffic,
             _state.clearCursors();
             continue;
         }
+        auto& [request, response, sentAt] = exchange;
         const auto receivedAt = _wallClock.nowMs();
         if (response.serverTimeMs > 0) {
             _serverClock.setOffset(response.serverTimeMs - (sentAt + receivedAt) / 2);
@@ -123,19 +98,8 @@ void Client::Impl::pullPhase(SyncReport& report, Traffic& traffic,
             ahead = sendAhead(followingRequest(request, response, std::exchange(state.repair, {})));
         }
         applyPullRound(request, response, state, report, hold);
-        if (_log.enabled()) {
-            LogEntry entry;
-            entry.level = LogLevel::Debug;
-            entry.event = "pull.round";
-            entry.changes = state.pulled - roundPulledBefore;
-            entry.bytes = traffic.received - roundReceivedBefore;
-            entry.scopes = response.scopes.size();
-            entry.durationMs = SyncLog::elapsedMs(roundStarted);
-            entry.message = "Pulled " + std::to_string(entry.changes) + " changes in " +
-                            std::to_string(entry.scopes) + " scopes" +
-                            (response.more ? "; more waiting." : ".");
-            _log.emit(entry);
-        }
+        logPullRound(response, state.pulled - roundPulledBefore,
+                     traffic.received - roundReceivedBefore, roundStarted);
         if (progress) {
             progress(SyncProgress{SyncProgress::Phase::Pulling, state.pulled, 0,
                                   traffic.sent + traffic.received});
@@ -147,6 +111,53 @@ void Client::Impl::pullPhase(SyncReport& report, Traffic& traffic,
         }
     }
     throw shared::Error(ErrorCode::InternalError, "The pull did not finish.");
+}
+
+Client::Impl::PullExchange Client::Impl::exchangeRound(std::unique_ptr<PullAhead>& ahead,
+                                                       PullProgress& state, SyncReport& report,
+                                                       Traffic& traffic) {
+    PullExchange exchange;
+    if (ahead) {
+        auto taken = std::move(ahead);
+        exchange.request = std::move(taken->request);
+        exchange.sentAt = taken->sentAt;
+        exchange.response = taken->response.get();
+        report.attempts += taken->report.attempts;
+        traffic.sent += taken->traffic.sent;
+        traffic.received += taken->traffic.received;
+        return exchange;
+    }
+    auto& request = exchange.request;
+    request.deviceId = _deviceId;
+    request.limit = _options.pullPageSize;
+    request.repair = std::exchange(state.repair, {});
+    {
+        std::lock_guard lock(_storeMutex);
+        request.cursors = _state.cursors();
+    }
+    exchange.sentAt = _wallClock.nowMs();
+    exchange.response =
+        call(report, [&](const std::string& token) { return _api->pull(token, request, traffic); });
+    return exchange;
+}
+
+void Client::Impl::logPullRound(const shared::PullResponse& response, std::size_t changes,
+                                std::uint64_t bytes,
+                                std::chrono::steady_clock::time_point started) {
+    if (!_log.enabled()) {
+        return;
+    }
+    const auto scopes = response.scopes.size();
+    _log.emit(LogEntry{.level = LogLevel::Debug,
+                       .event = "pull.round",
+                       .message = "Pulled " + std::to_string(changes) + " changes in " +
+                                  std::to_string(scopes) + " scopes" +
+                                  (response.more ? "; more waiting." : "."),
+                       .changes = changes,
+                       .bytes = bytes,
+                       .scopes = scopes,
+                       .durationMs = SyncLog::elapsedMs(started),
+                       .error = std::nullopt});
 }
 
 void Client::Impl::logPullDone(std::size_t pulled, std::uint64_t bytes, std::int64_t durationMs) {

@@ -6,9 +6,6 @@ namespace verdant::client {
 
 using shared::Change;
 using shared::ErrorCode;
-using shared::Hlc;
-using shared::Operation;
-using shared::RecordId;
 
 namespace {
 
@@ -29,26 +26,9 @@ bool Client::Impl::pushPhase(SyncReport& report, Traffic& traffic,
     std::size_t batchLimit = std::clamp<std::size_t>(_options.pushBatchSize, 1, kMaxPushChanges);
     int serverBehind = 0;
     for (;;) {
-        shared::PushRequest request;
-        request.deviceId = _deviceId;
-        {
-            std::lock_guard lock(_storeMutex);
-            std::size_t bytes = 0;
-            for (auto& logged : _store->deviceChanges(_deviceId, _ackedSeq, batchLimit)) {
-                bytes += 256 + logged.change.value.payloadSize();
-                if (!request.changes.empty() && bytes > kPushByteBudget) {
-                    break;
-                }
-                request.changes.push_back(std::move(logged.change));
-            }
-            if (request.changes.empty()) {
-                return false;
-            }
-            // What the server acknowledges must survive a power cut here, or this device
-            // would number new changes with sequences the server already holds.
-            _state.flushToDisk();
-            _sentSeq = std::max(_sentSeq, request.changes.back().deviceSeq);
-            _state.set(kSentSeq, std::to_string(_sentSeq));
+        const auto request = nextPushBatch(batchLimit);
+        if (request.changes.empty()) {
+            return false;
         }
         shared::PushResponse response;
         const auto sentAt = std::chrono::steady_clock::now();
@@ -76,94 +56,22 @@ bool Client::Impl::pushPhase(SyncReport& report, Traffic& traffic,
             throw;
         }
         const auto pushedBefore = report.pushed;
-
-        std::optional<std::uint64_t> firstSkewed;
-        std::vector<QuarantineEntry> refused;
-        std::map<std::uint64_t, const Change*> bySeq;
-        for (const auto& change : request.changes) {
-            bySeq.emplace(change.deviceSeq, &change);
-        }
-        for (const auto& result : response.results) {
-            if (result.error == ErrorCode::ClockSkew) {
-                firstSkewed = std::min(firstSkewed.value_or(result.deviceSeq), result.deviceSeq);
-            } else if (result.outcome == "refused" ||
-                       (result.outcome == "duplicate" && result.error)) {
-                // A duplicate with a code was refused when it first arrived (its answer was
-                // lost): it stays refused, so it is quarantined here too.
-                const auto found = bySeq.find(result.deviceSeq);
-                if (found != bySeq.end()) {
-                    refused.push_back(QuarantineEntry{
-                        *found->second, result.error.value_or(ErrorCode::InvalidChange),
-                        result.message, _wallClock.nowMs(), std::nullopt});
-                    logPushOutcome("quarantine.refused", *found->second,
-                                   result.error.value_or(ErrorCode::InvalidChange));
-                }
-            } else {
-                ++report.pushed;
-                report.conflictsRaised += result.outcome == "conflict_raised" ? 1 : 0;
-                const auto found = bySeq.find(result.deviceSeq);
-                if (result.outcome == "conflict_raised" && found != bySeq.end()) {
-                    logPushOutcome("conflict.raised", *found->second, std::nullopt);
-                }
-            }
-        }
-        if (_log.enabled()) {
-            const auto acknowledged = report.pushed - pushedBefore;
-            LogEntry ack;
-            ack.event = "push.acknowledged";
-            ack.changes = acknowledged;
-            ack.bytes = traffic.sent + traffic.received - bytesBefore;
-            ack.durationMs = SyncLog::elapsedMs(sentAt);
-            ack.message = "The server acknowledged " + std::to_string(acknowledged) + " of " +
-                          std::to_string(request.changes.size()) + " changes (high-water mark " +
-                          std::to_string(response.highWaterMark) + ").";
-            _log.emit(ack);
-        }
+        const auto outcome = readPushResults(request, response, report);
+        logPushAcknowledged(request, response, report.pushed - pushedBefore,
+                            traffic.sent + traffic.received - bytesBefore, sentAt);
         // Never acknowledge beyond what this batch carried; a server behind this device
         // (restored from a backup) gets the missing changes again.
         std::uint64_t acked = std::min(response.highWaterMark, request.changes.back().deviceSeq);
-        if (firstSkewed) {
-            acked = std::min(acked, *firstSkewed - 1);
+        if (outcome.firstSkewed) {
+            acked = std::min(acked, *outcome.firstSkewed - 1);
         }
-        TouchedRecords touched;
-        {
-            std::lock_guard lock(_storeMutex);
-            for (const auto& entry : refused) {
-                _state.addQuarantined(entry);
-            }
-            if (!refused.empty()) {
-                // The server refused them: take them out of the local view, so what this
-                // device shows is what the server holds; the quarantine keeps them.
-                std::set<std::uint64_t> seqs;
-                for (const auto& entry : refused) {
-                    seqs.insert(entry.change.deviceSeq);
-                }
-                _store->rewriteDeviceChanges(_deviceId, *seqs.begin() - 1,
-                                             [&](const Change& change) -> std::optional<Change> {
-                                                 if (seqs.count(change.deviceSeq) != 0) {
-                                                     return std::nullopt;
-                                                 }
-                                                 return change;
-                                             });
-                for (const auto& entry : refused) {
-                    const auto& change = entry.change;
-                    touched.add(change.collection, change.recordId,
-                                !_store->record(change.collection, change.recordId));
-                }
-                report.quarantined += refused.size();
-            }
-            if (acked != _ackedSeq) {
-                _ackedSeq = acked;
-                _state.set(kAckedSeq, std::to_string(_ackedSeq));
-            }
-        }
-        defer(touched.take());
+        recordPushOutcome(outcome, acked, report);
         done += request.changes.size();
         if (progress) {
             progress(SyncProgress{SyncProgress::Phase::Pushing, std::min(done, total), total,
                                   traffic.sent + traffic.received});
         }
-        if (firstSkewed) {
+        if (outcome.firstSkewed) {
             return true;
         }
         if (acked < request.changes.front().deviceSeq) {
@@ -174,6 +82,120 @@ bool Client::Impl::pushPhase(SyncReport& report, Traffic& traffic,
             }
         }
     }
+}
+
+shared::PushRequest Client::Impl::nextPushBatch(std::size_t limit) {
+    shared::PushRequest request;
+    request.deviceId = _deviceId;
+    std::lock_guard lock(_storeMutex);
+    std::size_t bytes = 0;
+    for (auto& logged : _store->deviceChanges(_deviceId, _ackedSeq, limit)) {
+        bytes += 256 + logged.change.value.payloadSize();
+        if (!request.changes.empty() && bytes > kPushByteBudget) {
+            break;
+        }
+        request.changes.push_back(std::move(logged.change));
+    }
+    if (request.changes.empty()) {
+        return request;
+    }
+    // What the server acknowledges must survive a power cut here, or this device
+    // would number new changes with sequences the server already holds.
+    _state.flushToDisk();
+    _sentSeq = std::max(_sentSeq, request.changes.back().deviceSeq);
+    _state.set(kSentSeq, std::to_string(_sentSeq));
+    return request;
+}
+
+Client::Impl::PushOutcome Client::Impl::readPushResults(const shared::PushRequest& request,
+                                                        const shared::PushResponse& response,
+                                                        SyncReport& report) {
+    PushOutcome outcome;
+    std::map<std::uint64_t, const Change*> bySeq;
+    for (const auto& change : request.changes) {
+        bySeq.emplace(change.deviceSeq, &change);
+    }
+    for (const auto& result : response.results) {
+        if (result.error == ErrorCode::ClockSkew) {
+            outcome.firstSkewed =
+                std::min(outcome.firstSkewed.value_or(result.deviceSeq), result.deviceSeq);
+        } else if (result.outcome == "refused" || (result.outcome == "duplicate" && result.error)) {
+            // A duplicate with a code was refused when it first arrived (its answer was
+            // lost): it stays refused, so it is quarantined here too.
+            const auto found = bySeq.find(result.deviceSeq);
+            if (found != bySeq.end()) {
+                outcome.refused.push_back(
+                    QuarantineEntry{*found->second, result.error.value_or(ErrorCode::InvalidChange),
+                                    result.message, _wallClock.nowMs(), std::nullopt});
+                logPushOutcome("quarantine.refused", *found->second,
+                               result.error.value_or(ErrorCode::InvalidChange));
+            }
+        } else {
+            ++report.pushed;
+            report.conflictsRaised += result.outcome == "conflict_raised" ? 1 : 0;
+            const auto found = bySeq.find(result.deviceSeq);
+            if (result.outcome == "conflict_raised" && found != bySeq.end()) {
+                logPushOutcome("conflict.raised", *found->second, std::nullopt);
+            }
+        }
+    }
+    return outcome;
+}
+
+void Client::Impl::recordPushOutcome(const PushOutcome& outcome, std::uint64_t acked,
+                                     SyncReport& report) {
+    const auto& refused = outcome.refused;
+    TouchedRecords touched;
+    {
+        std::lock_guard lock(_storeMutex);
+        for (const auto& entry : refused) {
+            _state.addQuarantined(entry);
+        }
+        if (!refused.empty()) {
+            // The server refused them: take them out of the local view, so what this
+            // device shows is what the server holds; the quarantine keeps them.
+            std::set<std::uint64_t> seqs;
+            for (const auto& entry : refused) {
+                seqs.insert(entry.change.deviceSeq);
+            }
+            _store->rewriteDeviceChanges(_deviceId, *seqs.begin() - 1,
+                                         [&](const Change& change) -> std::optional<Change> {
+                                             if (seqs.count(change.deviceSeq) != 0) {
+                                                 return std::nullopt;
+                                             }
+                                             return change;
+                                         });
+            for (const auto& entry : refused) {
+                const auto& change = entry.change;
+                touched.add(change.collection, change.recordId,
+                            !_store->record(change.collection, change.recordId));
+            }
+            report.quarantined += refused.size();
+        }
+        if (acked != _ackedSeq) {
+            _ackedSeq = acked;
+            _state.set(kAckedSeq, std::to_string(_ackedSeq));
+        }
+    }
+    defer(touched.take());
+}
+
+void Client::Impl::logPushAcknowledged(const shared::PushRequest& request,
+                                       const shared::PushResponse& response,
+                                       std::size_t acknowledged, std::uint64_t bytes,
+                                       std::chrono::steady_clock::time_point sentAt) {
+    if (!_log.enabled()) {
+        return;
+    }
+    _log.emit(LogEntry{.event = "push.acknowledged",
+                       .message = "The server acknowledged " + std::to_string(acknowledged) +
+                                  " of " + std::to_string(request.changes.size()) +
+                                  " changes (high-water mark " +
+                                  std::to_string(response.highWaterMark) + ").",
+                       .changes = acknowledged,
+                       .bytes = bytes,
+                       .durationMs = SyncLog::elapsedMs(sentAt),
+                       .error = std::nullopt});
 }
 
 void Client::Impl::logPushOutcome(std::string_view event, const Change& change,

@@ -8,9 +8,6 @@
 namespace verdant::client {
 
 using shared::Change;
-using shared::ErrorCode;
-using shared::Hlc;
-using shared::Operation;
 using shared::RecordId;
 
 namespace {

@@ -5,11 +5,8 @@
 
 namespace verdant::client {
 
-using shared::Change;
 using shared::ErrorCode;
 using shared::Hlc;
-using shared::Operation;
-using shared::RecordId;
 
 std::string hlcText(const Hlc& hlc) {
     return std::to_string(hlc.physicalMs) + ":" + std::to_string(hlc.logical);

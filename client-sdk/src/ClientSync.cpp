@@ -2,11 +2,7 @@
 
 namespace verdant::client {
 
-using shared::Change;
 using shared::ErrorCode;
-using shared::Hlc;
-using shared::Operation;
-using shared::RecordId;
 
 bool isAuthFailure(ErrorCode code) {
     return shared::categoryOf(code) == shared::ErrorCategory::Unauthorised;
@@ -39,30 +35,7 @@ SyncReport Client::Impl::runSyncLocked(bool doPush, bool doPull,
               : doPush         ? "Push started."
                                : "Pull started.");
     try {
-        if (!hasTokens()) {
-            throw shared::Error(ErrorCode::NotSignedIn);
-        }
-        bool restamp = false;
-        if (doPush) {
-            restamp = pushPhase(report, traffic, progress);
-        }
-        if (doPull || restamp) {
-            pullPhase(report, traffic, progress);
-        }
-        if (restamp) {
-            restampUnsent(report);
-            if (pushPhase(report, traffic, progress)) {
-                throw shared::Error(ErrorCode::ClockSkew,
-                                    "The server still finds this device's changes dated too "
-                                    "far ahead after re-stamping; check the tablet's clock.");
-            }
-            if (doPull) {
-                pullPhase(report, traffic, progress);
-            }
-        }
-        if (doPull) {
-            learnQuarantineDecisions(report, traffic);
-        }
+        runPhases(doPush, doPull, progress, report, traffic);
     } catch (const shared::Error& error) {
         report.errors.push_back(SyncError{error.code(), error.what()});
     } catch (const std::exception& error) {
@@ -73,22 +46,53 @@ SyncReport Client::Impl::runSyncLocked(bool doPush, bool doPull,
     report.bytesSent = traffic.sent;
     report.bytesReceived = traffic.received;
     report.serverOffsetMs = _serverClock.offset();
-    {
-        std::lock_guard lock(_storeMutex);
-        report.openConflicts = _store->openConflicts().size();
-        report.pendingChanges = outbox().size();
-        report.complete = report.errors.empty();
-        if (report.complete) {
-            _state.set(kLastSyncMs, std::to_string(_wallClock.nowMs()));
-            _state.erase(kLastErrorCode);
-            _state.erase(kLastErrorMessage);
-        } else {
-            _state.set({{kLastErrorCode, std::string(shared::wireName(report.errors[0].code))},
-                        {kLastErrorMessage, report.errors[0].message}});
-        }
-    }
+    recordSyncEnd(report);
     logSyncEnd(report, SyncLog::elapsedMs(started));
     return report;
+}
+
+void Client::Impl::runPhases(bool doPush, bool doPull,
+                             const std::function<void(const SyncProgress&)>& progress,
+                             SyncReport& report, Traffic& traffic) {
+    if (!hasTokens()) {
+        throw shared::Error(ErrorCode::NotSignedIn);
+    }
+    bool restamp = false;
+    if (doPush) {
+        restamp = pushPhase(report, traffic, progress);
+    }
+    if (doPull || restamp) {
+        pullPhase(report, traffic, progress);
+    }
+    if (restamp) {
+        restampUnsent(report);
+        if (pushPhase(report, traffic, progress)) {
+            throw shared::Error(ErrorCode::ClockSkew,
+                                "The server still finds this device's changes dated too "
+                                "far ahead after re-stamping; check the tablet's clock.");
+        }
+        if (doPull) {
+            pullPhase(report, traffic, progress);
+        }
+    }
+    if (doPull) {
+        learnQuarantineDecisions(report, traffic);
+    }
+}
+
+void Client::Impl::recordSyncEnd(SyncReport& report) {
+    std::lock_guard lock(_storeMutex);
+    report.openConflicts = _store->openConflicts().size();
+    report.pendingChanges = outbox().size();
+    report.complete = report.errors.empty();
+    if (report.complete) {
+        _state.set(kLastSyncMs, std::to_string(_wallClock.nowMs()));
+        _state.erase(kLastErrorCode);
+        _state.erase(kLastErrorMessage);
+    } else {
+        _state.set({{kLastErrorCode, std::string(shared::wireName(report.errors[0].code))},
+                    {kLastErrorMessage, report.errors[0].message}});
+    }
 }
 
 void Client::Impl::logSyncEnd(const SyncReport& report, std::int64_t durationMs) {

@@ -17,7 +17,6 @@ WriteResult Client::Impl::write(std::string_view collection, const RecordId& id,
                                 const std::vector<FieldWrite>& fields, bool tombstone) {
     WriteResult result;
     result.recordId = id;
-    const auto& schema = shared::domainSchema();
     {
         std::lock_guard lock(_storeMutex);
         if (_userId.empty()) {
@@ -28,81 +27,13 @@ WriteResult Client::Impl::write(std::string_view collection, const RecordId& id,
         // Another connection (a pull bringing this device's own changes back, a second
         // Client on the file) may have used sequence numbers: never reuse one.
         _nextSeq = std::max(_nextSeq, _store->highWaterMark(_deviceId) + 1);
-        std::vector<Change> changes;
-        auto stamp = [&](Change change) {
-            change.collection = std::string(collection);
-            change.recordId = id;
-            change.hlc = _hlc->now();
-            change.deviceId = _deviceId;
-            change.deviceSeq = _nextSeq + changes.size();
-            change.author = _userId;
-            changes.push_back(std::move(change));
-        };
-        if (tombstone) {
-            Change change;
-            change.operation = Operation::Delete;
-            stamp(std::move(change));
-        }
         if (!tombstone && fields.empty()) {
             result.error = ErrorCode::InvalidChange;
             result.message = "Nothing to write: name at least one field.";
             return result;
         }
-        // The field naming a child record's parent goes first: the server places the
-        // record in its parent's scope from it, before judging the other fields.
-        std::vector<const FieldWrite*> ordered;
-        for (const auto& write : fields) {
-            ordered.push_back(&write);
-        }
-        if (const auto* spec = schema.collection(collection);
-            spec != nullptr && spec->scope().kind == shared::ScopeRule::Kind::Parent) {
-            std::stable_partition(ordered.begin(), ordered.end(), [&](const FieldWrite* w) {
-                return w->field == spec->scope().parentField;
-            });
-        }
-        for (const auto* pointer : ordered) {
-            const auto& write = *pointer;
-            Change change;
-            change.field = write.field;
-            change.operation = write.operation;
-            change.value = write.value;
-            change.baseVersion = _store->fieldVersion(collection, id, write.field);
-            stamp(std::move(change));
-        }
-        std::set<std::string> named;
-        for (const auto& change : changes) {
-            // Two values for one field in one action: which one the user meant is unknown
-            // (adding several elements to a set is fine).
-            if (change.operation == Operation::Set && !named.insert(change.field).second) {
-                result.error = ErrorCode::InvalidChange;
-                result.message = "Field '" + change.field + "' is set twice in one action.";
-                result.field = change.field;
-                return result;
-            }
-            if (auto invalid = schema.validate(change)) {
-                result.error = invalid->code;
-                result.message = invalid->message;
-                result.field = change.field;
-                return result;
-            }
-            const auto* spec = schema.fieldOf(change);
-            if (spec != nullptr && spec->merge == shared::MergeKind::Immutable &&
-                change.baseVersion) {
-                const auto current = _store->record(collection, id);
-                const auto field = current->fields.find(change.field);
-                if (field != current->fields.end() && field->second.value != change.value) {
-                    result.error = ErrorCode::ImmutableField;
-                    result.message = "Field '" + change.collection + "." + change.field +
-                                     "' was already written and cannot change.";
-                    result.field = change.field;
-                    return result;
-                }
-            }
-        }
-        // The rules the server would refuse the action for that this device can judge.
-        if (auto refusal = auditRulesRefusal(*_store, _role, changes)) {
-            result.error = refusal->code;
-            result.message = refusal->message;
+        auto changes = stampWrite(collection, id, fields, tombstone);
+        if (refuseWrite(collection, id, changes, result)) {
             return result;
         }
         const auto applied = _store->apply(changes);
@@ -122,6 +53,95 @@ WriteResult Client::Impl::write(std::string_view collection, const RecordId& id,
     notify({RecordEvent{std::string(collection), id, RecordEvent::Origin::Local, false}});
     wakeBackground();
     return result;
+}
+
+std::vector<Change> Client::Impl::stampWrite(std::string_view collection, const RecordId& id,
+                                             const std::vector<FieldWrite>& fields,
+                                             bool tombstone) {
+    std::vector<Change> changes;
+    auto stamp = [&](Change change) {
+        change.collection = std::string(collection);
+        change.recordId = id;
+        change.hlc = _hlc->now();
+        change.deviceId = _deviceId;
+        change.deviceSeq = _nextSeq + changes.size();
+        change.author = _userId;
+        changes.push_back(std::move(change));
+    };
+    if (tombstone) {
+        Change change;
+        change.operation = Operation::Delete;
+        stamp(std::move(change));
+    }
+    // The field naming a child record's parent goes first: the server places the
+    // record in its parent's scope from it, before judging the other fields.
+    std::vector<const FieldWrite*> ordered;
+    for (const auto& write : fields) {
+        ordered.push_back(&write);
+    }
+    if (const auto* spec = shared::domainSchema().collection(collection);
+        spec != nullptr && spec->scope().kind == shared::ScopeRule::Kind::Parent) {
+        std::stable_partition(ordered.begin(), ordered.end(), [&](const FieldWrite* w) {
+            return w->field == spec->scope().parentField;
+        });
+    }
+    for (const auto* pointer : ordered) {
+        const auto& write = *pointer;
+        Change change;
+        change.field = write.field;
+        change.operation = write.operation;
+        change.value = write.value;
+        change.baseVersion = _store->fieldVersion(collection, id, write.field);
+        stamp(std::move(change));
+    }
+    return changes;
+}
+
+bool Client::Impl::refuseWrite(std::string_view collection, const RecordId& id,
+                               const std::vector<Change>& changes, WriteResult& result) {
+    const auto& schema = shared::domainSchema();
+    std::set<std::string> named;
+    for (const auto& change : changes) {
+        // Two values for one field in one action: which one the user meant is unknown
+        // (adding several elements to a set is fine).
+        if (change.operation == Operation::Set && !named.insert(change.field).second) {
+            result.error = ErrorCode::InvalidChange;
+            result.message = "Field '" + change.field + "' is set twice in one action.";
+            result.field = change.field;
+            return true;
+        }
+        if (auto invalid = schema.validate(change)) {
+            result.error = invalid->code;
+            result.message = invalid->message;
+            result.field = change.field;
+            return true;
+        }
+        if (changesImmutableField(collection, id, change)) {
+            result.error = ErrorCode::ImmutableField;
+            result.message = "Field '" + change.collection + "." + change.field +
+                             "' was already written and cannot change.";
+            result.field = change.field;
+            return true;
+        }
+    }
+    // The rules the server would refuse the action for that this device can judge.
+    if (auto refusal = auditRulesRefusal(*_store, _role, changes)) {
+        result.error = refusal->code;
+        result.message = refusal->message;
+        return true;
+    }
+    return false;
+}
+
+bool Client::Impl::changesImmutableField(std::string_view collection, const RecordId& id,
+                                         const Change& change) {
+    const auto* spec = shared::domainSchema().fieldOf(change);
+    if (spec == nullptr || spec->merge != shared::MergeKind::Immutable || !change.baseVersion) {
+        return false;
+    }
+    const auto current = _store->record(collection, id);
+    const auto field = current->fields.find(change.field);
+    return field != current->fields.end() && field->second.value != change.value;
 }
 
 void Client::Impl::restampUnsent(SyncReport& report) {
