@@ -1,0 +1,108 @@
+#include "ClientImpl.hpp"
+
+namespace verdant::client {
+
+void Client::Impl::startBackground(std::chrono::milliseconds interval,
+                                   std::function<void(const SyncReport&)> onReport) {
+    std::lock_guard control(_backgroundControl);
+    if (_background.joinable()) {
+        if (_backgroundRunning) {
+            return;
+        }
+        _background.join();  // it ended by itself (an auth failure): start afresh
+    }
+    {
+        std::lock_guard lock(_backgroundMutex);
+        _stopping = false;
+        _requested = false;
+    }
+    _backgroundRunning = true;
+    _background = std::thread(
+        [this, interval, onReport = std::move(onReport)] { backgroundLoop(interval, onReport); });
+    _backgroundId = _background.get_id();
+}
+
+void Client::Impl::stopBackground() {
+    {
+        std::lock_guard lock(_backgroundMutex);
+        _stopping = true;
+    }
+    _backgroundWake.notify_all();
+    if (std::this_thread::get_id() == _backgroundId) {
+        return;  // from onReport or a subscriber: the loop ends when the callback returns
+    }
+    std::lock_guard control(_backgroundControl);
+    if (_background.joinable()) {
+        _background.join();
+    }
+    _backgroundRunning = false;
+}
+
+void Client::Impl::wakeBackground() {
+    {
+        std::lock_guard lock(_backgroundMutex);
+        _requested = true;
+    }
+    _backgroundWake.notify_all();
+}
+
+bool Client::Impl::sleepFor(std::chrono::milliseconds delay) {
+    if (_options.sleep) {
+        _options.sleep(delay);
+        return true;
+    }
+    if (std::this_thread::get_id() != _backgroundId) {
+        std::this_thread::sleep_for(delay);  // a foreground sync() waits out its retries
+        return true;
+    }
+    // The background loop's retries end early when it is asked to stop.
+    std::unique_lock lock(_backgroundMutex);
+    return !_backgroundWake.wait_for(lock, delay, [this] { return _stopping; });
+}
+
+void Client::Impl::backgroundLoop(std::chrono::milliseconds interval,
+                                  const std::function<void(const SyncReport&)>& onReport) {
+    Backoff backoff(_options.retry);
+    for (;;) {
+        {
+            std::lock_guard lock(_backgroundMutex);
+            if (_stopping) {
+                break;
+            }
+            _requested = false;
+        }
+        SyncReport report;
+        try {
+            report = runSync(true, true, {});
+        } catch (const shared::Error& error) {
+            report.errors.push_back(SyncError{error.code(), error.what()});
+        }
+        if (onReport) {
+            try {
+                onReport(report);
+            } catch (...) {
+                // The app's handler must not end the loop.
+            }
+        }
+        bool authFailed = false;
+        bool transient = false;
+        for (const auto& error : report.errors) {
+            authFailed = authFailed || isAuthFailure(error.code);
+            transient = transient || isTransient(error.code);
+        }
+        if (authFailed) {
+            break;  // reported; the app asks the user to sign in again
+        }
+        auto wait = interval;
+        if (report.complete) {
+            backoff.reset();
+        } else if (transient) {
+            wait = backoff.nextDelay();
+        }
+        std::unique_lock lock(_backgroundMutex);
+        _backgroundWake.wait_for(lock, wait, [this] { return _stopping || _requested; });
+    }
+    _backgroundRunning = false;
+}
+
+}  // namespace verdant::client
