@@ -4,6 +4,7 @@
 #include "verdant/server/AuditWorkflow.hpp"
 #include "verdant/shared/ChangeCodec.hpp"
 #include "verdant/shared/DomainSchema.hpp"
+#include "verdant/shared/ErrorCode.hpp"
 
 #include <Poco/Exception.h>
 #include <Poco/JSON/Array.h>
@@ -89,6 +90,45 @@ std::optional<sync::Record> liveRecord(const sync::Store& store, std::string_vie
         return std::nullopt;
     }
     return record;
+}
+
+sync::Record requireRecord(const sync::Store& store, const char* collection,
+                           const shared::RecordId& id, const std::string& what) {
+    if (auto record = liveRecord(store, collection, id)) {
+        return *record;
+    }
+    throw shared::Error(shared::ErrorCode::NotFound,
+                        "There is no " + what + " " + id.toString() + ".");
+}
+
+const std::vector<std::string>& enumValues(const char* collection, const char* field) {
+    return shared::domainSchema().collection(collection)->field(field)->enumValues;
+}
+
+Poco::JSON::Object::Ptr orderedObject() {
+    return new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+}
+
+Poco::Dynamic::Var stringOrNull(const sync::Record& record, std::string_view field) {
+    const auto value = stringField(record, field);
+    return value ? Poco::Dynamic::Var(*value) : Poco::Dynamic::Var();
+}
+
+Poco::Dynamic::Var documentJson(const std::string& text) {
+    Poco::JSON::Parser parser;
+    return parser.parse(text);
+}
+
+std::optional<shared::ScoreSnapshot> storedSnapshot(const sync::Record& audit) {
+    const auto text = jsonField(audit, "score");
+    if (!text) {
+        return std::nullopt;
+    }
+    try {
+        return shared::ScoreSnapshot::fromJson(*text);
+    } catch (const shared::Error&) {
+        return std::nullopt;  // not a snapshot: shown as stored, never compared
+    }
 }
 
 Poco::Dynamic::Var plainJson(const shared::Value& value) {
@@ -256,6 +296,15 @@ std::map<std::string, TemplateQuestion> templateQuestions(std::string_view conte
         }
     }
     return questions;
+}
+
+std::map<std::string, TemplateQuestion> auditQuestions(const sync::Store& store,
+                                                       const sync::Record& audit) {
+    const auto versionId = idField(audit, "template_version_id");
+    const auto version =
+        versionId ? liveRecord(store, c::kTemplateVersions, *versionId) : std::nullopt;
+    const auto content = version ? jsonField(*version, "content") : std::nullopt;
+    return content ? templateQuestions(*content) : std::map<std::string, TemplateQuestion>{};
 }
 
 bool needsPlan(std::string_view severity) noexcept {

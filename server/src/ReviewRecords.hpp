@@ -9,6 +9,7 @@
 
 #include "verdant/shared/Id.hpp"
 #include "verdant/shared/Schema.hpp"
+#include "verdant/shared/Scoring.hpp"
 #include "verdant/shared/Value.hpp"
 #include "verdant/sync/Conflict.hpp"
 #include "verdant/sync/Store.hpp"
@@ -17,6 +18,7 @@
 #include <Poco/JSON/Object.h>
 
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <optional>
 #include <string>
@@ -24,6 +26,9 @@
 #include <vector>
 
 namespace verdant::server::review {
+
+/// A log limit that reads a scope's whole change log (Store::changesSince).
+inline constexpr std::size_t kWholeLog = std::numeric_limits<std::size_t>::max();
 
 /// Milliseconds in a day.
 inline constexpr std::int64_t kDayMs = 24LL * 60 * 60 * 1000;
@@ -46,6 +51,25 @@ std::optional<std::string> jsonField(const sync::Record& record, std::string_vie
 /// The record, or nullopt when it is unknown or deleted.
 std::optional<sync::Record> liveRecord(const sync::Store& store, std::string_view collection,
                                        const shared::RecordId& id);
+
+/// The live record, or shared::Error(NotFound) naming `what` (e.g. "audit") and the id.
+sync::Record requireRecord(const sync::Store& store, const char* collection,
+                           const shared::RecordId& id, const std::string& what);
+
+/// The allowed values of an enum field of the domain schema.
+const std::vector<std::string>& enumValues(const char* collection, const char* field);
+
+/// A JSON object that keeps its keys in insertion order (readable responses).
+Poco::JSON::Object::Ptr orderedObject();
+
+/// A string field as JSON, or null.
+Poco::Dynamic::Var stringOrNull(const sync::Record& record, std::string_view field);
+
+/// Parses a JSON document into a JSON value; `text` must be JSON (a snapshot the server wrote).
+Poco::Dynamic::Var documentJson(const std::string& text);
+
+/// The score snapshot stored on an audit, when there is one that reads as a snapshot.
+std::optional<shared::ScoreSnapshot> storedSnapshot(const sync::Record& audit);
 
 /// A value as plain JSON: strings and enum values as strings, timestamps as Unix ms, record
 /// references as UUID text, JSON documents parsed (their text as a string if they do not parse).
@@ -86,6 +110,10 @@ struct TemplateQuestion {
 /// The questions of a template document (`sections[].questions[]`), by question id; empty for a
 /// document that is not one.
 std::map<std::string, TemplateQuestion> templateQuestions(std::string_view content);
+
+/// The questions of an audit's template version (empty when it has none or no content).
+std::map<std::string, TemplateQuestion> auditQuestions(const sync::Store& store,
+                                                       const sync::Record& audit);
 
 /// A corrective-action deadline that has passed: a plan not verified by its due date, or a
 /// finding of an approved audit that still has no plan when one was due.
