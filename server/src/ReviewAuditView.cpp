@@ -31,18 +31,18 @@ Poco::Dynamic::Var templateVersionJson(const sync::Store& store, const sync::Rec
 }
 
 /// The question an answer answers, {clause, text {en, zh}}, or null when the template has none.
-Poco::Dynamic::Var answerQuestionJson(const std::map<std::string, TemplateQuestion>& questions,
+Poco::Dynamic::Var answerQuestionJson(const audit::ChecklistTemplate& checklist,
                                       const sync::Record& answer) {
     const auto questionId = stringField(answer, "question_id");
-    const auto question = questionId ? questions.find(*questionId) : questions.end();
-    if (question == questions.end()) {
+    const auto* question = questionId ? checklist.question(*questionId) : nullptr;
+    if (question == nullptr) {
         return {};
     }
     auto text = orderedObject();
-    text->set("en", question->second.textEn);
-    text->set("zh", question->second.textZh);
+    text->set("en", question->textEn);
+    text->set("zh", question->textZh);
     auto object = orderedObject();
-    object->set("clause", question->second.clause);
+    object->set("clause", question->clause);
     object->set("text", text);
     return object;
 }
@@ -52,7 +52,7 @@ Poco::Dynamic::Var answerQuestionJson(const std::map<std::string, TemplateQuesti
 void setScopeRecords(const sync::Store& store, const sync::Record& audit, std::int64_t nowMs,
                      Poco::JSON::Object& body) {
     const auto& schema = store.schema();
-    const auto questions = auditQuestions(store, audit);
+    const auto checklist = auditChecklist(store, audit);
     auto records = scopeRecords(store, audit.id);
     const auto list = [&](const char* collection, const auto& decorate) {
         Poco::JSON::Array array;
@@ -65,7 +65,7 @@ void setScopeRecords(const sync::Store& store, const sync::Record& audit, std::i
     };
     const auto plain = [](const sync::Record&, Poco::JSON::Object&) {};
     list(c::kAnswers, [&](const sync::Record& answer, Poco::JSON::Object& item) {
-        item.set("question", answerQuestionJson(questions, answer));
+        item.set("question", answerQuestionJson(checklist, answer));
     });
     list(c::kFindings, plain);
     list(c::kPhotos, plain);

@@ -231,21 +231,20 @@ Poco::JSON::Object::Ptr supplierOverdueJson(const sync::Store& store, const Reco
 
 // ---- findings export ------------------------------------------------------------------------
 
-/// The clause of a finding: its own, else its question's in the audit's template (questions
-/// are read once per audit into `questionsOf`).
-std::string findingClause(
-    const sync::Store& store, const sync::Record& finding, const sync::Record& audit,
-    std::map<RecordId, std::map<std::string, TemplateQuestion>>& questionsOf) {
+/// The clause of a finding: its own, else its question's in the audit's template (templates are
+/// read once per audit into `checklists`).
+std::string findingClause(const sync::Store& store, const sync::Record& finding,
+                          const sync::Record& audit,
+                          std::map<RecordId, audit::ChecklistTemplate>& checklists) {
     const auto questionId = stringField(finding, "question_id").value_or("");
     auto clause = stringField(finding, "clause").value_or("");
     if (clause.empty() && !questionId.empty()) {
-        auto cached = questionsOf.find(audit.id);
-        if (cached == questionsOf.end()) {
-            cached = questionsOf.emplace(audit.id, auditQuestions(store, audit)).first;
+        auto cached = checklists.find(audit.id);
+        if (cached == checklists.end()) {
+            cached = checklists.emplace(audit.id, auditChecklist(store, audit)).first;
         }
-        if (const auto question = cached->second.find(questionId);
-            question != cached->second.end()) {
-            clause = question->second.clause;
+        if (const auto* question = cached->second.question(questionId)) {
+            clause = question->clause;
         }
     }
     return clause;
@@ -339,7 +338,7 @@ std::string findingsCsv(const sync::Store& store, const FindingsFilter& filter,
     csv.addRow({"finding_id", "audit_id", "audit_state", "supplier_id", "supplier_name_en",
                 "supplier_name_zh", "facility_id", "question_id", "clause", "severity",
                 "description", "cap_status", "cap_due_at", "overdue"});
-    std::map<RecordId, std::map<std::string, TemplateQuestion>> questionsOf;
+    std::map<RecordId, audit::ChecklistTemplate> checklists;
     const auto plans = plansByFinding(store);
     for (const auto& id : store.recordIds(c::kFindings)) {
         const auto finding = liveRecord(store, c::kFindings, id);
@@ -355,7 +354,7 @@ std::string findingsCsv(const sync::Store& store, const FindingsFilter& filter,
             (filter.supplierId && supplierRef != filter.supplierId)) {
             continue;
         }
-        const auto clause = findingClause(store, *finding, *audit, questionsOf);
+        const auto clause = findingClause(store, *finding, *audit, checklists);
         csv.addRow(findingRow(store, *finding, *audit, clause, currentPlan(plans, id), nowMs));
     }
     return csv.text();

@@ -26,21 +26,6 @@ const shared::Value* visible(const sync::Record& record, std::string_view field)
     return found == record.fields.end() ? nullptr : &found->second.value;
 }
 
-/// The object at `key` of `object`, or null when it is absent or not an object.
-Poco::JSON::Object::Ptr objectAt(const Poco::JSON::Object& object, const std::string& key) {
-    return object.has(key) && object.get(key).type() == typeid(Poco::JSON::Object::Ptr)
-               ? object.getObject(key)
-               : nullptr;
-}
-
-/// The string at `key` of `object`, or "" when it is absent or not a string.
-std::string stringAt(const Poco::JSON::Object& object, const std::string& key) {
-    if (!object.has(key) || !object.get(key).isString()) {
-        return {};
-    }
-    return object.get(key).extract<std::string>();
-}
-
 }  // namespace
 
 std::optional<std::string> stringField(const sync::Record& record, std::string_view field) {
@@ -253,58 +238,13 @@ std::map<std::string, std::size_t> openConflictsByScope(const sync::Store& store
     return counts;
 }
 
-std::map<std::string, TemplateQuestion> templateQuestions(std::string_view content) {
-    std::map<std::string, TemplateQuestion> questions;
-    Poco::JSON::Object::Ptr document;
-    try {
-        Poco::JSON::Parser parser;
-        const auto parsed = parser.parse(std::string(content));
-        if (parsed.type() != typeid(Poco::JSON::Object::Ptr)) {
-            return questions;
-        }
-        document = parsed.extract<Poco::JSON::Object::Ptr>();
-    } catch (const Poco::Exception&) {
-        return questions;
-    }
-    const auto sections = document->getArray("sections");
-    if (!sections) {
-        return questions;
-    }
-    for (std::size_t s = 0; s < sections->size(); ++s) {
-        const auto section = sections->getObject(static_cast<unsigned>(s));
-        const auto list = section ? section->getArray("questions") : nullptr;
-        for (std::size_t q = 0; list && q < list->size(); ++q) {
-            const auto question = list->getObject(static_cast<unsigned>(q));
-            if (!question) {
-                continue;
-            }
-            const auto id = stringAt(*question, "id");
-            if (id.empty()) {
-                continue;
-            }
-            TemplateQuestion entry;
-            entry.clause = stringAt(*question, "clause");
-            if (entry.clause.empty()) {
-                entry.clause = id;
-            }
-            entry.defaultSeverity = stringAt(*question, "default_severity");
-            if (const auto text = objectAt(*question, "text")) {
-                entry.textEn = stringAt(*text, "en");
-                entry.textZh = stringAt(*text, "zh");
-            }
-            questions.emplace(id, std::move(entry));
-        }
-    }
-    return questions;
-}
-
-std::map<std::string, TemplateQuestion> auditQuestions(const sync::Store& store,
-                                                       const sync::Record& audit) {
+audit::ChecklistTemplate auditChecklist(const sync::Store& store, const sync::Record& audit) {
     const auto versionId = idField(audit, "template_version_id");
     const auto version =
         versionId ? liveRecord(store, c::kTemplateVersions, *versionId) : std::nullopt;
     const auto content = version ? jsonField(*version, "content") : std::nullopt;
-    return content ? templateQuestions(*content) : std::map<std::string, TemplateQuestion>{};
+    auto checklist = content ? audit::ChecklistTemplate::parse(*content) : std::nullopt;
+    return checklist ? std::move(*checklist) : audit::ChecklistTemplate{};
 }
 
 bool needsPlan(std::string_view severity) noexcept {

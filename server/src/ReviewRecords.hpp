@@ -2,11 +2,12 @@
 
 /// What the HQ review API reads from a tenant's store, and how it renders it: typed reads of
 /// materialized fields, records and conflicts as JSON, an audit's scope grouped by collection,
-/// template questions, and the corrective-action deadlines (overdue plans and missing plans).
+/// its template's questions, and the corrective-action deadlines (overdue plans and missing plans).
 ///
 /// Every function reads the store it is given and keeps no reference to it; call them with a
 /// store lent by TenantStores::read (or ::with). Pure otherwise; thread-safe as the store allows.
 
+#include "verdant/audit/ChecklistTemplate.hpp"
 #include "verdant/shared/Id.hpp"
 #include "verdant/shared/Schema.hpp"
 #include "verdant/shared/Scoring.hpp"
@@ -99,21 +100,9 @@ std::vector<sync::Conflict> auditConflicts(const sync::Store& store, const share
 /// How many open conflicts each scope has, by scope key.
 std::map<std::string, std::size_t> openConflictsByScope(const sync::Store& store);
 
-/// One question of a template document, as a reviewer reads it.
-struct TemplateQuestion {
-    std::string clause;           ///< e.g. "C.2.1" (the question id when the document names none).
-    std::string textEn;           ///< English text ("" when none).
-    std::string textZh;           ///< Chinese text ("" when none).
-    std::string defaultSeverity;  ///< The finding severity a "no" stands for ("" when none).
-};
-
-/// The questions of a template document (`sections[].questions[]`), by question id; empty for a
-/// document that is not one.
-std::map<std::string, TemplateQuestion> templateQuestions(std::string_view content);
-
-/// The questions of an audit's template version (empty when it has none or no content).
-std::map<std::string, TemplateQuestion> auditQuestions(const sync::Store& store,
-                                                       const sync::Record& audit);
+/// The questions of an audit's template version (none when it has none, or no content that
+/// reads as a template document).
+audit::ChecklistTemplate auditChecklist(const sync::Store& store, const sync::Record& audit);
 
 /// A corrective-action deadline that has passed: a plan not verified by its due date, or a
 /// finding of an approved audit that still has no plan when one was due.
