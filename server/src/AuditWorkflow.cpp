@@ -3,6 +3,7 @@
 #include "ReviewRecords.hpp"
 
 #include "verdant/audit/AuditSteps.hpp"
+#include "verdant/audit/ChecklistTemplate.hpp"
 #include "verdant/shared/DomainSchema.hpp"
 
 #include <Poco/Exception.h>
@@ -328,10 +329,11 @@ std::map<std::string, shared::ResultClass> auditQuestionResults(const sync::Stor
         return results;
     }
     std::map<std::string, std::string> defaultSeverity;
-    if (const auto content = auditTemplateContent(store, *auditRecord)) {
-        for (const auto& [id, question] : review::templateQuestions(*content)) {
+    const auto content = auditTemplateContent(store, *auditRecord);
+    if (const auto checklist = content ? audit::ChecklistTemplate::parse(*content) : std::nullopt) {
+        for (const auto& id : checklist->questionIds()) {
             results.emplace(id, shared::ResultClass::NotReviewed);
-            defaultSeverity.emplace(id, question.defaultSeverity);
+            defaultSeverity.emplace(id, checklist->question(id)->defaultSeverity);
         }
     }
     std::vector<std::pair<std::string, shared::ResultClass>> findings;

@@ -4,6 +4,7 @@
 #include "verdant/server/AuditWorkflow.hpp"
 #include "verdant/shared/ChangeCodec.hpp"
 #include "verdant/shared/DomainSchema.hpp"
+#include "verdant/shared/ErrorCode.hpp"
 
 #include <Poco/Exception.h>
 #include <Poco/JSON/Array.h>
@@ -23,21 +24,6 @@ namespace {
 const shared::Value* visible(const sync::Record& record, std::string_view field) {
     const auto found = record.fields.find(std::string(field));
     return found == record.fields.end() ? nullptr : &found->second.value;
-}
-
-/// The object at `key` of `object`, or null when it is absent or not an object.
-Poco::JSON::Object::Ptr objectAt(const Poco::JSON::Object& object, const std::string& key) {
-    return object.has(key) && object.get(key).type() == typeid(Poco::JSON::Object::Ptr)
-               ? object.getObject(key)
-               : nullptr;
-}
-
-/// The string at `key` of `object`, or "" when it is absent or not a string.
-std::string stringAt(const Poco::JSON::Object& object, const std::string& key) {
-    if (!object.has(key) || !object.get(key).isString()) {
-        return {};
-    }
-    return object.get(key).extract<std::string>();
 }
 
 }  // namespace
@@ -89,6 +75,45 @@ std::optional<sync::Record> liveRecord(const sync::Store& store, std::string_vie
         return std::nullopt;
     }
     return record;
+}
+
+sync::Record requireRecord(const sync::Store& store, const char* collection,
+                           const shared::RecordId& id, const std::string& what) {
+    if (auto record = liveRecord(store, collection, id)) {
+        return *record;
+    }
+    throw shared::Error(shared::ErrorCode::NotFound,
+                        "There is no " + what + " " + id.toString() + ".");
+}
+
+const std::vector<std::string>& enumValues(const char* collection, const char* field) {
+    return shared::domainSchema().collection(collection)->field(field)->enumValues;
+}
+
+Poco::JSON::Object::Ptr orderedObject() {
+    return new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+}
+
+Poco::Dynamic::Var stringOrNull(const sync::Record& record, std::string_view field) {
+    const auto value = stringField(record, field);
+    return value ? Poco::Dynamic::Var(*value) : Poco::Dynamic::Var();
+}
+
+Poco::Dynamic::Var documentJson(const std::string& text) {
+    Poco::JSON::Parser parser;
+    return parser.parse(text);
+}
+
+std::optional<shared::ScoreSnapshot> storedSnapshot(const sync::Record& audit) {
+    const auto text = jsonField(audit, "score");
+    if (!text) {
+        return std::nullopt;
+    }
+    try {
+        return shared::ScoreSnapshot::fromJson(*text);
+    } catch (const shared::Error&) {
+        return std::nullopt;  // not a snapshot: shown as stored, never compared
+    }
 }
 
 Poco::Dynamic::Var plainJson(const shared::Value& value) {
@@ -213,49 +238,13 @@ std::map<std::string, std::size_t> openConflictsByScope(const sync::Store& store
     return counts;
 }
 
-std::map<std::string, TemplateQuestion> templateQuestions(std::string_view content) {
-    std::map<std::string, TemplateQuestion> questions;
-    Poco::JSON::Object::Ptr document;
-    try {
-        Poco::JSON::Parser parser;
-        const auto parsed = parser.parse(std::string(content));
-        if (parsed.type() != typeid(Poco::JSON::Object::Ptr)) {
-            return questions;
-        }
-        document = parsed.extract<Poco::JSON::Object::Ptr>();
-    } catch (const Poco::Exception&) {
-        return questions;
-    }
-    const auto sections = document->getArray("sections");
-    if (!sections) {
-        return questions;
-    }
-    for (std::size_t s = 0; s < sections->size(); ++s) {
-        const auto section = sections->getObject(static_cast<unsigned>(s));
-        const auto list = section ? section->getArray("questions") : nullptr;
-        for (std::size_t q = 0; list && q < list->size(); ++q) {
-            const auto question = list->getObject(static_cast<unsigned>(q));
-            if (!question) {
-                continue;
-            }
-            const auto id = stringAt(*question, "id");
-            if (id.empty()) {
-                continue;
-            }
-            TemplateQuestion entry;
-            entry.clause = stringAt(*question, "clause");
-            if (entry.clause.empty()) {
-                entry.clause = id;
-            }
-            entry.defaultSeverity = stringAt(*question, "default_severity");
-            if (const auto text = objectAt(*question, "text")) {
-                entry.textEn = stringAt(*text, "en");
-                entry.textZh = stringAt(*text, "zh");
-            }
-            questions.emplace(id, std::move(entry));
-        }
-    }
-    return questions;
+audit::ChecklistTemplate auditChecklist(const sync::Store& store, const sync::Record& audit) {
+    const auto versionId = idField(audit, "template_version_id");
+    const auto version =
+        versionId ? liveRecord(store, c::kTemplateVersions, *versionId) : std::nullopt;
+    const auto content = version ? jsonField(*version, "content") : std::nullopt;
+    auto checklist = content ? audit::ChecklistTemplate::parse(*content) : std::nullopt;
+    return checklist ? std::move(*checklist) : audit::ChecklistTemplate{};
 }
 
 bool needsPlan(std::string_view severity) noexcept {

@@ -2,13 +2,15 @@
 
 /// What the HQ review API reads from a tenant's store, and how it renders it: typed reads of
 /// materialized fields, records and conflicts as JSON, an audit's scope grouped by collection,
-/// template questions, and the corrective-action deadlines (overdue plans and missing plans).
+/// its template's questions, and the corrective-action deadlines (overdue plans and missing plans).
 ///
 /// Every function reads the store it is given and keeps no reference to it; call them with a
 /// store lent by TenantStores::read (or ::with). Pure otherwise; thread-safe as the store allows.
 
+#include "verdant/audit/ChecklistTemplate.hpp"
 #include "verdant/shared/Id.hpp"
 #include "verdant/shared/Schema.hpp"
+#include "verdant/shared/Scoring.hpp"
 #include "verdant/shared/Value.hpp"
 #include "verdant/sync/Conflict.hpp"
 #include "verdant/sync/Store.hpp"
@@ -17,6 +19,7 @@
 #include <Poco/JSON/Object.h>
 
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <optional>
 #include <string>
@@ -24,6 +27,9 @@
 #include <vector>
 
 namespace verdant::server::review {
+
+/// A log limit that reads a scope's whole change log (Store::changesSince).
+inline constexpr std::size_t kWholeLog = std::numeric_limits<std::size_t>::max();
 
 /// Milliseconds in a day.
 inline constexpr std::int64_t kDayMs = 24LL * 60 * 60 * 1000;
@@ -46,6 +52,25 @@ std::optional<std::string> jsonField(const sync::Record& record, std::string_vie
 /// The record, or nullopt when it is unknown or deleted.
 std::optional<sync::Record> liveRecord(const sync::Store& store, std::string_view collection,
                                        const shared::RecordId& id);
+
+/// The live record, or shared::Error(NotFound) naming `what` (e.g. "audit") and the id.
+sync::Record requireRecord(const sync::Store& store, const char* collection,
+                           const shared::RecordId& id, const std::string& what);
+
+/// The allowed values of an enum field of the domain schema.
+const std::vector<std::string>& enumValues(const char* collection, const char* field);
+
+/// A JSON object that keeps its keys in insertion order (readable responses).
+Poco::JSON::Object::Ptr orderedObject();
+
+/// A string field as JSON, or null.
+Poco::Dynamic::Var stringOrNull(const sync::Record& record, std::string_view field);
+
+/// Parses a JSON document into a JSON value; `text` must be JSON (a snapshot the server wrote).
+Poco::Dynamic::Var documentJson(const std::string& text);
+
+/// The score snapshot stored on an audit, when there is one that reads as a snapshot.
+std::optional<shared::ScoreSnapshot> storedSnapshot(const sync::Record& audit);
 
 /// A value as plain JSON: strings and enum values as strings, timestamps as Unix ms, record
 /// references as UUID text, JSON documents parsed (their text as a string if they do not parse).
@@ -75,17 +100,9 @@ std::vector<sync::Conflict> auditConflicts(const sync::Store& store, const share
 /// How many open conflicts each scope has, by scope key.
 std::map<std::string, std::size_t> openConflictsByScope(const sync::Store& store);
 
-/// One question of a template document, as a reviewer reads it.
-struct TemplateQuestion {
-    std::string clause;           ///< e.g. "C.2.1" (the question id when the document names none).
-    std::string textEn;           ///< English text ("" when none).
-    std::string textZh;           ///< Chinese text ("" when none).
-    std::string defaultSeverity;  ///< The finding severity a "no" stands for ("" when none).
-};
-
-/// The questions of a template document (`sections[].questions[]`), by question id; empty for a
-/// document that is not one.
-std::map<std::string, TemplateQuestion> templateQuestions(std::string_view content);
+/// The questions of an audit's template version (none when it has none, or no content that
+/// reads as a template document).
+audit::ChecklistTemplate auditChecklist(const sync::Store& store, const sync::Record& audit);
 
 /// A corrective-action deadline that has passed: a plan not verified by its due date, or a
 /// finding of an approved audit that still has no plan when one was due.

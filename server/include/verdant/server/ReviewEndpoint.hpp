@@ -10,6 +10,10 @@
 
 namespace verdant::server {
 
+namespace review {
+class ReviewCommands;
+}
+
 /// The HQ review API: what a reviewer in the office reads and decides about synced audits.
 /// Every route needs a bearer token of an HQ reviewer or tenant admin (others get `forbidden`)
 /// and sees only the caller's tenant (another tenant's record is `not_found`):
@@ -64,6 +68,9 @@ private:
     /// Moves the audit of the route's {id} forward to `to` (a Set, checked by
     /// auditTransitionRefusal) and answers {"id","state"}.
     void moveAudit(HttpExchange& exchange, const std::string& to);
+
+    /// The workflow commands of `reviewer` on `store` (a store lent by TenantStores::with).
+    review::ReviewCommands commands(sync::Store& store, const Principal& reviewer) const;
 
     AuthService& _auth;
     TenantStores& _stores;

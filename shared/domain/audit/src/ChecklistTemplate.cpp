@@ -69,6 +69,26 @@ ChecklistQuestion::Type typeNamed(const std::string& name) {
     return Type::Other;
 }
 
+/// The string `key` of `object`, or "" when it is absent or not a string.
+std::string stringOf(const Poco::JSON::Object& object, const std::string& key) {
+    const auto value = object.get(key);
+    return value.isString() ? value.extract<std::string>() : std::string();
+}
+
+/// Reads how a reviewer sees a question: its clause (the id when it names none), its text in
+/// each language and the severity a "no" stands for.
+void readWording(const Poco::JSON::Object& object, ChecklistQuestion& question) {
+    question.clause = stringOf(object, "clause");
+    if (question.clause.empty()) {
+        question.clause = question.id;
+    }
+    question.defaultSeverity = stringOf(object, "default_severity");
+    if (const auto text = object.getObject("text")) {
+        question.textEn = stringOf(*text, "en");
+        question.textZh = stringOf(*text, "zh");
+    }
+}
+
 ChecklistQuestion questionFrom(const Poco::JSON::Object& object, std::string id) {
     ChecklistQuestion question;
     question.id = std::move(id);
@@ -91,6 +111,7 @@ ChecklistQuestion questionFrom(const Poco::JSON::Object& object, std::string id)
     const auto maxLength = limit("max_length");
     question.maxLength = maxLength && *maxLength >= 0 ? static_cast<std::size_t>(*maxLength)
                                                       : ChecklistTemplate::kDefaultMaxTextLength;
+    readWording(object, question);
     return question;
 }
 

@@ -16,7 +16,8 @@
 
 namespace verdant::audit {
 
-/// One question of a checklist template: what kind of answer it takes and its limits.
+/// One question of a checklist template: what kind of answer it takes, its limits, and how a
+/// reviewer reads it (clause and text) and scores a "no" (default severity).
 struct ChecklistQuestion {
     /// The kinds of answer a template asks for; Other is a type this server does not know (its
     /// answers are not checked, so a newer template still syncs).
@@ -28,6 +29,10 @@ struct ChecklistQuestion {
     std::optional<double> min;         ///< Number: the smallest allowed answer ("min").
     std::optional<double> max;         ///< Number: the largest allowed answer ("max").
     std::size_t maxLength = 0;         ///< Text: the most code points allowed ("max_length").
+    std::string clause;                ///< e.g. "C.2.1" ("clause"; the id when it names none).
+    std::string textEn;                ///< English text ("text"."en"; "" when none).
+    std::string textZh;                ///< Chinese text ("text"."zh"; "" when none).
+    std::string defaultSeverity;       ///< The finding severity a "no" stands for ("" when none).
 };
 
 /// The questions of one template version, parsed from its `content` document
