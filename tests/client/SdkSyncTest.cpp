@@ -47,6 +47,14 @@ Value answerJson(const std::string& answer) {
     return Value::json(R"({"answer":")" + answer + R"("})");
 }
 
+/// The writes of an answer as a tablet makes them: its audit, question and value.
+std::vector<FieldWrite> answerWrites(const RecordId& audit, const std::string& question,
+                                     Value value) {
+    return {FieldWrite::set("audit_id", Value::id(audit)),
+            FieldWrite::set("question_id", Value::string(question)),
+            FieldWrite::set("value", std::move(value))};
+}
+
 /// A transport that fails the first `failures` requests as an unreachable server would, then
 /// passes requests on to the real one; or fails everything while `offline`.
 class FlakyTransport final : public client::Transport {
@@ -177,11 +185,7 @@ protected:
         _hq.set(c::kAudits, _audit, "assignee_id", Value::string(wang.userId()));
         _hq.push();
         const auto item = shared::answerRecordId(_audit, "B.3");
-        EXPECT_TRUE(li.write(c::kAnswers, item,
-                             {FieldWrite::set("audit_id", Value::id(_audit)),
-                              FieldWrite::set("question_id", Value::string("B.3")),
-                              FieldWrite::set("value", answerJson("no"))})
-                        .ok);
+        EXPECT_TRUE(li.write(c::kAnswers, item, answerWrites(_audit, "B.3", answerJson("no"))).ok);
         return item;
     }
 
@@ -266,10 +270,8 @@ TEST_P(TwoTablets, OfflineEditsConvergeConflictsReachBothAndHqsChoiceReachesBoth
     for (const auto& [device, clock, answer, other] :
          {Edit{li.get(), &liClock, "yes", "C.1"}, Edit{wang.get(), &wangClock, "no", "D.4"}}) {
         clock->advance(60'000);
-        const auto written = device->write(c::kAnswers, c2,
-                                           {FieldWrite::set("audit_id", Value::id(_audit)),
-                                            FieldWrite::set("question_id", Value::string("C.2")),
-                                            FieldWrite::set("value", answerJson(answer))});
+        const auto written =
+            device->write(c::kAnswers, c2, answerWrites(_audit, "C.2", answerJson(answer)));
         ASSERT_TRUE(written.ok) << written.message;
         EXPECT_EQ(device->syncState(c::kAnswers, c2), RecordSyncState::Local);
         const auto otherId = shared::answerRecordId(_audit, other);
@@ -622,11 +624,7 @@ TEST_F(SdkOverTls, ATabletSpeaksForm2AndForm1ToAnOlderServer) {
     expectComplete(wang->sync());
 
     const auto item = shared::answerRecordId(_audit, "B.3");
-    ASSERT_TRUE(li->write(c::kAnswers, item,
-                          {FieldWrite::set("audit_id", Value::id(_audit)),
-                           FieldWrite::set("question_id", Value::string("B.3")),
-                           FieldWrite::set("value", answerJson("yes"))})
-                    .ok);
+    ASSERT_TRUE(li->write(c::kAnswers, item, answerWrites(_audit, "B.3", answerJson("yes"))).ok);
     expectComplete(li->sync());
     expectComplete(wang->sync());
     const auto arrived = wang->record(c::kAnswers, item);
@@ -682,10 +680,8 @@ TEST_F(SdkOverTls, BackgroundSyncBacksOffOnAFlakyNetworkAndNeverBlocksWrites) {
     // A write is pushed soon after, by the loop, not by the caller.
     transport->offline = true;
     const auto item = shared::answerRecordId(_audit, "E.1");
-    const auto written = li->write(c::kAnswers, item,
-                                   {FieldWrite::set("audit_id", Value::id(_audit)),
-                                    FieldWrite::set("question_id", Value::string("E.1")),
-                                    FieldWrite::set("value", answerJson("yes"))});
+    const auto written =
+        li->write(c::kAnswers, item, answerWrites(_audit, "E.1", answerJson("yes")));
     ASSERT_TRUE(written.ok) << "writes work with no network";
     transport->offline = false;
     li->requestSync();
@@ -752,11 +748,7 @@ TEST_F(SdkOverTls, APushWhoseAnswerWasLostSaysTheChangesMayHaveArrivedAndSendsTh
     assignAudits(li->userId(), li->userId());
     expectComplete(li->sync());
     const auto item = shared::answerRecordId(_audit, "G.1");
-    ASSERT_TRUE(li->write(c::kAnswers, item,
-                          {FieldWrite::set("audit_id", Value::id(_audit)),
-                           FieldWrite::set("question_id", Value::string("G.1")),
-                           FieldWrite::set("value", answerJson("yes"))})
-                    .ok);
+    ASSERT_TRUE(li->write(c::kAnswers, item, answerWrites(_audit, "G.1", answerJson("yes"))).ok);
 
     transport->losePath = "/v1/sync/push";
     transport->lose = 1;
@@ -793,9 +785,7 @@ protected:
         for (const auto& question : questions) {
             items.push_back(shared::answerRecordId(_audit, question));
             EXPECT_TRUE(_li->write(c::kAnswers, items.back(),
-                                   {FieldWrite::set("audit_id", Value::id(_audit)),
-                                    FieldWrite::set("question_id", Value::string(question)),
-                                    FieldWrite::set("value", answerJson("yes"))})
+                                   answerWrites(_audit, question, answerJson("yes")))
                             .ok);
         }
         return items;
@@ -952,11 +942,8 @@ TEST_F(SdkOverTls, AListsSyncStatesAreEachRecordsOwnInEveryState) {
 
     // C.2 answered on the tablet and at HQ at once: a conflict after the sync.
     const auto conflicted = answer(_audit, "C.2");
-    ASSERT_TRUE(li->write(c::kAnswers, conflicted,
-                          {FieldWrite::set("audit_id", Value::id(_audit)),
-                           FieldWrite::set("question_id", Value::string("C.2")),
-                           FieldWrite::set("value", answerJson("yes"))})
-                    .ok);
+    ASSERT_TRUE(
+        li->write(c::kAnswers, conflicted, answerWrites(_audit, "C.2", answerJson("yes"))).ok);
     _hq.set(c::kAnswers, conflicted, "audit_id", Value::id(_audit));
     _hq.set(c::kAnswers, conflicted, "question_id", Value::string("C.2"));
     _hq.set(c::kAnswers, conflicted, "value", answerJson("no"));
@@ -969,11 +956,7 @@ TEST_F(SdkOverTls, AListsSyncStatesAreEachRecordsOwnInEveryState) {
     EXPECT_FALSE(li->sync().complete);
     edit(answer(_audit, "A.2"), "no");
     const auto local = answer(_audit, "L.1");
-    ASSERT_TRUE(li->write(c::kAnswers, local,
-                          {FieldWrite::set("audit_id", Value::id(_audit)),
-                           FieldWrite::set("question_id", Value::string("L.1")),
-                           FieldWrite::set("value", answerJson("yes"))})
-                    .ok);
+    ASSERT_TRUE(li->write(c::kAnswers, local, answerWrites(_audit, "L.1", answerJson("yes"))).ok);
 
     EXPECT_EQ(li->syncStates(c::kAnswers),
               (std::map<RecordId, RecordSyncState>{{conflicted, RecordSyncState::Conflict},
@@ -1050,12 +1033,9 @@ TEST_F(SdkOverTls, ASignedInUserReopensOfflineAndARevokedSignInStopsSync) {
     auto reopened = Client::open(offline, "acme", "li");
     EXPECT_TRUE(reopened->record(c::kAudits, _audit));
     const auto item = shared::answerRecordId(_audit, "F.1");
-    ASSERT_TRUE(reopened
-                    ->write(c::kAnswers, item,
-                            {FieldWrite::set("audit_id", Value::id(_audit)),
-                             FieldWrite::set("question_id", Value::string("F.1")),
-                             FieldWrite::set("value", Value::string("wrong type"))})
-                    .ok == false)
+    ASSERT_TRUE(
+        reopened->write(c::kAnswers, item, answerWrites(_audit, "F.1", Value::string("wrong type")))
+            .ok == false)
         << "a JSON field refuses a plain string";
     const auto bad = reopened->write(c::kAnswers, item,
                                      {FieldWrite::set("audit_id", Value::id(_audit)),
@@ -1127,9 +1107,7 @@ TEST_F(SdkOverTls, SubscribersMaySyncWriteAndUnsubscribeFromTheirCallback) {
     for (int i = 0; i < 30; ++i) {
         const auto question = "H." + std::to_string(i);
         ASSERT_TRUE(li->write(c::kAnswers, shared::answerRecordId(_audit, question),
-                              {FieldWrite::set("audit_id", Value::id(_audit)),
-                               FieldWrite::set("question_id", Value::string(question)),
-                               FieldWrite::set("value", answerJson("ok"))})
+                              answerWrites(_audit, question, answerJson("ok")))
                         .ok);
     }
     const auto report = li->sync();
