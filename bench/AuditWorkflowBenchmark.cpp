@@ -23,12 +23,12 @@
 // Run: build/bench/bench/verdant_audit_bench --benchmark_repetitions=5
 //          --benchmark_report_aggregates_only=true
 
-#include "verdant/server/AnswerValidator.hpp"
-#include "verdant/server/AuditWorkflow.hpp"
-#include "verdant/server/PushGate.hpp"
-#include "verdant/server/ServerWriter.hpp"
+#include "verdant/domain/DomainSchema.hpp"
+#include "verdant/server/audit/AnswerValidator.hpp"
+#include "verdant/server/audit/AuditWorkflow.hpp"
+#include "verdant/server/sync/PushGate.hpp"
+#include "verdant/server/sync/ServerWriter.hpp"
 #include "verdant/shared/Clock.hpp"
-#include "verdant/shared/DomainSchema.hpp"
 #include "verdant/shared/HlcClock.hpp"
 #include "verdant/shared/IdGenerator.hpp"
 #include "verdant/shared/Schema.hpp"
@@ -55,7 +55,7 @@ namespace {
 using namespace verdant;
 using shared::RecordId;
 using shared::Value;
-namespace c = shared::collections;
+namespace c = audit::collections;
 
 constexpr std::size_t kBackgroundAudits = 300;
 constexpr std::size_t kFieldExperts = 10;
@@ -165,7 +165,7 @@ public:
         sync::StoreOptions options;
         options.clock = &_serverHlc;  // as TenantStores: refuses changes dated too far ahead
         options.durable = true;       // as the server: an acknowledged push survives power loss
-        _store = std::make_unique<sync::Store>(_path, shared::domainSchema(), options);
+        _store = std::make_unique<sync::Store>(_path, domain::domainSchema(), options);
         for (std::size_t i = 0; i < kFieldExperts; ++i) {
             _experts.push_back(
                 std::make_unique<Device>(_clock, _ids, "expert-" + std::to_string(i)));
@@ -198,7 +198,7 @@ public:
             auto batch =
                 std::vector{expert.set(c::kAudits, audit, "state", Value::string("in_progress"))};
             for (const auto& question : _template.questions) {
-                const auto answer = shared::answerRecordId(audit, question.id);
+                const auto answer = audit::answerRecordId(audit, question.id);
                 const auto [value, result] = answerOf(question);
                 batch.push_back(expert.set(c::kAnswers, answer, "audit_id", Value::id(audit)));
                 batch.push_back(
@@ -253,7 +253,7 @@ public:
         batch.reserve(_template.questions.size() * 4 + 2);
         batch.push_back(expert.set(c::kAudits, audit, "state", Value::string("in_progress")));
         for (const auto& question : _template.questions) {
-            const auto answer = shared::answerRecordId(audit, question.id);
+            const auto answer = audit::answerRecordId(audit, question.id);
             batch.push_back(expert.set(c::kAnswers, answer, "audit_id", Value::id(audit)));
             batch.push_back(
                 expert.set(c::kAnswers, answer, "question_id", Value::string(question.id)));
@@ -313,7 +313,7 @@ public:
         for (const auto& audit : audits) {
             for (std::size_t q = 0; q < answersPerAudit && q < _template.questions.size(); ++q) {
                 const auto& question = _template.questions[q];
-                const auto answer = shared::answerRecordId(audit, question.id);
+                const auto answer = audit::answerRecordId(audit, question.id);
                 batch.push_back(expert.set(c::kAnswers, answer, "audit_id", Value::id(audit)));
                 batch.push_back(
                     expert.set(c::kAnswers, answer, "question_id", Value::string(question.id)));

@@ -44,8 +44,8 @@
 
 #include "verdant/client/Client.hpp"
 #include "verdant/client/Transport.hpp"
+#include "verdant/domain/DomainSchema.hpp"
 #include "verdant/shared/Clock.hpp"
-#include "verdant/shared/DomainSchema.hpp"
 #include "verdant/shared/ErrorCode.hpp"
 #include "verdant/shared/HlcClock.hpp"
 #include "verdant/shared/IdGenerator.hpp"
@@ -182,7 +182,7 @@ std::vector<shared::Change> fieldWork(std::size_t auditCount,
         auto& tablet = devices[1 + a % kAnswerDevices];
         for (std::size_t q = 0; q < kAnswersPerAudit; ++q) {
             const auto question = questionId(q);
-            const auto answer = shared::answerRecordId(audit, question);
+            const auto answer = audit::answerRecordId(audit, question);
             emit(tablet, kAnswers, answer, "audit_id", Value::id(audit));
             emit(tablet, kAnswers, answer, "question_id", Value::string(question));
             emit(tablet, kAnswers, answer, "value",
@@ -204,7 +204,7 @@ Dataset buildDataset(std::size_t auditCount) {
     const auto path = scratchRoot() / ("server-" + std::to_string(auditCount) + ".db");
     sync::StoreOptions options;
     options.durable = false;
-    sync::Store server(path.string(), shared::domainSchema(), options);
+    sync::Store server(path.string(), domain::domainSchema(), options);
     constexpr std::size_t kPushBatch = 1000;
     for (std::size_t i = 0; i < changes.size(); i += kPushBatch) {
         const auto count = std::min(kPushBatch, changes.size() - i);
@@ -216,7 +216,7 @@ Dataset buildDataset(std::size_t auditCount) {
 
     std::set<std::string> scopes;  // every audit is assigned to the user: all readable
     for (const auto& audit : data.audits) {
-        scopes.insert(shared::scopeKey(shared::collections::kAudits, audit));
+        scopes.insert(shared::scopeKey(audit::collections::kAudits, audit));
     }
     std::map<std::string, std::string> checksums;  // the state does not change while paging
     std::map<std::string, std::uint64_t> cursors;
@@ -445,7 +445,7 @@ void initialSyncStoreApplyOnly(benchmark::State& state) {
         fs::create_directories(directory);
         shared::HlcClock hlc(shared::SystemClock::instance(), 42, std::nullopt);
         auto store = std::make_unique<sync::Store>((directory / "local.db").string(),
-                                                   shared::domainSchema(), localStoreOptions(&hlc));
+                                                   domain::domainSchema(), localStoreOptions(&hlc));
         std::size_t applied = 0;
         const auto cpuStart = threadCpuSeconds();
         const auto start = std::chrono::steady_clock::now();
@@ -491,7 +491,7 @@ std::unique_ptr<client::Client> openPreparedStore(std::size_t auditCount, const 
             shared::HlcClock hlc(shared::SystemClock::instance(), 42, std::nullopt);
             sync::Store store(
                 client::Client::databasePath(templateDirectory.string(), kTenant, kUsername),
-                shared::domainSchema(), localStoreOptions(&hlc));
+                domain::domainSchema(), localStoreOptions(&hlc));
             for (const auto& batch : data.applyBatches) {
                 if (store.apply(batch).count(sync::ChangeOutcome::Applied) != batch.size()) {
                     throw std::runtime_error("the local store refused part of the dataset");
@@ -544,14 +544,14 @@ void localWriteEditAnswer(benchmark::State& state) {
         const auto audit = dataset(auditsHeld(state)).audits.front();
         std::vector<shared::RecordId> answers;
         for (std::size_t q = 0; q < kAnswersPerAudit; ++q) {
-            answers.push_back(shared::answerRecordId(audit, questionId(q)));
+            answers.push_back(audit::answerRecordId(audit, questionId(q)));
         }
         const std::vector<FieldWrite> edits[2] = {
             {FieldWrite::set("value", Value::json(R"({"choice":"compliant","score":4})"))},
             {FieldWrite::set("value", Value::json(R"({"choice":"non_compliant","score":1})"))},
         };
         timeEachAction(state, 1, [&](std::size_t i) {
-            return client->write(shared::collections::kAnswers, answers[i % answers.size()],
+            return client->write(audit::collections::kAnswers, answers[i % answers.size()],
                                  edits[(i / answers.size()) % 2]);
         });
     }
@@ -569,7 +569,7 @@ void localWriteCreateAnswer(benchmark::State& state) {
             // Built inside the timed call: the app builds its FieldWrites per action too.
             const auto question = "X-" + std::to_string(i);
             return client->write(
-                shared::collections::kAnswers, shared::answerRecordId(audit, question),
+                audit::collections::kAnswers, audit::answerRecordId(audit, question),
                 {FieldWrite::set("audit_id", Value::id(audit)),
                  FieldWrite::set("question_id", Value::string(question)),
                  FieldWrite::set("value", Value::json(R"({"choice":"compliant"})"))});
@@ -625,7 +625,7 @@ void listAuditsReads(benchmark::State& state) {
             const auto& audit = data.audits[i % data.audits.size()];
             const auto question = questionId((i / data.audits.size()) % kAnswersPerAudit);
             const auto written = client->write(
-                shared::collections::kAnswers, shared::answerRecordId(audit, question),
+                audit::collections::kAnswers, audit::answerRecordId(audit, question),
                 {FieldWrite::set("value", Value::json(R"({"choice":"compliant","score":4})"))});
             if (!written.ok) {
                 state.SkipWithError(("write refused: " + written.message).c_str());
@@ -638,7 +638,7 @@ void listAuditsReads(benchmark::State& state) {
         std::size_t answers = 0;
         std::size_t unsynced = 0;
         for (auto _ : state) {
-            namespace c = shared::collections;
+            namespace c = audit::collections;
             const auto audits = client->records(c::kAudits);
             const auto auditStates = client->syncStates(c::kAudits);
             const auto answerStates = client->syncStates(c::kAnswers);

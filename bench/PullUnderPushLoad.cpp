@@ -5,10 +5,10 @@
 //   build/bench/bench/verdant_pull_under_push_bench [pushers] [pulls]
 // Prints, for each way of reading, the pull latency percentiles and the pushes completed.
 
-#include "verdant/server/SqliteStoreBackends.hpp"
-#include "verdant/server/TenantStores.hpp"
+#include "verdant/domain/DomainSchema.hpp"
+#include "verdant/server/storage/SqliteStoreBackends.hpp"
+#include "verdant/server/storage/TenantStores.hpp"
 #include "verdant/shared/Clock.hpp"
-#include "verdant/shared/DomainSchema.hpp"
 #include "verdant/shared/IdGenerator.hpp"
 
 #include <Poco/File.h>
@@ -42,7 +42,7 @@ public:
         std::vector<shared::Change> changes;
         for (std::size_t i = 0; i < kBatch; ++i) {
             shared::Change change;
-            change.collection = shared::collections::kSuppliers;
+            change.collection = audit::collections::kSuppliers;
             change.recordId = _ids.nextRecordId();
             change.field = "name_en";
             change.operation = shared::Operation::Set;
@@ -81,8 +81,8 @@ void measure(const char* name, bool fromReader, int pushers, int pulls) {
     shared::ManualClock clock{1'800'000'000'000};
     shared::HlcClock hlc{clock, 1};
     server::SqliteStoreBackends backends(dataDir.path(), dataDir.path() + "/accounts.db",
-                                         shared::domainSchema());
-    server::TenantStores stores(backends, shared::domainSchema(), hlc, 32);
+                                         domain::domainSchema());
+    server::TenantStores stores(backends, domain::domainSchema(), hlc, 32);
     Pusher seeder(1000);
     for (std::size_t i = 0; i < kSeedBatches; ++i) {
         stores.with(kTenant, [&](sync::Store& store) { store.apply(seeder.batch()); });

@@ -23,7 +23,7 @@
 // for work the server accepted.
 
 #include "verdant/client/Client.hpp"
-#include "verdant/shared/DomainSchema.hpp"
+#include "verdant/domain/DomainSchema.hpp"
 #include "verdant/shared/ErrorCode.hpp"
 #include "verdant/shared/Id.hpp"
 #include "verdant/shared/Value.hpp"
@@ -53,7 +53,7 @@ using client::Client;
 using client::FieldWrite;
 using shared::RecordId;
 using shared::Value;
-namespace c = shared::collections;
+namespace c = audit::collections;
 using Clock = std::chrono::steady_clock;
 
 /// `--name value` and `--name=value` arguments after the command.
@@ -257,7 +257,7 @@ std::size_t answerAudits(Client& expert, const std::vector<AssignedAudit>& audit
     for (const auto& audit : audits) {
         for (std::size_t q = 0; q < audit.answers; ++q) {
             const auto& question = questions[q];
-            check(expert.write(c::kAnswers, shared::answerRecordId(audit.id, question.id),
+            check(expert.write(c::kAnswers, audit::answerRecordId(audit.id, question.id),
                                answerFields(audit.id, question, expert.userId(), written)),
                   "answer");
             ++written;

@@ -2,7 +2,7 @@
 
 #include "JsonWriter.hpp"
 
-#include "verdant/shared/DomainSchema.hpp"
+#include "verdant/domain/DomainSchema.hpp"
 
 #include <Poco/Exception.h>
 #include <Poco/JSON/Array.h>
@@ -253,7 +253,7 @@ void writeValue(JsonWriter& out, const Value& value) {
 }
 
 void writeRecord(JsonWriter& out, const sync::Record& record) {
-    const auto* collection = shared::domainSchema().collection(record.collection);
+    const auto* collection = domain::domainSchema().collection(record.collection);
     out.beginObject();
     out.key("collection").string(record.collection);
     out.key("id").string(record.id.toString());

@@ -6,8 +6,8 @@
 #include "RecordJson.hpp"
 
 #include "verdant/client/Client.hpp"
+#include "verdant/domain/DomainSchema.hpp"
 #include "verdant/shared/Clock.hpp"
-#include "verdant/shared/DomainSchema.hpp"
 #include "verdant/shared/ErrorCode.hpp"
 #include "verdant/shared/IdGenerator.hpp"
 #include "verdant/shared/Version.hpp"
@@ -248,7 +248,7 @@ Client& clientOf(verdant_client* handle) {
 
 const shared::CollectionSpec& collectionOf(const char* name) {
     const auto collection = text(name, "collection");
-    const auto* spec = shared::domainSchema().collection(collection);
+    const auto* spec = domain::domainSchema().collection(collection);
     if (!spec) {
         throw shared::Error(ErrorCode::UnknownCollection,
                             "The collection " + collection + " is not part of the schema.");
@@ -467,7 +467,7 @@ int verdant_answer_record_id(const char* audit_id, const char* question_id, char
         const auto audit = recordIdOf(audit_id, "audit_id");
         const auto question = text(question_id, "question_id");
         auto& out = required(out_id, "out_id");
-        out = copyOut(verdant::shared::answerRecordId(audit, question).toString());
+        out = copyOut(verdant::audit::answerRecordId(audit, question).toString());
     });
 }
 

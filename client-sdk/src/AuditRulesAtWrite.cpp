@@ -4,14 +4,14 @@
 #include "verdant/audit/ChecklistTemplate.hpp"
 #include "verdant/audit/Completeness.hpp"
 #include "verdant/audit/FieldOwnership.hpp"
-#include "verdant/shared/DomainSchema.hpp"
+#include "verdant/domain/DomainSchema.hpp"
 
 #include <string>
 #include <vector>
 
 namespace verdant::client {
 
-namespace c = shared::collections;
+namespace c = audit::collections;
 using shared::Change;
 using shared::ValidationError;
 

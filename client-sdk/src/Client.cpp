@@ -2,7 +2,7 @@
 
 #include "ClientImpl.hpp"
 
-#include "verdant/shared/DomainSchema.hpp"
+#include "verdant/domain/DomainSchema.hpp"
 #include "verdant/shared/IdGenerator.hpp"
 
 #include <cctype>
@@ -157,11 +157,11 @@ std::map<std::string, std::size_t> Client::recordsPerScope(std::string_view coll
 }
 
 std::vector<sync::Record> Client::auditRecords(const RecordId& auditId) const {
-    return _impl->scopeRecords(shared::collections::kAudits, auditId);
+    return _impl->scopeRecords(audit::collections::kAudits, auditId);
 }
 
 std::vector<sync::Record> Client::sessionRecords(const RecordId& sessionId) const {
-    return _impl->scopeRecords(shared::collections::kTrainingSessions, sessionId);
+    return _impl->scopeRecords(training::collections::kTrainingSessions, sessionId);
 }
 
 WriteResult Client::write(std::string_view collection, const RecordId& id,

@@ -1,6 +1,6 @@
 #include "ClientImpl.hpp"
 
-#include "verdant/shared/DomainSchema.hpp"
+#include "verdant/domain/DomainSchema.hpp"
 
 #include <sstream>
 
@@ -16,7 +16,7 @@ constexpr int kMaxPullRounds = 100000;
 
 std::set<std::string> Client::Impl::scopesWithUnsentChanges() {
     std::set<std::string> scopes;
-    const auto& schema = shared::domainSchema();
+    const auto& schema = domain::domainSchema();
     for (const auto& logged : outbox()) {
         scopes.insert("tenant");  // HQ's one scope holds every record
         const auto& change = logged.change;

@@ -1,6 +1,6 @@
 #include "ClientImpl.hpp"
 
-#include "verdant/shared/DomainSchema.hpp"
+#include "verdant/domain/DomainSchema.hpp"
 
 #include <algorithm>
 #include <limits>
@@ -29,7 +29,7 @@ std::vector<sync::Record> Client::Impl::records(std::string_view collection) {
 std::vector<sync::Record> Client::Impl::query(std::string_view collection, std::string_view field,
                                               const shared::Value& value) {
     std::lock_guard lock(_storeMutex);
-    const auto* spec = shared::domainSchema().collection(collection);
+    const auto* spec = domain::domainSchema().collection(collection);
     if (spec == nullptr || spec->scope().kind != shared::ScopeRule::Kind::Parent ||
         spec->scope().parentField != field || value.kind() != shared::ValueKind::Id) {
         return recordsOf(collection, _store->findRecords(collection, field, value));

@@ -1,6 +1,6 @@
 #include "ClientImpl.hpp"
 
-#include "verdant/shared/DomainSchema.hpp"
+#include "verdant/domain/DomainSchema.hpp"
 #include "verdant/shared/IdGenerator.hpp"
 
 namespace verdant::client {
@@ -52,7 +52,7 @@ Client::Impl::Impl(ClientOptions options, const std::string& path)
     storeOptions.onOpen = _options.onOpenDatabase;
     storeOptions.cacheKiB = 8 * 1024;
     storeOptions.mmapBytes = 64LL * 1024 * 1024;
-    _store = std::make_unique<sync::Store>(path, shared::domainSchema(), storeOptions);
+    _store = std::make_unique<sync::Store>(path, domain::domainSchema(), storeOptions);
     _ackedSeq = static_cast<std::uint64_t>(_state.getInteger(kAckedSeq, 0));
     _sentSeq = static_cast<std::uint64_t>(_state.getInteger(kSentSeq, 0));
     _nextSeq = _store->highWaterMark(_deviceId) + 1;

@@ -1,7 +1,7 @@
 #include "AuditRulesAtWrite.hpp"
 #include "ClientImpl.hpp"
 
-#include "verdant/shared/DomainSchema.hpp"
+#include "verdant/domain/DomainSchema.hpp"
 
 #include <algorithm>
 
@@ -79,7 +79,7 @@ std::vector<Change> Client::Impl::stampWrite(std::string_view collection, const 
     for (const auto& write : fields) {
         ordered.push_back(&write);
     }
-    if (const auto* spec = shared::domainSchema().collection(collection);
+    if (const auto* spec = domain::domainSchema().collection(collection);
         spec != nullptr && spec->scope().kind == shared::ScopeRule::Kind::Parent) {
         std::stable_partition(ordered.begin(), ordered.end(), [&](const FieldWrite* w) {
             return w->field == spec->scope().parentField;
@@ -99,7 +99,7 @@ std::vector<Change> Client::Impl::stampWrite(std::string_view collection, const 
 
 bool Client::Impl::refuseWrite(std::string_view collection, const RecordId& id,
                                const std::vector<Change>& changes, WriteResult& result) {
-    const auto& schema = shared::domainSchema();
+    const auto& schema = domain::domainSchema();
     std::set<std::string> named;
     for (const auto& change : changes) {
         // Two values for one field in one action: which one the user meant is unknown
@@ -135,7 +135,7 @@ bool Client::Impl::refuseWrite(std::string_view collection, const RecordId& id,
 
 bool Client::Impl::changesImmutableField(std::string_view collection, const RecordId& id,
                                          const Change& change) {
-    const auto* spec = shared::domainSchema().fieldOf(change);
+    const auto* spec = domain::domainSchema().fieldOf(change);
     if (spec == nullptr || spec->merge != shared::MergeKind::Immutable || !change.baseVersion) {
         return false;
     }

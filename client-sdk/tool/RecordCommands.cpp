@@ -6,7 +6,7 @@
 #include "JsonViews.hpp"
 #include "Session.hpp"
 
-#include "verdant/shared/DomainSchema.hpp"
+#include "verdant/domain/DomainSchema.hpp"
 #include "verdant/shared/ErrorCode.hpp"
 #include "verdant/shared/Scoring.hpp"
 
@@ -24,7 +24,7 @@ namespace verdant::cli {
 
 namespace {
 
-namespace c = shared::collections;
+namespace c = audit::collections;
 using shared::RecordId;
 using shared::Value;
 
@@ -478,7 +478,7 @@ int runAnswer(const Invocation& invocation) {
     if (!auditOnDevice(invocation, client, auditId)) {
         return kExitFailed;
     }
-    const auto recordId = shared::answerRecordId(auditId, questionId);
+    const auto recordId = audit::answerRecordId(auditId, questionId);
     const auto valueJson = answerValueJson(invocation.arguments[2]);
     std::vector<client::FieldWrite> fields;
     // audit_id and question_id are immutable: written with the first answer only.

@@ -1,7 +1,7 @@
 // verdant-server: a thin main around verdant::server::ServerApp.
 
-#include "verdant/server/AdminCommand.hpp"
-#include "verdant/server/ServerApp.hpp"
+#include "verdant/server/app/AdminCommand.hpp"
+#include "verdant/server/app/ServerApp.hpp"
 
 #include <Poco/Exception.h>
 #include <Poco/Util/OptionException.h>

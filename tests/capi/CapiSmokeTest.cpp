@@ -8,9 +8,9 @@
 #include "TemporaryDirectory.hpp"
 #include "TestDevice.hpp"
 
-#include "verdant/server/TenantStores.hpp"
+#include "verdant/domain/DomainSchema.hpp"
+#include "verdant/server/storage/TenantStores.hpp"
 #include "verdant/shared/Clock.hpp"
-#include "verdant/shared/DomainSchema.hpp"
 #include "verdant/shared/ErrorCode.hpp"
 #include "verdant/shared/IdGenerator.hpp"
 #include "verdant/verdant.h"
@@ -30,7 +30,7 @@ namespace {
 
 using shared::RecordId;
 using shared::Value;
-namespace c = shared::collections;
+namespace c = audit::collections;
 
 std::string readFile(const std::string& path) {
     std::ifstream in(path);
@@ -92,7 +92,7 @@ TEST(CProgram, SignsInWritesSyncsAndReadsThroughVerdantHOnly) {
         << "written offline, sent after re-opening online";
     EXPECT_EQ(findingRecord->fields.at("evidence").elements, (std::vector<std::string>{"photo-1"}));
 
-    const auto answerRecord = onServer(c::kAnswers, shared::answerRecordId(audit, "q1"));
+    const auto answerRecord = onServer(c::kAnswers, audit::answerRecordId(audit, "q1"));
     ASSERT_TRUE(answerRecord) << "the answer id the C program computed is the shared one";
     EXPECT_EQ(answerRecord->fields.at("value").value, Value::json(R"({"answer":"yes","score":3})"));
     EXPECT_EQ(answerRecord->fields.at("question_id").value, Value::string("q1"));
@@ -153,7 +153,7 @@ TEST_F(FieldExpert, AnswerWrittenWithItsAuditIdLastLandsInTheAssignedAudit) {
 
     // The object names the parent field last; the C API sends it first, so the server knows
     // the answer's scope from its first change and lets a field expert write it.
-    const auto answer = shared::answerRecordId(audit, "q7").toString();
+    const auto answer = audit::answerRecordId(audit, "q7").toString();
     const auto fields = R"({"value":{"answer":"no"},"comment":"Drums unlabelled","audit_id":")" +
                         audit.toString() + R"("})";
     ASSERT_EQ(verdant_write_json(li.client, "answers", answer.c_str(), fields.c_str(), nullptr),
@@ -218,7 +218,7 @@ TEST_F(LogCallback, FiresWithItsUserDataForEachStepOfASyncUntilRemoved) {
     verdant_sync_report report{};
     report.struct_size = sizeof report;
     ASSERT_EQ(verdant_sync(li.client, &report), VERDANT_OK);
-    const auto answer = shared::answerRecordId(audit, "q7").toString();
+    const auto answer = audit::answerRecordId(audit, "q7").toString();
     const auto fields = R"({"value":{"answer":"no"},"audit_id":")" + audit.toString() + R"("})";
     ASSERT_EQ(verdant_write_json(li.client, "answers", answer.c_str(), fields.c_str(), nullptr),
               VERDANT_OK)

@@ -8,9 +8,9 @@
 #include "TestCertificates.hpp"
 #include "TestDevice.hpp"
 
-#include "verdant/server/AuthService.hpp"
+#include "verdant/domain/DomainSchema.hpp"
+#include "verdant/server/auth/AuthService.hpp"
 #include "verdant/shared/Clock.hpp"
-#include "verdant/shared/DomainSchema.hpp"
 #include "verdant/shared/IdGenerator.hpp"
 
 #include <Poco/Exception.h>
@@ -34,7 +34,7 @@ using shared::RecordId;
 using shared::Value;
 using test::CliInput;
 using test::CliResult;
-namespace c = shared::collections;
+namespace c = audit::collections;
 
 /// Everything a failed expectation needs to explain itself.
 std::string describe(const CliResult& result) {
@@ -124,7 +124,7 @@ protected:
                              const std::string& field = "value") {
         _hq.pull();
         const auto record =
-            _hq.replica().record(c::kAnswers, shared::answerRecordId(audit, question));
+            _hq.replica().record(c::kAnswers, audit::answerRecordId(audit, question));
         if (!record || record->fields.count(field) == 0) {
             return "";
         }
@@ -165,7 +165,7 @@ TEST_F(VerdantCli, ADayOfflineAnswersReachHqAfterOnePush) {
     ASSERT_EQ(second.exitCode, 0) << describe(second);
     const auto written = jsonOf(second);
     EXPECT_EQ(written->getValue<std::string>("record_id"),
-              shared::answerRecordId(audit, "C.2").toString());
+              audit::answerRecordId(audit, "C.2").toString());
     EXPECT_EQ(written->getObject("value")->getValue<int>("score"), 4);
     EXPECT_NE(written->getValue<std::string>("sync_state"), "synced");
 
@@ -534,7 +534,7 @@ TEST_F(VerdantCli, ConflictsListBothAnswersToOneQuestion) {
     const auto audit = loginAndPullAnAudit();
     // The expert answers C.2 offline while HQ answers it too and syncs first.
     ASSERT_EQ(verdant({"answer", audit.toString(), "C.2", "yes"}).exitCode, 0);
-    const auto record = shared::answerRecordId(audit, "C.2");
+    const auto record = audit::answerRecordId(audit, "C.2");
     _hq.set(c::kAnswers, record, "audit_id", Value::id(audit));
     _hq.set(c::kAnswers, record, "question_id", Value::string("C.2"));
     _hq.set(c::kAnswers, record, "value", Value::json(R"({"answer":"no"})"));

@@ -11,8 +11,8 @@
 
 #include "verdant/audit/ChecklistTemplate.hpp"
 #include "verdant/client/Client.hpp"
-#include "verdant/server/TenantStores.hpp"
-#include "verdant/shared/DomainSchema.hpp"
+#include "verdant/domain/DomainSchema.hpp"
+#include "verdant/server/storage/TenantStores.hpp"
 #include "verdant/shared/IdGenerator.hpp"
 #include "verdant/shared/Scoring.hpp"
 
@@ -35,7 +35,7 @@ using server::Role;
 using shared::ErrorCode;
 using shared::RecordId;
 using shared::Value;
-namespace c = shared::collections;
+namespace c = audit::collections;
 
 constexpr std::int64_t kDayMs = 24LL * 60 * 60 * 1000;
 
@@ -140,7 +140,7 @@ protected:
     static client::WriteResult answer(Client& tablet, const RecordId& audit,
                                       const std::string& question, const std::string& answer) {
         return tablet.write(
-            c::kAnswers, shared::answerRecordId(audit, question),
+            c::kAnswers, audit::answerRecordId(audit, question),
             {FieldWrite::set("audit_id", Value::id(audit)),
              FieldWrite::set("question_id", Value::string(question)),
              FieldWrite::set("value", Value::json(R"({"answer":")" + answer + R"("})"))});
@@ -152,7 +152,7 @@ protected:
         const auto checklist = audit::ChecklistTemplate::parse(sharedData(version));
         ASSERT_TRUE(checklist);
         for (const auto& question : checklist->questionIds()) {
-            const auto id = shared::answerRecordId(audit, question);
+            const auto id = audit::answerRecordId(audit, question);
             if (!tablet.record(c::kAnswers, id)) {
                 const auto written =
                     tablet.write(c::kAnswers, id,
@@ -173,7 +173,7 @@ protected:
     static std::string shownAnswer(const Client& tablet, const RecordId& audit,
                                    const std::string& question) {
         const auto value =
-            fieldOf(tablet.record(c::kAnswers, shared::answerRecordId(audit, question)), "value");
+            fieldOf(tablet.record(c::kAnswers, audit::answerRecordId(audit, question)), "value");
         return value.isNull() ? ""
                               : parseObject(value.as<shared::JsonText>().text)
                                     ->getValue<std::string>("answer");
@@ -243,7 +243,7 @@ TEST_F(FieldDay, TwoAuditorsOneAuditKeepBothAnswersAndTheLeadSettlesTheConflict)
     EXPECT_EQ(wangReport.conflictsRaised, 1U);
     expectComplete(li->sync());
 
-    const auto item = shared::answerRecordId(audit, "C.2.1");
+    const auto item = audit::answerRecordId(audit, "C.2.1");
     for (auto* device : {li.get(), wang.get()}) {
         const auto conflicts = device->conflicts();
         ASSERT_EQ(conflicts.size(), 1U);
@@ -292,7 +292,7 @@ TEST_F(FieldDay, ANewTemplateVersionLeavesAuditsInProgressAndTheirScoresOnTheOld
     expectComplete(li->sync());
     ASSERT_TRUE(setState(*li, onV1, "in_progress").ok);
     ASSERT_TRUE(answer(*li, onV1, "C.1.1", "yes").ok);
-    ASSERT_TRUE(li->write(c::kAnswers, shared::answerRecordId(onV1, "C.6.2"),
+    ASSERT_TRUE(li->write(c::kAnswers, audit::answerRecordId(onV1, "C.6.2"),
                           {FieldWrite::set("audit_id", Value::id(onV1)),
                            FieldWrite::set("question_id", Value::string("C.6.2")),
                            FieldWrite::set("value", Value::json(R"({"answer":1250000})")),
@@ -320,13 +320,13 @@ TEST_F(FieldDay, ANewTemplateVersionLeavesAuditsInProgressAndTheirScoresOnTheOld
         const auto refused = answer(*li, audit, question, "yes");
         EXPECT_FALSE(refused.ok) << question;
         EXPECT_EQ(refused.error, ErrorCode::UnknownQuestion);
-        EXPECT_FALSE(li->record(c::kAnswers, shared::answerRecordId(audit, question)))
+        EXPECT_FALSE(li->record(c::kAnswers, audit::answerRecordId(audit, question)))
             << "nothing written";
     }
     report = li->sync();
     EXPECT_EQ(report.quarantined, 0U);
     EXPECT_EQ(shownAnswer(*li, onV2, "C.2.5"), "yes");
-    EXPECT_FALSE(serverRecord(c::kAnswers, shared::answerRecordId(onV1, "C.2.5")));
+    EXPECT_FALSE(serverRecord(c::kAnswers, audit::answerRecordId(onV1, "C.2.5")));
 
     // Submitting the v1 audit, every question answered, scores it on v1: 23 questions (C.6.2
     // among them), 22 conformant…
@@ -377,7 +377,7 @@ TEST_F(FieldDay, AnAuditReassignedWhileOfflineKeepsTheEditsForHqToAcceptOrDiscar
     // HQ sees the six waiting changes, and decides per change.
     const auto listed = hq("GET", "/v1/quarantine")->getArray("quarantine");
     ASSERT_EQ(listed->size(), 6U);
-    const auto keep = shared::answerRecordId(audit, "C.1.1").toString();
+    const auto keep = audit::answerRecordId(audit, "C.1.1").toString();
     for (std::size_t i = 0; i < listed->size(); ++i) {
         const auto entry = listed->getObject(static_cast<unsigned>(i));
         EXPECT_TRUE(entry->get("decision").isEmpty()) << "waiting for HQ";
@@ -396,7 +396,7 @@ TEST_F(FieldDay, AnAuditReassignedWhileOfflineKeepsTheEditsForHqToAcceptOrDiscar
 
     expectComplete(wang->sync());
     EXPECT_EQ(shownAnswer(*wang, audit, "C.1.1"), "no") << "li's accepted answer, on wang's tablet";
-    EXPECT_FALSE(wang->record(c::kAnswers, shared::answerRecordId(audit, "C.1.2")))
+    EXPECT_FALSE(wang->record(c::kAnswers, audit::answerRecordId(audit, "C.1.2")))
         << "the discarded one never arrives";
     const auto decided = hq("GET", "/v1/quarantine")->getArray("quarantine");
     ASSERT_EQ(decided->size(), 6U) << "the refusals stay on record with their decisions";
@@ -407,7 +407,7 @@ TEST_F(FieldDay, AnAuditReassignedWhileOfflineKeepsTheEditsForHqToAcceptOrDiscar
         EXPECT_EQ(entry->getValue<std::string>("decided_by"), _hq->userId());
     }
     EXPECT_EQ(decisions, (std::map<std::string, int>{{"accepted", 3}, {"discarded", 3}}));
-    const auto stored = serverRecord(c::kAnswers, shared::answerRecordId(audit, "C.1.1"));
+    const auto stored = serverRecord(c::kAnswers, audit::answerRecordId(audit, "C.1.1"));
     ASSERT_TRUE(stored);
     EXPECT_EQ(stored->fields.at("value").writtenBy->author, li->userId())
         << "accepted in li's name";
@@ -423,7 +423,7 @@ TEST_F(FieldDay, AnAuditReassignedWhileOfflineKeepsTheEditsForHqToAcceptOrDiscar
     }
     EXPECT_EQ(onTablet, (std::map<std::string, int>{{"accepted", 3}, {"discarded", 3}}))
         << "the entries stay on the tablet, with HQ's decision";
-    EXPECT_NE(li->syncState(c::kAnswers, shared::answerRecordId(audit, "C.1.1")),
+    EXPECT_NE(li->syncState(c::kAnswers, audit::answerRecordId(audit, "C.1.1")),
               RecordSyncState::Quarantined);
     EXPECT_EQ(li->sync().quarantineDecided, 0U) << "learned once";
 }
@@ -434,7 +434,7 @@ TEST_F(FieldDay, AcceptingAChangeThatCannotApplyLeavesTheQuarantineAsItWas) {
     auto li = tablet("li");
     const auto audit = scheduleAudit(_v1, li->userId());
     expectComplete(li->sync());
-    const auto item = shared::answerRecordId(audit, "C.1.1");
+    const auto item = audit::answerRecordId(audit, "C.1.1");
     ASSERT_TRUE(answer(*li, audit, "C.1.1", "yes").ok);
     expectComplete(li->sync());
     // An app on another tablet (no SDK checks) writes another question id to the same answer.
@@ -494,7 +494,7 @@ TEST_F(FieldDay, HqReviewsCommentsReturnsApprovesAndFollowsTheSuppliersTrend) {
     const auto first = audits[0];
     for (const auto* question : {"C.1.1", "C.1.2"}) {
         hq("POST", "/v1/review/audits/" + first.toString() + "/comments",
-           R"({"target":"answers/)" + shared::answerRecordId(first, question).toString() +
+           R"({"target":"answers/)" + audit::answerRecordId(first, question).toString() +
                R"(","text":"Photo of the permit, please."})",
            201);
     }
@@ -574,7 +574,7 @@ TEST_F(FieldDay, AFieldExpertCannotDecideTouchOthersAuditsOrChangeASubmittedOneB
 
     EXPECT_EQ(refusedWith([&] { return answer(*li, wangs, "C.1.1", "yes"); }),
               ErrorCode::NotInScope);
-    EXPECT_FALSE(serverRecord(c::kAnswers, shared::answerRecordId(wangs, "C.1.1")));
+    EXPECT_FALSE(serverRecord(c::kAnswers, audit::answerRecordId(wangs, "C.1.1")));
 
     ASSERT_TRUE(answer(*li, mine, "C.1.1", "yes").ok);
     EXPECT_EQ(refusedAtWrite([&] { return setState(*li, mine, "submitted"); }),
@@ -614,8 +614,8 @@ TEST_F(FieldDay, AFieldExpertCannotDecideTouchOthersAuditsOrChangeASubmittedOneB
     EXPECT_EQ(refusedWith([&] { return answer(*li, mine, "C.1.2", "yes"); }), std::nullopt);
     const auto view = hq("GET", "/v1/review/audits/" + mine.toString());
     const auto history = view->getArray("history");
-    const auto amended = shared::answerRecordId(mine, "C.1.2").toString();
-    const auto early = shared::answerRecordId(mine, "C.1.1").toString();
+    const auto amended = audit::answerRecordId(mine, "C.1.2").toString();
+    const auto early = audit::answerRecordId(mine, "C.1.1").toString();
     std::size_t amendments = 0;
     std::size_t beforeSubmission = 0;
     for (std::size_t i = 0; i < history->size(); ++i) {
@@ -640,7 +640,7 @@ TEST_F(FieldDay, AFieldExpertCannotDecideTouchOthersAuditsOrChangeASubmittedOneB
               ErrorCode::AuditLocked);
     EXPECT_NE(li->quarantine().back().message.find("approved"), std::string::npos);
     EXPECT_TRUE(
-        fieldOf(serverRecord(c::kAnswers, shared::answerRecordId(mine, "C.1.3")), "value").isNull())
+        fieldOf(serverRecord(c::kAnswers, audit::answerRecordId(mine, "C.1.3")), "value").isNull())
         << "the late 'no' never reached the server";
 }
 

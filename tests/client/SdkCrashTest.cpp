@@ -8,8 +8,8 @@
 #include "TestDevice.hpp"
 
 #include "verdant/client/Client.hpp"
-#include "verdant/server/TenantStores.hpp"
-#include "verdant/shared/DomainSchema.hpp"
+#include "verdant/domain/DomainSchema.hpp"
+#include "verdant/server/storage/TenantStores.hpp"
 #include "verdant/shared/IdGenerator.hpp"
 #include "verdant/sync/Sqlite.hpp"
 
@@ -29,7 +29,7 @@ namespace {
 
 using server::Role;
 using shared::Value;
-namespace c = shared::collections;
+namespace c = audit::collections;
 
 std::string readFile(const std::string& path) {
     std::ifstream in(path);
@@ -134,7 +134,7 @@ TEST(SdkCrash, FiftySigkillsDuringWritesAndSyncsLoseNothingAndDuplicateNothing) 
 
     // The device: every write it reported is there, and nothing waits to be sent.
     const sync::Store device(client::Client::databasePath(dir.file("tablet"), "acme", "li"),
-                             shared::domainSchema());
+                             domain::domainSchema());
     std::set<long> onDevice;
     for (const auto& ref : device.recordsInScope(shared::scopeKey(c::kAudits, audit))) {
         if (ref.collection == c::kAnswers) {

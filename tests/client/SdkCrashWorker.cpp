@@ -5,7 +5,7 @@
 //   verdant_sdk_crash_worker DATA_DIR SERVER_URL CA_FILE AUDIT_ID --final
 
 #include "verdant/client/Client.hpp"
-#include "verdant/shared/DomainSchema.hpp"
+#include "verdant/domain/DomainSchema.hpp"
 
 #include <cstdio>
 #include <filesystem>
@@ -37,7 +37,7 @@ int main(int argc, char** argv) {
             for (long k = from; k < from + count; ++k) {
                 const auto question = "K" + std::to_string(k);
                 const auto written = sdk->write(
-                    shared::collections::kAnswers, shared::answerRecordId(audit, question),
+                    audit::collections::kAnswers, audit::answerRecordId(audit, question),
                     {client::FieldWrite::set("audit_id", shared::Value::id(audit)),
                      client::FieldWrite::set("question_id", shared::Value::string(question)),
                      client::FieldWrite::set(

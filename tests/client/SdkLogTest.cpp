@@ -7,7 +7,7 @@
 #include "TestDevice.hpp"
 
 #include "verdant/client/Client.hpp"
-#include "verdant/shared/DomainSchema.hpp"
+#include "verdant/domain/DomainSchema.hpp"
 #include "verdant/shared/IdGenerator.hpp"
 
 #include <Poco/Net/ServerSocket.h>
@@ -31,7 +31,7 @@ using shared::Value;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Not;
-namespace c = shared::collections;
+namespace c = audit::collections;
 
 /// A LogEntry kept past its callback.
 struct Logged {
@@ -154,7 +154,7 @@ protected:
     client::WriteResult answer(Client& device, const std::string& question,
                                const std::string& text) {
         return device.write(
-            c::kAnswers, shared::answerRecordId(_audit, question),
+            c::kAnswers, audit::answerRecordId(_audit, question),
             {FieldWrite::set("audit_id", Value::id(_audit)),
              FieldWrite::set("question_id", Value::string(question)),
              FieldWrite::set("value", Value::json(R"({"answer":")" + text + R"("})"))});
@@ -295,7 +295,7 @@ TEST_F(SdkLog, ALogCallbackThatThrowsNeverBreaksTheSync) {
     expectComplete(report);
     EXPECT_EQ(report.pushed, 3U);
     EXPECT_EQ(li->status().pendingChanges, 0U);
-    EXPECT_TRUE(li->record(c::kAnswers, shared::answerRecordId(_audit, "C.1")))
+    EXPECT_TRUE(li->record(c::kAnswers, audit::answerRecordId(_audit, "C.1")))
         << "the pull went on after the push's entries threw";
     EXPECT_EQ(calls.load(), 6) << "every step was still offered to the log";
 

@@ -7,9 +7,9 @@
 #include "TestDevice.hpp"
 
 #include "verdant/client/Client.hpp"
-#include "verdant/server/AdminCommand.hpp"
-#include "verdant/server/TenantStores.hpp"
-#include "verdant/shared/DomainSchema.hpp"
+#include "verdant/domain/DomainSchema.hpp"
+#include "verdant/server/app/AdminCommand.hpp"
+#include "verdant/server/storage/TenantStores.hpp"
 #include "verdant/shared/IdGenerator.hpp"
 #include "verdant/sync/Sqlite.hpp"
 
@@ -39,7 +39,7 @@ using client::RecordSyncState;
 using server::Role;
 using shared::RecordId;
 using shared::Value;
-namespace c = shared::collections;
+namespace c = audit::collections;
 
 constexpr std::int64_t kDayMs = 24LL * 60 * 60 * 1000;
 
@@ -184,7 +184,7 @@ protected:
     RecordId reassignWhileAnsweringOffline(Client& li, const Client& wang) {
         _hq.set(c::kAudits, _audit, "assignee_id", Value::string(wang.userId()));
         _hq.push();
-        const auto item = shared::answerRecordId(_audit, "B.3");
+        const auto item = audit::answerRecordId(_audit, "B.3");
         EXPECT_TRUE(li.write(c::kAnswers, item, answerWrites(_audit, "B.3", answerJson("no"))).ok);
         return item;
     }
@@ -222,7 +222,7 @@ protected:
     /// The checksum of an audit's scope in a tablet's local database, read beside the SDK.
     std::string deviceScopeChecksum(const std::string& user, const RecordId& audit) {
         const sync::Store local(Client::databasePath(_dir.file(user + "-tablet"), "acme", user),
-                                shared::domainSchema());
+                                domain::domainSchema());
         return local.scopeChecksum(shared::scopeKey(c::kAudits, audit));
     }
 
@@ -265,7 +265,7 @@ TEST_P(TwoTablets, OfflineEditsConvergeConflictsReachBothAndHqsChoiceReachesBoth
     EXPECT_FALSE(li->record(c::kAudits, _otherAudit)) << "not li's audit";
 
     // Offline: both answer C.2, each answers another item.
-    const auto c2 = shared::answerRecordId(_audit, "C.2");
+    const auto c2 = audit::answerRecordId(_audit, "C.2");
     using Edit = std::tuple<Client*, shared::ManualClock*, const char*, const char*>;
     for (const auto& [device, clock, answer, other] :
          {Edit{li.get(), &liClock, "yes", "C.1"}, Edit{wang.get(), &wangClock, "no", "D.4"}}) {
@@ -274,7 +274,7 @@ TEST_P(TwoTablets, OfflineEditsConvergeConflictsReachBothAndHqsChoiceReachesBoth
             device->write(c::kAnswers, c2, answerWrites(_audit, "C.2", answerJson(answer)));
         ASSERT_TRUE(written.ok) << written.message;
         EXPECT_EQ(device->syncState(c::kAnswers, c2), RecordSyncState::Local);
-        const auto otherId = shared::answerRecordId(_audit, other);
+        const auto otherId = audit::answerRecordId(_audit, other);
         ASSERT_TRUE(device
                         ->write(c::kAnswers, otherId,
                                 // The parent field last: the SDK sends it first anyway.
@@ -310,7 +310,7 @@ TEST_P(TwoTablets, OfflineEditsConvergeConflictsReachBothAndHqsChoiceReachesBoth
                                         conflicts[0].candidates[1].value}),
                     ::testing::UnorderedElementsAre(answerJson("yes"), answerJson("no")));
         EXPECT_EQ(device->syncState(c::kAnswers, c2), RecordSyncState::Conflict);
-        EXPECT_EQ(device->syncState(c::kAnswers, shared::answerRecordId(_audit, "C.1")),
+        EXPECT_EQ(device->syncState(c::kAnswers, audit::answerRecordId(_audit, "C.1")),
                   RecordSyncState::Synced);
     }
     EXPECT_EQ(li->record(c::kAnswers, c2)->fields.at("value").value,
@@ -368,7 +368,7 @@ TEST_F(SdkOverTls, AClockThreeDaysAheadIsRestampedAndDoesNotWinLaterConflicts) {
     expectComplete(wang->sync());
 
     // li has never synced on this clock: its first answers are dated three days ahead.
-    const auto item = shared::answerRecordId(_audit, "A.1");
+    const auto item = audit::answerRecordId(_audit, "A.1");
     ASSERT_TRUE(li->write(c::kAnswers, item,
                           {FieldWrite::set("audit_id", Value::id(_audit)),
                            FieldWrite::set("question_id", Value::string("A.1")),
@@ -425,7 +425,7 @@ TEST_F(SdkOverTls, ATabletOfflineForSixtyDaysSyncsWithoutAWipe) {
         liClock.advance(kDayMs);
         _serverClock.advance(kDayMs);
         const auto item = "Q." + std::to_string(day);
-        ASSERT_TRUE(li->write(c::kAnswers, shared::answerRecordId(_audit, item),
+        ASSERT_TRUE(li->write(c::kAnswers, audit::answerRecordId(_audit, item),
                               {FieldWrite::set("audit_id", Value::id(_audit)),
                                FieldWrite::set("question_id", Value::string(item)),
                                FieldWrite::set("value", answerJson("day " + std::to_string(day)))})
@@ -461,7 +461,7 @@ TEST_F(SdkOverTls, ATabletOfflineForSixtyDaysSyncsWithoutAWipe) {
     EXPECT_EQ(li->auditRecords(_audit).size(), 61U);
     EXPECT_EQ(li->record(c::kSuppliers, _supplier)->fields.at("name_en").value,
               Value::string("Green Dyeing Co. (day 60)"));
-    EXPECT_EQ(li->syncState(c::kAnswers, shared::answerRecordId(_audit, "Q.1")),
+    EXPECT_EQ(li->syncState(c::kAnswers, audit::answerRecordId(_audit, "Q.1")),
               RecordSyncState::Synced);
     EXPECT_EQ(deviceScopeChecksum("li", _audit), serverScopeChecksum(_audit));
 }
@@ -623,7 +623,7 @@ TEST_F(SdkOverTls, ATabletSpeaksForm2AndForm1ToAnOlderServer) {
     expectComplete(li->sync());
     expectComplete(wang->sync());
 
-    const auto item = shared::answerRecordId(_audit, "B.3");
+    const auto item = audit::answerRecordId(_audit, "B.3");
     ASSERT_TRUE(li->write(c::kAnswers, item, answerWrites(_audit, "B.3", answerJson("yes"))).ok);
     expectComplete(li->sync());
     expectComplete(wang->sync());
@@ -679,7 +679,7 @@ TEST_F(SdkOverTls, BackgroundSyncBacksOffOnAFlakyNetworkAndNeverBlocksWrites) {
 
     // A write is pushed soon after, by the loop, not by the caller.
     transport->offline = true;
-    const auto item = shared::answerRecordId(_audit, "E.1");
+    const auto item = audit::answerRecordId(_audit, "E.1");
     const auto written =
         li->write(c::kAnswers, item, answerWrites(_audit, "E.1", answerJson("yes")));
     ASSERT_TRUE(written.ok) << "writes work with no network";
@@ -747,7 +747,7 @@ TEST_F(SdkOverTls, APushWhoseAnswerWasLostSaysTheChangesMayHaveArrivedAndSendsTh
     auto li = Client::signIn(liOptions, "acme", "li", "li-password");
     assignAudits(li->userId(), li->userId());
     expectComplete(li->sync());
-    const auto item = shared::answerRecordId(_audit, "G.1");
+    const auto item = audit::answerRecordId(_audit, "G.1");
     ASSERT_TRUE(li->write(c::kAnswers, item, answerWrites(_audit, "G.1", answerJson("yes"))).ok);
 
     transport->losePath = "/v1/sync/push";
@@ -783,7 +783,7 @@ protected:
     std::vector<RecordId> answerOffline(const std::vector<std::string>& questions) {
         std::vector<RecordId> items;
         for (const auto& question : questions) {
-            items.push_back(shared::answerRecordId(_audit, question));
+            items.push_back(audit::answerRecordId(_audit, question));
             EXPECT_TRUE(_li->write(c::kAnswers, items.back(),
                                    answerWrites(_audit, question, answerJson("yes")))
                             .ok);
@@ -872,7 +872,7 @@ TEST_F(FaultyNetwork, APushAnswerCutShortIsAClearErrorAndTheNextSyncLosesNothing
 
 TEST_F(FaultyNetwork, APullAnswerCutShortIsAClearErrorAndTheNextSyncLosesNothing) {
     for (const auto* question : {"C.1", "C.2", "C.3"}) {
-        const auto item = shared::answerRecordId(_audit, question);
+        const auto item = audit::answerRecordId(_audit, question);
         _hq.set(c::kAnswers, item, "audit_id", Value::id(_audit));
         _hq.set(c::kAnswers, item, "question_id", Value::string(question));
         _hq.set(c::kAnswers, item, "value", answerJson("no"));
@@ -884,12 +884,12 @@ TEST_F(FaultyNetwork, APullAnswerCutShortIsAClearErrorAndTheNextSyncLosesNothing
     _transport->strikeNext("pull", test::Fault::TruncateBody);
     expectRetryableFailure(_li->sync(), "arrived cut short");
     EXPECT_EQ(_transport->counts().truncatedBodies["pull"], 1);
-    EXPECT_FALSE(_li->record(c::kAnswers, shared::answerRecordId(_audit, "C.1")))
+    EXPECT_FALSE(_li->record(c::kAnswers, audit::answerRecordId(_audit, "C.1")))
         << "nothing of half an answer was taken in";
 
     expectComplete(_li->sync());
     for (const auto* question : {"C.1", "C.2", "C.3"}) {
-        const auto arrived = _li->record(c::kAnswers, shared::answerRecordId(_audit, question));
+        const auto arrived = _li->record(c::kAnswers, audit::answerRecordId(_audit, question));
         ASSERT_TRUE(arrived) << question;
         EXPECT_EQ(arrived->fields.at("value").value, answerJson("no"));
     }
@@ -927,7 +927,7 @@ TEST_F(SdkOverTls, AListsSyncStatesAreEachRecordsOwnInEveryState) {
     auto wang = tablet("wang", liClock);
     assignAudits(li->userId(), wang->userId());
     const auto answer = [&](const RecordId& audit, const std::string& question) {
-        return shared::answerRecordId(audit, question);
+        return audit::answerRecordId(audit, question);
     };
     for (const auto* question : {"S.1", "A.1", "A.2"}) {
         _hq.set(c::kAnswers, answer(_audit, question), "audit_id", Value::id(_audit));
@@ -988,14 +988,14 @@ TEST_F(SdkOverTls, AnAuditsAnswersAreTheRecordsNamingItAndNotDeleted) {
     for (const auto& [audit, question] :
          {std::pair{_audit, "Q.1"}, std::pair{_audit, "Q.2"}, std::pair{_audit, "Q.3"},
           std::pair{_otherAudit, "Q.1"}}) {
-        const auto id = shared::answerRecordId(audit, question);
+        const auto id = audit::answerRecordId(audit, question);
         _hq.set(c::kAnswers, id, "audit_id", Value::id(audit));
         _hq.set(c::kAnswers, id, "question_id", Value::string(question));
         expected[audit].insert(id);
     }
     _hq.push();
     expectComplete(li->sync());
-    const auto removed = shared::answerRecordId(_audit, "Q.2");
+    const auto removed = audit::answerRecordId(_audit, "Q.2");
     ASSERT_TRUE(li->remove(c::kAnswers, removed).ok);
     expected[_audit].erase(removed);
 
@@ -1032,7 +1032,7 @@ TEST_F(SdkOverTls, ASignedInUserReopensOfflineAndARevokedSignInStopsSync) {
     offline.retry.maxAttempts = 1;
     auto reopened = Client::open(offline, "acme", "li");
     EXPECT_TRUE(reopened->record(c::kAudits, _audit));
-    const auto item = shared::answerRecordId(_audit, "F.1");
+    const auto item = audit::answerRecordId(_audit, "F.1");
     ASSERT_TRUE(
         reopened->write(c::kAnswers, item, answerWrites(_audit, "F.1", Value::string("wrong type")))
             .ok == false)
@@ -1084,7 +1084,7 @@ TEST_F(SdkOverTls, SubscribersMaySyncWriteAndUnsubscribeFromTheirCallback) {
         if (event.origin == client::RecordEvent::Origin::Local && calls == 1) {
             // Reading, writing and syncing from a callback neither deadlocks nor recurses.
             EXPECT_TRUE(li->record(event.collection, event.id));
-            EXPECT_TRUE(li->write(c::kAnswers, shared::answerRecordId(_audit, "G.2"),
+            EXPECT_TRUE(li->write(c::kAnswers, audit::answerRecordId(_audit, "G.2"),
                                   {FieldWrite::set("audit_id", Value::id(_audit)),
                                    FieldWrite::set("question_id", Value::string("G.2"))})
                             .ok);
@@ -1094,19 +1094,19 @@ TEST_F(SdkOverTls, SubscribersMaySyncWriteAndUnsubscribeFromTheirCallback) {
     });
     std::vector<FieldWrite> fields = {FieldWrite::set("audit_id", Value::id(_audit)),
                                       FieldWrite::set("question_id", Value::string("G.1"))};
-    ASSERT_TRUE(li->write(c::kAnswers, shared::answerRecordId(_audit, "G.1"), fields).ok);
+    ASSERT_TRUE(li->write(c::kAnswers, audit::answerRecordId(_audit, "G.1"), fields).ok);
     EXPECT_GE(calls, 2) << "the nested write and sync were announced too";
     const int before = calls;
     fields[1] = FieldWrite::set("question_id", Value::string("G.3"));
-    ASSERT_TRUE(li->write(c::kAnswers, shared::answerRecordId(_audit, "G.3"), fields).ok);
+    ASSERT_TRUE(li->write(c::kAnswers, audit::answerRecordId(_audit, "G.3"), fields).ok);
     EXPECT_EQ(calls, before) << "unsubscribed from inside its own callback";
     expectComplete(li->sync());
-    EXPECT_TRUE(serverRecord(c::kAnswers, shared::answerRecordId(_audit, "G.2")));
+    EXPECT_TRUE(serverRecord(c::kAnswers, audit::answerRecordId(_audit, "G.2")));
 
     // Thirty answers go up seven changes at a time.
     for (int i = 0; i < 30; ++i) {
         const auto question = "H." + std::to_string(i);
-        ASSERT_TRUE(li->write(c::kAnswers, shared::answerRecordId(_audit, question),
+        ASSERT_TRUE(li->write(c::kAnswers, audit::answerRecordId(_audit, question),
                               answerWrites(_audit, question, answerJson("ok")))
                         .ok);
     }
@@ -1116,7 +1116,7 @@ TEST_F(SdkOverTls, SubscribersMaySyncWriteAndUnsubscribeFromTheirCallback) {
     EXPECT_EQ(deviceScopeChecksum("li", _audit), serverScopeChecksum(_audit));
 
     const auto twice = li->write(
-        c::kAnswers, shared::answerRecordId(_audit, "H.1"),
+        c::kAnswers, audit::answerRecordId(_audit, "H.1"),
         {FieldWrite::set("value", answerJson("a")), FieldWrite::set("value", answerJson("b"))});
     EXPECT_FALSE(twice.ok);
     EXPECT_EQ(twice.error, shared::ErrorCode::InvalidChange);

@@ -4,9 +4,9 @@
 #include "ServerProcess.hpp"
 
 #include "verdant/client/Client.hpp"
-#include "verdant/server/AccountStore.hpp"
-#include "verdant/server/PasswordHasher.hpp"
-#include "verdant/shared/DomainSchema.hpp"
+#include "verdant/domain/DomainSchema.hpp"
+#include "verdant/server/auth/AccountStore.hpp"
+#include "verdant/server/auth/PasswordHasher.hpp"
 #include "verdant/shared/IdGenerator.hpp"
 #include "verdant/sync/Store.hpp"
 
@@ -28,7 +28,7 @@ using client::Client;
 using client::FieldWrite;
 using shared::RecordId;
 using shared::Value;
-namespace c = shared::collections;
+namespace c = audit::collections;
 
 constexpr const char* kTenant = "acme";
 constexpr std::size_t kEverything = 1'000'000;
@@ -234,7 +234,7 @@ private:
             } else if (roll < 70) {
                 settleAConflict(tablet, audit);
             } else if (roll < 85) {
-                const auto item = shared::answerRecordId(audit, kQuestions[random() % 3]);
+                const auto item = audit::answerRecordId(audit, kQuestions[random() % 3]);
                 if (tablet.client->record(c::kAnswers, item)) {
                     writeOrReport(
                         tablet, c::kAnswers, item,
@@ -257,7 +257,7 @@ private:
     }
 
     void answer(Tablet& tablet, const RecordId& audit, const std::string& question) {
-        const auto item = shared::answerRecordId(audit, question);
+        const auto item = audit::answerRecordId(audit, question);
         const auto value = Value::json(answerText(kAnswers[tablet.random() % kAnswers.size()]));
         if (tablet.client->record(c::kAnswers, item)) {
             writeOrReport(tablet, c::kAnswers, item, {FieldWrite::set("value", value)});
@@ -479,11 +479,11 @@ private:
 
     /// On the stopped server's store and every closed device store.
     ServerState checkStores() {
-        const sync::Store server(serverStorePath(), shared::domainSchema());
+        const sync::Store server(serverStorePath(), domain::domainSchema());
         const auto quarantine = server.quarantine();
         _report.quarantined = static_cast<int>(quarantine.size());
         for (const auto& tablet : _tablets) {
-            const sync::Store device(tablet->databasePath(), shared::domainSchema());
+            const sync::Store device(tablet->databasePath(), domain::domainSchema());
             checkExactlyOnce(*tablet, server, device);
             checkReplica(*tablet, server, device);
         }
@@ -654,7 +654,7 @@ private:
     /// The resend must have left the server as it was: no new log entry, no new refusal, and
     /// still nothing both applied and quarantined.
     void checkResendChangedNothing(const ServerState& before) {
-        const sync::Store server(serverStorePath(), shared::domainSchema());
+        const sync::Store server(serverStorePath(), domain::domainSchema());
         if (server.lastServerSeq() != before.lastServerSeq ||
             server.quarantine().size() != before.quarantined ||
             server.checksum() != before.checksum) {

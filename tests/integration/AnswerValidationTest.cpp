@@ -4,8 +4,8 @@
 #include "ServerHarness.hpp"
 #include "TestDevice.hpp"
 
-#include "verdant/server/TenantStores.hpp"
-#include "verdant/shared/DomainSchema.hpp"
+#include "verdant/domain/DomainSchema.hpp"
+#include "verdant/server/storage/TenantStores.hpp"
 #include "verdant/shared/IdGenerator.hpp"
 
 #include <Poco/JSON/Array.h>
@@ -24,7 +24,7 @@ using shared::ErrorCode;
 using shared::RecordId;
 using shared::Value;
 using test::TestDevice;
-namespace c = shared::collections;
+namespace c = audit::collections;
 
 /// The demo template (version 1 of the programme's environmental checklist), from the source tree.
 std::string templateV1() {

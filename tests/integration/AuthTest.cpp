@@ -2,10 +2,10 @@
 
 #include "ServerHarness.hpp"
 
-#include "verdant/server/AccountStore.hpp"
-#include "verdant/server/AdminCommand.hpp"
-#include "verdant/server/AuthService.hpp"
-#include "verdant/server/PasswordHasher.hpp"
+#include "verdant/server/app/AdminCommand.hpp"
+#include "verdant/server/auth/AccountStore.hpp"
+#include "verdant/server/auth/AuthService.hpp"
+#include "verdant/server/auth/PasswordHasher.hpp"
 
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>

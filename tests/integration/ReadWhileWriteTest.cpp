@@ -5,8 +5,8 @@
 #include "ServerHarness.hpp"
 #include "TestDevice.hpp"
 
-#include "verdant/server/TenantStores.hpp"
-#include "verdant/shared/DomainSchema.hpp"
+#include "verdant/domain/DomainSchema.hpp"
+#include "verdant/server/storage/TenantStores.hpp"
 #include "verdant/shared/IdGenerator.hpp"
 
 #include <gtest/gtest.h>
@@ -25,7 +25,7 @@ using server::Role;
 using shared::RecordId;
 using shared::Value;
 using test::TestDevice;
-namespace c = shared::collections;
+namespace c = audit::collections;
 
 /// Only breaks the deadlock of a server whose reads wait for the write: the write gives up
 /// waiting for the reads after this long (and the test fails). Below the client's own timeout.

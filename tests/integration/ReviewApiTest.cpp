@@ -6,9 +6,9 @@
 #include "TestDevice.hpp"
 
 #include "verdant/audit/ChecklistTemplate.hpp"
-#include "verdant/server/Router.hpp"
-#include "verdant/server/TenantStores.hpp"
-#include "verdant/shared/DomainSchema.hpp"
+#include "verdant/domain/DomainSchema.hpp"
+#include "verdant/server/http/Router.hpp"
+#include "verdant/server/storage/TenantStores.hpp"
 #include "verdant/shared/IdGenerator.hpp"
 #include "verdant/shared/Scoring.hpp"
 
@@ -32,7 +32,7 @@ using server::Role;
 using shared::RecordId;
 using shared::Value;
 using test::TestDevice;
-namespace c = shared::collections;
+namespace c = audit::collections;
 
 constexpr std::int64_t kDayMs = 24LL * 60 * 60 * 1000;
 /// 2027-01-15T08:00:00Z: "now" when each test starts.

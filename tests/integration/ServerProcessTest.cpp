@@ -6,9 +6,9 @@
 #include "TestCertificates.hpp"
 #include "TestDevice.hpp"
 
-#include "verdant/server/AccountStore.hpp"
-#include "verdant/server/PasswordHasher.hpp"
-#include "verdant/shared/DomainSchema.hpp"
+#include "verdant/domain/DomainSchema.hpp"
+#include "verdant/server/auth/AccountStore.hpp"
+#include "verdant/server/auth/PasswordHasher.hpp"
 #include "verdant/shared/IdGenerator.hpp"
 
 #include <Poco/File.h>
@@ -161,7 +161,7 @@ TEST(ServerCrash, EveryAcknowledgedChangeSurvivesSigkillAndRetriesApplyOnce) {
         });
         while (!killed) {
             for (int i = 0; i < 20; ++i, ++made) {
-                device.set(shared::collections::kSuppliers, ids.nextRecordId(), "name_en",
+                device.set(audit::collections::kSuppliers, ids.nextRecordId(), "name_en",
                            shared::Value::string("supplier " + std::to_string(made)));
             }
             try {

@@ -3,9 +3,9 @@
 #include "ServerHarness.hpp"
 #include "TestDevice.hpp"
 
-#include "verdant/server/AuthService.hpp"
-#include "verdant/server/TenantStores.hpp"
-#include "verdant/shared/DomainSchema.hpp"
+#include "verdant/domain/DomainSchema.hpp"
+#include "verdant/server/auth/AuthService.hpp"
+#include "verdant/server/storage/TenantStores.hpp"
 #include "verdant/shared/IdGenerator.hpp"
 
 #include <Poco/AutoPtr.h>
@@ -29,7 +29,7 @@ using shared::RecordId;
 using shared::SyncMessageCodec;
 using shared::Value;
 using test::TestDevice;
-namespace c = shared::collections;
+namespace c = audit::collections;
 
 Poco::JSON::Object::Ptr parseObject(const std::string& body) {
     Poco::JSON::Parser parser;

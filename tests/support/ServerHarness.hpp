@@ -3,7 +3,7 @@
 #include "TemporaryDirectory.hpp"
 
 #include "verdant/client/HttpsTransport.hpp"
-#include "verdant/server/SyncServer.hpp"
+#include "verdant/server/app/SyncServer.hpp"
 
 #include <functional>
 #include <memory>

@@ -1,8 +1,8 @@
 #include "TestDevice.hpp"
 
-#include "verdant/server/AccountStore.hpp"
-#include "verdant/server/PasswordHasher.hpp"
-#include "verdant/shared/DomainSchema.hpp"
+#include "verdant/domain/DomainSchema.hpp"
+#include "verdant/server/auth/AccountStore.hpp"
+#include "verdant/server/auth/PasswordHasher.hpp"
 #include "verdant/shared/IdGenerator.hpp"
 
 #include <Poco/JSON/Object.h>
@@ -18,14 +18,14 @@ using shared::SyncMessageCodec;
 
 TestDevice::TestDevice(const client::ServerEndpoint& server, const std::string& tenant,
                        const std::string& username, const std::string& password,
-                       const shared::Clock& clock)
+                       const shared::Clock& clock, const shared::Schema& schema)
     : _clock(clock), _endpoint(server), _deviceId(shared::IdGenerator(clock).nextDeviceId()) {
     // A device accepts whatever its server accepted: no drift bound on the device side.
     _hlc = std::make_unique<shared::HlcClock>(_clock, _deviceId.low64(), std::nullopt);
     sync::StoreOptions options;
     options.clock = _hlc.get();
     options.durable = false;
-    _replica = std::make_unique<sync::Store>(":memory:", shared::domainSchema(), options);
+    _replica = std::make_unique<sync::Store>(":memory:", schema, options);
     _transport = std::make_unique<client::HttpsTransport>(server);
 
     Poco::JSON::Object body;

@@ -2,6 +2,7 @@
 
 #include "ServerHarness.hpp"
 
+#include "verdant/domain/DomainSchema.hpp"
 #include "verdant/shared/Clock.hpp"
 #include "verdant/shared/HlcClock.hpp"
 #include "verdant/shared/SyncMessages.hpp"
@@ -20,10 +21,11 @@ namespace verdant::test {
 class TestDevice {
 public:
     /// Signs `username` of tenant `tenant` in with a fresh device id. `clock` (which must outlive
-    /// the device) is the tablet's own clock, so a test can set it wrong.
+    /// the device) is the tablet's own clock, so a test can set it wrong. The replica holds
+    /// `schema` (which must outlive the device): the built-in domains' unless a test adds some.
     TestDevice(const client::ServerEndpoint& server, const std::string& tenant,
-               const std::string& username, const std::string& password,
-               const shared::Clock& clock);
+               const std::string& username, const std::string& password, const shared::Clock& clock,
+               const shared::Schema& schema = domain::domainSchema());
 
     /// Talks to another server address from now on (a restarted server on a new port).
     void reconnect(const client::ServerEndpoint& server);

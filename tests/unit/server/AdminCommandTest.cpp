@@ -1,7 +1,7 @@
 #include "TemporaryDirectory.hpp"
 
-#include "verdant/server/AccountStore.hpp"
-#include "verdant/server/AdminCommand.hpp"
+#include "verdant/server/app/AdminCommand.hpp"
+#include "verdant/server/auth/AccountStore.hpp"
 
 #include <gtest/gtest.h>
 

@@ -2,8 +2,8 @@
 
 #include "TemporaryDirectory.hpp"
 
-#include "verdant/server/Router.hpp"
-#include "verdant/server/SyncServer.hpp"
+#include "verdant/server/app/SyncServer.hpp"
+#include "verdant/server/http/Router.hpp"
 
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>

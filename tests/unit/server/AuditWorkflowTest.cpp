@@ -4,8 +4,8 @@
 #include "SyncFixtures.hpp"
 
 #include "verdant/audit/ChecklistTemplate.hpp"
-#include "verdant/server/AuditWorkflow.hpp"
-#include "verdant/shared/DomainSchema.hpp"
+#include "verdant/domain/DomainSchema.hpp"
+#include "verdant/server/audit/AuditWorkflow.hpp"
 
 #include <gtest/gtest.h>
 
@@ -20,7 +20,7 @@ using shared::Operation;
 using shared::RecordId;
 using shared::ResultClass;
 using shared::Value;
-namespace c = shared::collections;
+namespace c = audit::collections;
 
 constexpr std::int64_t kDayMs = 24LL * 60 * 60 * 1000;
 
@@ -50,7 +50,7 @@ protected:
     std::vector<shared::Change> answer(testing::TestDevice& device, const RecordId& audit,
                                        const std::string& question, const std::string& answer,
                                        const std::string& result = "") {
-        const auto id = shared::answerRecordId(audit, question);
+        const auto id = audit::answerRecordId(audit, question);
         std::vector<shared::Change> changes{
             device.set(c::kAnswers, id, "audit_id", Value::id(audit)),
             device.set(c::kAnswers, id, "question_id", Value::string(question)),
@@ -68,7 +68,7 @@ protected:
         const auto v1 = audit::ChecklistTemplate::parse(sharedTemplate(1));
         for (const auto& question : v1->questionIds()) {
             if (except.count(question) == 0) {
-                const auto id = shared::answerRecordId(audit, question);
+                const auto id = audit::answerRecordId(audit, question);
                 changes.push_back(device.set(c::kAnswers, id, "audit_id", Value::id(audit)));
                 changes.push_back(
                     device.set(c::kAnswers, id, "question_id", Value::string(question)));
@@ -104,7 +104,7 @@ protected:
         return verdicts;
     }
 
-    sync::Store _store{":memory:", shared::domainSchema()};
+    sync::Store _store{":memory:", domain::domainSchema()};
     testing::TestDevice _hq{1, "hq"};
     testing::TestDevice _li{2, "li"};
     testing::TestDevice _wang{3, "wang"};
@@ -150,7 +150,7 @@ TEST_F(AuditStore, AnIncompleteAuditIsNotSubmittedButAnswersEarlierInTheBatchCou
     batch.push_back(submit());
     EXPECT_EQ(gated(batch).back(), ErrorCode::InvalidTransition) << "one still open";
     auto reviewed = answer(_li, _audit, "E.1.1", "yes", "not_reviewed");
-    reviewed.push_back(_li.set(c::kAnswers, shared::answerRecordId(_audit, "E.1.1"), "comment",
+    reviewed.push_back(_li.set(c::kAnswers, audit::answerRecordId(_audit, "E.1.1"), "comment",
                                Value::string("Records kept off site")));
     reviewed.push_back(submit());
     EXPECT_EQ(gated(reviewed).back(), std::nullopt) << "N/A and not reviewed with a reason";
@@ -160,7 +160,7 @@ TEST_F(AuditStore, AnIncompleteAuditIsNotSubmittedButAnswersEarlierInTheBatchCou
 
 TEST_F(AuditStore, AnAnswerClearedInTheBatchBeforeTheSubmissionLeavesItIncomplete) {
     apply(checklist(_li, _audit));
-    const auto item = shared::answerRecordId(_audit, "C.1.1");
+    const auto item = audit::answerRecordId(_audit, "C.1.1");
     EXPECT_EQ(gated({_li.set(c::kAnswers, item, "result", Value::null()),
                      _li.set(c::kAudits, _audit, "state", Value::string("submitted"))})
                   .back(),
@@ -215,7 +215,7 @@ TEST_F(AuditStore, APlanStatusIsNeverClearedAndHqsDecisionsStayHqs) {
 TEST_F(AuditStore, AnApprovedChecklistIsLockedForTheExpertNotForHq) {
     apply(answer(_li, _audit, "C.1.1", "yes"));
     apply({_hq.set(c::kAudits, _audit, "state", Value::string("approved"))});
-    const auto item = shared::answerRecordId(_audit, "C.1.1");
+    const auto item = audit::answerRecordId(_audit, "C.1.1");
     EXPECT_EQ(gated({_li.set(c::kAnswers, item, "comment", Value::string("late"))}).front(),
               ErrorCode::AuditLocked);
     EXPECT_EQ(gated({_li.change(c::kAnswers, item, "", Operation::Delete, Value::null())}).front(),
@@ -227,7 +227,7 @@ TEST_F(AuditStore, AnApprovedChecklistIsLockedForTheExpertNotForHq) {
 }
 
 TEST_F(AuditStore, OnlyTheLeadAuditorSettlesAConflictOnAnAnswer) {
-    const auto item = shared::answerRecordId(_audit, "C.2.1");
+    const auto item = audit::answerRecordId(_audit, "C.2.1");
     apply(answer(_li, _audit, "C.2.1", "yes"));
     apply({_wang.set(c::kAnswers, item, "value", Value::json(R"({"answer":"no"})"))});
     ASSERT_TRUE(_store.record(c::kAnswers, item)->fields.at("value").inConflict);
@@ -306,7 +306,7 @@ TEST_F(AuditStore, AnAuditIsScoredOnItsOwnTemplateVersion) {
 }
 
 TEST_F(AuditStore, EditsAfterSubmissionAreAmendmentsUntilTheAuditIsReturned) {
-    const auto item = shared::answerRecordId(_audit, "C.1.1");
+    const auto item = audit::answerRecordId(_audit, "C.1.1");
     apply(answer(_li, _audit, "C.1.1", "yes"));                                    // 1-3
     apply({_li.set(c::kAudits, _audit, "state", Value::string("submitted"))});     // 4
     apply({_li.set(c::kAnswers, item, "comment", Value::string("photo added"))});  // 5 amendment

@@ -1,7 +1,7 @@
 #include "TemporaryDirectory.hpp"
 
-#include "verdant/server/AuthService.hpp"
-#include "verdant/server/SecurityLog.hpp"
+#include "verdant/server/auth/AuthService.hpp"
+#include "verdant/server/auth/SecurityLog.hpp"
 #include "verdant/shared/ErrorCode.hpp"
 #include "verdant/sync/Sqlite.hpp"
 

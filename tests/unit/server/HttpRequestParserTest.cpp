@@ -1,6 +1,6 @@
 // The front door's HTTP/1.1 reader: strict where leniency lets a request be read two ways.
 
-#include "verdant/server/HttpRequestParser.hpp"
+#include "verdant/server/http/HttpRequestParser.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "verdant/server/PasswordHasher.hpp"
+#include "verdant/server/auth/PasswordHasher.hpp"
 #include "verdant/shared/ErrorCode.hpp"
 
 #include <gtest/gtest.h>

@@ -4,8 +4,9 @@
 
 #include "SyncFixtures.hpp"
 
-#include "verdant/server/PushGate.hpp"
-#include "verdant/shared/DomainSchema.hpp"
+#include "verdant/domain/DomainSchema.hpp"
+#include "verdant/server/app/BuiltInModules.hpp"
+#include "verdant/server/sync/PushGate.hpp"
 
 #include <gtest/gtest.h>
 
@@ -21,7 +22,7 @@ using shared::ErrorCode;
 using shared::Operation;
 using shared::RecordId;
 using shared::Value;
-namespace c = shared::collections;
+namespace c = audit::collections;
 
 using Verdicts = std::vector<std::optional<ErrorCode>>;
 
@@ -67,7 +68,7 @@ protected:
     /// `batch` pushed by `principal` through the server's checks: each change's refusal code,
     /// nullopt for one applied.
     Verdicts push(const std::vector<shared::Change>& batch, const Principal& principal) {
-        server::PushGate checks(_store, batch, principal);
+        server::PushGate checks(_modules, _store, batch, principal);
         const auto applied = _store.apply(
             batch, [&](const shared::Change& change, const std::optional<std::string>& scope) {
                 return checks.check(change, scope);
@@ -79,7 +80,8 @@ protected:
         return verdicts;
     }
 
-    sync::Store _store{":memory:", shared::domainSchema()};
+    server::DomainModules _modules{server::builtInModules()};
+    sync::Store _store{":memory:", _modules.schema()};
     testing::TestDevice _hq{1, "hq"};
     testing::TestDevice _li{2, "li"};
     Principal _hqUser = principalOf("hq", Role::HqReviewer);
@@ -89,8 +91,8 @@ protected:
 
 TEST_F(PushGateTest, AnAnswerIsCheckedAgainstTheAuditALaterChangeOfTheBatchCreates) {
     const auto audit = _hq.newRecordId();
-    const auto wrong = shared::answerRecordId(audit, "C.3.2");
-    const auto right = shared::answerRecordId(audit, "C.1.1");
+    const auto wrong = audit::answerRecordId(audit, "C.3.2");
+    const auto right = audit::answerRecordId(audit, "C.1.1");
     // The answers come first; the audit and its template version only at the end of the batch.
     const auto verdicts =
         push({_hq.set(c::kAnswers, wrong, "audit_id", Value::id(audit)),
@@ -130,7 +132,7 @@ TEST_F(PushGateTest, AnAnswerIsCheckedAgainstTheFirstQuestionTheBatchGivesItsRec
 
 TEST_F(PushGateTest, EachValueOfOneAnswerInOneBatchIsCheckedOnItsOwn) {
     const auto audit = scheduleAudit("li");
-    const auto item = shared::answerRecordId(audit, "C.3.2");
+    const auto item = audit::answerRecordId(audit, "C.3.2");
     const auto verdicts =
         push({_li.set(c::kAnswers, item, "audit_id", Value::id(audit)),
               _li.set(c::kAnswers, item, "question_id", Value::string("C.3.2")),
@@ -152,15 +154,15 @@ TEST_F(PushGateTest, AnExpertWritesInTheAuditsSheLeadsOrIsOnTheTeamOfOnly) {
     const auto deleted = scheduleAudit("li");
     apply({_hq.change(c::kAudits, deleted, "", Operation::Delete, Value::null())});
     // Stored answers of her audit and of another expert's, edited without naming their audit.
-    const auto hers = shared::answerRecordId(led, "C.1.1");
+    const auto hers = audit::answerRecordId(led, "C.1.1");
     apply({_li.set(c::kAnswers, hers, "audit_id", Value::id(led))});
-    const auto theirs = shared::answerRecordId(other, "C.1.1");
+    const auto theirs = audit::answerRecordId(other, "C.1.1");
     testing::TestDevice wang{3, "wang"};
     apply({wang.set(c::kAnswers, theirs, "audit_id", Value::id(other))});
 
     std::vector<shared::Change> batch;
     for (const auto& audit : {led, team, other, deleted}) {
-        batch.push_back(_li.set(c::kAnswers, shared::answerRecordId(audit, "C.1.2"), "audit_id",
+        batch.push_back(_li.set(c::kAnswers, audit::answerRecordId(audit, "C.1.2"), "audit_id",
                                 Value::id(audit)));
     }
     batch.push_back(_li.set(c::kAnswers, hers, "comment", Value::string("seen")));
@@ -175,9 +177,9 @@ TEST_F(PushGateTest, AnExpertWritesInTheAuditsSheLeadsOrIsOnTheTeamOfOnly) {
 TEST_F(PushGateTest, AStoredAnswerIsInTheScopeOfItsStoredAuditAlone) {
     const auto led = scheduleAudit("li");
     const auto other = scheduleAudit("wang");
-    const auto hers = shared::answerRecordId(led, "C.1.1");
+    const auto hers = audit::answerRecordId(led, "C.1.1");
     apply({_li.set(c::kAnswers, hers, "audit_id", Value::id(led))});
-    const auto theirs = shared::answerRecordId(other, "C.1.1");
+    const auto theirs = audit::answerRecordId(other, "C.1.1");
     testing::TestDevice wang{3, "wang"};
     apply({wang.set(c::kAnswers, theirs, "audit_id", Value::id(other))});
     // Neither batch names an audit: the scope comes from the store alone.
@@ -200,15 +202,20 @@ TEST_F(PushGateTest, ARecordCannotBeMovedIntoAnotherExpertsAudit) {
 TEST_F(PushGateTest, ACoordinatorWritesInTheSessionsSheCoordinatesOnly) {
     const auto mine = _hq.newRecordId();
     const auto other = _hq.newRecordId();
-    apply({_hq.set(c::kTrainingSessions, mine, "coordinator_id", Value::string("zhao")),
-           _hq.set(c::kTrainingSessions, other, "coordinator_id", Value::string("qian"))});
+    apply({_hq.set(training::collections::kTrainingSessions, mine, "coordinator_id",
+                   Value::string("zhao")),
+           _hq.set(training::collections::kTrainingSessions, other, "coordinator_id",
+                   Value::string("qian"))});
     testing::TestDevice zhao{4, "zhao"};
-    const auto verdicts =
-        push({zhao.set(c::kTrainingSessions, mine, "venue", Value::string("Hall A")),
-              zhao.set(c::kTrainingSessions, other, "venue", Value::string("Hall B")),
-              zhao.set(c::kAttendance, zhao.newRecordId(), "session_id", Value::id(mine)),
-              zhao.set(c::kAttendance, zhao.newRecordId(), "session_id", Value::id(other))},
-             principalOf("zhao", Role::TrainingCoordinator));
+    const auto verdicts = push(
+        {zhao.set(training::collections::kTrainingSessions, mine, "venue", Value::string("Hall A")),
+         zhao.set(training::collections::kTrainingSessions, other, "venue",
+                  Value::string("Hall B")),
+         zhao.set(training::collections::kAttendance, zhao.newRecordId(), "session_id",
+                  Value::id(mine)),
+         zhao.set(training::collections::kAttendance, zhao.newRecordId(), "session_id",
+                  Value::id(other))},
+        principalOf("zhao", Role::TrainingCoordinator));
     EXPECT_EQ(verdicts,
               (Verdicts{std::nullopt, ErrorCode::NotInScope, std::nullopt, ErrorCode::NotInScope}));
 }

@@ -1,6 +1,6 @@
 #include "TemporaryDirectory.hpp"
 
-#include "verdant/server/ServerConfig.hpp"
+#include "verdant/server/app/ServerConfig.hpp"
 #include "verdant/shared/ErrorCode.hpp"
 
 #include <gtest/gtest.h>

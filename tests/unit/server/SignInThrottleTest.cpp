@@ -1,4 +1,4 @@
-#include "verdant/server/SignInThrottle.hpp"
+#include "verdant/server/auth/SignInThrottle.hpp"
 
 #include <gtest/gtest.h>
 

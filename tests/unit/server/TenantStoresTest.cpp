@@ -3,10 +3,10 @@
 
 #include "TemporaryDirectory.hpp"
 
-#include "verdant/server/SqliteStoreBackends.hpp"
-#include "verdant/server/TenantStores.hpp"
+#include "verdant/domain/DomainSchema.hpp"
+#include "verdant/server/storage/SqliteStoreBackends.hpp"
+#include "verdant/server/storage/TenantStores.hpp"
 #include "verdant/shared/Clock.hpp"
-#include "verdant/shared/DomainSchema.hpp"
 
 #include <gtest/gtest.h>
 
@@ -26,8 +26,8 @@ protected:
     shared::ManualClock _clock{1'800'000'000'000};
     shared::HlcClock _hlc{_clock, 1};
     SqliteStoreBackends _backends{_dataDir.path(), _dataDir.path() + "/accounts.db",
-                                  shared::domainSchema()};
-    TenantStores _stores{_backends, shared::domainSchema(), _hlc};
+                                  domain::domainSchema()};
+    TenantStores _stores{_backends, domain::domainSchema(), _hlc};
 };
 
 TEST_F(TenantStoresAtShutdown, ClosingWaitsForAReadInProgressAndItsConnection) {

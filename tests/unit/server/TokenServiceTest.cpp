@@ -1,4 +1,4 @@
-#include "verdant/server/TokenService.hpp"
+#include "verdant/server/auth/TokenService.hpp"
 #include "verdant/shared/ErrorCode.hpp"
 
 #include <Poco/Base64Encoder.h>

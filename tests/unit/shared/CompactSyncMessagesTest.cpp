@@ -2,7 +2,7 @@
 
 #include "PropertyCheck.hpp"
 
-#include "verdant/shared/DomainSchema.hpp"
+#include "verdant/domain/DomainSchema.hpp"
 #include "verdant/shared/SyncMessages.hpp"
 
 #include <Poco/DeflatingStream.h>
@@ -419,7 +419,7 @@ std::vector<Change> benchmarkAnswers() {
         for (std::size_t f = 0; f < fields.size(); ++f) {
             Change change;
             change.collection = "answers";
-            change.recordId = answerRecordId(audit, question);
+            change.recordId = audit::answerRecordId(audit, question);
             change.field = fields[f].first;
             change.value = fields[f].second;
             change.hlc =

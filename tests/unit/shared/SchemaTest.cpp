@@ -1,4 +1,4 @@
-#include "verdant/shared/DomainSchema.hpp"
+#include "verdant/domain/DomainSchema.hpp"
 #include "verdant/shared/ErrorCode.hpp"
 #include "verdant/shared/Schema.hpp"
 
@@ -139,7 +139,7 @@ TEST(SchemaScopes, TheScopeKeyIsDerivedFromTheRecordOrItsParentField) {
 
 TEST(DomainSchema, APhotoHashMustBe64LowerCaseHexDigits) {
     Change change;
-    change.collection = collections::kPhotos;
+    change.collection = audit::collections::kPhotos;
     change.recordId = RecordId::parse("0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b").value();
     change.field = "sha256";
     change.operation = Operation::Set;
@@ -148,7 +148,7 @@ TEST(DomainSchema, APhotoHashMustBe64LowerCaseHexDigits) {
     change.deviceSeq = 1;
     const auto refusal = [&](const std::string& hash) {
         change.value = Value::string(hash);
-        return domainSchema().validate(change);
+        return domain::domainSchema().validate(change);
     };
     EXPECT_EQ(refusal(std::string(64, 'a')), std::nullopt);
     EXPECT_EQ(refusal("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"),
@@ -164,7 +164,7 @@ TEST(DomainSchema, APhotoHashMustBe64LowerCaseHexDigits) {
 
 TEST(DomainSchema, AJsonFieldTakesAnyJsonDocumentAndNothingElse) {
     Change change;
-    change.collection = collections::kAnswers;
+    change.collection = audit::collections::kAnswers;
     change.recordId = RecordId::parse("0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b").value();
     change.field = "value";
     change.operation = Operation::Set;
@@ -173,7 +173,7 @@ TEST(DomainSchema, AJsonFieldTakesAnyJsonDocumentAndNothingElse) {
     change.deviceSeq = 1;
     const auto refusal = [&](const std::string& json) {
         change.value = Value::json(json);
-        return domainSchema().validate(change);
+        return domain::domainSchema().validate(change);
     };
     for (const auto& json : {R"({"answer":"yes","note":{"photos":[1,2.5,-3e2,true,null]}})",
                              R"(["yes"])", "[18446744073709551615,-9223372036854775808]", "{}"}) {

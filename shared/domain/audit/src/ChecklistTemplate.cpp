@@ -1,6 +1,6 @@
 #include "verdant/audit/ChecklistTemplate.hpp"
 
-#include "verdant/shared/DomainSchema.hpp"
+#include "verdant/audit/Collections.hpp"
 #include "verdant/shared/StrictJson.hpp"
 
 #include <Poco/Exception.h>
@@ -14,7 +14,7 @@ namespace verdant::audit {
 
 using shared::ErrorCode;
 using shared::ValidationError;
-namespace collections = shared::collections;
+namespace collections = audit::collections;
 
 namespace {
 

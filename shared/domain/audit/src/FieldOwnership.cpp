@@ -1,6 +1,6 @@
 #include "verdant/audit/FieldOwnership.hpp"
 
-#include "verdant/shared/DomainSchema.hpp"
+#include "verdant/audit/Collections.hpp"
 
 #include <map>
 #include <set>
@@ -15,7 +15,7 @@ std::optional<shared::ValidationError> ownershipRefusal(shared::Role role,
     if (shared::isHq(role)) {
         return std::nullopt;
     }
-    namespace c = shared::collections;
+    namespace c = audit::collections;
     if (change.operation == shared::Operation::Reopen) {
         return shared::ValidationError{ErrorCode::Forbidden,
                                        "Only HQ may reopen; ask a reviewer to return the audit."};

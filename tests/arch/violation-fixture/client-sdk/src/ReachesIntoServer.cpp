@@ -1,2 +1,2 @@
 // A deliberate layering violation: the checker must refuse this tree.
-#include "verdant/server/SyncServer.hpp"
+#include "verdant/server/app/SyncServer.hpp"

@@ -7,7 +7,7 @@
 /// tablet at the write, from the records each holds; the review view shows the same counts.
 
 #include "verdant/audit/ChecklistTemplate.hpp"
-#include "verdant/shared/DomainSchema.hpp"
+#include "verdant/audit/Collections.hpp"
 #include "verdant/shared/Schema.hpp"
 #include "verdant/shared/Value.hpp"
 
@@ -40,7 +40,7 @@ std::map<std::string, AnswerMarks> answerSheet(const std::vector<AnswerRecord>& 
     std::map<std::string, AnswerMarks> sheet;
     for (const auto& record : answers) {
         const auto question = record.fields.find("question_id");
-        if (record.collection != shared::collections::kAnswers || record.deleted ||
+        if (record.collection != audit::collections::kAnswers || record.deleted ||
             question == record.fields.end() ||
             question->second.value.kind() != shared::ValueKind::String) {
             continue;
