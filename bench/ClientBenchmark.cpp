@@ -14,7 +14,7 @@
 //    encoded, binary PullResponse pages of 2,000 changes (ClientOptions::pullPageSize) decoded,
 //    each scope page applied with sync::Store::apply in one transaction, cursors saved, and every
 //    finished scope's checksum compared. The answers are computed once, before timing, the way
-//    server/src/SyncEndpoint.cpp pages a pull (same budget, same per-scope pages, same
+//    server/sync/src/SyncEndpoint.cpp pages a pull (same budget, same per-scope pages, same
 //    checksums) from a real sync::Store holding the same changes, and served by an in-process
 //    Transport, so the time measured is the SDK's alone (no network, no server work).
 //    Pages carry a scope's checksum only on the page that finishes it with changes, as the

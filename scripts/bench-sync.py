@@ -55,7 +55,7 @@ BUILD = os.path.join(ROOT, "build", "bench")
 SERVER = os.path.join(BUILD, "server", "verdant-server")
 CLI = os.path.join(BUILD, "client-sdk", "verdant")
 DRIVER = os.path.join(BUILD, "bench", "verdant_sync_bench")
-TEMPLATE = os.path.join(ROOT, "server", "demo", "template-gsc-environment-v1.json")
+TEMPLATE = os.path.join(ROOT, "server", "audit", "demo", "template-gsc-environment-v1.json")
 
 # The PouchDB 9 / pouchdb-server 4.2 column of the table (100,000 answers, same machine).
 POUCHDB = {

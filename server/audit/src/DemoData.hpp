@@ -8,7 +8,7 @@
 
 namespace verdant::server {
 
-/// The sample audit template shipped as demo data (server/demo/, version 1 of the programme's
+/// The sample audit template shipped as demo data (server/audit/demo/, version 1 of the programme's
 /// bilingual environmental template), compiled in so the demo needs no file at run time.
 std::string_view demoTemplateJson() noexcept;
 
