@@ -1,5 +1,6 @@
 #include "AuditRulesAtWrite.hpp"
 #include "ClientImpl.hpp"
+#include "TrainingRulesAtWrite.hpp"
 
 #include "verdant/domain/DomainSchema.hpp"
 
@@ -125,10 +126,12 @@ bool Client::Impl::refuseWrite(std::string_view collection, const RecordId& id,
         }
     }
     // The rules the server would refuse the action for that this device can judge.
-    if (auto refusal = auditRulesRefusal(*_store, _role, changes)) {
-        result.error = refusal->code;
-        result.message = refusal->message;
-        return true;
+    for (const auto& rules : {auditRulesRefusal, trainingRulesRefusal}) {
+        if (auto refusal = rules(*_store, _role, changes)) {
+            result.error = refusal->code;
+            result.message = refusal->message;
+            return true;
+        }
     }
     return false;
 }

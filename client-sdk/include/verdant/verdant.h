@@ -116,6 +116,10 @@ enum verdant_error_code {
     VERDANT_ERROR_ANSWER_TOO_LONG = 314,           /**< answer_too_long */
     VERDANT_ERROR_INVALID_TRANSITION = 315,        /**< invalid_transition */
     VERDANT_ERROR_AUDIT_LOCKED = 316,              /**< audit_locked */
+    VERDANT_ERROR_UNKNOWN_COURSE = 320,            /**< unknown_course */
+    VERDANT_ERROR_INVALID_CAPACITY = 321,          /**< invalid_capacity */
+    VERDANT_ERROR_INVALID_SCHEDULE = 322,          /**< invalid_schedule */
+    VERDANT_ERROR_SESSION_CANCELLED = 323,         /**< session_cancelled */
 
     /* 4xx: sync protocol */
     VERDANT_ERROR_INVALID_CURSOR = 400,    /**< invalid_cursor */

@@ -1,6 +1,8 @@
-// The checks a push batch goes through before it is applied (server::PushGate): answers against
-// their audit's template version, read from the store or from anywhere in the same batch, and
-// the scopes a field expert or a training coordinator may write in.
+// The checks a push batch goes through before it is applied (server::PushGate, asking the built-in
+// modules): answers against their audit's template version, read from the store or from anywhere
+// in the same batch; the scopes a field expert or a training coordinator may write in; and the
+// training rules (who may create sessions, their course, capacity and schedule, no joining a
+// cancelled session).
 
 #include "SyncFixtures.hpp"
 
@@ -218,6 +220,106 @@ TEST_F(PushGateTest, ACoordinatorWritesInTheSessionsSheCoordinatesOnly) {
         principalOf("zhao", Role::TrainingCoordinator));
     EXPECT_EQ(verdicts,
               (Verdicts{std::nullopt, ErrorCode::NotInScope, std::nullopt, ErrorCode::NotInScope}));
+}
+
+namespace t = training::collections;
+
+/// Training: a course HQ published, and a coordinator's own pushes.
+class TrainingPushTest : public PushGateTest {
+protected:
+    TrainingPushTest() {
+        apply({_hq.set(t::kCourses, _course, "title_en", Value::string("Wastewater"))});
+    }
+
+    /// A session `zhao` creates in her own name, with the given schedule.
+    std::vector<shared::Change> newSession(const RecordId& session, std::int64_t startsAtMs,
+                                           std::int64_t endsAtMs) {
+        return {_zhao.set(t::kTrainingSessions, session, "coordinator_id", Value::string("zhao")),
+                _zhao.set(t::kTrainingSessions, session, "course_id", Value::id(_course)),
+                _zhao.set(t::kTrainingSessions, session, "starts_at", Value::timestamp(startsAtMs)),
+                _zhao.set(t::kTrainingSessions, session, "ends_at", Value::timestamp(endsAtMs))};
+    }
+
+    Principal _zhaoUser = principalOf("zhao", Role::TrainingCoordinator);
+    testing::TestDevice _zhao{4, "zhao"};
+    RecordId _course = _hq.newRecordId();
+};
+
+TEST_F(TrainingPushTest, ACoordinatorCreatesSessionsInHerOwnNameOnly) {
+    const auto mine = _zhao.newRecordId();
+    EXPECT_EQ(push(newSession(mine, 1'000, 2'000), _zhaoUser), Verdicts(4, std::nullopt));
+
+    const auto forQian = _zhao.newRecordId();
+    const auto verdicts =
+        push({_zhao.set(t::kTrainingSessions, forQian, "coordinator_id", Value::string("qian")),
+              _zhao.set(t::kTrainingSessions, forQian, "venue", Value::string("Hall B"))},
+             _zhaoUser);
+    EXPECT_EQ(verdicts, (Verdicts{ErrorCode::NotInScope, ErrorCode::NotInScope}));
+    EXPECT_FALSE(_store.record(t::kTrainingSessions, forQian));
+}
+
+TEST_F(TrainingPushTest, AFieldExpertCannotCreateASessionOrRegisterAnyone) {
+    const auto session = _li.newRecordId();
+    const auto verdicts =
+        push({_li.set(t::kTrainingSessions, session, "coordinator_id", Value::string("li")),
+              _li.set(t::kAttendance, _li.newRecordId(), "session_id", Value::id(session))},
+             _liUser);
+    EXPECT_EQ(verdicts, (Verdicts{ErrorCode::Forbidden, ErrorCode::Forbidden}));
+    EXPECT_FALSE(_store.record(t::kTrainingSessions, session));
+}
+
+TEST_F(TrainingPushTest, ASessionNeedsAnExistingCourseACapacityOfAtLeast0AndToEndAfterItStarts) {
+    const auto session = _zhao.newRecordId();
+    auto batch = newSession(session, 5'000, 4'000);  // ends before it starts
+    batch.push_back(
+        _zhao.set(t::kTrainingSessions, session, "course_id", Value::id(_zhao.newRecordId())));
+    batch.push_back(_zhao.set(t::kTrainingSessions, session, "capacity", Value::integer(-1)));
+    EXPECT_EQ(push(batch, _zhaoUser),
+              (Verdicts{std::nullopt, std::nullopt, ErrorCode::InvalidSchedule,
+                        ErrorCode::InvalidSchedule, ErrorCode::UnknownCourse,
+                        ErrorCode::InvalidCapacity}));
+    const auto stored = _store.record(t::kTrainingSessions, session);
+    ASSERT_TRUE(stored);
+    EXPECT_EQ(stored->fields.count("starts_at") + stored->fields.count("ends_at") +
+                  stored->fields.count("capacity"),
+              0U)
+        << "nothing of the refused schedule or capacity is written";
+    EXPECT_EQ(stored->fields.at("course_id").value, Value::id(_course));
+}
+
+TEST_F(TrainingPushTest, NobodyRegistersOrChecksInAtACancelledSessionButACancellationStands) {
+    const auto session = _zhao.newRecordId();
+    push(newSession(session, 1'000, 2'000), _zhaoUser);
+    const auto registered = _zhao.newRecordId();
+    push({_zhao.set(t::kAttendance, registered, "session_id", Value::id(session)),
+          _zhao.set(t::kAttendance, registered, "state", Value::string("registered"))},
+         _zhaoUser);
+    push({_zhao.set(t::kTrainingSessions, session, "status", Value::string("cancelled"))},
+         _zhaoUser);
+
+    const auto walkIn = _zhao.newRecordId();
+    const auto verdicts =
+        push({_zhao.set(t::kAttendance, walkIn, "session_id", Value::id(session)),
+              _zhao.set(t::kAttendance, walkIn, "state", Value::string("checked_in")),
+              _zhao.set(t::kAttendance, registered, "first_check_in", Value::timestamp(1'500)),
+              _zhao.set(t::kAttendance, registered, "state", Value::string("cancelled"))},
+             _zhaoUser);
+    EXPECT_EQ(verdicts, (Verdicts{std::nullopt, ErrorCode::SessionCancelled,
+                                  ErrorCode::SessionCancelled, std::nullopt}));
+}
+
+TEST_F(TrainingPushTest, TheWaitlistAndTheTrainingKeysAreTheServers) {
+    const auto session = _zhao.newRecordId();
+    push(newSession(session, 1'000, 2'000), _zhaoUser);
+    const auto registration = _zhao.newRecordId();
+    EXPECT_EQ(
+        push({_zhao.set(t::kAttendance, registration, "session_id", Value::id(session)),
+              _zhao.set(t::kAttendance, registration, "waitlist_position", Value::integer(1))},
+             _zhaoUser),
+        (Verdicts{std::nullopt, ErrorCode::Forbidden}));
+    EXPECT_EQ(push({_hq.set(t::kTrainingKeys, _hq.newRecordId(), "public_key", Value::string("k"))},
+                   _hqUser),
+              (Verdicts{ErrorCode::Forbidden}));
 }
 
 }  // namespace

@@ -108,6 +108,14 @@ enum class ErrorCategory : std::uint8_t {
       "The record's workflow does not allow that step from where it is now.")                      \
     X(AuditLocked, 316, "audit_locked", Conflict, 409,                                             \
       "The audit is approved; its checklist can no longer be changed.")                            \
+    X(UnknownCourse, 320, "unknown_course", InvalidInput, 422,                                     \
+      "The training session names a course that does not exist.")                                  \
+    X(InvalidCapacity, 321, "invalid_capacity", InvalidInput, 422,                                 \
+      "A capacity, duration or grace period must be a whole number of at least 0.")                \
+    X(InvalidSchedule, 322, "invalid_schedule", InvalidInput, 422,                                 \
+      "A training session must end after it starts.")                                              \
+    X(SessionCancelled, 323, "session_cancelled", Conflict, 409,                                   \
+      "The training session is cancelled; nobody can register or check in any more.")              \
     /* 4xx: sync protocol */                                                                       \
     X(InvalidCursor, 400, "invalid_cursor", InvalidInput, 400, "A pull cursor is not valid.")      \
     X(DeviceMismatch, 401, "device_mismatch", Forbidden, 403,                                      \

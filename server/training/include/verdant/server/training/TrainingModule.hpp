@@ -4,13 +4,20 @@
 
 namespace verdant::server {
 
-/// The training domain as the server runs it (so far its collections and scopes):
-///  - collections: verdant/training/Collections.hpp (training sessions and their attendance);
-///  - scopes: a training coordinator holds, reads and writes, the sessions they coordinate.
+/// The training domain as the server runs it:
+///  - collections: verdant/training/Collections.hpp (courses, sessions, invitations,
+///    registrations, certificates, coaching visits, the tenant's training keys);
+///  - push rules: verdant/training/TrainingRules.hpp (who writes what, values, schedules, no
+///    joining a cancelled session) and a session's course must exist (TrainingBatchRules);
+///  - scopes: a training coordinator holds the sessions they coordinate (and creates new ones
+///    in their own name) and every course; a field expert holds their coaching visits; everyone
+///    reads the tenant's training keys. HQ holds the whole tenant.
 class TrainingModule final : public DomainModule {
 public:
     std::string_view name() const override { return "training"; }
     void addCollections(shared::Schema& schema) const override;
+    std::unique_ptr<BatchRules> batchRules(PushBatch& batch,
+                                           const Principal& principal) const override;
     void addReadableScopes(const Principal& principal, const sync::Store& store,
                            std::set<std::string>& scopes) const override;
     void addWritableScopes(const Principal& principal, const std::set<std::string>& candidates,
