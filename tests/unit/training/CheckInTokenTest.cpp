@@ -4,9 +4,11 @@
 
 #include <gtest/gtest.h>
 
+#include <span>
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 namespace verdant::training {
 namespace {
@@ -85,8 +87,10 @@ TEST_F(CheckInTokenTest, LongestNameFitsTheBoundAndIsAccepted) {
 }
 
 TEST_F(CheckInTokenTest, EveryChangedByteIsRefusedNeverAccepted) {
-    constexpr std::string_view kCandidates =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.=+/ \n\x00\xff";
+    using namespace std::string_view_literals;
+    // Every base64url character, the separators, and bytes no token has (NUL included).
+    constexpr auto kCandidates =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.=+/ \n\x00\xff"sv;
     std::size_t forged = 0;
     for (std::size_t at = 0; at < _token.size(); ++at) {
         for (const char replacement : kCandidates) {
@@ -130,6 +134,71 @@ TEST_F(CheckInTokenTest, GarbageEmptyAndOversizedInputIsMalformed) {
         EXPECT_EQ(refusalOf(validate(input)), ErrorCode::CheckInTokenMalformed)
             << input.substr(0, 80);
     }
+}
+
+/// A token of these payload bytes, signed properly with `key`: what a defective issuer might
+/// make.
+std::string signedToken(const SigningKey& key, const std::vector<std::uint8_t>& payload) {
+    static constexpr std::string_view kAlphabet =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    const auto encode = [](std::span<const std::uint8_t> bytes) {
+        std::string text;
+        std::uint32_t bits = 0;
+        int pending = 0;
+        for (const auto byte : bytes) {
+            bits = (bits << 8) | byte;
+            for (pending += 8; pending >= 6; pending -= 6) {
+                text += kAlphabet[(bits >> (pending - 6)) & 0x3F];
+            }
+        }
+        if (pending > 0) {
+            text += kAlphabet[(bits << (6 - pending)) & 0x3F];
+        }
+        return text;
+    };
+    const auto signedText = "vct1." + encode(payload);
+    const auto signature = key.sign(
+        std::span(reinterpret_cast<const std::uint8_t*>(signedText.data()), signedText.size()));
+    return signedText + "." + encode(signature);
+}
+
+/// The version-1 payload of a token for kSession, valid all day, for `name`.
+std::vector<std::uint8_t> payloadFor(std::string_view name) {
+    std::vector<std::uint8_t> payload = {1};
+    const auto registration = claimsFor("x").registrationId;
+    for (const auto* id : {&registration, &kSession, &registration}) {
+        payload.insert(payload.end(), id->bytes().begin(), id->bytes().end());
+    }
+    for (const auto ms : {kDayStartMs, kDayStartMs + 12 * kHourMs}) {
+        for (int shift = 56; shift >= 0; shift -= 8) {
+            payload.push_back(static_cast<std::uint8_t>(static_cast<std::uint64_t>(ms) >> shift));
+        }
+    }
+    payload.push_back(static_cast<std::uint8_t>(name.size()));
+    payload.insert(payload.end(), name.begin(), name.end());
+    return payload;
+}
+
+TEST_F(CheckInTokenTest, SignedButMisshapenPayloadIsMalformed) {
+    ASSERT_FALSE(refusalOf(validate(signedToken(_key, payloadFor("Wang")))));
+    auto payload = payloadFor("Wang");
+    payload.push_back('!');  // a byte after the name
+    EXPECT_EQ(refusalOf(validate(signedToken(_key, payload))), ErrorCode::CheckInTokenMalformed);
+    payload = payloadFor("Wang");
+    payload[0] = 2;  // another version under the "vct1." prefix
+    EXPECT_EQ(refusalOf(validate(signedToken(_key, payload))), ErrorCode::CheckInTokenMalformed);
+    payload = payloadFor("Wang");
+    payload[kCheckInPayloadFixedBytes - 1] = 5;  // a name length beyond the payload
+    EXPECT_EQ(refusalOf(validate(signedToken(_key, payload))), ErrorCode::CheckInTokenMalformed);
+    for (const std::string_view name :
+         {std::string_view(), std::string_view("\xe7\x8e"), std::string_view("a\tb")}) {
+        EXPECT_EQ(refusalOf(validate(signedToken(_key, payloadFor(name)))),
+                  ErrorCode::CheckInTokenMalformed);
+    }
+    payload = payloadFor("Wang");
+    std::swap_ranges(payload.begin() + 49, payload.begin() + 57, payload.begin() + 57);
+    EXPECT_EQ(refusalOf(validate(signedToken(_key, payload))), ErrorCode::CheckInTokenMalformed)
+        << "a window that ends before it starts";
 }
 
 TEST_F(CheckInTokenTest, ExpiredAndNotYetValidTokensAreRefusedEachWithItsCode) {
