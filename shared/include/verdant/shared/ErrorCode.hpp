@@ -128,7 +128,7 @@ enum class ErrorCategory : std::uint8_t {
     X(CheckInTokenNotYetValid, 503, "checkin_token_not_yet_valid", InvalidInput, 422,              \
       "The check-in token is not valid yet (or this device's clock is wrong).")                    \
     X(CheckInTokenOtherSession, 504, "checkin_token_other_session", InvalidInput, 422,             \
-      "The check-in token is for another training session.")                                      \
+      "The check-in token is for another training session.")                                       \
     /* 9xx: server and connection state */                                                         \
     X(StorageUnavailable, 900, "storage_unavailable", Transient, 503,                              \
       "The storage is temporarily unavailable.")                                                   \
