@@ -1,11 +1,5 @@
 #pragma once
 
-#include <string_view>
-
-namespace verdant::shared {
-
-/// Whether `text` is well-formed UTF-8 (no overlongs, surrogates or code points past U+10FFFF).
-/// Private to verdant_shared: the binary decoders refuse text that JSON could not carry.
-bool isUtf8(std::string_view text) noexcept;
-
-}  // namespace verdant::shared
+// The UTF-8 check is public now (verdant/shared/Utf8.hpp); this name stays for the decoders of
+// verdant_shared that include it.
+#include "verdant/shared/Utf8.hpp"

@@ -128,6 +128,13 @@ enum verdant_error_code {
     VERDANT_ERROR_NOT_IN_SCOPE = 403,      /**< not_in_scope */
     VERDANT_ERROR_CHECKSUM_MISMATCH = 404, /**< checksum_mismatch */
 
+    /* 5xx: training (offline check-in at the door) */
+    VERDANT_ERROR_CHECKIN_TOKEN_MALFORMED = 500,     /**< checkin_token_malformed */
+    VERDANT_ERROR_CHECKIN_TOKEN_FORGED = 501,        /**< checkin_token_forged */
+    VERDANT_ERROR_CHECKIN_TOKEN_EXPIRED = 502,       /**< checkin_token_expired */
+    VERDANT_ERROR_CHECKIN_TOKEN_NOT_YET_VALID = 503, /**< checkin_token_not_yet_valid */
+    VERDANT_ERROR_CHECKIN_TOKEN_OTHER_SESSION = 504, /**< checkin_token_other_session */
+
     /* 9xx: server and connection state */
     VERDANT_ERROR_STORAGE_UNAVAILABLE = 900, /**< storage_unavailable */
     VERDANT_ERROR_SHUTTING_DOWN = 901,       /**< shutting_down */

@@ -126,6 +126,17 @@ enum class ErrorCategory : std::uint8_t {
       "The record is not among those you may change (not assigned to you).")                       \
     X(ChecksumMismatch, 404, "checksum_mismatch", Transient, 500,                                  \
       "The device's copy of a scope still differs from the server's after a repair.")              \
+    /* 5xx: training (offline check-in at the door) */                                             \
+    X(CheckInTokenMalformed, 500, "checkin_token_malformed", InvalidInput, 400,                    \
+      "This is not a readable Verdant check-in token.")                                            \
+    X(CheckInTokenForged, 501, "checkin_token_forged", Forbidden, 403,                             \
+      "The check-in token was not signed by this organisation: it is forged or altered.")          \
+    X(CheckInTokenExpired, 502, "checkin_token_expired", InvalidInput, 422,                        \
+      "The check-in token has expired.")                                                           \
+    X(CheckInTokenNotYetValid, 503, "checkin_token_not_yet_valid", InvalidInput, 422,              \
+      "The check-in token is not valid yet (or this device's clock is wrong).")                    \
+    X(CheckInTokenOtherSession, 504, "checkin_token_other_session", InvalidInput, 422,             \
+      "The check-in token is for another training session.")                                       \
     /* 9xx: server and connection state */                                                         \
     X(StorageUnavailable, 900, "storage_unavailable", Transient, 503,                              \
       "The storage is temporarily unavailable.")                                                   \
