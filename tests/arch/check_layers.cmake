@@ -4,8 +4,9 @@
 #    sync sees no domain;
 #  - the server's rooms (server/<room>/, included as verdant/server/<room>/) in this order:
 #      http <- auth <- storage, sync <- one room per domain module <- app (and server/tool);
-#    storage sees no HTTP; a module room sees the infrastructure rooms and its own domain only,
-#    never another module; the sync room sees no module (it asks them through DomainModule).
+#    storage sees no HTTP; a module room sees the infrastructure rooms and the domains' shared
+#    halves, never another module's room; the sync room sees no module (it asks them through
+#    DomainModule).
 #
 #   cmake -DSOURCE_DIR=<tree> -P check_layers.cmake
 #
@@ -70,8 +71,10 @@ function(part_of file out_part out_allowed)
     elseif(_room STREQUAL "app" OR _room STREQUAL "tool")
       set(_allowed ${_see_everything})
     else()
-      # A module room: the infrastructure, its own room and its own domain's shared half.
-      set(_allowed ${_see_sync} server/${_room} ${_room})
+      # A module room: the infrastructure, its own room, and the domains' shared halves (pure
+      # collections and rules, e.g. training reads suppliers and findings of the audit domain);
+      # never another module's room.
+      set(_allowed ${_see_sync} server/${_room} ${_domains})
     endif()
   else()
     set(_part "")
