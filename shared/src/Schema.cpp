@@ -323,13 +323,11 @@ const FieldSpec* Schema::fieldOf(const Change& change) const noexcept {
     return spec == nullptr ? nullptr : spec->field(change.field);
 }
 
-std::optional<ValidationError> Schema::validate(const Change& change) const {
-    const auto* spec = collection(change.collection);
-    if (spec == nullptr) {
-        return refusal(
-            ErrorCode::UnknownCollection,
-            "Collection '" + quotedInput(change.collection) + "' is not part of the schema.");
-    }
+namespace {
+
+/// What every change must carry, whatever it writes: ids, a sequence, an HLC in range, a base
+/// older than the change, an author of bounded size.
+std::optional<ValidationError> envelopeRefusal(const Change& change) {
     if (change.recordId.isNil() || change.deviceId.isNil() || change.deviceSeq == 0) {
         return refusal(ErrorCode::InvalidChange,
                        "A change needs a record id, a device id and a device sequence above 0.");
@@ -343,6 +341,61 @@ std::optional<ValidationError> Schema::validate(const Change& change) const {
     }
     if (change.author.size() > kMaxAuthorBytes) {
         return refusal(ErrorCode::ValueTooLarge, "The change's author is too long.");
+    }
+    return std::nullopt;
+}
+
+/// Whether a value of the field's kind and size fits what the field's type further asks (enum
+/// values, formats, finite numbers, non-nil ids, JSON text). `where` names the field.
+std::optional<ValidationError> contentRefusal(const FieldSpec& field, const Value& value,
+                                              const std::string& where) {
+    switch (field.type) {
+        case FieldType::Enum:
+            if (!field.enumIndex(value.as<std::string>())) {
+                return refusal(ErrorCode::InvalidEnumValue,
+                               "'" + quotedInput(value.as<std::string>()) +
+                                   "' is not a value of '" + where + "'.");
+            }
+            break;
+        case FieldType::String:
+            if (!field.fitsFormat(value.as<std::string>())) {
+                return refusal(ErrorCode::WrongType,
+                               "Field '" + where + "' takes 64 lower-case hex digits (a SHA-256).");
+            }
+            break;
+        case FieldType::Real:
+            if (!std::isfinite(value.as<double>())) {
+                return refusal(ErrorCode::WrongType, "Field '" + where + "' takes finite numbers.");
+            }
+            break;
+        case FieldType::IdRef:
+            if (value.as<RecordId>().isNil()) {
+                return refusal(ErrorCode::WrongType,
+                               "Field '" + where + "' cannot hold the nil id.");
+            }
+            break;
+        case FieldType::Json:
+            if (!isJson(value.as<JsonText>().text)) {
+                return refusal(ErrorCode::WrongType, "The value of '" + where + "' is not JSON.");
+            }
+            break;
+        default:
+            break;
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<ValidationError> Schema::validate(const Change& change) const {
+    const auto* spec = collection(change.collection);
+    if (spec == nullptr) {
+        return refusal(
+            ErrorCode::UnknownCollection,
+            "Collection '" + quotedInput(change.collection) + "' is not part of the schema.");
+    }
+    if (auto refused = envelopeRefusal(change)) {
+        return refused;
     }
     if (change.operation == Operation::Delete || change.operation == Operation::Restore) {
         if (!change.field.empty() || !change.value.isNull()) {
@@ -380,40 +433,7 @@ std::optional<ValidationError> Schema::validate(const Change& change) const {
         return refusal(ErrorCode::ValueTooLarge, "The value of '" + where + "' is larger than " +
                                                      std::to_string(field->maxBytes) + " bytes.");
     }
-    switch (field->type) {
-        case FieldType::Enum:
-            if (!field->enumIndex(value.as<std::string>())) {
-                return refusal(ErrorCode::InvalidEnumValue,
-                               "'" + quotedInput(value.as<std::string>()) +
-                                   "' is not a value of '" + where + "'.");
-            }
-            break;
-        case FieldType::String:
-            if (!field->fitsFormat(value.as<std::string>())) {
-                return refusal(ErrorCode::WrongType,
-                               "Field '" + where + "' takes 64 lower-case hex digits (a SHA-256).");
-            }
-            break;
-        case FieldType::Real:
-            if (!std::isfinite(value.as<double>())) {
-                return refusal(ErrorCode::WrongType, "Field '" + where + "' takes finite numbers.");
-            }
-            break;
-        case FieldType::IdRef:
-            if (value.as<RecordId>().isNil()) {
-                return refusal(ErrorCode::WrongType,
-                               "Field '" + where + "' cannot hold the nil id.");
-            }
-            break;
-        case FieldType::Json:
-            if (!isJson(value.as<JsonText>().text)) {
-                return refusal(ErrorCode::WrongType, "The value of '" + where + "' is not JSON.");
-            }
-            break;
-        default:
-            break;
-    }
-    return std::nullopt;
+    return contentRefusal(*field, value, where);
 }
 
 }  // namespace verdant::shared

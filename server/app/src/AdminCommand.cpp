@@ -16,6 +16,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <sys/stat.h>
 
@@ -172,94 +173,131 @@ void seedDemo(AccountStore& accounts, const std::string& dataDir, std::ostream& 
            "       https://localhost:8443/v1/auth/login\n";
 }
 
+/// The command and its `--name[=value]` options, or the usage error of an unexpected argument.
+struct ParsedArguments {
+    std::string command;
+    std::map<std::string, std::string> options;
+    std::optional<std::string> unexpected;
+};
+
+ParsedArguments parseArguments(const std::vector<std::string>& arguments) {
+    ParsedArguments parsed;
+    for (const auto& argument : arguments) {
+        if (argument.rfind("--", 0) == 0) {
+            const auto equals = argument.find('=');
+            parsed.options[argument.substr(
+                2, equals == std::string::npos ? std::string::npos : equals - 2)] =
+                equals == std::string::npos ? "" : argument.substr(equals + 1);
+        } else if (parsed.command.empty()) {
+            parsed.command = argument;
+        } else if (!parsed.unexpected) {
+            parsed.unexpected = argument;
+        }
+    }
+    return parsed;
+}
+
+void createUser(AccountStore& accounts, std::map<std::string, std::string>& options,
+                std::istream& in, std::ostream& out) {
+    const auto tenant = tenantOf(accounts, validSlug("tenant", option(options, "tenant")));
+    const auto role = roleFromWireName(option(options, "role"));
+    if (!role) {
+        throw Error(ErrorCode::InvalidParameter, "unknown role '" + options["role"] + "'");
+    }
+    std::string password;
+    std::getline(in, password);
+    const auto username = validUsername(option(options, "username"));
+    const auto displayName = options.count("display-name") != 0
+                                 ? validName("display-name", options["display-name"])
+                                 : username;
+    const auto user = accounts.createUser(tenant.id, username, displayName, *role,
+                                          PasswordHasher().hash(password));
+    out << "created user " << user.username << " (" << wireName(user.role) << ") in " << tenant.slug
+        << '\n';
+}
+
+void setUserDisabled(AccountStore& accounts, std::map<std::string, std::string>& options,
+                     bool disable, std::ostream& out) {
+    const auto tenant = tenantOf(accounts, validSlug("tenant", option(options, "tenant")));
+    const auto user = userOf(accounts, tenant, validUsername(option(options, "username")));
+    accounts.setUserDisabled(tenant.id, user.id, disable,
+                             std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 std::chrono::system_clock::now().time_since_epoch())
+                                 .count());
+    out << (disable ? "disabled user " : "enabled user ") << user.username << " in " << tenant.slug
+        << '\n';
+}
+
+/// Runs `command` on the data directory; false when there is no such command.
+bool runCommand(const std::string& command, std::map<std::string, std::string>& options,
+                const std::string& dataDir, std::istream& in, std::ostream& out) {
+    Poco::File(dataDir).createDirectories();
+    AccountStore accounts(Poco::Path(dataDir).append("accounts.db").toString());
+    if (command == "create-tenant") {
+        const auto tenant = accounts.createTenant(validSlug("slug", option(options, "slug")),
+                                                  validName("name", option(options, "name")));
+        out << "created tenant " << tenant.slug << " (" << tenant.id << ")\n";
+    } else if (command == "create-user") {
+        createUser(accounts, options, in, out);
+    } else if (command == "list-users") {
+        const auto tenant = tenantOf(accounts, validSlug("tenant", option(options, "tenant")));
+        for (const auto& user : accounts.users(tenant.id)) {
+            out << user.username << '\t' << wireName(user.role) << '\t' << user.displayName
+                << (user.disabled ? "\t(disabled)" : "") << '\n';
+        }
+    } else if (command == "disable-user" || command == "enable-user") {
+        setUserDisabled(accounts, options, command == "disable-user", out);
+    } else if (command == "seed-demo") {
+        seedDemo(accounts, dataDir, out);
+    } else {
+        return false;
+    }
+    return true;
+}
+
+/// The exit code of a command that failed with `error`.
+int exitCodeOf(const Error& error) {
+    switch (shared::categoryOf(error.code())) {
+        case shared::ErrorCategory::InvalidInput:
+            return kExitUsage;
+        case shared::ErrorCategory::Transient:
+        case shared::ErrorCategory::Internal:
+            return kExitStorage;
+        default:
+            return kExitRefused;
+    }
+}
+
 }  // namespace
 
 int AdminCommand::run(const std::vector<std::string>& arguments, std::istream& in,
                       std::ostream& out, std::ostream& err) {
-    std::string command;
-    std::map<std::string, std::string> options;
-    for (const auto& argument : arguments) {
-        if (argument.rfind("--", 0) == 0) {
-            const auto equals = argument.find('=');
-            options[argument.substr(2,
-                                    equals == std::string::npos ? std::string::npos : equals - 2)] =
-                equals == std::string::npos ? "" : argument.substr(equals + 1);
-        } else if (command.empty()) {
-            command = argument;
-        } else {
-            err << "verdant-server admin: unexpected argument '" << argument << "'\n" << kUsage;
-            return kExitUsage;
-        }
+    auto parsed = parseArguments(arguments);
+    if (parsed.unexpected) {
+        err << "verdant-server admin: unexpected argument '" << *parsed.unexpected << "'\n"
+            << kUsage;
+        return kExitUsage;
     }
-    if (command == "help" || options.count("help") != 0) {
+    if (parsed.command == "help" || parsed.options.count("help") != 0) {
         out << kUsage;
         return 0;
     }
-    if (command.empty()) {
+    if (parsed.command.empty()) {
         err << kUsage;
         return kExitUsage;
     }
-
     const char* environmentDir = std::getenv("VERDANT_DATA_DIR");
-    const std::string dataDir = options.count("data-dir") != 0 ? options["data-dir"]
-                                : environmentDir != nullptr    ? environmentDir
-                                                               : "data";
+    const std::string dataDir = parsed.options.count("data-dir") != 0 ? parsed.options["data-dir"]
+                                : environmentDir != nullptr           ? environmentDir
+                                                                      : "data";
     try {
-        Poco::File(dataDir).createDirectories();
-        AccountStore accounts(Poco::Path(dataDir).append("accounts.db").toString());
-        if (command == "create-tenant") {
-            const auto tenant = accounts.createTenant(validSlug("slug", option(options, "slug")),
-                                                      validName("name", option(options, "name")));
-            out << "created tenant " << tenant.slug << " (" << tenant.id << ")\n";
-        } else if (command == "create-user") {
-            const auto tenant = tenantOf(accounts, validSlug("tenant", option(options, "tenant")));
-            const auto role = roleFromWireName(option(options, "role"));
-            if (!role) {
-                throw Error(ErrorCode::InvalidParameter, "unknown role '" + options["role"] + "'");
-            }
-            std::string password;
-            std::getline(in, password);
-            const auto username = validUsername(option(options, "username"));
-            const auto displayName = options.count("display-name") != 0
-                                         ? validName("display-name", options["display-name"])
-                                         : username;
-            const auto user = accounts.createUser(tenant.id, username, displayName, *role,
-                                                  PasswordHasher().hash(password));
-            out << "created user " << user.username << " (" << wireName(user.role) << ") in "
-                << tenant.slug << '\n';
-        } else if (command == "list-users") {
-            const auto tenant = tenantOf(accounts, validSlug("tenant", option(options, "tenant")));
-            for (const auto& user : accounts.users(tenant.id)) {
-                out << user.username << '\t' << wireName(user.role) << '\t' << user.displayName
-                    << (user.disabled ? "\t(disabled)" : "") << '\n';
-            }
-        } else if (command == "disable-user" || command == "enable-user") {
-            const auto tenant = tenantOf(accounts, validSlug("tenant", option(options, "tenant")));
-            const auto user = userOf(accounts, tenant, validUsername(option(options, "username")));
-            const bool disable = command == "disable-user";
-            accounts.setUserDisabled(tenant.id, user.id, disable,
-                                     std::chrono::duration_cast<std::chrono::milliseconds>(
-                                         std::chrono::system_clock::now().time_since_epoch())
-                                         .count());
-            out << (disable ? "disabled user " : "enabled user ") << user.username << " in "
-                << tenant.slug << '\n';
-        } else if (command == "seed-demo") {
-            seedDemo(accounts, dataDir, out);
-        } else {
-            err << "verdant-server admin: unknown command '" << command << "'\n" << kUsage;
+        if (!runCommand(parsed.command, parsed.options, dataDir, in, out)) {
+            err << "verdant-server admin: unknown command '" << parsed.command << "'\n" << kUsage;
             return kExitUsage;
         }
     } catch (const Error& e) {
         err << "verdant-server admin: " << e.what() << '\n';
-        switch (shared::categoryOf(e.code())) {
-            case shared::ErrorCategory::InvalidInput:
-                return kExitUsage;
-            case shared::ErrorCategory::Transient:
-            case shared::ErrorCategory::Internal:
-                return kExitStorage;
-            default:
-                return kExitRefused;
-        }
+        return exitCodeOf(e);
     }
     return 0;
 }

@@ -109,31 +109,86 @@ std::map<std::string, std::string> ServerConfig::processEnvironment() {
     return result;
 }
 
+namespace {
+
+/// The settings of a properties file, each with where it came from; unknown keys are refused.
+void readFileSettings(const std::string& file, std::map<std::string, Source>& values) {
+    if (file.empty()) {
+        return;
+    }
+    Poco::AutoPtr<Poco::Util::PropertyFileConfiguration> properties;
+    try {
+        properties = new Poco::Util::PropertyFileConfiguration(file);
+    } catch (const Poco::Exception&) {
+        throw Error(ErrorCode::InvalidParameter,
+                    "cannot read the configuration file '" + file + "'");
+    }
+    Poco::Util::AbstractConfiguration::Keys keys;
+    properties->keys(keys);
+    for (const auto& key : keys) {
+        const bool known =
+            std::any_of(ServerConfig::settings().begin(), ServerConfig::settings().end(),
+                        [&](const ServerConfig::Setting& s) { return s.key == key; });
+        if (!known) {
+            throw Error(ErrorCode::InvalidParameter,
+                        "unknown key '" + key + "' in configuration file '" + file + "'");
+        }
+        values[key] = {properties->getString(key), "file " + file};
+    }
+}
+
+/// Sets the field of `config` that `key` names, from `source`.
+void applySetting(ServerConfig& config, const std::string& key, const Source& source) {
+    constexpr auto kIntMax = std::numeric_limits<int>::max();
+    if (key == "data-dir") {
+        config.dataDir = source.value;
+    } else if (key == "host") {
+        config.host = source.value;
+    } else if (key == "port") {
+        config.port = static_cast<std::uint16_t>(parseInteger(key, source, 0, 65535));
+    } else if (key == "tls-cert") {
+        config.tlsCertificate = source.value;
+    } else if (key == "tls-key") {
+        config.tlsPrivateKey = source.value;
+    } else if (key == "threads") {
+        config.threads = static_cast<int>(parseInteger(key, source, 1, 4096));
+    } else if (key == "max-queued") {
+        config.maxQueued = static_cast<int>(parseInteger(key, source, 1, 65536));
+    } else if (key == "max-connections") {
+        config.maxConnections = static_cast<int>(parseInteger(key, source, 16, 1000000));
+    } else if (key == "header-timeout") {
+        config.headerTimeoutSeconds = static_cast<int>(parseInteger(key, source, 1, 3600));
+    } else if (key == "keep-alive-timeout") {
+        config.keepAliveTimeoutSeconds = static_cast<int>(parseInteger(key, source, 1, 3600));
+    } else if (key == "request-timeout") {
+        config.requestTimeoutSeconds = static_cast<int>(parseInteger(key, source, 1, 3600));
+    } else if (key == "shutdown-grace") {
+        config.shutdownGraceSeconds = static_cast<int>(parseInteger(key, source, 0, 3600));
+    } else if (key == "max-body-bytes") {
+        config.maxBodyBytes = parseInteger(key, source, 1024, kIntMax);
+    } else if (key == "insecure-http") {
+        config.insecureHttp = parseBoolean(key, source);
+    } else if (key == "port-file") {
+        config.portFile = source.value;
+    } else if (key == "metrics-token") {
+        config.metricsToken = source.value;
+    } else if (key == "access-token-ttl") {
+        config.accessTokenTtlSeconds = static_cast<int>(parseInteger(key, source, 10, 86400));
+    } else if (key == "password-memory-kib") {
+        config.passwordMemoryKiB =
+            static_cast<int>(parseInteger(key, source, 8 * 1024, 4 * 1024 * 1024));
+    } else {
+        throw Error(ErrorCode::InvalidParameter, "unknown setting '" + key + "'");
+    }
+}
+
+}  // namespace
+
 ServerConfig ServerConfig::load(const std::string& file,
                                 const std::map<std::string, std::string>& environment,
                                 const std::map<std::string, std::string>& flags) {
     std::map<std::string, Source> values;
-
-    if (!file.empty()) {
-        Poco::AutoPtr<Poco::Util::PropertyFileConfiguration> properties;
-        try {
-            properties = new Poco::Util::PropertyFileConfiguration(file);
-        } catch (const Poco::Exception&) {
-            throw Error(ErrorCode::InvalidParameter,
-                        "cannot read the configuration file '" + file + "'");
-        }
-        Poco::Util::AbstractConfiguration::Keys keys;
-        properties->keys(keys);
-        for (const auto& key : keys) {
-            const bool known = std::any_of(settings().begin(), settings().end(),
-                                           [&](const Setting& s) { return s.key == key; });
-            if (!known) {
-                throw Error(ErrorCode::InvalidParameter,
-                            "unknown key '" + key + "' in configuration file '" + file + "'");
-            }
-            values[key] = {properties->getString(key), "file " + file};
-        }
-    }
+    readFileSettings(file, values);
     for (const auto& s : settings()) {
         if (auto it = environment.find(s.environmentVariable); it != environment.end()) {
             values[s.key] = {it->second, "environment variable " + s.environmentVariable};
@@ -142,50 +197,9 @@ ServerConfig ServerConfig::load(const std::string& file,
     for (const auto& [key, value] : flags) {
         values[key] = {value, "flag --" + key};
     }
-
     ServerConfig config;
-    constexpr auto kIntMax = std::numeric_limits<int>::max();
     for (const auto& [key, source] : values) {
-        if (key == "data-dir") {
-            config.dataDir = source.value;
-        } else if (key == "host") {
-            config.host = source.value;
-        } else if (key == "port") {
-            config.port = static_cast<std::uint16_t>(parseInteger(key, source, 0, 65535));
-        } else if (key == "tls-cert") {
-            config.tlsCertificate = source.value;
-        } else if (key == "tls-key") {
-            config.tlsPrivateKey = source.value;
-        } else if (key == "threads") {
-            config.threads = static_cast<int>(parseInteger(key, source, 1, 4096));
-        } else if (key == "max-queued") {
-            config.maxQueued = static_cast<int>(parseInteger(key, source, 1, 65536));
-        } else if (key == "max-connections") {
-            config.maxConnections = static_cast<int>(parseInteger(key, source, 16, 1000000));
-        } else if (key == "header-timeout") {
-            config.headerTimeoutSeconds = static_cast<int>(parseInteger(key, source, 1, 3600));
-        } else if (key == "keep-alive-timeout") {
-            config.keepAliveTimeoutSeconds = static_cast<int>(parseInteger(key, source, 1, 3600));
-        } else if (key == "request-timeout") {
-            config.requestTimeoutSeconds = static_cast<int>(parseInteger(key, source, 1, 3600));
-        } else if (key == "shutdown-grace") {
-            config.shutdownGraceSeconds = static_cast<int>(parseInteger(key, source, 0, 3600));
-        } else if (key == "max-body-bytes") {
-            config.maxBodyBytes = parseInteger(key, source, 1024, kIntMax);
-        } else if (key == "insecure-http") {
-            config.insecureHttp = parseBoolean(key, source);
-        } else if (key == "port-file") {
-            config.portFile = source.value;
-        } else if (key == "metrics-token") {
-            config.metricsToken = source.value;
-        } else if (key == "access-token-ttl") {
-            config.accessTokenTtlSeconds = static_cast<int>(parseInteger(key, source, 10, 86400));
-        } else if (key == "password-memory-kib") {
-            config.passwordMemoryKiB =
-                static_cast<int>(parseInteger(key, source, 8 * 1024, 4 * 1024 * 1024));
-        } else {
-            throw Error(ErrorCode::InvalidParameter, "unknown setting '" + key + "'");
-        }
+        applySetting(config, key, source);
     }
     if (config.dataDir.empty()) {
         throw Error(ErrorCode::InvalidParameter, "'data-dir' must not be empty");

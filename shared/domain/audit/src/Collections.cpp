@@ -8,11 +8,15 @@
 
 namespace verdant::audit {
 
-void addCollections(shared::Schema& schema) {
-    using shared::specs::childOf;
-    using shared::specs::field;
-    using F = shared::FieldType;
-    using M = shared::MergeKind;
+namespace {
+
+using shared::specs::childOf;
+using shared::specs::field;
+using F = shared::FieldType;
+using M = shared::MergeKind;
+
+/// Suppliers, their facilities, and the published template versions.
+void addSites(shared::Schema& schema) {
     schema.add(shared::CollectionSpec(
         collections::kSuppliers,
         {
@@ -72,6 +76,10 @@ void addCollections(shared::Schema& schema) {
             // The latest approval (an audit reopened and approved again dates its plans anew).
             field("approved_at", F::Timestamp, M::LastWriterWins),
         }));
+}
+
+/// Audits (the scope roots of the field work) and their checklist answers.
+void addAuditsAndAnswers(shared::Schema& schema) {
     schema.add(shared::CollectionSpec(
         collections::kAnswers,
         {
@@ -88,6 +96,10 @@ void addCollections(shared::Schema& schema) {
             field("gps", F::String, M::LastWriterWins),
         },
         childOf(collections::kAudits, "audit_id")));
+}
+
+/// Findings and their corrective action plans.
+void addFindingsAndPlans(shared::Schema& schema) {
     schema.add(shared::CollectionSpec(
         collections::kFindings,
         {
@@ -123,6 +135,10 @@ void addCollections(shared::Schema& schema) {
             field("evidence", F::StringSet, M::AddWinsSet),
         },
         childOf(collections::kAudits, "audit_id")));
+}
+
+/// The evidence and the review: photo metadata, signatures, review comments.
+void addEvidenceAndReview(shared::Schema& schema) {
     schema.add(shared::CollectionSpec(
         collections::kPhotos,
         {
@@ -163,6 +179,15 @@ void addCollections(shared::Schema& schema) {
                                           field("resolved", F::Bool, M::LastWriterWins),
                                       },
                                       childOf(collections::kAudits, "audit_id")));
+}
+
+}  // namespace
+
+void addCollections(shared::Schema& schema) {
+    addSites(schema);
+    addAuditsAndAnswers(schema);
+    addFindingsAndPlans(schema);
+    addEvidenceAndReview(schema);
 }
 
 const shared::Schema& auditSchema() {
