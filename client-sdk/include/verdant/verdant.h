@@ -134,6 +134,9 @@ enum verdant_error_code {
     VERDANT_ERROR_CHECKIN_TOKEN_EXPIRED = 502,       /**< checkin_token_expired */
     VERDANT_ERROR_CHECKIN_TOKEN_NOT_YET_VALID = 503, /**< checkin_token_not_yet_valid */
     VERDANT_ERROR_CHECKIN_TOKEN_OTHER_SESSION = 504, /**< checkin_token_other_session */
+    VERDANT_ERROR_CERTIFICATE_MALFORMED = 505,       /**< certificate_malformed */
+    VERDANT_ERROR_CERTIFICATE_FORGED = 506,          /**< certificate_forged */
+    VERDANT_ERROR_CERTIFICATE_REVOKED = 507,         /**< certificate_revoked */
 
     /* 9xx: server and connection state */
     VERDANT_ERROR_STORAGE_UNAVAILABLE = 900, /**< storage_unavailable */

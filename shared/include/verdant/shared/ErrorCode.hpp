@@ -137,6 +137,12 @@ enum class ErrorCategory : std::uint8_t {
       "The check-in token is not valid yet (or this device's clock is wrong).")                    \
     X(CheckInTokenOtherSession, 504, "checkin_token_other_session", InvalidInput, 422,             \
       "The check-in token is for another training session.")                                       \
+    X(CertificateMalformed, 505, "certificate_malformed", InvalidInput, 400,                       \
+      "This is not a Verdant training certificate.")                                               \
+    X(CertificateForged, 506, "certificate_forged", Forbidden, 403,                                \
+      "The certificate's signature is not the issuer's.")                                          \
+    X(CertificateRevoked, 507, "certificate_revoked", Conflict, 409,                               \
+      "The certificate was revoked by its issuer.")                                                \
     /* 9xx: server and connection state */                                                         \
     X(StorageUnavailable, 900, "storage_unavailable", Transient, 503,                              \
       "The storage is temporarily unavailable.")                                                   \
