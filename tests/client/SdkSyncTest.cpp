@@ -12,6 +12,7 @@
 #include "verdant/server/storage/TenantStores.hpp"
 #include "verdant/shared/IdGenerator.hpp"
 #include "verdant/sync/Sqlite.hpp"
+#include "verdant/training/Collections.hpp"
 
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
@@ -1245,35 +1246,47 @@ TEST(HttpsTransport, ABodyCutShortIsALostAnswerNotAShorterBody) {
     server.join();
 }
 
-/// The demo of the README: seed-demo gives the field expert three audits to download, with the
-/// supplier, facility and the bilingual template they reference.
-TEST(DemoData, TheDemoExpertDownloadsThreeAuditsWithTheirTemplate) {
-    test::TemporaryDirectory data;
-    std::istringstream in;
-    std::ostringstream out;
-    std::ostringstream err;
-    ASSERT_EQ(server::AdminCommand::run({"seed-demo", "--data-dir=" + data.path()}, in, out, err),
-              0)
-        << err.str();
-    ASSERT_EQ(server::AdminCommand::run({"seed-demo", "--data-dir=" + data.path()}, in, out, err),
-              0)
-        << "seeding twice is harmless";
-    std::string password;
-    {
-        std::ifstream logins(data.file("demo-logins.txt"));
-        std::string user;
-        std::string role;
-        while (logins >> user >> role >> password && user != "expert") {
+/// The demo tenant's data directory, seeded (twice: harmless), and its users' passwords.
+class DemoData : public ::testing::Test {
+protected:
+    DemoData() {
+        std::istringstream in;
+        std::ostringstream out;
+        std::ostringstream err;
+        for (int i = 0; i < 2; ++i) {
+            EXPECT_EQ(server::AdminCommand::run({"seed-demo", "--data-dir=" + _data.path()}, in,
+                                                out, err),
+                      0)
+                << err.str();
         }
     }
-    test::ServerHarness server([&](server::ServerConfig& config) { config.dataDir = data.path(); });
-    test::TemporaryDirectory tablet;
-    client::ClientOptions options;
-    options.dataDirectory = tablet.path();
-    options.server = server.endpoint();
-    auto expert = Client::signIn(options, "demo", "expert", password);
-    const auto report = expert->sync();
-    ASSERT_TRUE(report.complete);
+
+    /// `user` of the demo tenant, signed in on a fresh tablet and synced.
+    std::unique_ptr<Client> signedIn(const std::string& user) {
+        std::string name;
+        std::string role;
+        std::string password;
+        std::ifstream logins(_data.file("demo-logins.txt"));
+        while (logins >> name >> role >> password && name != user) {
+        }
+        client::ClientOptions options;
+        options.dataDirectory = _tablet.file(user);
+        options.server = _server->endpoint();
+        auto tablet = Client::signIn(options, "demo", user, password);
+        EXPECT_TRUE(tablet->sync().complete);
+        return tablet;
+    }
+
+    test::TemporaryDirectory _data;
+    test::TemporaryDirectory _tablet;
+    std::unique_ptr<test::ServerHarness> _server = std::make_unique<test::ServerHarness>(
+        [&](server::ServerConfig& config) { config.dataDir = _data.path(); });
+};
+
+/// The demo of the README: seed-demo gives the field expert three audits to download, with the
+/// supplier, facility and the bilingual template they reference.
+TEST_F(DemoData, TheDemoExpertDownloadsThreeAuditsWithTheirTemplate) {
+    auto expert = signedIn("expert");
     const auto audits = expert->records(c::kAudits);
     ASSERT_EQ(audits.size(), 3U) << "seeded once, not twice";
     for (const auto& audit : audits) {
@@ -1286,6 +1299,22 @@ TEST(DemoData, TheDemoExpertDownloadsThreeAuditsWithTheirTemplate) {
     }
     EXPECT_EQ(expert->records(c::kSuppliers).size(), 1U);
     EXPECT_EQ(expert->records(c::kFacilities).size(), 1U);
+}
+
+/// And the demo coordinator a workshop of a course, with three people registered.
+TEST_F(DemoData, TheDemoCoordinatorDownloadsAWorkshopWithThreeRegistrations) {
+    namespace t = training::collections;
+    auto coordinator = signedIn("coordinator");
+    ASSERT_EQ(coordinator->records(t::kCourses).size(), 1U);
+    const auto sessions = coordinator->records(t::kTrainingSessions);
+    ASSERT_EQ(sessions.size(), 1U) << "seeded once, not twice";
+    EXPECT_EQ(sessions.front().fields.at("coordinator_id").value,
+              Value::string(coordinator->userId()));
+    const auto registrations = coordinator->records(t::kAttendance);
+    ASSERT_EQ(registrations.size(), 3U);
+    for (const auto& registration : registrations) {
+        EXPECT_EQ(registration.fields.at("state").value, Value::string("registered"));
+    }
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "verdant/server/training/TrainingModule.hpp"
 
 #include "TrainingBatchRules.hpp"
+#include "TrainingDemo.hpp"
 
 #include "verdant/server/sync/ScopeResolver.hpp"
 #include "verdant/training/Collections.hpp"
@@ -81,6 +82,10 @@ void TrainingModule::addWritableScopes(const Principal& principal,
             }
         }
     }
+}
+
+void TrainingModule::seedDemo(const DemoTenant& tenant, std::ostream& out) const {
+    seedTrainingDemo(tenant, out);
 }
 
 }  // namespace verdant::server

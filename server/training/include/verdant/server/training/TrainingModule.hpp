@@ -11,7 +11,8 @@ namespace verdant::server {
 ///    joining a cancelled session) and a session's course must exist (TrainingBatchRules);
 ///  - scopes: a training coordinator holds the sessions they coordinate (and creates new ones
 ///    in their own name) and every course; a field expert holds their coaching visits; everyone
-///    reads the tenant's training keys. HQ holds the whole tenant.
+///    reads the tenant's training keys. HQ holds the whole tenant;
+///  - demo data: a course, a workshop for the demo coordinator and three registrations.
 class TrainingModule final : public DomainModule {
 public:
     std::string_view name() const override { return "training"; }
@@ -22,6 +23,7 @@ public:
                            std::set<std::string>& scopes) const override;
     void addWritableScopes(const Principal& principal, const std::set<std::string>& candidates,
                            PushBatch& batch, std::set<std::string>& writable) const override;
+    void seedDemo(const DemoTenant& tenant, std::ostream& out) const override;
 };
 
 }  // namespace verdant::server
