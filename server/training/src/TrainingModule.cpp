@@ -1,6 +1,7 @@
 #include "verdant/server/training/TrainingModule.hpp"
 
 #include "TrainingBatchRules.hpp"
+#include "TrainingOfficeEndpoint.hpp"
 
 #include "verdant/server/sync/ScopeResolver.hpp"
 #include "verdant/training/Collections.hpp"
@@ -40,6 +41,9 @@ bool rootNames(PushBatch& batch, const char* collection, const shared::RecordId&
 }
 
 }  // namespace
+
+TrainingModule::TrainingModule() = default;
+TrainingModule::~TrainingModule() = default;
 
 void TrainingModule::addCollections(shared::Schema& schema) const {
     training::addCollections(schema);
@@ -81,6 +85,12 @@ void TrainingModule::addWritableScopes(const Principal& principal,
             }
         }
     }
+}
+
+void TrainingModule::mountRoutes(Router& router, const ModuleServices& services) {
+    _office = std::make_unique<TrainingOfficeEndpoint>(services.auth, services.stores, services.hlc,
+                                                       services.clock, services.serverDevice);
+    _office->registerRoutes(router);
 }
 
 }  // namespace verdant::server
