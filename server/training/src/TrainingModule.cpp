@@ -2,6 +2,7 @@
 
 #include "TrainingBatchRules.hpp"
 #include "TrainingDemo.hpp"
+#include "TrainingOfficeEndpoint.hpp"
 
 #include "verdant/server/sync/ScopeResolver.hpp"
 #include "verdant/training/Collections.hpp"
@@ -41,6 +42,9 @@ bool rootNames(PushBatch& batch, const char* collection, const shared::RecordId&
 }
 
 }  // namespace
+
+TrainingModule::TrainingModule() = default;
+TrainingModule::~TrainingModule() = default;
 
 void TrainingModule::addCollections(shared::Schema& schema) const {
     training::addCollections(schema);
@@ -86,6 +90,12 @@ void TrainingModule::addWritableScopes(const Principal& principal,
 
 void TrainingModule::seedDemo(const DemoTenant& tenant, std::ostream& out) const {
     seedTrainingDemo(tenant, out);
+}
+
+void TrainingModule::mountRoutes(Router& router, const ModuleServices& services) {
+    _office = std::make_unique<TrainingOfficeEndpoint>(services.auth, services.stores, services.hlc,
+                                                       services.clock, services.serverDevice);
+    _office->registerRoutes(router);
 }
 
 }  // namespace verdant::server

@@ -2,7 +2,11 @@
 
 #include "verdant/server/sync/DomainModule.hpp"
 
+#include <memory>
+
 namespace verdant::server {
+
+class TrainingOfficeEndpoint;
 
 /// The training domain as the server runs it:
 ///  - collections: verdant/training/Collections.hpp (courses, sessions, invitations,
@@ -12,9 +16,12 @@ namespace verdant::server {
 ///  - scopes: a training coordinator holds the sessions they coordinate (and creates new ones
 ///    in their own name) and every course; a field expert holds their coaching visits; everyone
 ///    reads the tenant's training keys. HQ holds the whole tenant;
+///  - routes: invitations by rule and course effectiveness (TrainingOfficeEndpoint);
 ///  - demo data: a course, a workshop for the demo coordinator and three registrations.
 class TrainingModule final : public DomainModule {
 public:
+    TrainingModule();
+    ~TrainingModule() override;
     std::string_view name() const override { return "training"; }
     void addCollections(shared::Schema& schema) const override;
     std::unique_ptr<BatchRules> batchRules(PushBatch& batch,
@@ -24,6 +31,10 @@ public:
     void addWritableScopes(const Principal& principal, const std::set<std::string>& candidates,
                            PushBatch& batch, std::set<std::string>& writable) const override;
     void seedDemo(const DemoTenant& tenant, std::ostream& out) const override;
+    void mountRoutes(Router& router, const ModuleServices& services) override;
+
+private:
+    std::unique_ptr<TrainingOfficeEndpoint> _office;
 };
 
 }  // namespace verdant::server
