@@ -1,5 +1,6 @@
 #include "verdant/server/training/TrainingModule.hpp"
 
+#include "CheckInEndpoint.hpp"
 #include "TrainingBatchRules.hpp"
 
 #include "verdant/server/sync/ScopeResolver.hpp"
@@ -41,6 +42,9 @@ bool rootNames(PushBatch& batch, const char* collection, const shared::RecordId&
 
 }  // namespace
 
+TrainingModule::TrainingModule() = default;
+TrainingModule::~TrainingModule() = default;
+
 void TrainingModule::addCollections(shared::Schema& schema) const {
     training::addCollections(schema);
 }
@@ -81,6 +85,11 @@ void TrainingModule::addWritableScopes(const Principal& principal,
             }
         }
     }
+}
+
+void TrainingModule::mountRoutes(Router& router, const ModuleServices& services) {
+    _checkIn = std::make_unique<CheckInEndpoint>(services);
+    _checkIn->registerRoutes(router);
 }
 
 }  // namespace verdant::server

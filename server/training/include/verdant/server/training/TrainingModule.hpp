@@ -2,7 +2,11 @@
 
 #include "verdant/server/sync/DomainModule.hpp"
 
+#include <memory>
+
 namespace verdant::server {
+
+class CheckInEndpoint;
 
 /// The training domain as the server runs it:
 ///  - collections: verdant/training/Collections.hpp (courses, sessions, invitations,
@@ -11,9 +15,12 @@ namespace verdant::server {
 ///    joining a cancelled session) and a session's course must exist (TrainingBatchRules);
 ///  - scopes: a training coordinator holds the sessions they coordinate (and creates new ones
 ///    in their own name) and every course; a field expert holds their coaching visits; everyone
-///    reads the tenant's training keys. HQ holds the whole tenant.
+///    reads the tenant's training keys. HQ holds the whole tenant;
+///  - routes: the tenant's public key and the sessions' check-in tokens (CheckInEndpoint).
 class TrainingModule final : public DomainModule {
 public:
+    TrainingModule();
+    ~TrainingModule() override;
     std::string_view name() const override { return "training"; }
     void addCollections(shared::Schema& schema) const override;
     std::unique_ptr<BatchRules> batchRules(PushBatch& batch,
@@ -22,6 +29,10 @@ public:
                            std::set<std::string>& scopes) const override;
     void addWritableScopes(const Principal& principal, const std::set<std::string>& candidates,
                            PushBatch& batch, std::set<std::string>& writable) const override;
+    void mountRoutes(Router& router, const ModuleServices& services) override;
+
+private:
+    std::unique_ptr<CheckInEndpoint> _checkIn;
 };
 
 }  // namespace verdant::server
