@@ -256,5 +256,28 @@ TEST_F(CheckInAtTheDoor, TheKeyIsPublishedOnceKeptSecretAndTokensOnlyForTheSessi
     EXPECT_EQ(absent->getObject("error")->getValue<std::string>("code"), "not_found");
 }
 
+TEST(TrainingKey, TheSameKeyIsServedAfterARestart) {
+    shared::ManualClock clock{1'800'000'000'000};
+    test::TemporaryDirectory data;
+    const auto keep = [&](server::ServerConfig& config) { config.dataDir = data.path(); };
+    const auto publicKey = [&](test::ServerHarness& server) {
+        test::TestDevice hq(server.endpoint(), "acme", "hq", "hq-password", clock);
+        const auto response = hq.send("GET", "/v1/training/keys");
+        EXPECT_EQ(response.status, 200);
+        Poco::JSON::Parser parser;
+        return parser.parse(response.body)
+            .extract<Poco::JSON::Object::Ptr>()
+            ->getValue<std::string>("public_key");
+    };
+    std::string before;
+    {
+        test::ServerHarness server{keep, {&clock}};
+        test::seedTenant(server, "acme", {{"hq", Role::HqReviewer}});
+        before = publicKey(server);
+    }
+    test::ServerHarness restarted{keep, {&clock}};
+    EXPECT_EQ(publicKey(restarted), before) << "badges printed before the restart still pass";
+}
+
 }  // namespace
 }  // namespace verdant
