@@ -378,6 +378,48 @@ std::string writeResultJson(const client::WriteResult& result) {
     return out.take();
 }
 
+std::string checkInResultJson(const client::CheckInResult& result) {
+    JsonWriter out;
+    out.beginObject();
+    out.key("registration_id").string(result.registrationId.toString());
+    out.key("person_name").string(result.personName);
+    out.key("changes").unsignedInteger(result.changes.size());
+    out.endObject();
+    return out.take();
+}
+
+std::string rosterJson(const client::Roster& roster) {
+    const auto time = [](JsonWriter& out, const std::optional<std::int64_t>& ms) {
+        if (ms) {
+            out.integer(*ms);
+        } else {
+            out.null();
+        }
+    };
+    JsonWriter out;
+    out.beginObject().key("people").beginArray();
+    for (const auto& person : roster.people) {
+        out.beginObject();
+        out.key("registration_id").string(person.registrationId.toString());
+        out.key("person_name_zh").string(person.personNameZh);
+        out.key("person_name_en").string(person.personNameEn);
+        out.key("state").string(person.state);
+        time(out.key("first_check_in"), person.firstCheckIn);
+        time(out.key("last_check_out"), person.lastCheckOut);
+        out.key("recorded_by").beginArray();
+        for (const auto& device : person.recordedBy) {
+            out.string(device);
+        }
+        out.endArray().endObject();
+    }
+    out.endArray().key("counts").beginObject();
+    for (const auto& [state, count] : roster.countsByState) {
+        out.key(state).unsignedInteger(count);
+    }
+    out.endObject().endObject();
+    return out.take();
+}
+
 std::string statusJson(const client::ClientStatus& status) {
     JsonWriter out;
     out.beginObject();

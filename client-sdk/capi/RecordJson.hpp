@@ -54,6 +54,13 @@ std::string recordsJson(const std::vector<sync::Record>& records);
 /// {"record_id","changes":n} of a successful write.
 std::string writeResultJson(const client::WriteResult& result);
 
+/// {"registration_id":"…","person_name":"…","changes":N}: an accepted check-in.
+std::string checkInResultJson(const client::CheckInResult& result);
+
+/// {"people":[{registration_id, person_name_zh, person_name_en, state, first_check_in,
+/// last_check_out, recorded_by}], "counts":{"<state>":N}}: a session's roster.
+std::string rosterJson(const client::Roster& roster);
+
 /// The status screen's data (see verdant_status_json()).
 std::string statusJson(const client::ClientStatus& status);
 

@@ -609,6 +609,42 @@ int verdant_session_records_json(verdant_client* client, const char* session_id,
     });
 }
 
+// --- Training at the door ----------------------------------------------------------------------
+
+int verdant_check_in(verdant_client* client, const char* session_id, const char* token,
+                     char** out_result_json) {
+    clearOut(out_result_json);
+    return guarded([&] {
+        auto& sdk = clientOf(client);
+        const auto id = recordIdOf(session_id, "session_id");
+        const auto result = sdk.checkIn(id, text(token, "token"));
+        if (!result.ok) {
+            throw FieldInputError(result.error.value_or(ErrorCode::InvalidChange), "",
+                                  result.message);
+        }
+        if (out_result_json) {
+            *out_result_json = copyOut(checkInResultJson(result));
+        }
+    });
+}
+
+int verdant_check_out(verdant_client* client, const char* registration_id) {
+    return guarded([&] {
+        auto& sdk = clientOf(client);
+        requireWritten(sdk.checkOut(recordIdOf(registration_id, "registration_id")));
+    });
+}
+
+int verdant_roster_json(verdant_client* client, const char* session_id, char** out_json) {
+    clearOut(out_json);
+    return guarded([&] {
+        auto& sdk = clientOf(client);
+        const auto id = recordIdOf(session_id, "session_id");
+        auto& out = required(out_json, "out_json");
+        out = copyOut(rosterJson(sdk.roster(id)));
+    });
+}
+
 // --- Writes
 // ----------------------------------------------------------------------------------------
 

@@ -164,6 +164,18 @@ std::vector<sync::Record> Client::sessionRecords(const RecordId& sessionId) cons
     return _impl->scopeRecords(training::collections::kTrainingSessions, sessionId);
 }
 
+CheckInResult Client::checkIn(const RecordId& sessionId, std::string_view scannedToken) {
+    return _impl->checkIn(sessionId, scannedToken);
+}
+
+WriteResult Client::checkOut(const RecordId& registrationId) {
+    return _impl->checkOut(registrationId);
+}
+
+Roster Client::roster(const RecordId& sessionId) const {
+    return _impl->roster(sessionId);
+}
+
 WriteResult Client::write(std::string_view collection, const RecordId& id,
                           const std::vector<FieldWrite>& fields) {
     return _impl->write(collection, id, fields, false);

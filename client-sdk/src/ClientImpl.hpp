@@ -30,6 +30,7 @@ namespace verdant::client {
 
 // Keys of client_settings.
 constexpr const char* kTenant = "tenant";
+constexpr const char* kTenantId = "tenant_id";  // the tenant's UUID, for check-in tokens
 constexpr const char* kUsername = "username";
 constexpr const char* kUserId = "user_id";
 constexpr const char* kRole = "role";
@@ -139,6 +140,12 @@ public:
 
     WriteResult write(std::string_view collection, const shared::RecordId& id,
                       const std::vector<FieldWrite>& fields, bool tombstone);
+
+    // --- training at the door (ClientCheckIn.cpp) ------------------------------------------------
+
+    CheckInResult checkIn(const shared::RecordId& sessionId, std::string_view scannedToken);
+    WriteResult checkOut(const shared::RecordId& registrationId);
+    Roster roster(const shared::RecordId& sessionId);
 
     // --- subscriptions (ClientEvents.cpp) -------------------------------------------------------
 

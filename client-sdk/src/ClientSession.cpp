@@ -78,6 +78,9 @@ Client::Impl::~Impl() {
 void Client::Impl::rememberSignIn(const std::string& tenant, const std::string& username,
                                   const SessionTokens& tokens) {
     std::lock_guard lock(_storeMutex);
+    if (!tokens.tenantId.empty()) {
+        _state.set(kTenantId, tokens.tenantId);
+    }
     _state.set({{kTenant, tenant},
                 {kUsername, username},
                 {kUserId, tokens.userId},
@@ -193,6 +196,9 @@ void Client::Impl::refreshTokens() {
         }();
         std::lock_guard lock(_storeMutex);
         _state.set({{kAccessToken, tokens.accessToken}, {kRefreshToken, tokens.refreshToken}});
+        if (!tokens.tenantId.empty()) {
+            _state.set(kTenantId, tokens.tenantId);  // a store signed in before it was kept
+        }
     } catch (const shared::Error& error) {
         if (isAuthFailure(error.code())) {
             std::lock_guard lock(_storeMutex);

@@ -155,6 +155,23 @@ const std::vector<CommandSpec>& table() {
          "Creates an audit in state scheduled, assigned to USER_ID, in the local store; push it\n"
          "to send it. The server accepts it from HQ reviewers and tenant administrators.\n",
          sessionOptions({&kAssignee, &kAuditType, &kSupplier, &kFacility, &kTemplate})},
+        {"sessions", "", 0, 0, "list the training sessions on this device (coordinators)",
+         "Works offline: each session this coordinator holds, with its start, venue, status\n"
+         "and number of registrations.\n",
+         sessionOptions({})},
+        {"roster", "SESSION_ID", 1, 1, "list a session's registrations and counts per state",
+         "Works offline: each person with their state, first check-in and the number of\n"
+         "devices (doors) that recorded them, then the counts per state.\n",
+         sessionOptions({})},
+        {"checkin", "SESSION_ID TOKEN", 2, 2, "check a person in by their badge's token, offline",
+         "Validates TOKEN (the text of the badge's QR code) with the organisation's key this\n"
+         "device received by sync, and records the check-in for the next push. A refused\n"
+         "token exits 1 with its code: checkin_token_malformed, checkin_token_forged,\n"
+         "checkin_token_expired, checkin_token_not_yet_valid, checkin_token_other_session.\n",
+         sessionOptions({})},
+        {"checkout", "REGISTRATION_ID", 1, 1, "record that a person left, offline",
+         "Sets the registration's last check-out to now (the latest door counts).\n",
+         sessionOptions({})},
         {"health",
          "",
          0,
@@ -444,6 +461,8 @@ int runCommand(const Invocation& invocation) {
         {"sync", runSync},           {"audits", runAudits},
         {"answer", runAnswer},       {"submit", runSubmit},
         {"conflicts", runConflicts}, {"schedule-audit", runScheduleAudit},
+        {"sessions", runSessions},   {"roster", runRoster},
+        {"checkin", runCheckIn},     {"checkout", runCheckOut},
         {"health", runHealth},       {"version", runVersion},
     };
     if (invocation.help()) {

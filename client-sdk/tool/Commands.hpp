@@ -47,5 +47,10 @@ int runAnswer(const Invocation& invocation);
 int runSubmit(const Invocation& invocation);
 int runConflicts(const Invocation& invocation);
 int runScheduleAudit(const Invocation& invocation);
+// The coordinator's day at the door (TrainingCommands.cpp).
+int runSessions(const Invocation& invocation);
+int runRoster(const Invocation& invocation);
+int runCheckIn(const Invocation& invocation);
+int runCheckOut(const Invocation& invocation);
 
 }  // namespace verdant::cli

@@ -266,6 +266,9 @@ TEST(NullArguments, AreInvalidParametersNeverCrashes) {
     EXPECT_EQ(verdant_query_json(nullptr, "audits", "type", "\"x\"", &out), kInvalid);
     EXPECT_EQ(verdant_audit_records_json(nullptr, id, &out), kInvalid);
     EXPECT_EQ(verdant_session_records_json(nullptr, id, &out), kInvalid);
+    EXPECT_EQ(verdant_check_in(nullptr, id, "vct1.x.y", &out), kInvalid);
+    EXPECT_EQ(verdant_check_out(nullptr, id), kInvalid);
+    EXPECT_EQ(verdant_roster_json(nullptr, id, &out), kInvalid);
     EXPECT_EQ(verdant_write_json(nullptr, "audits", id, "{}", &out), kInvalid);
     EXPECT_EQ(verdant_create_json(nullptr, "audits", "{}", &out), kInvalid);
     EXPECT_EQ(verdant_remove(nullptr, "audits", id), kInvalid);

@@ -300,6 +300,25 @@ VERDANT_API int verdant_audit_records_json(verdant_client* client, const char* a
 VERDANT_API int verdant_session_records_json(verdant_client* client, const char* session_id,
                                              char** out_json);
 
+/* Training at the door ------------------------------------------------------------------------ */
+
+/** Checks in the holder of a scanned check-in token at `session_id`, offline (Client::checkIn):
+ *  surrounding whitespace is trimmed; a refused token returns its code
+ *  (VERDANT_ERROR_CHECKIN_TOKEN_MALFORMED, _FORGED, _EXPIRED, _NOT_YET_VALID, _OTHER_SESSION;
+ *  VERDANT_ERROR_NOT_FOUND before the tenant's key has been synced) and writes nothing. If
+ * `out_result_json` is not NULL it receives {"registration_id":"…","person_name":"…","changes":N},
+ * freed with verdant_string_free(). */
+VERDANT_API int verdant_check_in(verdant_client* client, const char* session_id, const char* token,
+                                 char** out_result_json);
+
+/** Records that the person of `registration_id` left now (last_check_out). */
+VERDANT_API int verdant_check_out(verdant_client* client, const char* registration_id);
+
+/** The roster of `session_id` this device holds: {"people":[{registration_id, person_name_zh,
+ *  person_name_en, state, first_check_in, last_check_out, recorded_by}], "counts":{state: N}}. */
+VERDANT_API int verdant_roster_json(verdant_client* client, const char* session_id,
+                                    char** out_json);
+
 /* ---------------------------------------------------------------------------------------------
  * Writes: one user action, validated, applied locally and queued for sync in one transaction,
  * all or nothing; never waits for the network.

@@ -1,5 +1,6 @@
 #include "verdant/server/training/TrainingModule.hpp"
 
+#include "CheckInEndpoint.hpp"
 #include "TrainingBatchRules.hpp"
 #include "TrainingDemo.hpp"
 #include "TrainingOfficeEndpoint.hpp"
@@ -96,6 +97,8 @@ void TrainingModule::mountRoutes(Router& router, const ModuleServices& services)
     _office = std::make_unique<TrainingOfficeEndpoint>(services.auth, services.stores, services.hlc,
                                                        services.clock, services.serverDevice);
     _office->registerRoutes(router);
+    _checkIn = std::make_unique<CheckInEndpoint>(services);
+    _checkIn->registerRoutes(router);
 }
 
 }  // namespace verdant::server

@@ -217,6 +217,33 @@ struct ClientStatus {
     std::int64_t serverOffsetMs = 0;         ///< Server clock minus device clock.
 };
 
+/// What a check-in at the door did (Client::checkIn).
+struct CheckInResult {
+    bool ok = false;                         ///< The person is checked in (written and queued).
+    std::optional<shared::ErrorCode> error;  ///< Why not: a checkin_token_* code, or the write's.
+    std::string message;                     ///< Human-readable reason; never quotes the token.
+    shared::RecordId registrationId;         ///< The registration the token names (when read).
+    std::string personName;                  ///< The name on the badge (when the token is valid).
+    std::vector<shared::Change> changes;     ///< The changes queued, in outbox order.
+};
+
+/// One person on a session's roster (Client::roster).
+struct RosterEntry {
+    shared::RecordId registrationId;           ///< The registration (attendance record).
+    std::string personNameZh;                  ///< Chinese name, if known.
+    std::string personNameEn;                  ///< English name, if known.
+    std::string state;                         ///< e.g. "registered", "checked_in".
+    std::optional<std::int64_t> firstCheckIn;  ///< Earliest check-in at any door (Unix ms).
+    std::optional<std::int64_t> lastCheckOut;  ///< Latest check-out (Unix ms).
+    std::vector<std::string> recordedBy;       ///< Devices that recorded the person.
+};
+
+/// A session's registrations as this device holds them, and how many are in each state.
+struct Roster {
+    std::vector<RosterEntry> people;                   ///< By registration id.
+    std::map<std::string, std::size_t> countsByState;  ///< e.g. {"checked_in": 12, ...}.
+};
+
 /// A record changed, by a local write or by sync.
 struct RecordEvent {
     enum class Origin : std::uint8_t { Local, Sync };
@@ -319,6 +346,25 @@ public:
 
     /// Deletes a record (a tombstone; it stays deleted unless explicitly restored).
     WriteResult remove(std::string_view collection, const shared::RecordId& id);
+
+    // --- Training at the door -------------------------------------------------------------------
+
+    /// Checks in the holder of a scanned check-in token at `sessionId`, offline: the token (its
+    /// surrounding whitespace, such as a scanner's newline, trimmed) is validated with the
+    /// tenant's public key this device received by sync (training_keys) and the device's clock
+    /// corrected by the server's offset (verdant/training/CheckInToken.hpp). Refused with its
+    /// checkin_token_* code, nothing written; not_found while this device has not received the
+    /// tenant's key (sync once online). Accepted: one user action on the token's registration
+    /// (state checked_in unless it is further already, first_check_in now, this device added to
+    /// recorded_by), queued for sync; the write's own rules apply (session_cancelled).
+    CheckInResult checkIn(const shared::RecordId& sessionId, std::string_view scannedToken);
+
+    /// Records that the person of `registrationId` left now (last_check_out; the latest of all
+    /// doors stands), as write() does.
+    WriteResult checkOut(const shared::RecordId& registrationId);
+
+    /// The registrations of `sessionId` this device holds, with the counts per state.
+    Roster roster(const shared::RecordId& sessionId) const;
 
     // --- Sync state -----------------------------------------------------------------------------
 

@@ -223,4 +223,8 @@ shared::RecordId registrationRecordId(const shared::RecordId& sessionId,
     return derivedId("verdant/registrations/v1", {sessionId.toString(), personKey});
 }
 
+shared::RecordId trainingKeyRecordId(std::string_view tenantId) {
+    return derivedId("verdant/training_keys/v1", {tenantId});
+}
+
 }  // namespace verdant::training

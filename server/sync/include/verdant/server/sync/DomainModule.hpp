@@ -34,6 +34,9 @@ struct ModuleServices {
     shared::HlcClock& hlc;          ///< For writes under the server's device (ServerWriter).
     const shared::Clock& clock;     ///< Physical time.
     shared::DeviceId serverDevice;  ///< The device id the server writes under.
+    /// The server's data directory, for what a module keeps outside the stores (the training
+    /// module's signing keys).
+    std::string dataDir;
 };
 
 /// A tenant the demo seeds: where its data lives, its users' ids by user name ("expert",

@@ -7,6 +7,7 @@
 namespace verdant::server {
 
 class TrainingOfficeEndpoint;
+class CheckInEndpoint;
 
 /// The training domain as the server runs it:
 ///  - collections: verdant/training/Collections.hpp (courses, sessions, invitations,
@@ -16,7 +17,8 @@ class TrainingOfficeEndpoint;
 ///  - scopes: a training coordinator holds the sessions they coordinate (and creates new ones
 ///    in their own name) and every course; a field expert holds their coaching visits; everyone
 ///    reads the tenant's training keys. HQ holds the whole tenant;
-///  - routes: invitations by rule and course effectiveness (TrainingOfficeEndpoint);
+///  - routes: invitations by rule and course effectiveness (TrainingOfficeEndpoint), the
+///    tenant's public key and the sessions' check-in tokens (CheckInEndpoint);
 ///  - demo data: a course, a workshop for the demo coordinator and three registrations.
 class TrainingModule final : public DomainModule {
 public:
@@ -35,6 +37,7 @@ public:
 
 private:
     std::unique_ptr<TrainingOfficeEndpoint> _office;
+    std::unique_ptr<CheckInEndpoint> _checkIn;
 };
 
 }  // namespace verdant::server

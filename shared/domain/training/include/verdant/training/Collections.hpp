@@ -47,4 +47,9 @@ std::string personKey(std::string_view email, std::string_view phone, std::strin
 shared::RecordId registrationRecordId(const shared::RecordId& sessionId,
                                       std::string_view personKey);
 
+/// The id of the `training_keys` record that publishes the public key of the tenant whose id is
+/// `tenantId` (its text as accounts hold it): one per tenant, known to the server and every
+/// tablet without a look-up.
+shared::RecordId trainingKeyRecordId(std::string_view tenantId);
+
 }  // namespace verdant::training
