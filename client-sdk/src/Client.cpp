@@ -176,6 +176,10 @@ Roster Client::roster(const RecordId& sessionId) const {
     return _impl->roster(sessionId);
 }
 
+CertificateCheck Client::verifyCertificate(std::string_view text) const {
+    return _impl->verifyCertificate(text);
+}
+
 WriteResult Client::write(std::string_view collection, const RecordId& id,
                           const std::vector<FieldWrite>& fields) {
     return _impl->write(collection, id, fields, false);

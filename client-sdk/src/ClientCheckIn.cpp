@@ -3,6 +3,7 @@
 
 #include "ClientImpl.hpp"
 
+#include "verdant/training/Certificate.hpp"
 #include "verdant/training/CheckInToken.hpp"
 #include "verdant/training/Collections.hpp"
 
@@ -137,6 +138,45 @@ Roster Client::Impl::roster(const RecordId& sessionId) {
                   return a.registrationId < b.registrationId;
               });
     return roster;
+}
+
+CertificateCheck Client::Impl::verifyCertificate(std::string_view text) {
+    CertificateCheck check;
+    std::optional<sync::Record> keyRecord;
+    {
+        std::lock_guard lock(_storeMutex);
+        if (const auto tenantId = _state.get(kTenantId)) {
+            keyRecord = _store->record(t::kTrainingKeys, training::trainingKeyRecordId(*tenantId));
+        }
+    }
+    const auto publicKey =
+        keyRecord ? training::PublicKey::fromBase64Url(textOf(*keyRecord, "public_key"))
+                  : std::nullopt;
+    if (!publicKey) {
+        check.error = ErrorCode::NotFound;
+        check.message = "This device has not received the organisation's key yet: sync once.";
+        return check;
+    }
+    const auto verdict = training::verifyCertificate(*publicKey, text);
+    if (const auto* refused = std::get_if<shared::ValidationError>(&verdict)) {
+        check.error = refused->code;
+        check.message = refused->message;
+        return check;
+    }
+    const auto& claims = std::get<training::VerifiedCertificate>(verdict).claims;
+    check.certificateId = claims.certificateId;
+    check.personName = claims.personName;
+    check.courseTitleEn = claims.courseTitleEn;
+    check.courseTitleZh = claims.courseTitleZh;
+    check.issuedAtMs = claims.issuedAtMs;
+    const auto held = record(t::kCertificates, claims.certificateId);
+    if (held && textOf(*held, "status") == "revoked") {
+        check.error = ErrorCode::CertificateRevoked;
+        check.message = "The certificate was revoked by its issuer.";
+        return check;
+    }
+    check.valid = true;
+    return check;
 }
 
 }  // namespace verdant::client

@@ -146,6 +146,7 @@ public:
     CheckInResult checkIn(const shared::RecordId& sessionId, std::string_view scannedToken);
     WriteResult checkOut(const shared::RecordId& registrationId);
     Roster roster(const shared::RecordId& sessionId);
+    CertificateCheck verifyCertificate(std::string_view text);
 
     // --- subscriptions (ClientEvents.cpp) -------------------------------------------------------
 

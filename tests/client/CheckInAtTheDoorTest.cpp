@@ -279,5 +279,82 @@ TEST(TrainingKey, TheSameKeyIsServedAfterARestart) {
     EXPECT_EQ(publicKey(restarted), before) << "badges printed before the restart still pass";
 }
 
+TEST_F(CheckInAtTheDoor, TheBadgeSheetPrintsEachPersonsNameAndTokenAsAQrCode) {
+    auto office = tablet("zhao", "office");
+    office->sync();
+    registration(*office, _session, "<script>alert(1)</script>");
+    ASSERT_TRUE(office->sync().complete);
+
+    const auto path = "/v1/training/sessions/" + _session.toString() + "/badges";
+    const auto sheet = hq().send("GET", path);
+    ASSERT_EQ(sheet.status, 200) << sheet.body;
+    EXPECT_NE(sheet.body.find("<!doctype html>"), std::string::npos);
+    std::size_t codes = 0;
+    for (auto at = sheet.body.find("<svg"); at != std::string::npos;
+         at = sheet.body.find("<svg", at + 1)) {
+        ++codes;
+    }
+    EXPECT_EQ(codes, 3U) << "one QR code per registration of the session";
+    EXPECT_NE(sheet.body.find("Wang Fang"), std::string::npos);
+    EXPECT_NE(sheet.body.find("Liu Yang"), std::string::npos);
+    EXPECT_EQ(sheet.body.find("<script>"), std::string::npos) << "names are escaped";
+    EXPECT_NE(sheet.body.find("&lt;script&gt;"), std::string::npos);
+
+    test::TestDevice qian(_server.endpoint(), "acme", "qian", "qian-password", _clock);
+    EXPECT_EQ(qian.send("GET", path).status, 403) << "another coordinator's session";
+}
+
+TEST_F(CheckInAtTheDoor, ACertificateVerifiesOfflineAndReadsRevokedAfterTheNextSync) {
+    const auto badge = tokens(_session).at(_wang);  // printed: the key is published
+    auto door = tablet("zhao", "door");
+    ASSERT_TRUE(door->sync().complete);
+    ASSERT_TRUE(door->checkIn(_session, badge).ok);
+    ASSERT_TRUE(door->sync().complete);
+
+    const auto path = "/v1/training/sessions/" + _session.toString() + "/certificates";
+    const auto [status, issued] = [&] {
+        const auto response = hq().send("POST", path, "application/json", "{}");
+        EXPECT_EQ(response.status, 200) << response.body;
+        Poco::JSON::Parser parser;
+        return std::pair{response.status,
+                         parser.parse(response.body).extract<Poco::JSON::Object::Ptr>()};
+    }();
+    ASSERT_EQ(status, 200);
+    ASSERT_EQ(issued->getArray("issued")->size(), 1U) << "Wang came; Liu did not check in";
+    const auto certificateId = training::certificateRecordId(_wang);
+
+    ASSERT_TRUE(door->sync().complete);
+    const auto record = door->record(t::kCertificates, certificateId);
+    ASSERT_TRUE(record) << "the certificate syncs to the session's tablets";
+    Poco::JSON::Parser parser;
+    const auto text =
+        parser.parse(record->fields.at("credential").value.as<shared::JsonText>().text)
+            .extract<Poco::JSON::Object::Ptr>()
+            ->getValue<std::string>("jwt");
+
+    const auto check = door->verifyCertificate(text + "\n");
+    EXPECT_TRUE(check.valid) << check.message;
+    EXPECT_EQ(check.personName, "Wang Fang");
+    EXPECT_EQ(check.courseTitleEn, "Wastewater basics");
+    auto changed = text;
+    changed[changed.size() / 2] = changed[changed.size() / 2] == 'A' ? 'B' : 'A';
+    const auto tampered = door->verifyCertificate(changed);
+    EXPECT_FALSE(tampered.valid);
+    EXPECT_TRUE(tampered.error == ErrorCode::CertificateForged ||
+                tampered.error == ErrorCode::CertificateMalformed);
+
+    hq().pull();
+    hq().set(t::kCertificates, certificateId, "status", Value::string("revoked"));
+    hq().push();
+    EXPECT_TRUE(door->verifyCertificate(text).valid) << "offline, the tablet does not know yet";
+    ASSERT_TRUE(door->sync().complete);
+    const auto revoked = door->verifyCertificate(text);
+    EXPECT_FALSE(revoked.valid);
+    EXPECT_EQ(revoked.error, ErrorCode::CertificateRevoked);
+
+    const auto again = hq().send("POST", path, "application/json", "{}");
+    EXPECT_NE(again.body.find("\"existing\":[{"), std::string::npos) << again.body;
+}
+
 }  // namespace
 }  // namespace verdant

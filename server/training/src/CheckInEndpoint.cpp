@@ -1,5 +1,8 @@
 #include "CheckInEndpoint.hpp"
 
+#include "BadgeSheet.hpp"
+#include "CertificateIssuer.hpp"
+
 #include "verdant/server/auth/AuthService.hpp"
 #include "verdant/server/http/QueryParameters.hpp"
 #include "verdant/server/http/Router.hpp"
@@ -84,7 +87,8 @@ sync::Record sessionFor(const sync::Store& store, const Principal& principal,
         !(principal.role == shared::Role::TrainingCoordinator &&
           recordNames(&*session, "coordinator_id", principal.userId))) {
         throw Error(ErrorCode::Forbidden,
-                    "Only HQ and the session's coordinator may print its check-in tokens.");
+                    "Only HQ and the session's coordinator may print its badges or issue its "
+                    "certificates.");
     }
     return *session;
 }
@@ -117,6 +121,10 @@ void CheckInEndpoint::registerRoutes(Router& router) {
     router.add("GET", "/v1/training/keys", [this](HttpExchange& e) { showKey(e); });
     router.add("GET", "/v1/training/sessions/{id}/tokens",
                [this](HttpExchange& e) { listTokens(e); });
+    router.add("GET", "/v1/training/sessions/{id}/badges",
+               [this](HttpExchange& e) { printBadges(e); });
+    router.add("POST", "/v1/training/sessions/{id}/certificates",
+               [this](HttpExchange& e) { issueCertificates(e); });
 }
 
 training::SigningKey CheckInEndpoint::publishedKey(const std::string& tenantId) {
@@ -173,44 +181,101 @@ void CheckInEndpoint::showKey(HttpExchange& exchange) {
     exchange.sendJson(Poco::Net::HTTPResponse::HTTP_OK, body);
 }
 
-void CheckInEndpoint::listTokens(HttpExchange& exchange) {
+CheckInEndpoint::SessionTokens CheckInEndpoint::sessionTokens(HttpExchange& exchange) {
     const auto principal = _services.auth.authenticate(exchange.header("Authorization"));
     const QueryParameters query(exchange, {});
     const auto& idText = exchange.pathParameters().at("id");
-    std::optional<sync::Record> session;
+    SessionTokens result;
     _services.stores.read(principal.tenantId, [&](const sync::Store& store) {
-        session = sessionFor(store, principal, idText);
+        result.session = sessionFor(store, principal, idText);
     });
-    const auto startsAt = timeOf(*session, "starts_at");
-    const auto endsAt = timeOf(*session, "ends_at");
+    const auto startsAt = timeOf(*result.session, "starts_at");
+    const auto endsAt = timeOf(*result.session, "ends_at");
     if (!startsAt || !endsAt) {
         throw Error(ErrorCode::InvalidSchedule,
                     "The session needs a start and an end before its check-in tokens are made.");
     }
     const auto key = publishedKey(principal.tenantId);
-    training::CheckInClaims claims;
+    result.publicKey = key.publicKey().toBase64Url();
+    auto& claims = result.claims;
     claims.tenantId = *training::TenantId::parse(principal.tenantId);
-    claims.sessionId = session->id;
+    claims.sessionId = result.session->id;
     claims.validFromMs = std::max<std::int64_t>(0, *startsAt - kCheckInWindowMarginMs);
     claims.validUntilMs = *endsAt > INT64_MAX - kCheckInWindowMarginMs
                               ? INT64_MAX  // refused per registration by issueCheckInToken
                               : *endsAt + kCheckInWindowMarginMs;
-    auto tokens = Poco::JSON::Array::Ptr(new Poco::JSON::Array);
+    result.tokens = Poco::JSON::Array::Ptr(new Poco::JSON::Array);
     _services.stores.read(principal.tenantId, [&](const sync::Store& store) {
         for (const auto& id :
-             store.findRecords(c::kAttendance, "session_id", Value::id(session->id))) {
+             store.findRecords(c::kAttendance, "session_id", Value::id(result.session->id))) {
             const auto registration = store.record(c::kAttendance, id);
             if (registration && !registration->deleted) {
-                tokens->add(tokenEntry(key, claims, *registration));
+                result.tokens->add(tokenEntry(key, claims, *registration));
             }
         }
     });
+    return result;
+}
+
+void CheckInEndpoint::listTokens(HttpExchange& exchange) {
+    const auto tokens = sessionTokens(exchange);
     Poco::JSON::Object body(true);
-    body.set("session_id", session->id.toString());
-    body.set("valid_from", static_cast<Poco::Int64>(claims.validFromMs));
-    body.set("valid_until", static_cast<Poco::Int64>(claims.validUntilMs));
-    body.set("public_key", key.publicKey().toBase64Url());
-    body.set("tokens", tokens);
+    body.set("session_id", tokens.session->id.toString());
+    body.set("valid_from", static_cast<Poco::Int64>(tokens.claims.validFromMs));
+    body.set("valid_until", static_cast<Poco::Int64>(tokens.claims.validUntilMs));
+    body.set("public_key", tokens.publicKey);
+    body.set("tokens", tokens.tokens);
+    exchange.sendJson(Poco::Net::HTTPResponse::HTTP_OK, body);
+}
+
+void CheckInEndpoint::printBadges(HttpExchange& exchange) {
+    const auto tokens = sessionTokens(exchange);
+    std::vector<Badge> badges;
+    for (std::size_t i = 0; i < tokens.tokens->size(); ++i) {
+        const auto entry = tokens.tokens->getObject(static_cast<unsigned>(i));
+        if (entry->isNull("token")) {
+            continue;  // no name, no badge: listed by the token route with its code
+        }
+        badges.push_back(
+            {entry->getValue<std::string>("person_name"), entry->getValue<std::string>("token")});
+    }
+    exchange.setHeader("Content-Security-Policy",
+                       "default-src 'none'; style-src 'unsafe-inline'; img-src data:");
+    exchange.setHeader("X-Content-Type-Options", "nosniff");
+    exchange.send(Poco::Net::HTTPResponse::HTTP_OK, "text/html; charset=utf-8",
+                  badgeSheetHtml(*tokens.session, badges));
+}
+
+void CheckInEndpoint::issueCertificates(HttpExchange& exchange) {
+    const auto principal = _services.auth.authenticate(exchange.header("Authorization"));
+    const QueryParameters query(exchange, {});
+    const auto& idText = exchange.pathParameters().at("id");
+    const auto key = publishedKey(principal.tenantId);
+    const auto tenant = *training::TenantId::parse(principal.tenantId);
+    IssuedCertificates done;
+    _services.stores.with(principal.tenantId, [&](sync::Store& store) {
+        const auto session = sessionFor(store, principal, idText);
+        done = certificatesFor(store, session, key, tenant, "Verdant training programme",
+                               _services.clock.nowMs());
+        if (!done.writes.empty()) {
+            ServerWriter(_services.hlc, _services.serverDevice)
+                .apply(store, principal.userId, done.writes);
+        }
+    });
+    const auto list = [](const std::vector<RecordId>& registrations) {
+        Poco::JSON::Array::Ptr items = new Poco::JSON::Array;
+        for (const auto& registration : registrations) {
+            Poco::JSON::Object::Ptr item = new Poco::JSON::Object(true);
+            item->set("registration_id", registration.toString());
+            item->set("certificate_id", training::certificateRecordId(registration).toString());
+            items->add(item);
+        }
+        return items;
+    };
+    Poco::JSON::Object body(true);
+    body.set("session_id", idText);
+    body.set("issued", list(done.issued));
+    body.set("existing", list(done.existing));
     exchange.sendJson(Poco::Net::HTTPResponse::HTTP_OK, body);
 }
 

@@ -227,6 +227,19 @@ struct CheckInResult {
     std::vector<shared::Change> changes;     ///< The changes queued, in outbox order.
 };
 
+/// What a training certificate says, checked offline (Client::verifyCertificate).
+struct CertificateCheck {
+    bool valid = false;  ///< Signed by the tenant's key, and not revoked as this device knows.
+    std::optional<shared::ErrorCode> error;  ///< certificate_malformed / _forged / _revoked, or
+                                             ///< not_found before the tenant's key is synced.
+    std::string message;                     ///< Human-readable reason.
+    shared::RecordId certificateId;          ///< When it was read.
+    std::string personName;                  ///< The person it names.
+    std::string courseTitleEn;               ///< The course (the achievement).
+    std::string courseTitleZh;
+    std::int64_t issuedAtMs = 0;  ///< When it was issued.
+};
+
 /// One person on a session's roster (Client::roster).
 struct RosterEntry {
     shared::RecordId registrationId;           ///< The registration (attendance record).
@@ -365,6 +378,12 @@ public:
 
     /// The registrations of `sessionId` this device holds, with the counts per state.
     Roster roster(const shared::RecordId& sessionId) const;
+
+    /// Checks a training certificate (the text of a certificate file or QR code) offline: its
+    /// signature against the tenant's public key this device received by sync, then whether the
+    /// `certificates` record this device holds says it was revoked (it syncs like any record, so
+    /// a revocation is known after the next sync, offline). See verdant/training/Certificate.hpp.
+    CertificateCheck verifyCertificate(std::string_view text) const;
 
     // --- Sync state -----------------------------------------------------------------------------
 

@@ -227,4 +227,8 @@ shared::RecordId trainingKeyRecordId(std::string_view tenantId) {
     return derivedId("verdant/training_keys/v1", {tenantId});
 }
 
+shared::RecordId certificateRecordId(const shared::RecordId& registrationId) {
+    return derivedId("verdant/certificates/v1", {registrationId.toString()});
+}
+
 }  // namespace verdant::training

@@ -52,4 +52,8 @@ shared::RecordId registrationRecordId(const shared::RecordId& sessionId,
 /// tablet without a look-up.
 shared::RecordId trainingKeyRecordId(std::string_view tenantId);
 
+/// The id of the certificate of a registration: one per person and session, however often
+/// certificates are issued.
+shared::RecordId certificateRecordId(const shared::RecordId& registrationId);
+
 }  // namespace verdant::training
