@@ -113,6 +113,28 @@ void addOutcomeWrites(const SessionRoster& roster, std::vector<ServerWrite>& wri
 
 }  // namespace
 
+bool affectsRoster(const shared::Change& change) {
+    const auto& field = change.field;
+    if (change.collection == c::kTrainingSessions) {
+        return field == "capacity" || field == "waitlist" || field == "status";
+    }
+    return change.collection == c::kAttendance &&
+           (field == "state" || field == "session_id" || field == "first_check_in");
+}
+
+std::optional<shared::RecordId> rosterSessionOf(const sync::Store& store,
+                                                const shared::Change& change) {
+    if (!affectsRoster(change)) {
+        return std::nullopt;
+    }
+    if (change.collection == c::kTrainingSessions) {
+        return change.recordId;
+    }
+    const auto registration = store.record(c::kAttendance, change.recordId);
+    return registration ? valueOf<shared::RecordId>(&*registration, "session_id", ValueKind::Id)
+                        : std::nullopt;
+}
+
 SessionRoster readRoster(const sync::Store& store, const shared::RecordId& session) {
     SessionRoster roster;
     roster.session = session;

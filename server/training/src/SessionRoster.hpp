@@ -29,6 +29,16 @@ struct SessionRoster {
     std::vector<RosterEntry> registrations;
 };
 
+/// Whether `change` can move a session's seats or outcomes: a session's capacity, waitlist or
+/// status, a registration's state, session or check-in time. Other writes (a venue, a phone
+/// number, a check-out) leave the roster's decision as it is, so they cost no roster read.
+bool affectsRoster(const shared::Change& change);
+
+/// The session whose roster `change` affects, read from `store` (the store holding the change),
+/// or nullopt when it affects none.
+std::optional<shared::RecordId> rosterSessionOf(const sync::Store& store,
+                                                const shared::Change& change);
+
 /// Reads `session` and its registrations from `store`: one read of the session's scope, then one
 /// read of each registration and of its state's history (the order of its request: the log
 /// position of the first change that asked for a seat). Costs what the session holds, never a

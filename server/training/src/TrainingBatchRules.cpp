@@ -47,6 +47,9 @@ TrainingBatchRules::TrainingBatchRules(PushBatch& batch, const Principal& princi
             _knownCourses.insert(change.recordId);
         } else if (change.collection == c::kTrainingSessions) {
             readSession(batch, change.recordId);
+            if (affectsRoster(change)) {
+                _rosters.insert(change.recordId);
+            }
             if (change.field == "course_id" && change.value.kind() == shared::ValueKind::Id) {
                 const auto course = change.value.as<shared::RecordId>();
                 const auto* stored = batch.stored(c::kCourses, course);
@@ -59,6 +62,9 @@ TrainingBatchRules::TrainingBatchRules(PushBatch& batch, const Principal& princi
             if (session && session->kind() == shared::ValueKind::Id) {
                 _sessionOfRegistration.emplace(change.recordId, session->as<shared::RecordId>());
                 readSession(batch, session->as<shared::RecordId>());
+                if (affectsRoster(change)) {
+                    _rosters.insert(session->as<shared::RecordId>());
+                }
                 if (change.field == "state" &&
                     change.value == shared::Value::string("registered")) {
                     readSeats(batch, session->as<shared::RecordId>());
@@ -192,7 +198,7 @@ std::optional<shared::ValidationError> TrainingBatchRules::checkStep(const share
 
 std::vector<ServerWrite> TrainingBatchRules::followUps(const sync::Store& after, std::int64_t) {
     std::vector<ServerWrite> writes;
-    for (const auto& [session, view] : _sessions) {
+    for (const auto& session : _rosters) {
         auto more = rosterFollowUps(readRoster(after, session));
         writes.insert(writes.end(), more.begin(), more.end());
     }

@@ -45,6 +45,8 @@ private:
     std::map<shared::RecordId, SessionView> _sessions;
     std::map<shared::RecordId, shared::RecordId> _sessionOfRegistration;
     std::set<shared::RecordId> _knownCourses;  ///< Stored and live, or created by the batch.
+    /// The sessions whose seats or outcomes the batch may move (affectsRoster), for followUps.
+    std::set<shared::RecordId> _rosters;
     /// The outcome_reason the batch gives each registration it sets one of.
     std::map<shared::RecordId, std::string> _reasons;
 };

@@ -41,9 +41,11 @@ protected:
         }
     }
 
-    /// `batch` pushed by zhao as SyncEndpoint::push does it, follow-ups included.
-    Verdicts push(const std::vector<shared::Change>& batch) {
-        server::PushGate checks(_modules, _store, batch, _zhaoUser);
+    /// `batch` pushed by `user` (zhao unless given) as SyncEndpoint::push does it, follow-ups
+    /// included.
+    Verdicts push(const std::vector<shared::Change>& batch,
+                  const std::optional<Principal>& user = std::nullopt) {
+        server::PushGate checks(_modules, _store, batch, user.value_or(_zhaoUser));
         const auto applied = _store.apply(
             batch,
             [&](const shared::Change& change, const std::optional<std::string>& scope) {
@@ -98,6 +100,21 @@ protected:
                                 field(t::kAttendance, id, "waitlist_position"));
         }
         return result;
+    }
+
+    /// HQ accepts the quarantined `change`, as SyncEndpoint does it, follow-ups included.
+    void accept(const shared::Change& change) {
+        server::ServerWriter writer(_serverHlc, _serverDevice.id());
+        const auto writes =
+            writer.prepare(_store, change.author,
+                           {server::ServerWrite{change.collection, change.recordId, change.field,
+                                                change.operation, change.value}});
+        _store.decideQuarantined(
+            change.deviceId, change.deviceSeq, sync::QuarantineDecision::Accepted, "hq", kStart,
+            writes, [&](const sync::Store& after) {
+                return writer.prepare(after, "server",
+                                      _modules.acceptedFollowUps(after, change, kStart));
+            });
     }
 
     server::DomainModules _modules{server::builtInModules()};
@@ -197,13 +214,17 @@ TEST_F(TrainingSeats, DoneSetsEachOutcomeOnceAndAHandEditNeedsAReason) {
     EXPECT_EQ(push({_zhao.set(t::kAttendance, people[2], "outcome", Value::string("excused"))}),
               (Verdicts{ErrorCode::OutcomeReasonRequired}));
     EXPECT_EQ(field(t::kAttendance, people[2], "outcome"), Value::string("no_show"));
+    // A correction over the server's outcome, as a tablet holding it writes it (on its version).
+    const auto seen = _store.fieldVersion(t::kAttendance, people[2], "outcome");
     EXPECT_EQ(
-        push({_zhao.set(t::kAttendance, people[2], "outcome", Value::string("excused")),
+        push({_zhao.set(t::kAttendance, people[2], "outcome", Value::string("excused"), seen),
               _zhao.set(t::kAttendance, people[2], "outcome_reason", Value::string("sick note"))}),
         Verdicts(2, std::nullopt));
-    push({_zhao.set(t::kTrainingSessions, session, "venue", Value::string("Hall C"))});
-    EXPECT_EQ(field(t::kAttendance, people[2], "outcome"), Value::string("excused"))
+    push({_zhao.set(t::kTrainingSessions, session, "status", Value::string("done"))});
+    const auto corrected = _store.record(t::kAttendance, people[2])->fields.at("outcome");
+    EXPECT_EQ(corrected.value, Value::string("excused"))
         << "the coordinator's judgement stands over the server's";
+    EXPECT_FALSE(corrected.inConflict);
 }
 
 TEST_F(TrainingSeats, ACheckInSyncedAfterTheEndCorrectsTheServersNoShow) {
@@ -216,6 +237,26 @@ TEST_F(TrainingSeats, ACheckInSyncedAfterTheEndCorrectsTheServersNoShow) {
           _zhao.set(t::kAttendance, person, "state", Value::string("checked_in"))});
     EXPECT_EQ(field(t::kAttendance, person, "outcome"), Value::string("present"))
         << "a tablet offline at the door synced late";
+}
+
+TEST_F(TrainingSeats, ARegistrationHqAcceptsFromTheQuarantineIsSeatedLikeAPushedOne) {
+    const auto session = newSession(1, true);
+    RecordId first;
+    push(registration(session, first));
+    Principal qianUser = _zhaoUser;
+    qianUser.userId = qianUser.username = "qian";
+    testing::TestDevice qian{5, "qian"};
+    const auto late = qian.newRecordId();
+    const std::vector<shared::Change> refused{
+        qian.set(t::kAttendance, late, "session_id", Value::id(session)),
+        qian.set(t::kAttendance, late, "state", Value::string("registered"))};
+    EXPECT_EQ(push(refused, qianUser), Verdicts(2, ErrorCode::NotInScope)) << "not her session";
+    accept(refused[0]);
+    accept(refused[1]);
+    EXPECT_EQ(seats({first, late}),
+              (std::vector<std::pair<Value, Value>>{{kRegistered, Value::null()},
+                                                    {kWaitlisted, Value::integer(1)}}))
+        << "the session is full: the accepted registration waits";
 }
 
 }  // namespace
