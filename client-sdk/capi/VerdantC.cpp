@@ -94,6 +94,8 @@ constexpr CodePair kCodePairs[] = {
     {VERDANT_ERROR_INVALID_CAPACITY, ErrorCode::InvalidCapacity},
     {VERDANT_ERROR_INVALID_SCHEDULE, ErrorCode::InvalidSchedule},
     {VERDANT_ERROR_SESSION_CANCELLED, ErrorCode::SessionCancelled},
+    {VERDANT_ERROR_SESSION_FULL, ErrorCode::SessionFull},
+    {VERDANT_ERROR_OUTCOME_REASON_REQUIRED, ErrorCode::OutcomeReasonRequired},
     {VERDANT_ERROR_INVALID_CURSOR, ErrorCode::InvalidCursor},
     {VERDANT_ERROR_DEVICE_MISMATCH, ErrorCode::DeviceMismatch},
     {VERDANT_ERROR_BATCH_TOO_LARGE, ErrorCode::BatchTooLarge},

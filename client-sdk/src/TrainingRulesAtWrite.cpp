@@ -83,8 +83,15 @@ std::optional<ValidationError> trainingRulesRefusal(const sync::Store& store,
     }
     if (collection == c::kAttendance) {
         const auto status = sessionStatus(store, changes);
+        const auto reason = valueOf(std::nullopt, changes, "outcome_reason");
+        const auto reasonText = reason.kind() == shared::ValueKind::String
+                                    ? std::optional<std::string>(reason.as<std::string>())
+                                    : std::nullopt;
         for (const auto& change : changes) {
             if (auto refusal = training::cancelledSessionRefusal(change, status)) {
+                return refusal;
+            }
+            if (auto refusal = training::outcomeReasonRefusal(change, reasonText)) {
                 return refusal;
             }
         }

@@ -17,8 +17,11 @@ namespace verdant::client {
 ///  - a negative capacity, duration or grace period (`invalid_capacity`);
 ///  - a session that ends before it starts (`invalid_schedule`);
 ///  - registering or checking in at a session the device holds as cancelled
-///    (`session_cancelled`).
-/// Whether a course exists is the server's to judge (the device may not hold it yet).
+///    (`session_cancelled`);
+///  - an outcome set by hand without an `outcome_reason` in the same action
+///    (`outcome_reason_required`).
+/// Whether a course exists, and whether a session without a waitlist is full, are the server's to
+/// judge (the device may not hold the course yet, nor the other doors' registrations).
 ///
 /// `changes` are one action's changes of one record, in outbox order; `role` nullopt when the
 /// sign-in named none this build knows. Reads `store` only; call it under the store's lock.

@@ -120,6 +120,8 @@ enum verdant_error_code {
     VERDANT_ERROR_INVALID_CAPACITY = 321,          /**< invalid_capacity */
     VERDANT_ERROR_INVALID_SCHEDULE = 322,          /**< invalid_schedule */
     VERDANT_ERROR_SESSION_CANCELLED = 323,         /**< session_cancelled */
+    VERDANT_ERROR_SESSION_FULL = 324,              /**< session_full */
+    VERDANT_ERROR_OUTCOME_REASON_REQUIRED = 325,   /**< outcome_reason_required */
 
     /* 4xx: sync protocol */
     VERDANT_ERROR_INVALID_CURSOR = 400,    /**< invalid_cursor */

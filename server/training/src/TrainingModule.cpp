@@ -1,6 +1,7 @@
 #include "verdant/server/training/TrainingModule.hpp"
 
 #include "CheckInEndpoint.hpp"
+#include "SessionRoster.hpp"
 #include "TrainingBatchRules.hpp"
 #include "TrainingDemo.hpp"
 #include "TrainingOfficeEndpoint.hpp"
@@ -54,6 +55,13 @@ void TrainingModule::addCollections(shared::Schema& schema) const {
 std::unique_ptr<BatchRules> TrainingModule::batchRules(PushBatch& batch,
                                                        const Principal& principal) const {
     return std::make_unique<TrainingBatchRules>(batch, principal);
+}
+
+std::vector<ServerWrite> TrainingModule::acceptedFollowUps(const sync::Store& after,
+                                                           const shared::Change& accepted,
+                                                           std::int64_t) const {
+    const auto session = rosterSessionOf(after, accepted);
+    return session ? rosterFollowUps(readRoster(after, *session)) : std::vector<ServerWrite>{};
 }
 
 void TrainingModule::addReadableScopes(const Principal& principal, const sync::Store& store,

@@ -89,4 +89,29 @@ std::optional<shared::ValidationError> cancelledSessionRefusal(
     return std::nullopt;
 }
 
+std::optional<shared::ValidationError> fullSessionRefusal(std::optional<std::int64_t> capacity,
+                                                          bool keepsWaitlist,
+                                                          std::int64_t seatsTaken) {
+    if (keepsWaitlist || !capacity || seatsTaken < *capacity) {
+        return std::nullopt;
+    }
+    return shared::ValidationError{
+        ErrorCode::SessionFull,
+        "The training session is full (" + std::to_string(*capacity) +
+            " seats) and keeps no waitlist; raise its capacity or turn its waitlist on."};
+}
+
+std::optional<shared::ValidationError> outcomeReasonRefusal(
+    const shared::Change& change, const std::optional<std::string>& reason) {
+    if (change.collection != c::kAttendance || change.field != "outcome") {
+        return std::nullopt;
+    }
+    if (reason && reason->find_first_not_of(" \t\r\n") != std::string::npos) {
+        return std::nullopt;
+    }
+    return shared::ValidationError{ErrorCode::OutcomeReasonRequired,
+                                   "An attendance outcome set by hand needs an outcome_reason in "
+                                   "the same action."};
+}
+
 }  // namespace verdant::training

@@ -116,6 +116,10 @@ enum class ErrorCategory : std::uint8_t {
       "A training session must end after it starts.")                                              \
     X(SessionCancelled, 323, "session_cancelled", Conflict, 409,                                   \
       "The training session is cancelled; nobody can register or check in any more.")              \
+    X(SessionFull, 324, "session_full", Conflict, 409,                                             \
+      "The training session is full and keeps no waitlist.")                                       \
+    X(OutcomeReasonRequired, 325, "outcome_reason_required", InvalidInput, 422,                    \
+      "An attendance outcome set by hand needs a reason in the same action.")                      \
     /* 4xx: sync protocol */                                                                       \
     X(InvalidCursor, 400, "invalid_cursor", InvalidInput, 400, "A pull cursor is not valid.")      \
     X(DeviceMismatch, 401, "device_mismatch", Forbidden, 403,                                      \

@@ -14,6 +14,8 @@ class CheckInEndpoint;
 ///    registrations, certificates, coaching visits, the tenant's training keys);
 ///  - push rules: verdant/training/TrainingRules.hpp (who writes what, values, schedules, no
 ///    joining a cancelled session) and a session's course must exist (TrainingBatchRules);
+///  - follow-ups: the waitlist, the session's full/open status and the outcome at the end, decided
+///    by the server after each push or accepted change (SessionRoster);
 ///  - scopes: a training coordinator holds the sessions they coordinate (and creates new ones
 ///    in their own name) and every course; a field expert holds their coaching visits; everyone
 ///    reads the tenant's training keys. HQ holds the whole tenant;
@@ -28,6 +30,11 @@ public:
     void addCollections(shared::Schema& schema) const override;
     std::unique_ptr<BatchRules> batchRules(PushBatch& batch,
                                            const Principal& principal) const override;
+    /// The seats and outcomes of the session an accepted registration or session change
+    /// touches, decided as after a push (SessionRoster).
+    std::vector<ServerWrite> acceptedFollowUps(const sync::Store& after,
+                                               const shared::Change& accepted,
+                                               std::int64_t nowMs) const override;
     void addReadableScopes(const Principal& principal, const sync::Store& store,
                            std::set<std::string>& scopes) const override;
     void addWritableScopes(const Principal& principal, const std::set<std::string>& candidates,

@@ -37,4 +37,18 @@ std::optional<shared::ValidationError> scheduleRefusal(std::optional<std::int64_
 std::optional<shared::ValidationError> cancelledSessionRefusal(
     const shared::Change& change, const std::optional<std::string>& sessionStatus);
 
+/// Whether a registration may be made in a session without a waitlist whose `seatsTaken` of
+/// `capacity` are held (`session_full` when none is free); nothing to say for a session with a
+/// waitlist (the server waitlists instead) or without a capacity.
+std::optional<shared::ValidationError> fullSessionRefusal(std::optional<std::int64_t> capacity,
+                                                          bool keepsWaitlist,
+                                                          std::int64_t seatsTaken);
+
+/// Whether a person's write of a registration's `outcome` comes with a reason: the server sets
+/// outcomes itself when the session is done, so one written by hand is a correction and needs a
+/// non-blank `outcome_reason` in the same action (`reason`: what the action sets it to, if
+/// anything) (`outcome_reason_required`).
+std::optional<shared::ValidationError> outcomeReasonRefusal(
+    const shared::Change& change, const std::optional<std::string>& reason);
+
 }  // namespace verdant::training
