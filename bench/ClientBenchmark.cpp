@@ -171,7 +171,7 @@ std::vector<shared::Change> fieldWork(std::size_t auditCount,
         const auto audit = ids.nextRecordId();
         audits.push_back(audit);
         auto& hq = devices[0];
-        using namespace shared::collections;
+        using namespace audit::collections;
         emit(hq, kAudits, audit, "facility_id", Value::id(facility));
         emit(hq, kAudits, audit, "supplier_id", Value::id(supplier));
         emit(hq, kAudits, audit, "template_version_id", Value::id(templateVersion));

@@ -22,6 +22,8 @@
 // complete, or a change the server refuses, fails the command (exit 1): a figure is only printed
 // for work the server accepted.
 
+#include "BenchArguments.hpp"
+
 #include "verdant/client/Client.hpp"
 #include "verdant/domain/DomainSchema.hpp"
 #include "verdant/shared/ErrorCode.hpp"
@@ -55,45 +57,7 @@ using shared::RecordId;
 using shared::Value;
 namespace c = audit::collections;
 using Clock = std::chrono::steady_clock;
-
-/// `--name value` and `--name=value` arguments after the command.
-class Arguments {
-public:
-    Arguments(int argc, char** argv) {
-        for (int i = 2; i < argc; ++i) {
-            std::string name = argv[i];
-            if (name.rfind("--", 0) != 0) {
-                throw std::invalid_argument("unexpected argument " + name);
-            }
-            name = name.substr(2);
-            const auto equals = name.find('=');
-            if (equals != std::string::npos) {
-                _values[name.substr(0, equals)] = name.substr(equals + 1);
-            } else if (i + 1 < argc) {
-                _values[name] = argv[++i];
-            } else {
-                throw std::invalid_argument("--" + name + " needs a value");
-            }
-        }
-    }
-
-    /// The value of a required option; throws std::invalid_argument when it is missing.
-    std::string text(const std::string& name) const {
-        const auto found = _values.find(name);
-        if (found == _values.end() || found->second.empty()) {
-            throw std::invalid_argument("--" + name + " is required");
-        }
-        return found->second;
-    }
-
-    /// A whole-number option, or `fallback` when it is absent.
-    std::size_t number(const std::string& name, std::size_t fallback) const {
-        return _values.count(name) == 0 ? fallback : std::stoul(text(name));
-    }
-
-private:
-    std::map<std::string, std::string> _values;
-};
+using bench::Arguments;
 
 /// A question of the checklist template, as far as an answer to it must fit.
 struct Question {
