@@ -118,11 +118,10 @@ void seedTrainingDemo(const DemoTenant& tenant, std::ostream& out) {
         std::vector<RecordId> registrations;
         ServerWriter writer(clock, ids.nextDeviceId());
         writer.apply(store, "server", courseWrites(course));
-        const auto tomorrow = shared::SystemClock::instance().nowMs() + 24 * kHourMs;
-        writer.apply(store, "server",
-                     sessionWrites(session, course, coordinator->second, tomorrow));
+        const auto soon = shared::SystemClock::instance().nowMs() + kHourMs;
+        writer.apply(store, "server", sessionWrites(session, course, coordinator->second, soon));
         writer.apply(store, "server", registrationWrites(session, supplier, registrations));
-        out << "Demo training: course 'Wastewater treatment basics', a workshop tomorrow "
+        out << "Demo training: course 'Wastewater treatment basics', a workshop in an hour "
                "coordinated by 'coordinator', 3 registrations:\n"
             << "  session " << session.toString() << '\n';
     });
