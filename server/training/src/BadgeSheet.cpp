@@ -1,5 +1,7 @@
 #include "BadgeSheet.hpp"
 
+#include "RecordFields.hpp"
+
 #include "verdant/server/training/QrCode.hpp"
 
 #include <Poco/DateTimeFormat.h>
@@ -37,23 +39,6 @@ std::string escaped(const std::string& text) {
     return out;
 }
 
-std::string textOf(const sync::Record& record, const char* field) {
-    const auto found = record.fields.find(field);
-    return found != record.fields.end() && found->second.value.kind() == shared::ValueKind::String
-               ? found->second.value.as<std::string>()
-               : std::string();
-}
-
-std::string whenOf(const sync::Record& session) {
-    const auto found = session.fields.find("starts_at");
-    if (found == session.fields.end() ||
-        found->second.value.kind() != shared::ValueKind::Timestamp) {
-        return {};
-    }
-    const auto ms = found->second.value.as<shared::Timestamp>().ms;
-    return Poco::DateTimeFormatter::format(Poco::Timestamp(ms * 1000), "%Y-%m-%d %H:%M UTC");
-}
-
 constexpr const char* kStyle =
     "body{font-family:sans-serif;margin:0}"
     "header{padding:8mm 10mm 2mm}h1{font-size:14pt;margin:0}p{margin:2mm 0;color:#444}"
@@ -63,6 +48,12 @@ constexpr const char* kStyle =
     ".badge svg{width:48mm;height:48mm;flex:none}.name{font-size:15pt;font-weight:bold}"
     "@media print{header{display:none}}";
 
+std::string whenOf(const sync::Record& session) {
+    const auto ms = training_office::timeField(session, "starts_at");
+    return ms ? Poco::DateTimeFormatter::format(Poco::Timestamp(*ms * 1000), "%Y-%m-%d %H:%M UTC")
+              : std::string();
+}
+
 }  // namespace
 
 std::string badgeSheetHtml(const sync::Record& session, const std::vector<Badge>& badges) {
@@ -70,7 +61,8 @@ std::string badgeSheetHtml(const sync::Record& session, const std::vector<Badge>
         "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
         "<title>Badges</title><style>";
     html += kStyle;
-    html += "</style></head><body><header><h1>" + escaped(textOf(session, "venue")) + "</h1><p>" +
+    html += "</style></head><body><header><h1>" +
+            escaped(training_office::textField(session, "venue").value_or("")) + "</h1><p>" +
             escaped(whenOf(session)) + " · " + std::to_string(badges.size()) +
             " badges · session " + session.id.toString() + "</p></header><main class=\"sheet\">";
     for (const auto& badge : badges) {

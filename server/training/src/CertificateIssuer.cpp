@@ -1,5 +1,7 @@
 #include "CertificateIssuer.hpp"
 
+#include "RecordFields.hpp"
+
 #include "verdant/audit/Collections.hpp"
 #include "verdant/training/Collections.hpp"
 
@@ -12,22 +14,14 @@ namespace {
 namespace c = training::collections;
 using shared::RecordId;
 using shared::Value;
+using training_office::idField;
 
-std::string textOf(const std::optional<sync::Record>& record, const char* field) {
-    if (!record) {
-        return {};
-    }
-    const auto found = record->fields.find(field);
-    return found != record->fields.end() && found->second.value.kind() == shared::ValueKind::String
-               ? found->second.value.as<std::string>()
-               : std::string();
+std::string textOf(const sync::Record& record, const char* field) {
+    return training_office::textField(record, field).value_or("");
 }
 
-std::optional<RecordId> idOf(const sync::Record& record, const char* field) {
-    const auto found = record.fields.find(field);
-    return found != record.fields.end() && found->second.value.kind() == shared::ValueKind::Id
-               ? std::optional(found->second.value.as<RecordId>())
-               : std::nullopt;
+std::string textOf(const std::optional<sync::Record>& record, const char* field) {
+    return record ? textOf(*record, field) : std::string();
 }
 
 /// Whether the person came: checked in or attended, and not judged absent or no-show.
@@ -51,7 +45,7 @@ IssuedCertificates certificatesFor(const sync::Store& store, const sync::Record&
                                    const training::TenantId& tenant, const std::string& issuerName,
                                    std::int64_t nowMs) {
     IssuedCertificates result;
-    const auto courseId = idOf(session, "course_id");
+    const auto courseId = idField(session, "course_id");
     const auto course = courseId ? store.record(c::kCourses, *courseId) : std::nullopt;
     for (const auto& id : store.findRecords(c::kAttendance, "session_id", Value::id(session.id))) {
         const auto registration = store.record(c::kAttendance, id);
@@ -74,7 +68,7 @@ IssuedCertificates certificatesFor(const sync::Store& store, const sync::Record&
         claims.sessionId = session.id;
         claims.registrationId = id;
         claims.personName = personName(*registration);
-        const auto supplier = idOf(*registration, "supplier_id");
+        const auto supplier = idField(*registration, "supplier_id");
         claims.supplierId = supplier.value_or(RecordId());
         claims.supplierName =
             supplier ? textOf(store.record(audit::collections::kSuppliers, *supplier), "name_en")

@@ -2,6 +2,7 @@
 
 #include "BadgeSheet.hpp"
 #include "CertificateIssuer.hpp"
+#include "RecordFields.hpp"
 
 #include "verdant/server/auth/AuthService.hpp"
 #include "verdant/server/http/QueryParameters.hpp"
@@ -31,31 +32,11 @@ namespace {
 
 constexpr const char* kAlgorithm = "Ed25519";
 
-/// The visible text of a record's field, or empty.
-std::string textOf(const sync::Record& record, const char* field) {
-    const auto found = record.fields.find(field);
-    if (found == record.fields.end()) {
-        return {};
-    }
-    const auto* text = std::get_if<std::string>(&found->second.value.data());
-    return text != nullptr ? *text : std::string();
-}
-
-/// The visible time of a record's field.
-std::optional<std::int64_t> timeOf(const sync::Record& record, const char* field) {
-    const auto found = record.fields.find(field);
-    if (found == record.fields.end()) {
-        return std::nullopt;
-    }
-    const auto* time = std::get_if<shared::Timestamp>(&found->second.value.data());
-    return time != nullptr ? std::optional(time->ms) : std::nullopt;
-}
-
 /// The name a badge and its token carry: the Chinese and the English name, as far as they fit
 /// in a token (cut at a character boundary), control characters made spaces.
 std::string badgeName(const sync::Record& registration) {
-    auto name = textOf(registration, "person_name_zh");
-    const auto english = textOf(registration, "person_name_en");
+    auto name = training_office::textField(registration, "person_name_zh").value_or("");
+    const auto english = training_office::textField(registration, "person_name_en").value_or("");
     if (!english.empty()) {
         name += name.empty() ? english : " " + english;
     }
@@ -99,7 +80,7 @@ Poco::JSON::Object::Ptr tokenEntry(const training::SigningKey& key, training::Ch
                                    const sync::Record& registration) {
     auto entry = Poco::JSON::Object::Ptr(new Poco::JSON::Object(true));
     entry->set("registration_id", registration.id.toString());
-    entry->set("state", textOf(registration, "state"));
+    entry->set("state", training_office::textField(registration, "state").value_or(""));
     claims.registrationId = registration.id;
     claims.personName = badgeName(registration);
     entry->set("person_name", claims.personName);
@@ -140,7 +121,7 @@ training::SigningKey CheckInEndpoint::publishedKey(const std::string& tenantId) 
     _services.stores.with(tenantId, [&](sync::Store& store) {
         const auto record = store.record(c::kTrainingKeys, id);
         if (record && record->fields.count("public_key") != 0) {
-            if (textOf(*record, "public_key") != publicKey) {
+            if (training_office::textField(*record, "public_key").value_or("") != publicKey) {
                 // The key file was lost or replaced: tablets would refuse every new badge.
                 throw Error(ErrorCode::InternalError,
                             "The tenant's training key does not match its published key.");
@@ -169,7 +150,7 @@ void CheckInEndpoint::showKey(HttpExchange& exchange) {
     const auto id = training::trainingKeyRecordId(principal.tenantId);
     _services.stores.read(principal.tenantId, [&](const sync::Store& store) {
         if (const auto record = store.record(c::kTrainingKeys, id)) {
-            createdAt = timeOf(*record, "created_at");
+            createdAt = training_office::timeField(*record, "created_at");
         }
     });
     Poco::JSON::Object body(true);
@@ -189,8 +170,8 @@ CheckInEndpoint::SessionTokens CheckInEndpoint::sessionTokens(HttpExchange& exch
     _services.stores.read(principal.tenantId, [&](const sync::Store& store) {
         result.session = sessionFor(store, principal, idText);
     });
-    const auto startsAt = timeOf(*result.session, "starts_at");
-    const auto endsAt = timeOf(*result.session, "ends_at");
+    const auto startsAt = training_office::timeField(*result.session, "starts_at");
+    const auto endsAt = training_office::timeField(*result.session, "ends_at");
     if (!startsAt || !endsAt) {
         throw Error(ErrorCode::InvalidSchedule,
                     "The session needs a start and an end before its check-in tokens are made.");
