@@ -172,6 +172,17 @@ const std::vector<CommandSpec>& table() {
         {"checkout", "REGISTRATION_ID", 1, 1, "record that a person left, offline",
          "Sets the registration's last check-out to now (the latest door counts).\n",
          sessionOptions({})},
+        {"certificate", "REGISTRATION_ID", 1, 1, "print a person's training certificate",
+         "Prints the certificate issued for the registration (the signed text, as this device\n"
+         "received it by sync), to save as a file, mail or print; the server issues them with\n"
+         "POST /v1/training/sessions/{id}/certificates.\n",
+         sessionOptions({})},
+        {"verify-certificate", "FILE", 1, 1, "check a training certificate, offline",
+         "Reads the certificate in FILE (its text, as issued) and checks it with the\n"
+         "organisation's public key this device received by sync, then whether it was revoked\n"
+         "as of this device's last sync. A certificate that does not verify exits 1 with its\n"
+         "code: certificate_malformed, certificate_forged, certificate_revoked.\n",
+         sessionOptions({})},
         {"health",
          "",
          0,
@@ -456,14 +467,24 @@ std::span<const CommandSpec> commandTable() {
 int runCommand(const Invocation& invocation) {
     using Handler = int (*)(const Invocation&);
     static const std::map<std::string_view, Handler> kHandlers = {
-        {"login", runLogin},         {"status", runStatus},
-        {"pull", runPull},           {"push", runPush},
-        {"sync", runSync},           {"audits", runAudits},
-        {"answer", runAnswer},       {"submit", runSubmit},
-        {"conflicts", runConflicts}, {"schedule-audit", runScheduleAudit},
-        {"sessions", runSessions},   {"roster", runRoster},
-        {"checkin", runCheckIn},     {"checkout", runCheckOut},
-        {"health", runHealth},       {"version", runVersion},
+        {"login", runLogin},
+        {"status", runStatus},
+        {"pull", runPull},
+        {"push", runPush},
+        {"sync", runSync},
+        {"audits", runAudits},
+        {"answer", runAnswer},
+        {"submit", runSubmit},
+        {"conflicts", runConflicts},
+        {"schedule-audit", runScheduleAudit},
+        {"sessions", runSessions},
+        {"roster", runRoster},
+        {"checkin", runCheckIn},
+        {"checkout", runCheckOut},
+        {"certificate", runCertificate},
+        {"verify-certificate", runVerifyCertificate},
+        {"health", runHealth},
+        {"version", runVersion},
     };
     if (invocation.help()) {
         printHelp(std::cout, *invocation.command);

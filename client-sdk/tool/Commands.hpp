@@ -52,5 +52,7 @@ int runSessions(const Invocation& invocation);
 int runRoster(const Invocation& invocation);
 int runCheckIn(const Invocation& invocation);
 int runCheckOut(const Invocation& invocation);
+int runCertificate(const Invocation& invocation);
+int runVerifyCertificate(const Invocation& invocation);
 
 }  // namespace verdant::cli

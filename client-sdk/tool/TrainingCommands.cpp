@@ -9,8 +9,11 @@
 #include "verdant/shared/ErrorCode.hpp"
 #include "verdant/training/Collections.hpp"
 
+#include <Poco/Exception.h>
 #include <Poco/JSON/Array.h>
+#include <Poco/JSON/Parser.h>
 
+#include <fstream>
 #include <iostream>
 #include <optional>
 
@@ -177,6 +180,78 @@ int runCheckOut(const Invocation& invocation) {
         printJson(std::cout, document);
     } else {
         std::cout << "Checked out " << registrationId.toString() << ".\n";
+    }
+    return kExitOk;
+}
+
+/// The signed text of a `certificates` record's credential, when it holds one.
+std::optional<std::string> signedCertificate(const std::optional<sync::Record>& record) {
+    if (!record) {
+        return std::nullopt;
+    }
+    const auto credential = record->fields.find("credential");
+    if (credential == record->fields.end() ||
+        credential->second.value.kind() != shared::ValueKind::Json) {
+        return std::nullopt;
+    }
+    try {
+        Poco::JSON::Parser parser;
+        return parser.parse(credential->second.value.as<shared::JsonText>().text)
+            .extract<Poco::JSON::Object::Ptr>()
+            ->getValue<std::string>("jwt");
+    } catch (const Poco::Exception&) {
+        return std::nullopt;
+    }
+}
+
+int runCertificate(const Invocation& invocation) {
+    const auto registrationId = parseId(invocation.arguments[0], "a registration id");
+    auto session = Session::open(invocation);
+    const auto text = signedCertificate(
+        session.client->record(t::kCertificates, training::certificateRecordId(registrationId)));
+    if (!text) {
+        printError(invocation, shared::ErrorCode::NotFound,
+                   "This device holds no certificate for that registration (sync, or ask for it "
+                   "to be issued).");
+        return kExitFailed;
+    }
+    std::cout << *text << '\n';
+    return kExitOk;
+}
+
+int runVerifyCertificate(const Invocation& invocation) {
+    std::ifstream file(invocation.arguments[0], std::ios::binary);
+    std::string text;
+    if (file) {
+        text.assign(std::istreambuf_iterator<char>(file), {});
+    }
+    if (!file && text.empty()) {
+        printError(invocation, shared::ErrorCode::InvalidParameter,
+                   "Cannot read the certificate file '" + invocation.arguments[0] + "'.");
+        return kExitFailed;
+    }
+    auto session = Session::open(invocation);
+    const auto check = session.client->verifyCertificate(text);
+    if (!check.valid) {
+        const auto code = check.error.value_or(shared::ErrorCode::InternalError);
+        printError(
+            invocation, code,
+            check.message.empty() ? std::string(shared::defaultMessage(code)) : check.message);
+        return kExitFailed;
+    }
+    if (invocation.json()) {
+        auto document = jsonObject();
+        document->set("certificate_id", check.certificateId.toString());
+        document->set("person_name", check.personName);
+        document->set("course_en", check.courseTitleEn);
+        document->set("course_zh", check.courseTitleZh);
+        document->set("issued_at", static_cast<Poco::Int64>(check.issuedAtMs));
+        document->set("valid", true);
+        printJson(std::cout, document);
+    } else {
+        std::cout << "Valid: " << check.personName << " attended " << check.courseTitleEn
+                  << (check.courseTitleZh.empty() ? "" : " / " + check.courseTitleZh)
+                  << " (certificate " << check.certificateId.toString() << ").\n";
     }
     return kExitOk;
 }
