@@ -283,6 +283,10 @@ TEST_F(CheckInAtTheDoor, TheBadgeSheetPrintsEachPersonsNameAndTokenAsAQrCode) {
     auto office = tablet("zhao", "office");
     office->sync();
     registration(*office, _session, "<script>alert(1)</script>");
+    const auto gone = registration(*office, _session, "Gone Person");
+    ASSERT_TRUE(
+        office->write(t::kAttendance, gone, {FieldWrite::set("state", Value::string("cancelled"))})
+            .ok);
     ASSERT_TRUE(office->sync().complete);
 
     const auto path = "/v1/training/sessions/" + _session.toString() + "/badges";
@@ -294,7 +298,8 @@ TEST_F(CheckInAtTheDoor, TheBadgeSheetPrintsEachPersonsNameAndTokenAsAQrCode) {
          at = sheet.body.find("<svg", at + 1)) {
         ++codes;
     }
-    EXPECT_EQ(codes, 3U) << "one QR code per registration of the session";
+    EXPECT_EQ(codes, 3U) << "one QR code per registration of the session, none if cancelled";
+    EXPECT_EQ(sheet.body.find("Gone Person"), std::string::npos);
     EXPECT_NE(sheet.body.find("Wang Fang"), std::string::npos);
     EXPECT_NE(sheet.body.find("Liu Yang"), std::string::npos);
     EXPECT_EQ(sheet.body.find("<script>"), std::string::npos) << "names are escaped";

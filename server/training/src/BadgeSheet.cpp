@@ -49,9 +49,11 @@ constexpr const char* kStyle =
     "@media print{header{display:none}}";
 
 std::string whenOf(const sync::Record& session) {
+    constexpr std::int64_t kYear9999Ms = 253'402'300'799'999;
     const auto ms = training_office::timeField(session, "starts_at");
-    return ms ? Poco::DateTimeFormatter::format(Poco::Timestamp(*ms * 1000), "%Y-%m-%d %H:%M UTC")
-              : std::string();
+    return ms && *ms >= 0 && *ms <= kYear9999Ms
+               ? Poco::DateTimeFormatter::format(Poco::Timestamp(*ms * 1000), "%Y-%m-%d %H:%M UTC")
+               : std::string();
 }
 
 }  // namespace

@@ -46,7 +46,10 @@ IssuedCertificates certificatesFor(const sync::Store& store, const sync::Record&
                                    std::int64_t nowMs) {
     IssuedCertificates result;
     const auto courseId = idField(session, "course_id");
-    const auto course = courseId ? store.record(c::kCourses, *courseId) : std::nullopt;
+    auto course = courseId ? store.record(c::kCourses, *courseId) : std::nullopt;
+    if (course && course->deleted) {
+        course.reset();  // no certificate names a deleted course
+    }
     for (const auto& id : store.findRecords(c::kAttendance, "session_id", Value::id(session.id))) {
         const auto registration = store.record(c::kAttendance, id);
         if (!registration || registration->deleted || !came(*registration) || !course ||
@@ -78,6 +81,9 @@ IssuedCertificates certificatesFor(const sync::Store& store, const sync::Record&
             continue;  // no certificate names an untitled course
         }
         const auto credential = training::issueCertificate(key, claims);
+        if (credential.size() > training::kMaxCertificateLength) {
+            continue;  // names too long for any verifier to read: not issued
+        }
         const auto set = [&](const char* field, Value value) {
             result.writes.push_back(
                 {c::kCertificates, certificate, field, shared::Operation::Set, std::move(value)});

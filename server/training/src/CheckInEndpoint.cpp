@@ -181,7 +181,8 @@ CheckInEndpoint::SessionTokens CheckInEndpoint::sessionTokens(HttpExchange& exch
     auto& claims = result.claims;
     claims.tenantId = *training::TenantId::parse(principal.tenantId);
     claims.sessionId = result.session->id;
-    claims.validFromMs = std::max<std::int64_t>(0, *startsAt - kCheckInWindowMarginMs);
+    claims.validFromMs =
+        *startsAt < kCheckInWindowMarginMs ? 0 : *startsAt - kCheckInWindowMarginMs;
     claims.validUntilMs = *endsAt > INT64_MAX - kCheckInWindowMarginMs
                               ? INT64_MAX  // refused per registration by issueCheckInToken
                               : *endsAt + kCheckInWindowMarginMs;
@@ -190,7 +191,9 @@ CheckInEndpoint::SessionTokens CheckInEndpoint::sessionTokens(HttpExchange& exch
         for (const auto& id :
              store.findRecords(c::kAttendance, "session_id", Value::id(result.session->id))) {
             const auto registration = store.record(c::kAttendance, id);
-            if (registration && !registration->deleted) {
+            // Nobody gets a badge for a registration they cancelled.
+            if (registration && !registration->deleted &&
+                training_office::textField(*registration, "state") != "cancelled") {
                 result.tokens->add(tokenEntry(key, claims, *registration));
             }
         }
@@ -231,6 +234,9 @@ void CheckInEndpoint::issueCertificates(HttpExchange& exchange) {
     const auto principal = _services.auth.authenticate(exchange.header("Authorization"));
     const QueryParameters query(exchange, {});
     const auto& idText = exchange.pathParameters().at("id");
+    _services.stores.read(principal.tenantId, [&](const sync::Store& store) {
+        sessionFor(store, principal, idText);  // who may issue, before any key is made
+    });
     const auto key = publishedKey(principal.tenantId);
     const auto tenant = *training::TenantId::parse(principal.tenantId);
     IssuedCertificates done;

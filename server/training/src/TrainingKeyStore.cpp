@@ -73,6 +73,12 @@ training::SigningKey TrainingKeyStore::loadOrCreate(const std::string& tenantId)
     const auto temporary = path + ".tmp";
     writeSecret(temporary, key.privateToBase64Url() + "\n");
     Poco::File(temporary).renameTo(path);  // whole or absent, never half written
+    // The rename itself must outlive a power cut: the public key is published in a durable
+    // store right after, and a key lost then would leave every later badge unverifiable.
+    if (const int folder = ::open(_folder.c_str(), O_RDONLY | O_DIRECTORY); folder >= 0) {
+        ::fsync(folder);
+        ::close(folder);
+    }
     return key;
 }
 
