@@ -1,5 +1,9 @@
 #include "verdant/shared/IdGenerator.hpp"
 
+#include <Poco/SHA2Engine.h>
+
+#include <algorithm>
+
 namespace verdant::shared {
 
 namespace {
@@ -47,6 +51,17 @@ detail::UuidBytes IdGenerator::nextBytes() {
     }
     bytes[8] = static_cast<std::uint8_t>(0x80 | (bytes[8] & 0x3f));  // RFC 9562 variant
     return bytes;
+}
+
+RecordId nameBasedRecordId(std::string_view input) {
+    Poco::SHA2Engine sha(Poco::SHA2Engine::SHA_256);
+    sha.update(input.data(), static_cast<unsigned>(input.size()));
+    const auto& digest = sha.digest();
+    RecordId::Bytes bytes{};
+    std::copy_n(digest.begin(), bytes.size(), bytes.begin());
+    bytes[6] = static_cast<std::uint8_t>((bytes[6] & 0x0F) | 0x80);  // version 8 (custom)
+    bytes[8] = static_cast<std::uint8_t>((bytes[8] & 0x3F) | 0x80);  // RFC 9562 variant
+    return RecordId(bytes);
 }
 
 }  // namespace verdant::shared

@@ -1,10 +1,9 @@
 #include "verdant/audit/Collections.hpp"
 
 #include "verdant/shared/FieldSpecs.hpp"
+#include "verdant/shared/IdGenerator.hpp"
 
-#include <Poco/SHA2Engine.h>
-
-#include <algorithm>
+#include <string>
 
 namespace verdant::audit {
 
@@ -200,16 +199,10 @@ const shared::Schema& auditSchema() {
 }
 
 shared::RecordId answerRecordId(const shared::RecordId& auditId, std::string_view questionId) {
-    Poco::SHA2Engine sha(Poco::SHA2Engine::SHA_256);
-    sha.update("verdant/answers/v1\n");
-    sha.update(auditId.bytes().data(), static_cast<unsigned>(auditId.bytes().size()));
-    sha.update(questionId.data(), static_cast<unsigned>(questionId.size()));
-    const auto& digest = sha.digest();
-    shared::RecordId::Bytes bytes{};
-    std::copy_n(digest.begin(), bytes.size(), bytes.begin());
-    bytes[6] = static_cast<std::uint8_t>((bytes[6] & 0x0F) | 0x80);  // version 8 (custom)
-    bytes[8] = static_cast<std::uint8_t>((bytes[8] & 0x3F) | 0x80);  // RFC 9562 variant
-    return shared::RecordId(bytes);
+    std::string input = "verdant/answers/v1\n";
+    input.append(reinterpret_cast<const char*>(auditId.bytes().data()), auditId.bytes().size());
+    input.append(questionId);
+    return shared::nameBasedRecordId(input);
 }
 
 }  // namespace verdant::audit

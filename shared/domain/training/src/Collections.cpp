@@ -1,8 +1,7 @@
 #include "verdant/training/Collections.hpp"
 
 #include "verdant/shared/FieldSpecs.hpp"
-
-#include <Poco/SHA2Engine.h>
+#include "verdant/shared/IdGenerator.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -153,20 +152,14 @@ void addTrainingKeys(shared::Schema& schema) {
         }));
 }
 
-/// A version-8 UUID from SHA-256 of `domain` and `parts`.
+/// The id named by `domain` and `parts`, each part on a line of its own.
 shared::RecordId derivedId(std::string_view domain, std::initializer_list<std::string_view> parts) {
-    Poco::SHA2Engine sha(Poco::SHA2Engine::SHA_256);
-    sha.update(domain.data(), static_cast<unsigned>(domain.size()));
+    std::string input(domain);
     for (const auto part : parts) {
-        sha.update("\n", 1);
-        sha.update(part.data(), static_cast<unsigned>(part.size()));
+        input += '\n';
+        input.append(part);
     }
-    const auto& digest = sha.digest();
-    shared::RecordId::Bytes bytes{};
-    std::copy_n(digest.begin(), bytes.size(), bytes.begin());
-    bytes[6] = static_cast<std::uint8_t>((bytes[6] & 0x0F) | 0x80);  // version 8 (custom)
-    bytes[8] = static_cast<std::uint8_t>((bytes[8] & 0x3F) | 0x80);  // RFC 9562 variant
-    return shared::RecordId(bytes);
+    return shared::nameBasedRecordId(input);
 }
 
 std::string_view trimmed(std::string_view text) {

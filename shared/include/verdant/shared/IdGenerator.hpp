@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <mutex>
 #include <random>
+#include <string_view>
 
 namespace verdant::shared {
 
@@ -37,5 +38,11 @@ private:
     std::int64_t _lastMs = -1;
     std::uint16_t _counter = 0;
 };
+
+/// The record id named by `input`: the first 16 bytes of its SHA-256 as a version-8 UUID
+/// (RFC 9562), the same on every device. For ids several devices must make alike (an answer per
+/// audit and question, an invitation per session and supplier); each caller prefixes its own
+/// domain text, so different kinds of record never share an id.
+RecordId nameBasedRecordId(std::string_view input);
 
 }  // namespace verdant::shared
