@@ -140,6 +140,18 @@ enum verdant_error_code {
     VERDANT_ERROR_CERTIFICATE_FORGED = 506,          /**< certificate_forged */
     VERDANT_ERROR_CERTIFICATE_REVOKED = 507,         /**< certificate_revoked */
 
+    /* 6xx: photos (resumable uploads, blob store) */
+    VERDANT_ERROR_UPLOAD_NOT_FOUND = 600,          /**< upload_not_found */
+    VERDANT_ERROR_UPLOAD_OFFSET_MISMATCH = 601,    /**< upload_offset_mismatch */
+    VERDANT_ERROR_UPLOAD_CHECKSUM_MISMATCH = 602,  /**< upload_checksum_mismatch */
+    VERDANT_ERROR_UPLOAD_EXPIRED = 603,            /**< upload_expired */
+    VERDANT_ERROR_BLOB_TOO_LARGE = 604,            /**< blob_too_large */
+    VERDANT_ERROR_MEDIA_TYPE_NOT_ALLOWED = 605,    /**< media_type_not_allowed */
+    VERDANT_ERROR_QUOTA_EXCEEDED = 606,            /**< quota_exceeded */
+    VERDANT_ERROR_BLOB_HASH_MISMATCH = 607,        /**< blob_hash_mismatch */
+    VERDANT_ERROR_UPLOAD_LOCKED = 608,             /**< upload_locked */
+    VERDANT_ERROR_TUS_VERSION_NOT_SUPPORTED = 609, /**< tus_version_not_supported */
+
     /* 9xx: server and connection state */
     VERDANT_ERROR_STORAGE_UNAVAILABLE = 900, /**< storage_unavailable */
     VERDANT_ERROR_SHUTTING_DOWN = 901,       /**< shutting_down */

@@ -36,6 +36,12 @@ public:
     /// The body, moved out (the stream then reads nothing more).
     std::string takeBody();
 
+    /// The body bytes the stream holds.
+    std::int64_t bodySize() const { return static_cast<std::int64_t>(_body.size()); }
+
+    /// Whether the whole body arrived (see HttpExchange::bodyComplete).
+    bool bodyComplete() const { return true; }
+
 private:
     std::string _body;
     std::unique_ptr<Poco::MemoryInputStream> _stream;

@@ -11,7 +11,9 @@
 #include <Poco/URI.h>
 
 #include <algorithm>
+#include <fstream>
 #include <sstream>
+#include <stdexcept>
 
 namespace verdant::server {
 
@@ -46,6 +48,18 @@ std::string HttpExchange::readBody(std::int64_t maxBytes) {
         throw Error(ErrorCode::PayloadTooLarge);
     }
     return body;
+}
+
+std::istream& HttpExchange::bodyStream() {
+    return _request.stream();
+}
+
+std::int64_t HttpExchange::bodySize() const {
+    return dynamic_cast<const BufferedRequest&>(_request).bodySize();
+}
+
+bool HttpExchange::bodyComplete() const {
+    return dynamic_cast<const BufferedRequest&>(_request).bodyComplete();
 }
 
 Poco::JSON::Object::Ptr HttpExchange::readJsonObject() {
@@ -120,6 +134,27 @@ void HttpExchange::sendJson(Poco::Net::HTTPResponse::HTTPStatus status,
     std::ostringstream text;
     body.stringify(text);
     send(status, "application/json; charset=utf-8", text.str());
+}
+
+void HttpExchange::sendFile(Poco::Net::HTTPResponse::HTTPStatus status,
+                            const std::string& contentType, const std::string& path,
+                            std::int64_t offset, std::int64_t length) {
+    std::ifstream file(path, std::ios::binary);
+    std::string body(static_cast<std::size_t>(length), '\0');
+    file.seekg(offset);
+    if (!file.read(body.data(), static_cast<std::streamsize>(length))) {
+        throw std::runtime_error("a file to send could not be read");
+    }
+    _response.setStatus(status);
+    _response.setContentType(contentType);
+    _response.setContentLength64(length);
+    _response.set("X-Request-Id", _requestId);
+    _responded = true;
+    _status = static_cast<int>(status);
+    auto& out = _response.send();
+    out.write(body.data(), static_cast<std::streamsize>(body.size()));
+    out.flush();
+    _bytesSent = body.size();
 }
 
 void HttpExchange::sendError(ErrorCode code, const std::string& message) {

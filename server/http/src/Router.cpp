@@ -47,6 +47,22 @@ void Router::add(const std::string& method, const std::string& pattern, RouteHan
     _routes.push_back({method, pattern, std::move(handler)});
 }
 
+void Router::addStreamed(const std::string& method, const std::string& pattern,
+                         RouteHandler handler) {
+    add(method, pattern, std::move(handler));
+    _routes.back().streamed = true;
+}
+
+bool Router::streams(const std::string& method, const std::string& path) const {
+    const auto segments = segmentsOf(path);
+    for (const auto& route : _routes) {
+        if (route.streamed && route.method == method && match(route.pattern, segments)) {
+            return true;
+        }
+    }
+    return false;
+}
+
 const Router::Route& Router::resolve(HttpExchange& exchange) const {
     const auto path = segmentsOf(exchange.path());
     std::string allowed;

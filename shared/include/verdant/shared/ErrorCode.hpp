@@ -147,6 +147,28 @@ enum class ErrorCategory : std::uint8_t {
       "The certificate's signature is not the issuer's.")                                          \
     X(CertificateRevoked, 507, "certificate_revoked", Conflict, 409,                               \
       "The certificate was revoked by its issuer.")                                                \
+    /* 6xx: photos (resumable uploads, blob store) */                                              \
+    X(UploadNotFound, 600, "upload_not_found", NotFound, 404,                                      \
+      "No such upload (or it is not yours); start a new one.")                                     \
+    X(UploadOffsetMismatch, 601, "upload_offset_mismatch", Conflict, 409,                          \
+      "The chunk does not start where the upload stands; ask for its offset and resume there.")    \
+    X(UploadChecksumMismatch, 602, "upload_checksum_mismatch", Transient, 460,                     \
+      "The chunk does not match its checksum; nothing of it was kept, send it again.")             \
+    X(UploadExpired, 603, "upload_expired", NotFound, 410,                                         \
+      "The upload expired unfinished and was removed; start a new one.")                           \
+    X(BlobTooLarge, 604, "blob_too_large", InvalidInput, 413,                                      \
+      "The file is larger than the server accepts.")                                               \
+    X(MediaTypeNotAllowed, 605, "media_type_not_allowed", InvalidInput, 415,                       \
+      "The file is not a JPEG, PNG, HEIC or PDF (judged by its bytes, not its name).")             \
+    X(QuotaExceeded, 606, "quota_exceeded", Forbidden, 403,                                        \
+      "The organisation's photo storage is full; ask an administrator to raise the quota.")        \
+    X(BlobHashMismatch, 607, "blob_hash_mismatch", Transient, 460,                                 \
+      "The uploaded bytes do not have the SHA-256 the upload named; nothing was kept, upload "     \
+      "again.")                                                                                    \
+    X(UploadLocked, 608, "upload_locked", Transient, 423,                                          \
+      "Another request is writing to this upload; retry shortly.")                                 \
+    X(TusVersionNotSupported, 609, "tus_version_not_supported", InvalidInput, 412,                 \
+      "Only tus 1.0.0 is served (send Tus-Resumable: 1.0.0).")                                     \
     /* 9xx: server and connection state */                                                         \
     X(StorageUnavailable, 900, "storage_unavailable", Transient, 503,                              \
       "The storage is temporarily unavailable.")                                                   \

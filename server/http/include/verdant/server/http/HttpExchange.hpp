@@ -55,6 +55,20 @@ public:
     /// As readBody, with a tighter limit for requests that are small by nature (sign-in).
     std::string readBody(std::int64_t maxBytes);
 
+    /// The body as a stream, for a route that takes large bodies in pieces (uploads): read it
+    /// once, never whole into memory. On a route added with Router::addStreamed the listener
+    /// wrote the body to a temporary file as it arrived; the stream reads that file.
+    std::istream& bodyStream();
+
+    /// The body bytes bodyStream() holds: the whole body, or what arrived of it when the body
+    /// is incomplete.
+    std::int64_t bodySize() const;
+
+    /// Whether the whole body arrived. False only on a streamed route whose client's connection
+    /// broke mid-body: the handler still runs, with the bytes that did arrive (an upload keeps
+    /// them), and its answer goes nowhere.
+    bool bodyComplete() const;
+
     /// Reads the body as a JSON object, parsed by shared::parseStrictJson within its limits.
     /// Throws shared::Error(UnsupportedMediaType) for a body whose Content-Type is not
     /// application/json (parameters allowed), MalformedJson for invalid JSON or a JSON value that
@@ -80,6 +94,11 @@ public:
     /// and the client sent `Accept-Encoding: gzip`.
     void send(Poco::Net::HTTPResponse::HTTPStatus status, const std::string& contentType,
               const std::string& body);
+
+    /// Sends `length` bytes of the file at `path` from `offset` as the body (downloads, ranges).
+    /// The response is not compressed. The file must not change until the answer is sent.
+    void sendFile(Poco::Net::HTTPResponse::HTTPStatus status, const std::string& contentType,
+                  const std::string& path, std::int64_t offset, std::int64_t length);
 
     /// Sends the error body `{"error":{"code","message"}}` with the code's HTTP status.
     void sendError(shared::ErrorCode code, const std::string& message);

@@ -21,10 +21,20 @@ public:
         std::string method;
         std::string pattern;
         RouteHandler handler;
+        bool streamed = false;  ///< Its body is spooled to a file as it arrives (uploads).
     };
 
     /// Registers a handler. Throws std::invalid_argument for a duplicate (method, pattern).
     void add(const std::string& method, const std::string& pattern, RouteHandler handler);
+
+    /// As add, for a route whose request bodies are large and taken in pieces (an upload): the
+    /// listener writes such a body to a temporary file as it arrives instead of holding it in
+    /// memory, and runs the handler even when the connection breaks mid-body (see
+    /// HttpExchange::bodyComplete).
+    void addStreamed(const std::string& method, const std::string& pattern, RouteHandler handler);
+
+    /// Whether a request with this method and path goes to a streamed route.
+    bool streams(const std::string& method, const std::string& path) const;
 
     /// The route for the exchange's method and path, with its `{name}` values set on the
     /// exchange. Throws shared::Error(RouteNotFound) for a path no route matches and
