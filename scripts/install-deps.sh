@@ -18,6 +18,11 @@ test_packages=(
 )
 packages=("${build_packages[@]}")
 [ "$profile" = test ] && packages+=("${test_packages[@]}")
+# Node.js and npm run an unmodified tus-js-client in the tests; a machine that already has them
+# (from Debian or elsewhere) keeps its own.
+if [ "$profile" = test ] && ! { command -v node && command -v npm; } >/dev/null; then
+  packages+=(nodejs npm)
+fi
 
 missing=()
 for package in "${packages[@]}"; do
