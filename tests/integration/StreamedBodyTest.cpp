@@ -2,6 +2,7 @@
 // when the client breaks off) and file-backed answers (downloads read as the socket drains), over
 // real TLS sockets on port 0.
 
+#include "ServerHarness.hpp"
 #include "TemporaryDirectory.hpp"
 #include "TestCertificates.hpp"
 
@@ -455,6 +456,18 @@ TEST_F(StreamedBodyTest, AFileAnswerArrivesWholeAndHeadSendsNoBody) {
     const auto part = client.read();
     EXPECT_EQ(part.headers.at("content-length"), "300000");
     EXPECT_TRUE(part.body == patternBytes(1000, 300000)) << "the range's bytes differ";
+}
+
+TEST(ServerSpool, SpoolFilesLeftByAnEarlierProcessAreRemovedAtStart) {
+    std::string spool;
+    test::ServerHarness harness([&spool](server::ServerConfig& config) {
+        spool = config.dataDir + "/spool";
+        Poco::File(spool).createDirectories();
+        std::ofstream(spool + "/verdant-body-leftover") << "a chunk from before a crash";
+    });
+
+    EXPECT_TRUE(Poco::File(spool).isDirectory());
+    EXPECT_FALSE(Poco::File(spool + "/verdant-body-leftover").exists());
 }
 
 }  // namespace
