@@ -24,6 +24,7 @@
 #include <Poco/Net/NetException.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Path.h>
+#include <Poco/URI.h>
 #include <openssl/crypto.h>
 
 #include <algorithm>
@@ -117,6 +118,15 @@ std::size_t connectionsThatFit(int wanted) {
     const rlim_t available =
         limit.rlim_cur > 2 * kReserved ? limit.rlim_cur - kReserved : kReserved;
     return static_cast<std::size_t>(std::min<rlim_t>(static_cast<rlim_t>(wanted), available));
+}
+
+/// A request target's path as routes see it (decoded, without the query).
+std::string pathOf(const std::string& target) {
+    try {
+        return Poco::URI(target).getPath();
+    } catch (const Poco::SyntaxException&) {
+        return target;
+    }
 }
 
 HttpListener::Options listenerOptions(const ServerConfig& config) {
@@ -226,6 +236,11 @@ void SyncServer::start() {
             return e;
         }
     };
+    // Upload routes take their bodies in pieces: spooled to disk as they arrive.
+    options.streamBody = [this](const ParsedRequest& head) {
+        return _router->streams(head.method, pathOf(head.target));
+    };
+    options.spoolDirectory = Poco::Path(_config.dataDir).append("spool").toString();
     _listener = std::make_unique<HttpListener>(std::move(socket), tls, *_dispatcher, options);
     _listener->start();
     if (!_config.portFile.empty()) {

@@ -3,6 +3,8 @@
 #include <Poco/FileStream.h>
 #include <Poco/StreamCopier.h>
 
+#include <algorithm>
+#include <fstream>
 #include <sstream>
 
 namespace verdant::server {
@@ -10,14 +12,19 @@ namespace verdant::server {
 BufferedRequest::BufferedRequest(ParsedRequest parsed, Poco::Net::SocketAddress client,
                                  Poco::Net::SocketAddress server, bool secure,
                                  const Poco::Net::HTTPServerParams& params,
-                                 BufferedResponse& response)
+                                 BufferedResponse& response, std::unique_ptr<SpoolFile> spool)
     : _body(std::move(parsed.body)),
-      _stream(std::make_unique<Poco::MemoryInputStream>(_body.data(), _body.size())),
+      _spool(std::move(spool)),
       _client(std::move(client)),
       _server(std::move(server)),
       _secure(secure),
       _params(params),
       _response(response) {
+    if (_spool) {
+        _stream = std::make_unique<std::ifstream>(_spool->path(), std::ios::binary);
+    } else {
+        _stream = std::make_unique<Poco::MemoryInputStream>(_body.data(), _body.size());
+    }
     setMethod(parsed.method);
     setURI(parsed.target);
     setVersion(parsed.version);
@@ -32,11 +39,29 @@ Poco::Net::HTTPServerResponse& BufferedRequest::response() const {
     return _response;
 }
 
+std::int64_t BufferedRequest::bodySize() const {
+    return _spool ? _spool->size() : static_cast<std::int64_t>(_body.size());
+}
+
 std::string BufferedRequest::takeBody() {
+    if (_spool) {
+        std::string body(static_cast<std::size_t>(_spool->size()), '\0');
+        _stream->read(body.data(), static_cast<std::streamsize>(body.size()));
+        body.resize(static_cast<std::size_t>(std::max<std::streamsize>(0, _stream->gcount())));
+        return body;
+    }
     std::string body = std::move(_body);
     _body.clear();
     _stream = std::make_unique<Poco::MemoryInputStream>(_body.data(), 0);
     return body;
+}
+
+std::optional<std::string> BufferedRequest::takeBodyFile() {
+    if (!_spool || _spoolTaken) {
+        return std::nullopt;
+    }
+    _spoolTaken = true;
+    return _spool->release();
 }
 
 BufferedResponse::BufferedResponse() {
@@ -82,6 +107,11 @@ void BufferedResponse::requireAuthentication(const std::string& realm) {
     set("WWW-Authenticate", "Basic realm=\"" + realm + "\"");
     setContentLength(0);
     send();
+}
+
+void BufferedResponse::sendFilePart(std::unique_ptr<FilePart> part) {
+    _sent = true;
+    _filePart = std::move(part);
 }
 
 std::string BufferedResponse::serialize(bool head) {

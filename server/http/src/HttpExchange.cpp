@@ -11,9 +11,7 @@
 #include <Poco/URI.h>
 
 #include <algorithm>
-#include <fstream>
 #include <sstream>
-#include <stdexcept>
 
 namespace verdant::server {
 
@@ -42,12 +40,12 @@ std::string HttpExchange::readBody() {
 std::string HttpExchange::readBody(std::int64_t maxBytes) {
     // The listener has read the body whole (within max-body-bytes) before any handler runs: it
     // is handed over rather than copied, and checked against the route's tighter limit.
+    // A spooled body (a streamed route) is checked before it is read into memory.
     auto& buffered = dynamic_cast<BufferedRequest&>(_request);
-    auto body = buffered.takeBody();
-    if (static_cast<std::int64_t>(body.size()) > std::min(maxBytes, _maxBodyBytes)) {
+    if (buffered.bodySize() > std::min(maxBytes, _maxBodyBytes)) {
         throw Error(ErrorCode::PayloadTooLarge);
     }
-    return body;
+    return buffered.takeBody();
 }
 
 std::istream& HttpExchange::bodyStream() {
@@ -60,6 +58,10 @@ std::int64_t HttpExchange::bodySize() const {
 
 bool HttpExchange::bodyComplete() const {
     return dynamic_cast<const BufferedRequest&>(_request).bodyComplete();
+}
+
+std::optional<std::string> HttpExchange::takeBodyFile() {
+    return dynamic_cast<BufferedRequest&>(_request).takeBodyFile();
 }
 
 Poco::JSON::Object::Ptr HttpExchange::readJsonObject() {
@@ -139,22 +141,17 @@ void HttpExchange::sendJson(Poco::Net::HTTPResponse::HTTPStatus status,
 void HttpExchange::sendFile(Poco::Net::HTTPResponse::HTTPStatus status,
                             const std::string& contentType, const std::string& path,
                             std::int64_t offset, std::int64_t length) {
-    std::ifstream file(path, std::ios::binary);
-    std::string body(static_cast<std::size_t>(length), '\0');
-    file.seekg(offset);
-    if (!file.read(body.data(), static_cast<std::streamsize>(length))) {
-        throw std::runtime_error("a file to send could not be read");
-    }
+    // Opened here, so that a missing file is still this handler's error to answer; read by the
+    // listener in pieces as the client's socket drains.
+    auto part = std::make_unique<FilePart>(path, offset, length);
     _response.setStatus(status);
     _response.setContentType(contentType);
     _response.setContentLength64(length);
     _response.set("X-Request-Id", _requestId);
     _responded = true;
     _status = static_cast<int>(status);
-    auto& out = _response.send();
-    out.write(body.data(), static_cast<std::streamsize>(body.size()));
-    out.flush();
-    _bytesSent = body.size();
+    dynamic_cast<BufferedResponse&>(_response).sendFilePart(std::move(part));
+    _bytesSent = static_cast<std::size_t>(length);
 }
 
 void HttpExchange::sendError(ErrorCode code, const std::string& message) {

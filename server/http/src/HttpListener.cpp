@@ -1,6 +1,8 @@
 #include "verdant/server/http/HttpListener.hpp"
 
 #include "BufferedExchange.hpp"
+#include "FilePart.hpp"
+#include "SpoolFile.hpp"
 #include "WorkerPool.hpp"
 
 #include "verdant/server/http/RequestDispatcher.hpp"
@@ -36,6 +38,7 @@ namespace {
 constexpr std::uint64_t kListenKey = 0;
 constexpr std::uint64_t kWakeKey = 1;
 constexpr std::size_t kReadChunk = 64 * 1024;
+constexpr std::size_t kFilePiece = 128 * 1024;  ///< What a file-backed answer reads at a time.
 constexpr auto kLingerTime = std::chrono::seconds(2);
 constexpr std::size_t kMaxLingerBytes = 64 << 20;
 constexpr auto kSweepInterval = std::chrono::milliseconds(100);
@@ -46,8 +49,11 @@ struct Connection {
     enum class Phase { Handshake, Reading, Dispatched, Writing, Lingering };
 
     Connection(std::uint64_t connectionId, int socket, Poco::Net::SocketAddress client,
-               HttpRequestParser::Limits limits)
-        : id(connectionId), fd(socket), peer(std::move(client)), parser(limits) {}
+               HttpRequestParser::Limits limits, HttpRequestParser::StreamPredicate streamBody)
+        : id(connectionId),
+          fd(socket),
+          peer(std::move(client)),
+          parser(limits, std::move(streamBody)) {}
     ~Connection() {
         if (ssl != nullptr) {
             SSL_free(ssl);
@@ -63,8 +69,10 @@ struct Connection {
     Poco::Net::SocketAddress peer;
     Phase phase = Phase::Reading;
     HttpRequestParser parser;
+    std::unique_ptr<SpoolFile> spool;  ///< The streamed body being received.
     std::string out;
     std::size_t outSent = 0;
+    std::unique_ptr<FilePart> outFile;  ///< The rest of a file-backed answer, sent after `out`.
     bool closeAfterWrite = false;
     bool headSeen = false;        ///< The current request's head was admitted.
     bool firstBytesSeen = false;  ///< The first bytes were checked for plain HTTP.
@@ -80,6 +88,13 @@ struct Completion {
     std::uint64_t connection;
     std::string bytes;
     bool keepAlive;
+    std::unique_ptr<FilePart> file;  ///< The body, when it is a file's (sent after `bytes`).
+};
+
+/// A request on its way to a worker: with its streamed body's file, if any.
+struct Job {
+    ParsedRequest request;
+    std::unique_ptr<SpoolFile> spool;
 };
 
 std::string httpDate() {
@@ -97,6 +112,7 @@ public:
     void start();
     void stop(std::chrono::milliseconds grace);
     int openConnections() const { return _open.load(); }
+    std::int64_t bodyBytesInMemory() const { return _bodyBytes.load(); }
 
 private:
     void run();
@@ -108,9 +124,11 @@ private:
     bool onParsed(Connection& connection, HttpRequestParser::Status status);
     bool admitHead(Connection& connection);
     bool chargeBody(Connection& connection);
+    bool spoolBody(Connection& connection);
     void dispatch(Connection& connection);
-    void serve(std::uint64_t id, const std::shared_ptr<ParsedRequest>& parsed, bool secure,
-               const Poco::Net::SocketAddress& peer, std::int64_t reserved);
+    void dispatchBrokenBody(Connection& connection);
+    void serve(std::uint64_t id, const std::shared_ptr<Job>& job, bool secure,
+               const Poco::Net::SocketAddress& peer, std::int64_t reserved, bool answered);
     void refuse(Connection& connection, ErrorCode code, const std::string& message,
                 const ParsedRequest* head = nullptr);
     void decorate(BufferedResponse& response, bool keepAlive) const;
@@ -178,6 +196,13 @@ HttpListener::Loop::~Loop() {
 }
 
 void HttpListener::Loop::start() {
+    if (!_options.spoolDirectory.empty()) {
+        try {
+            SpoolFile::prepareDirectory(_options.spoolDirectory);
+        } catch (const std::runtime_error& e) {
+            throw shared::Error(ErrorCode::StorageUnavailable, e.what());
+        }
+    }
     _epoll = epoll_create1(EPOLL_CLOEXEC);
     _wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (_epoll < 0 || _wake < 0) {
@@ -204,6 +229,13 @@ void HttpListener::Loop::stop(std::chrono::milliseconds grace) {
     wake();
     _thread.join();
     _workers->stop();
+    if (!_options.spoolDirectory.empty()) {
+        try {
+            SpoolFile::prepareDirectory(_options.spoolDirectory);  // nothing should be left
+        } catch (const std::runtime_error& e) {
+            _log.warning("spool directory not emptied: %s", std::string(e.what()));
+        }
+    }
 }
 
 void HttpListener::Loop::wake() {
@@ -288,7 +320,7 @@ void HttpListener::Loop::acceptAll() {
         const auto id = _nextId++;
         auto connection = std::make_unique<Connection>(
             id, fd, Poco::Net::SocketAddress(reinterpret_cast<sockaddr*>(&address), length),
-            _options.limits);
+            _options.limits, _options.spoolDirectory.empty() ? nullptr : _options.streamBody);
         connection->deadline = Clock::now() + std::chrono::seconds(_options.headerTimeoutSeconds);
         if (_tls) {
             connection->ssl = SSL_new(_tls->sslContext());
@@ -445,7 +477,8 @@ bool HttpListener::Loop::onParsed(Connection& connection, HttpRequestParser::Sta
     if (connection.parser.headComplete() && !connection.headSeen && !admitHead(connection)) {
         return false;
     }
-    if (connection.headSeen && !chargeBody(connection)) {
+    if (connection.headSeen &&
+        !(connection.spool ? spoolBody(connection) : chargeBody(connection))) {
         return false;
     }
     if (status == HttpRequestParser::Status::Complete) {
@@ -472,7 +505,17 @@ bool HttpListener::Loop::admitHead(Connection& connection) {
             connection.parser.limitBody(_options.anonymousBodyBytes);  // its size is unknown yet
         }
     }
-    if (declared > 0 && _bodyBytes.load() + declared > _options.bodyBudgetBytes) {
+    if (connection.parser.streaming()) {
+        // Admitted: from here on the body goes to disk as it arrives, outside the budget.
+        try {
+            connection.spool = SpoolFile::create(_options.spoolDirectory);
+        } catch (const std::runtime_error& e) {
+            _log.error("%s", std::string(e.what()));
+            refuse(connection, ErrorCode::StorageUnavailable,
+                   "The server cannot store the request body now; retry shortly.");
+            return false;
+        }
+    } else if (declared > 0 && _bodyBytes.load() + declared > _options.bodyBudgetBytes) {
         refuse(connection, ErrorCode::ServerBusy,
                "The server is receiving too many request bodies at once; retry shortly.");
         return false;
@@ -506,8 +549,23 @@ bool HttpListener::Loop::chargeBody(Connection& connection) {
     return true;
 }
 
+bool HttpListener::Loop::spoolBody(Connection& connection) {
+    if (!connection.spool->append(connection.parser.takeBodyBytes())) {
+        _log.error("a request body could not be written to the spool directory");
+        refuse(connection, ErrorCode::StorageUnavailable,
+               "The server cannot store the request body now; retry shortly.");
+        return false;
+    }
+    return true;
+}
+
 void HttpListener::Loop::dispatch(Connection& connection) {
-    auto parsed = std::make_shared<ParsedRequest>(connection.parser.take());
+    auto job = std::make_shared<Job>();
+    job->request = connection.parser.take();
+    job->spool = std::move(connection.spool);
+    if (job->spool) {
+        job->spool->finish(true);
+    }
     const auto reserved = connection.reserved;
     connection.reserved = 0;
     connection.headSeen = false;
@@ -517,41 +575,65 @@ void HttpListener::Loop::dispatch(Connection& connection) {
     const auto id = connection.id;
     const auto peer = connection.peer;
     const bool queued = _workers->trySubmit(
-        [this, id, parsed, secure, peer, reserved] { serve(id, parsed, secure, peer, reserved); });
+        [this, id, job, secure, peer, reserved] { serve(id, job, secure, peer, reserved, true); });
     if (!queued) {
         _bodyBytes.fetch_sub(reserved);
         connection.phase = Connection::Phase::Reading;
         refuse(connection, ErrorCode::ServerBusy, "Every worker is busy; retry shortly.",
-               parsed.get());
+               &job->request);
     }
 }
 
-void HttpListener::Loop::serve(std::uint64_t id, const std::shared_ptr<ParsedRequest>& parsed,
-                               bool secure, const Poco::Net::SocketAddress& peer,
-                               std::int64_t reserved) {
-    const bool head = parsed->method == "HEAD";
+void HttpListener::Loop::dispatchBrokenBody(Connection& connection) {
+    // The client went away (or stalled) mid-body of a streamed request it was admitted for: the
+    // handler still gets the bytes that arrived (an upload keeps them). Nobody reads its answer,
+    // and the job holds no reference to the connection, which is closed now.
+    auto job = std::make_shared<Job>();
+    job->request = connection.parser.current();  // the head; the body bytes are in the spool
+    job->spool = std::move(connection.spool);
+    job->spool->finish(false);
+    const bool secure = connection.ssl != nullptr;
+    const auto peer = connection.peer;
+    if (!_workers->trySubmit(
+            [this, job, secure, peer] { serve(0, job, secure, peer, 0, false); })) {
+        _log.warning("every worker is busy: the part of a body that arrived is dropped");
+    }
+}
+
+void HttpListener::Loop::serve(std::uint64_t id, const std::shared_ptr<Job>& job, bool secure,
+                               const Poco::Net::SocketAddress& peer, std::int64_t reserved,
+                               bool answered) {
+    const bool head = job->request.method == "HEAD";
     std::string bytes;
+    std::unique_ptr<FilePart> file;
     bool keepAlive = false;
     try {
         BufferedResponse response;
-        BufferedRequest request(std::move(*parsed), peer, _serverAddress, secure, *_params,
-                                response);
+        // The request owns the spool file from here: it is removed when the request is
+        // destroyed, right after the handler returned (or threw), unless the handler took it.
+        BufferedRequest request(std::move(job->request), peer, _serverAddress, secure, *_params,
+                                response, std::move(job->spool));
         _dispatcher.dispatch(request, response);
         keepAlive = request.getKeepAlive() && response.getKeepAlive() && !_stopping;
         decorate(response, keepAlive);
         bytes = response.serialize(head);
+        file = head ? nullptr : response.takeFilePart();
     } catch (...) {
         // The dispatcher answers every failure itself; reaching here (out of memory while
         // building the answer) must still free the connection and the budget: an empty answer
         // closes it.
         _log.error("an answer could not be built; closing the connection");
         bytes.clear();
+        file.reset();
         keepAlive = false;
     }
     _bodyBytes.fetch_sub(reserved);
+    if (!answered) {
+        return;
+    }
     {
         std::lock_guard lock(_completionMutex);
-        _completions.push_back({id, std::move(bytes), keepAlive});
+        _completions.push_back({id, std::move(bytes), keepAlive, std::move(file)});
     }
     wake();
 }
@@ -584,6 +666,7 @@ void HttpListener::Loop::refuse(Connection& connection, ErrorCode code, const st
     decorate(response, false);
     _bodyBytes.fetch_sub(connection.reserved);
     connection.reserved = 0;
+    connection.spool.reset();  // a refused body is not handed to anyone
     connection.out = response.serialize(false);
     connection.outSent = 0;
     connection.closeAfterWrite = true;
@@ -609,6 +692,7 @@ void HttpListener::Loop::takeCompletions() {
         }
         connection.out = std::move(completion.bytes);
         connection.outSent = 0;
+        connection.outFile = std::move(completion.file);
         connection.closeAfterWrite = !completion.keepAlive || _stopping;
         connection.phase = Connection::Phase::Writing;
         connection.deadline = Clock::now() + std::chrono::seconds(_options.requestTimeoutSeconds);
@@ -617,20 +701,36 @@ void HttpListener::Loop::takeCompletions() {
 }
 
 void HttpListener::Loop::writeOutput(Connection& connection) {
-    while (connection.outSent < connection.out.size()) {
-        const auto count = transmit(connection, connection.out.data() + connection.outSent,
-                                    connection.out.size() - connection.outSent);
-        if (count < 0) {
+    for (;;) {
+        while (connection.outSent < connection.out.size()) {
+            const auto count = transmit(connection, connection.out.data() + connection.outSent,
+                                        connection.out.size() - connection.outSent);
+            if (count < 0) {
+                close(connection);
+                return;
+            }
+            if (count == 0) {
+                setInterest(connection, EPOLLOUT);
+                return;
+            }
+            connection.outSent += static_cast<std::size_t>(count);
+            connection.deadline =
+                Clock::now() + std::chrono::seconds(_options.requestTimeoutSeconds);
+        }
+        if (!connection.outFile || connection.outFile->remaining() == 0) {
+            break;
+        }
+        // A file-backed body: the next piece only once the last one is sent (TLS retries a
+        // write with the same bytes), so a download holds one piece in memory.
+        connection.out.clear();
+        connection.outSent = 0;
+        if (!connection.outFile->readNext(connection.out, kFilePiece)) {
+            _log.error("a file being sent could not be read; closing the connection");
             close(connection);
             return;
         }
-        if (count == 0) {
-            setInterest(connection, EPOLLOUT);
-            return;
-        }
-        connection.outSent += static_cast<std::size_t>(count);
-        connection.deadline = Clock::now() + std::chrono::seconds(_options.requestTimeoutSeconds);
     }
+    connection.outFile.reset();
     std::string().swap(connection.out);
     connection.outSent = 0;
     afterAnswer(connection);
@@ -701,6 +801,9 @@ void HttpListener::Loop::sweep() {
         }
     }
     for (auto* connection : late) {
+        if (connection->phase == Connection::Phase::Reading && connection->spool) {
+            dispatchBrokenBody(*connection);
+        }
         if (connection->phase == Connection::Phase::Reading && connection->parser.started()) {
             refuse(*connection, ErrorCode::RequestTimeout,
                    "The request did not arrive in time; send it again.");
@@ -738,6 +841,13 @@ bool HttpListener::Loop::busy() const {
 }
 
 void HttpListener::Loop::close(Connection& connection) {
+    if (connection.phase == Connection::Phase::Reading && connection.spool && !_stopping) {
+        try {
+            dispatchBrokenBody(connection);  // broke mid-body; at shutdown nobody would serve it
+        } catch (const std::exception& e) {
+            _log.error("the part of a body that arrived is dropped: %s", std::string(e.what()));
+        }
+    }
     _bodyBytes.fetch_sub(connection.reserved);
     if (connection.interest != 0) {
         epoll_ctl(_epoll, EPOLL_CTL_DEL, connection.fd, nullptr);
@@ -778,6 +888,10 @@ void HttpListener::stop(std::chrono::milliseconds grace) {
 
 int HttpListener::openConnections() const {
     return _loop->openConnections();
+}
+
+std::int64_t HttpListener::bodyBytesInMemory() const {
+    return _loop->bodyBytesInMemory();
 }
 
 }  // namespace verdant::server

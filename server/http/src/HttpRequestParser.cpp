@@ -84,9 +84,20 @@ void HttpRequestParser::limitBody(std::int64_t maxBytes) {
 }
 
 void HttpRequestParser::reserveBody() {
-    if (_phase == Phase::FixedBody) {
+    if (_phase == Phase::FixedBody && !_streaming) {
         _request.body.reserve(static_cast<std::size_t>(_contentLength));
     }
+}
+
+std::string HttpRequestParser::takeBodyBytes() {
+    std::string bytes = std::move(_request.body);
+    _request.body.clear();
+    return bytes;
+}
+
+void HttpRequestParser::appendBody(std::string_view bytes) {
+    _request.body.append(bytes);
+    _bodyReceived += static_cast<std::int64_t>(bytes.size());
 }
 
 ParsedRequest HttpRequestParser::take() {
@@ -95,6 +106,8 @@ ParsedRequest HttpRequestParser::take() {
     _phase = Phase::Head;
     _scanned = 0;
     _contentLength = 0;
+    _bodyReceived = 0;
+    _streaming = false;
     _chunkLeft = 0;
     _trailerBytes = 0;
     _bodyLimit = INT64_MAX;
@@ -286,12 +299,13 @@ void HttpRequestParser::interpretHeaders() {
         throw Error(ErrorCode::InvalidRequest,
                     "Transfer-Encoding may not be combined with Content-Length or HTTP/1.0.");
     }
+    _streaming = _streamBody && _streamBody(_request);
     if (length) {
         std::from_chars(length->data(), length->data() + length->size(), _contentLength);
-        if (_contentLength > _limits.maxBodyBytes) {
+        if (_contentLength > bodyLimit()) {
             throw Error(ErrorCode::PayloadTooLarge,
                         "The request body is larger than the server accepts (" +
-                            std::to_string(_limits.maxBodyBytes) + " bytes).");
+                            std::to_string(bodyLimit()) + " bytes).");
         }
     }
     _request.hasBody = chunked || length.has_value();
@@ -306,11 +320,11 @@ void HttpRequestParser::interpretHeaders() {
 
 HttpRequestParser::Status HttpRequestParser::parseBody() {
     if (_phase == Phase::FixedBody) {
-        const auto needed = static_cast<std::size_t>(_contentLength) - _request.body.size();
+        const auto needed = static_cast<std::size_t>(_contentLength - _bodyReceived);
         const auto taken = std::min(needed, pending().size());
-        _request.body.append(pending().substr(0, taken));
+        appendBody(pending().substr(0, taken));
         consume(taken);
-        if (_request.body.size() == static_cast<std::size_t>(_contentLength)) {
+        if (_bodyReceived == _contentLength) {
             _phase = Phase::Done;
         }
     } else if (_phase != Phase::Done) {
@@ -342,7 +356,7 @@ HttpRequestParser::Status HttpRequestParser::parseChunked() {
         if (_phase == Phase::ChunkData) {
             const auto taken =
                 static_cast<std::size_t>(std::min<std::uint64_t>(_chunkLeft, pending().size()));
-            _request.body.append(pending().substr(0, taken));
+            appendBody(pending().substr(0, taken));
             consume(taken);
             _chunkLeft -= taken;
             if (_chunkLeft > 0) {
@@ -392,8 +406,8 @@ HttpRequestParser::Status HttpRequestParser::parseChunked() {
             throw Error(ErrorCode::InvalidRequest, "A chunk size is not a hexadecimal number.");
         }
         consume(consumed);
-        const auto limit = std::min(_limits.maxBodyBytes, _bodyLimit);
-        if (_request.body.size() + size > static_cast<std::uint64_t>(limit)) {
+        const auto limit = std::min(bodyLimit(), _bodyLimit);
+        if (static_cast<std::uint64_t>(_bodyReceived) + size > static_cast<std::uint64_t>(limit)) {
             throw Error(ErrorCode::PayloadTooLarge,
                         "The request body is larger than the server accepts (" +
                             std::to_string(limit) + " bytes).");

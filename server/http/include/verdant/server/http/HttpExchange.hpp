@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 
 namespace verdant::server {
@@ -69,6 +70,13 @@ public:
     /// them), and its answer goes nowhere.
     bool bodyComplete() const;
 
+    /// On a streamed route: the path of the temporary file that holds the body, which is now
+    /// the caller's (the listener no longer removes it), so a handler can rename it or append
+    /// from it instead of copying; the file must be moved or removed by the caller. nullopt for
+    /// a body held in memory, or once taken. bodyStream() still reads it until the handler
+    /// returns.
+    std::optional<std::string> takeBodyFile();
+
     /// Reads the body as a JSON object, parsed by shared::parseStrictJson within its limits.
     /// Throws shared::Error(UnsupportedMediaType) for a body whose Content-Type is not
     /// application/json (parameters allowed), MalformedJson for invalid JSON or a JSON value that
@@ -96,7 +104,10 @@ public:
               const std::string& body);
 
     /// Sends `length` bytes of the file at `path` from `offset` as the body (downloads, ranges).
-    /// The response is not compressed. The file must not change until the answer is sent.
+    /// The response is not compressed. The file is opened now and read by the listener in
+    /// pieces as the client takes them (never whole in memory); it may be renamed or removed
+    /// meanwhile, but its bytes must not change. Throws std::runtime_error when the file cannot
+    /// be opened or is shorter than offset + length.
     void sendFile(Poco::Net::HTTPResponse::HTTPStatus status, const std::string& contentType,
                   const std::string& path, std::int64_t offset, std::int64_t length);
 

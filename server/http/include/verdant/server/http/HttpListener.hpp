@@ -10,6 +10,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <string>
 
 namespace verdant::server {
 
@@ -17,7 +18,8 @@ class RequestDispatcher;
 
 /// The server's front door: accepts connections, runs their TLS handshakes and reads their
 /// requests on one event loop (epoll, non-blocking OpenSSL), and hands each request to a worker
-/// thread only once it has arrived whole; the worker's answer is written back by the loop.
+/// thread only once it has arrived whole (a streamed body: also when it broke off); the worker's
+/// answer is written back by the loop, a file-backed answer in pieces as the socket drains.
 ///
 /// Why not Poco's HTTPServer: it gives every open connection a worker thread for as long as it
 /// is open, and runs the TLS handshake and the reading of headers on that thread, so a few dozen
@@ -46,6 +48,17 @@ public:
         /// anyway; a chunked body it refuses may still come, up to `anonymousBodyBytes`. Called
         /// on the event loop: it must be quick. Empty = every body is read.
         std::function<std::optional<shared::Error>(const ParsedRequest& head)> bodyGate;
+        /// Asked with each request head (on the event loop: it must be quick): whether its body
+        /// is streamed (an upload). A streamed body, once its head is admitted (bodyGate first),
+        /// is written to a file in `spoolDirectory` as it arrives, never held in memory nor
+        /// charged to `bodyBudgetBytes`, and bounded by `limits.maxStreamedBodyBytes` instead
+        /// of `limits.maxBodyBytes`. If the connection breaks or times out mid-body, the request
+        /// is still handed to a worker with the bytes that arrived (HttpExchange::bodyComplete()
+        /// is false) and its answer is dropped. Empty, or no spool directory = nothing streamed.
+        std::function<bool(const ParsedRequest& head)> streamBody;
+        /// Where streamed bodies are written; created at start, and spool files left there by an
+        /// earlier process are removed at start and stop.
+        std::string spoolDirectory;
     };
 
     /// `socket` is bound and listening; `tls` is null for plain HTTP. The dispatcher must outlive
@@ -66,6 +79,10 @@ public:
 
     /// Connections open now.
     int openConnections() const;
+
+    /// Request body bytes held in memory now, all connections (what `bodyBudgetBytes` bounds;
+    /// streamed bodies are on disk and not counted).
+    std::int64_t bodyBytesInMemory() const;
 
 private:
     class Loop;

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -12,7 +13,8 @@
 
 namespace verdant::server {
 
-/// One HTTP/1.x request as it arrived: head and the whole (de-chunked) body.
+/// One HTTP/1.x request as it arrived: head and the whole (de-chunked) body (for a streamed
+/// body, only the bytes not yet taken; see HttpRequestParser::takeBodyBytes).
 struct ParsedRequest {
     std::string method;
     std::string target;   ///< The request target as sent, e.g. "/v1/health?x=1".
@@ -41,12 +43,17 @@ struct ParsedRequest {
 class HttpRequestParser {
 public:
     struct Limits {
-        std::size_t maxHeadBytes = 32 * 1024;  ///< Request line + headers + blank line.
-        std::size_t maxLineBytes = 8 * 1024;   ///< One header line.
-        std::size_t maxUriBytes = 8 * 1024;    ///< The request target.
-        std::size_t maxHeaders = 100;          ///< Header lines.
-        std::int64_t maxBodyBytes = 16 << 20;  ///< The (decoded) body.
+        std::size_t maxHeadBytes = 32 * 1024;          ///< Request line + headers + blank line.
+        std::size_t maxLineBytes = 8 * 1024;           ///< One header line.
+        std::size_t maxUriBytes = 8 * 1024;            ///< The request target.
+        std::size_t maxHeaders = 100;                  ///< Header lines.
+        std::int64_t maxBodyBytes = 16 << 20;          ///< The (decoded) body.
+        std::int64_t maxStreamedBodyBytes = 64 << 20;  ///< The body of a streamed request.
     };
+
+    /// Asked with each complete head: whether its body is streamed (taken by the caller in
+    /// pieces as it arrives, bounded by maxStreamedBodyBytes) rather than held whole.
+    using StreamPredicate = std::function<bool(const ParsedRequest& head)>;
 
     enum class Status {
         NeedMore,  ///< Feed more bytes.
@@ -54,7 +61,8 @@ public:
         Failed,    ///< error() says why; the connection must close after answering.
     };
 
-    explicit HttpRequestParser(Limits limits) : _limits(limits) {}
+    explicit HttpRequestParser(Limits limits, StreamPredicate streamBody = {})
+        : _limits(limits), _streamBody(std::move(streamBody)) {}
 
     /// Adds bytes received from the client and parses as far as they go.
     Status feed(std::string_view bytes);
@@ -84,6 +92,16 @@ public:
     /// The body length the client declared (0 when chunked or none).
     std::int64_t declaredLength() const { return _contentLength; }
 
+    /// Whether the current request's body is streamed (decided when its head completed).
+    bool streaming() const { return _streaming; }
+
+    /// The body bytes parsed since the last call, moved out: a streamed body is taken this way
+    /// as it arrives, so the parser never holds more of it than one feed.
+    std::string takeBodyBytes();
+
+    /// The (decoded) body bytes of the current request parsed so far, taken or not.
+    std::int64_t bodyReceived() const { return _bodyReceived; }
+
     /// The request so far (its head is valid once headComplete()).
     const ParsedRequest& current() const { return _request; }
 
@@ -103,13 +121,21 @@ private:
     Status parseChunked();
     std::optional<std::string_view> takeLine(std::size_t maxBytes, shared::ErrorCode tooLong);
 
+    void appendBody(std::string_view bytes);
+    std::int64_t bodyLimit() const {
+        return _streaming ? _limits.maxStreamedBodyBytes : _limits.maxBodyBytes;
+    }
+
     Limits _limits;
+    StreamPredicate _streamBody;
     std::string _buffer;  ///< Received bytes; those before _offset are consumed.
     std::size_t _offset = 0;
     std::size_t _scanned = 0;
     Phase _phase = Phase::Head;
     ParsedRequest _request;
     std::int64_t _contentLength = 0;
+    std::int64_t _bodyReceived = 0;
+    bool _streaming = false;
     std::uint64_t _chunkLeft = 0;
     std::size_t _trailerBytes = 0;
     std::int64_t _bodyLimit = INT64_MAX;
