@@ -11,7 +11,7 @@ profile="${1:-test}"
 build_packages=(
   build-essential cmake git pkg-config ccache openssl ca-certificates curl
   libpoco-dev libsqlite3-dev sqlite3 libssl-dev libcereal-dev libargon2-dev
-  nlohmann-json3-dev libqrencode-dev
+  nlohmann-json3-dev libqrencode-dev libvips-dev
 )
 test_packages=(
   libgtest-dev libgmock-dev googletest librapidcheck-dev libbenchmark-dev clang-format

@@ -163,4 +163,13 @@ void HttpExchange::sendError(ErrorCode code, const std::string& message) {
     sendJson(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(shared::httpStatusOf(code)), body);
 }
 
+void HttpExchange::sendNotModified() {
+    _response.setStatus(Poco::Net::HTTPResponse::HTTP_NOT_MODIFIED);
+    _response.set("X-Request-Id", _requestId);
+    _responded = true;
+    _status = static_cast<int>(Poco::Net::HTTPResponse::HTTP_NOT_MODIFIED);
+    _response.send().flush();
+    _bytesSent = 0;
+}
+
 }  // namespace verdant::server

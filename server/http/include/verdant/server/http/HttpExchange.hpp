@@ -114,6 +114,10 @@ public:
     /// Sends the error body `{"error":{"code","message"}}` with the code's HTTP status.
     void sendError(shared::ErrorCode code, const std::string& message);
 
+    /// Sends 304 Not Modified without a body, with the headers set before (the validator and
+    /// the caching headers of the answer the client holds: `ETag`, `Cache-Control`).
+    void sendNotModified();
+
     /// Whether a response was sent.
     bool responded() const { return _responded; }
     /// The status sent (0 before a response).

@@ -23,6 +23,7 @@
 namespace verdant::server {
 
 class AuthService;
+class DomainModules;
 class Router;
 class TenantStores;
 
@@ -37,6 +38,9 @@ struct ModuleServices {
     /// The server's data directory, for what a module keeps outside the stores (the training
     /// module's signing keys).
     std::string dataDir;
+    /// Every module the server runs: a route that serves what a user may read asks them which
+    /// scopes that is (DomainModules::readableScopes), as the pull does.
+    const DomainModules& modules;
 };
 
 /// A tenant the demo seeds: where its data lives, its users' ids by user name ("expert",
