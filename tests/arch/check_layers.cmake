@@ -3,7 +3,8 @@
 #    only; verdant/domain (shared/domain/include, src) puts the domains' collections together;
 #    sync sees no domain;
 #  - the server's rooms (server/<room>/, included as verdant/server/<room>/) in this order:
-#      http <- auth <- storage, sync <- one room per domain module <- app (and server/tool);
+#      http <- auth <- storage, sync <- one room per domain module (audit, training, photos: every
+#      folder of server/ that is not infrastructure) <- app (and server/tool);
 #    storage sees no HTTP; a module room sees the infrastructure rooms and the domains' shared
 #    halves, never another module's room; the sync room sees no module (it asks them through
 #    DomainModule).

@@ -93,6 +93,11 @@ const std::vector<ServerConfig::Setting>& ServerConfig::settings() {
         setting("access-token-ttl", "seconds an access token is valid (default: 900)"),
         setting("password-memory-kib", "Argon2id memory per password hash in KiB (default: 19456)"),
         setting("metrics-token", "bearer token for GET /metrics (default: none, loopback only)"),
+        setting("max-blob-bytes", "largest photo or document upload (default: 33554432)"),
+        setting("photo-quota-bytes",
+                "a tenant's stored photos plus open uploads (default: 53687091200)"),
+        setting("upload-expiry-hours",
+                "hours an unfinished upload is kept after its last chunk (default: 24)"),
     };
     return kSettings;
 }
@@ -177,6 +182,12 @@ void applySetting(ServerConfig& config, const std::string& key, const Source& so
     } else if (key == "password-memory-kib") {
         config.passwordMemoryKiB =
             static_cast<int>(parseInteger(key, source, 8 * 1024, 4 * 1024 * 1024));
+    } else if (key == "max-blob-bytes") {
+        config.maxBlobBytes = parseInteger(key, source, 1, std::int64_t{1} << 40);
+    } else if (key == "photo-quota-bytes") {
+        config.photoQuotaBytes = parseInteger(key, source, 0, std::int64_t{1} << 50);
+    } else if (key == "upload-expiry-hours") {
+        config.uploadExpiryHours = static_cast<int>(parseInteger(key, source, 1, 24 * 365));
     } else {
         throw Error(ErrorCode::InvalidParameter, "unknown setting '" + key + "'");
     }

@@ -179,8 +179,11 @@ SyncServer::SyncServer(ServerConfig config, Seams seams) : _config(std::move(con
     _sync = std::make_unique<SyncEndpoint>(*_modules, *_auth, *_stores, *_metrics, *_hlc, clock,
                                            serverDevice, SyncEndpoint::Limits{});
     _sync->registerRoutes(*_router);
-    _modules->mountRoutes(*_router, ModuleServices{*_auth, *_stores, *_hlc, clock, serverDevice,
-                                                   _config.dataDir, *_modules});
+    _modules->mountRoutes(
+        *_router, ModuleServices{*_auth, *_stores, *_hlc, clock, serverDevice, _config.dataDir,
+                                 UploadLimits{_config.maxBlobBytes, _config.photoQuotaBytes,
+                                              _config.uploadExpiryHours},
+                                 *_modules});
     _router->add("GET", "/metrics", [this](HttpExchange& exchange) { serveMetrics(exchange); });
 }
 

@@ -87,7 +87,7 @@ void BlobDownloadEndpoint::registerRoutes(Router& router) {
     router.add("GET", "/v1/blobs/{sha256}/thumbnail", [this](HttpExchange& e) { thumbnail(e); });
 }
 
-StoredBlob BlobDownloadEndpoint::allowedBlob(const Principal& principal,
+BlobFile BlobDownloadEndpoint::allowedBlob(const Principal& principal,
                                              const std::string& sha256) {
     // The claims of this hash, not the store's size, bound the work: each names one record.
     const auto claimed = _blobs.claimedPhotoIds(principal.tenantId, sha256);
@@ -168,7 +168,7 @@ void BlobDownloadEndpoint::thumbnail(HttpExchange& exchange) {
 }
 
 std::string BlobDownloadEndpoint::keptThumbnail(const std::string& tenantId,
-                                                const std::string& sha256, const StoredBlob& blob,
+                                                const std::string& sha256, const BlobFile& blob,
                                                 int width) const {
     const fs::path directory = _blobs.thumbnailDirectory(tenantId);
     const auto path = (directory / (sha256 + "-w" + std::to_string(width) + ".jpg")).string();

@@ -19,24 +19,27 @@ namespace verdant::server {
 /// arrived whole, `maxQueued` more wait for one, and beyond that a request gets 503 server_busy.
 /// `maxConnections` bounds open connections (idle ones cost a socket and a few KiB).
 struct ServerConfig {
-    std::string dataDir = "data";          ///< Directory of the database and server keys.
-    std::string host = "127.0.0.1";        ///< Listen address; 0.0.0.0 to serve the network.
-    std::uint16_t port = 8443;             ///< Listen port; 0 picks a free one.
-    std::string tlsCertificate;            ///< PEM certificate chain (server first).
-    std::string tlsPrivateKey;             ///< PEM private key of the certificate.
-    int threads = 32;                      ///< Worker threads = requests handled at once.
-    int maxQueued = 128;                   ///< Complete requests waiting for a worker.
-    int maxConnections = 10000;            ///< Open connections; more are closed at accept.
-    int keepAliveTimeoutSeconds = 5;       ///< Idle time before a keep-alive connection closes.
-    int headerTimeoutSeconds = 10;         ///< For the TLS handshake, then for a request head.
-    int requestTimeoutSeconds = 30;        ///< Longest pause while a body or an answer moves.
-    int shutdownGraceSeconds = 10;         ///< How long shutdown waits for in-flight requests.
-    std::int64_t maxBodyBytes = 16 << 20;  ///< Largest request body accepted (413 beyond).
-    bool insecureHttp = false;             ///< Plain HTTP, for local debugging only.
-    std::string portFile;                  ///< If set, the bound port is written here on start.
-    int accessTokenTtlSeconds = 900;       ///< Lifetime of an access token (JWT).
-    int passwordMemoryKiB = 19 * 1024;     ///< Argon2id memory cost per password hash.
-    std::string metricsToken;              ///< Bearer token for /metrics; empty = loopback only.
+    std::string dataDir = "data";            ///< Directory of the database and server keys.
+    std::string host = "127.0.0.1";          ///< Listen address; 0.0.0.0 to serve the network.
+    std::uint16_t port = 8443;               ///< Listen port; 0 picks a free one.
+    std::string tlsCertificate;              ///< PEM certificate chain (server first).
+    std::string tlsPrivateKey;               ///< PEM private key of the certificate.
+    int threads = 32;                        ///< Worker threads = requests handled at once.
+    int maxQueued = 128;                     ///< Complete requests waiting for a worker.
+    int maxConnections = 10000;              ///< Open connections; more are closed at accept.
+    int keepAliveTimeoutSeconds = 5;         ///< Idle time before a keep-alive connection closes.
+    int headerTimeoutSeconds = 10;           ///< For the TLS handshake, then for a request head.
+    int requestTimeoutSeconds = 30;          ///< Longest pause while a body or an answer moves.
+    int shutdownGraceSeconds = 10;           ///< How long shutdown waits for in-flight requests.
+    std::int64_t maxBodyBytes = 16 << 20;    ///< Largest request body accepted (413 beyond).
+    bool insecureHttp = false;               ///< Plain HTTP, for local debugging only.
+    std::string portFile;                    ///< If set, the bound port is written here on start.
+    int accessTokenTtlSeconds = 900;         ///< Lifetime of an access token (JWT).
+    int passwordMemoryKiB = 19 * 1024;       ///< Argon2id memory cost per password hash.
+    std::string metricsToken;                ///< Bearer token for /metrics; empty = loopback only.
+    std::int64_t maxBlobBytes = 32LL << 20;  ///< Largest photo blob (413 blob_too_large).
+    std::int64_t photoQuotaBytes = 50LL << 30;  ///< A tenant's blobs + open uploads (403).
+    int uploadExpiryHours = 24;                 ///< Unfinished uploads expire after this.
 
     /// One configurable key: its name (as used in files and flags), its environment variable
     /// and a one-line description for `--help`.

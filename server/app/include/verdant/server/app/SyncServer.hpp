@@ -43,7 +43,8 @@ public:
         Seams(const shared::Clock* clockToUse) : clock(clockToUse) {}  // NOLINT(*-explicit-*)
 
         const shared::Clock* clock = nullptr;
-        /// Makes the domain modules the server runs; empty = builtInModules() (audit, training).
+        /// Makes the domain modules the server runs; empty = builtInModules() (audit, training,
+        /// photos).
         std::function<std::vector<std::unique_ptr<DomainModule>>()> modules;
     };
 

@@ -36,11 +36,11 @@ private:
     void thumbnail(HttpExchange& exchange);
 
     /// The blob of `sha256` when `principal` may download it; throws not_found otherwise.
-    StoredBlob allowedBlob(const Principal& principal, const std::string& sha256);
+    BlobFile allowedBlob(const Principal& principal, const std::string& sha256);
 
     /// The thumbnail of `blob` at `width`, made and kept when it is not yet: its file's path.
     std::string keptThumbnail(const std::string& tenantId, const std::string& sha256,
-                              const StoredBlob& blob, int width) const;
+                              const BlobFile& blob, int width) const;
 
     ModuleServices _services;
     const StoredBlobs& _blobs;

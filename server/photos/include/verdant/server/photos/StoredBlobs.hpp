@@ -8,7 +8,7 @@
 namespace verdant::server {
 
 /// A verified blob of the store: where its bytes are and what they are.
-struct StoredBlob {
+struct BlobFile {
     std::string path;       ///< The file holding the blob's bytes; never changes once stored.
     std::int64_t size = 0;  ///< Its length in bytes.
     std::string mediaType;  ///< As judged from its bytes at upload, e.g. "image/jpeg".
@@ -24,8 +24,8 @@ public:
 
     /// The verified blob of `sha256` (64 lower-case hexadecimal characters) of `tenantId`, or
     /// nullopt when the tenant holds none.
-    virtual std::optional<StoredBlob> find(const std::string& tenantId,
-                                           const std::string& sha256) const = 0;
+    virtual std::optional<BlobFile> find(const std::string& tenantId,
+                                         const std::string& sha256) const = 0;
 
     /// The ids of the `photos` records whose bytes someone uploaded or proved to hold as
     /// `sha256` (in any order, each once); empty when none. Cost follows that number.

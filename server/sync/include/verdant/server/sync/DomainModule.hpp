@@ -27,6 +27,14 @@ class DomainModules;
 class Router;
 class TenantStores;
 
+/// The server's limits on uploaded files (the photos module's blobs), from its configuration.
+struct UploadLimits {
+    std::int64_t maxBlobBytes = 32LL << 20;  ///< The largest blob (`max-blob-bytes`).
+    /// A tenant's stored blobs plus its unfinished uploads (`photo-quota-bytes`).
+    std::int64_t quotaBytes = 50LL << 30;
+    int expiryHours = 24;  ///< An unfinished upload expires this long after its last chunk.
+};
+
 /// What a module's routes may use: the services every route of the server shares. Every
 /// reference outlives the module's routes.
 struct ModuleServices {
@@ -38,6 +46,7 @@ struct ModuleServices {
     /// The server's data directory, for what a module keeps outside the stores (the training
     /// module's signing keys).
     std::string dataDir;
+    UploadLimits uploads{};  ///< Limits of uploaded files.
     /// Every module the server runs: a route that serves what a user may read asks them which
     /// scopes that is (DomainModules::readableScopes), as the pull does.
     const DomainModules& modules;

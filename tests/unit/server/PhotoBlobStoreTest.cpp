@@ -1,0 +1,149 @@
+// The file blob store: verified before it is visible, sharded by hash, stored once; and the
+// claims that will authorise downloads.
+
+#include "TemporaryDirectory.hpp"
+
+#include "verdant/server/photos/FileBlobStore.hpp"
+#include "verdant/server/photos/PhotoIndex.hpp"
+#include "verdant/shared/ErrorCode.hpp"
+
+#include <Poco/DirectoryIterator.h>
+#include <Poco/File.h>
+#include <gtest/gtest.h>
+#include <openssl/sha.h>
+
+#include <fstream>
+#include <iterator>
+#include <set>
+
+namespace verdant::server {
+namespace {
+
+constexpr const char* kTenant = "0b1c7a3e-5d2f-4c7b-9a51-6e8d2f4a1b3c";
+
+std::string sha256Hex(const std::string& bytes) {
+    unsigned char digest[SHA256_DIGEST_LENGTH];
+    SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest);
+    static constexpr char kDigits[] = "0123456789abcdef";
+    std::string hex;
+    for (const unsigned char byte : digest) {
+        hex += kDigits[byte >> 4];
+        hex += kDigits[byte & 0x0F];
+    }
+    return hex;
+}
+
+/// Every regular file under `root`, relative to it; the index's own files left out.
+std::set<std::string> filesUnder(const std::string& root, const std::string& prefix = "") {
+    std::set<std::string> files;
+    for (Poco::DirectoryIterator it(root), end; it != end; ++it) {
+        if (it->isDirectory()) {
+            files.merge(filesUnder(it.path().toString(), prefix + it.name() + "/"));
+        } else if (it.name().rfind("index.db", 0) != 0) {
+            files.insert(prefix + it.name());
+        }
+    }
+    return files;
+}
+
+class FileBlobStoreTest : public ::testing::Test {
+protected:
+    FileBlobStoreTest() : _indexes(_dir.file("blobs")), _store(_indexes, _clock) {
+        _indexes.of(kTenant);  // the tenant's folder and index
+    }
+
+    /// A staged file in the tenant's folder holding `bytes`.
+    std::string stage(const std::string& name, const std::string& bytes) {
+        const auto path = _indexes.tenantDirectory(kTenant) + "/" + name;
+        std::ofstream(path, std::ios::binary) << bytes;
+        return path;
+    }
+
+    std::string tenantFolder() { return _indexes.tenantDirectory(kTenant); }
+
+    test::TemporaryDirectory _dir;
+    shared::ManualClock _clock{1'800'000'000'000};
+    PhotoIndexes _indexes;
+    FileBlobStore _store;
+};
+
+TEST_F(FileBlobStoreTest, VerifiedBytesAreRenamedIntoTheirShard) {
+    const std::string bytes = "\xFF\xD8\xFF\xE0 a small photo";
+    const auto sha = sha256Hex(bytes);
+    const auto staged = stage("upload.part", bytes);
+
+    const auto blob = _store.put(kTenant, sha, "image/jpeg", staged);
+
+    EXPECT_EQ(blob.size, static_cast<std::int64_t>(bytes.size()));
+    EXPECT_EQ(blob.mediaType, "image/jpeg");
+    EXPECT_EQ(filesUnder(tenantFolder()),
+              (std::set<std::string>{sha.substr(0, 2) + "/" + sha.substr(2, 2) + "/" + sha}));
+    EXPECT_FALSE(Poco::File(staged).exists());
+    ASSERT_TRUE(_store.contains(kTenant, sha));
+    ASSERT_EQ(_store.localPath(kTenant, sha), _store.pathOf(kTenant, sha));
+    const auto in = _store.open(kTenant, sha);
+    ASSERT_TRUE(in);
+    EXPECT_EQ(std::string(std::istreambuf_iterator<char>(*in), {}), bytes);
+}
+
+TEST_F(FileBlobStoreTest, BytesThatAreNotTheirNameLeaveNothingVisible) {
+    const auto sha = sha256Hex("the bytes the device meant");
+    const auto staged = stage("upload.part", "other bytes");
+
+    try {
+        _store.put(kTenant, sha, "image/jpeg", staged);
+        FAIL() << "a blob whose bytes are not its hash was stored";
+    } catch (const shared::Error& e) {
+        EXPECT_EQ(e.code(), shared::ErrorCode::BlobHashMismatch);
+    }
+    EXPECT_TRUE(filesUnder(tenantFolder()).empty());
+    EXPECT_FALSE(_store.contains(kTenant, sha));
+    EXPECT_FALSE(_store.localPath(kTenant, sha));
+    EXPECT_FALSE(_store.open(kTenant, sha));
+}
+
+TEST_F(FileBlobStoreTest, TheSameBytesTwiceAreStoredOnce) {
+    const std::string bytes = "%PDF-1.7 a report";
+    const auto sha = sha256Hex(bytes);
+    _store.put(kTenant, sha, "application/pdf", stage("first.part", bytes));
+    const auto second = stage("second.part", bytes);
+
+    _store.put(kTenant, sha, "application/pdf", second);
+
+    EXPECT_EQ(filesUnder(tenantFolder()).size(), 1U);
+    EXPECT_FALSE(Poco::File(second).exists());
+}
+
+TEST_F(FileBlobStoreTest, ClaimsNameEachPhotoOnceAndOnlyForTheirHash) {
+    const auto sha = sha256Hex("a");
+    const auto other = sha256Hex("b");
+    _store.addClaim(kTenant, {sha, "photo-1", "user-1", 1});
+    _store.addClaim(kTenant, {sha, "photo-1", "user-1", 2});  // a retry
+    _store.addClaim(kTenant, {sha, "photo-2", "user-2", 3});
+    _store.addClaim(kTenant, {other, "photo-3", "user-1", 4});
+
+    const auto claims = _store.claimsFor(kTenant, sha);
+    EXPECT_EQ(std::set<std::string>(claims.begin(), claims.end()),
+              (std::set<std::string>{"photo-1", "photo-2"}));
+    EXPECT_EQ(claims.size(), 2U);
+    EXPECT_TRUE(_store.claimsFor(kTenant, "not a hash").empty());
+}
+
+TEST_F(FileBlobStoreTest, QuotaCountsStoredBlobsAndOpenUploads) {
+    const std::string bytes(1000, 'x');
+    _store.put(kTenant, sha256Hex(bytes), "image/png", stage("a.part", bytes));
+    UploadRecord upload;
+    upload.id = "a";
+    upload.userId = "u";
+    upload.length = 500;
+    upload.sha256 = sha256Hex("y");
+    upload.proofNonce = std::string(32, '\0');
+    auto& index = _indexes.of(kTenant);
+
+    EXPECT_FALSE(index.createUpload(upload, 1499));
+    EXPECT_TRUE(index.createUpload(upload, 1500));
+    EXPECT_EQ(index.usedBytes(), 1500);
+}
+
+}  // namespace
+}  // namespace verdant::server
