@@ -3,6 +3,7 @@
 // and the calling thread's last-error message, and copies results out as caller-owned UTF-8.
 
 #include "JsonWriter.hpp"
+#include "PhotoJson.hpp"
 #include "RecordJson.hpp"
 
 #include "verdant/client/Client.hpp"
@@ -23,6 +24,7 @@
 #include <limits>
 #include <memory>
 #include <new>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -174,6 +176,13 @@ static_assert(VERDANT_SYNC_STATE_SENT == static_cast<int>(RecordSyncState::Sent)
 static_assert(VERDANT_SYNC_STATE_SYNCED == static_cast<int>(RecordSyncState::Synced));
 static_assert(VERDANT_SYNC_STATE_CONFLICT == static_cast<int>(RecordSyncState::Conflict));
 static_assert(VERDANT_SYNC_STATE_QUARANTINED == static_cast<int>(RecordSyncState::Quarantined));
+static_assert(VERDANT_PHOTO_PENDING == static_cast<int>(client::PhotoUploadState::Pending));
+static_assert(VERDANT_PHOTO_UPLOADING == static_cast<int>(client::PhotoUploadState::Uploading));
+static_assert(VERDANT_PHOTO_UPLOADED == static_cast<int>(client::PhotoUploadState::Uploaded));
+static_assert(VERDANT_PHOTO_FAILED == static_cast<int>(client::PhotoUploadState::Failed));
+static_assert(VERDANT_NETWORK_WIFI == static_cast<int>(client::NetworkKind::Wifi));
+static_assert(VERDANT_NETWORK_CELLULAR == static_cast<int>(client::NetworkKind::Cellular));
+static_assert(VERDANT_NETWORK_NONE == static_cast<int>(client::NetworkKind::None));
 static_assert(VERDANT_LOG_DEBUG == static_cast<int>(client::LogLevel::Debug));
 static_assert(VERDANT_LOG_INFO == static_cast<int>(client::LogLevel::Info));
 static_assert(VERDANT_LOG_WARNING == static_cast<int>(client::LogLevel::Warning));
@@ -795,6 +804,101 @@ int verdant_push(verdant_client* client, verdant_sync_report* out_report) {
 
 int verdant_pull(verdant_client* client, verdant_sync_report* out_report) {
     return runSync(client, out_report, &Client::pull);
+}
+
+int verdant_photo_add(verdant_client* client, const char* audit_id, const char* source_path,
+                      const char* details_json, char** out_photo_id) {
+    clearOut(out_photo_id);
+    return guarded([&] {
+        auto& sdk = clientOf(client);
+        auto& out = required(out_photo_id, "out_photo_id");
+        verdant::client::PhotoDraft draft;
+        draft.auditId = recordIdOf(audit_id, "audit_id");
+        draft.sourcePath = text(source_path, "source_path");
+        if (draft.sourcePath.empty()) {
+            invalid("source_path is empty.");
+        }
+        readPhotoDetails(optionalText(details_json, "details_json"), draft);
+        const auto result = sdk.addPhoto(draft);
+        requireWritten(result);
+        out = copyOut(result.recordId.toString());
+    });
+}
+
+int verdant_photo_list_json(verdant_client* client, const char* audit_id, char** out_json) {
+    clearOut(out_json);
+    return guarded([&] {
+        auto& sdk = clientOf(client);
+        auto& out = required(out_json, "out_json");
+        std::optional<verdant::shared::RecordId> audit;
+        if (audit_id) {
+            audit = recordIdOf(audit_id, "audit_id");
+        }
+        out = copyOut(photoUploadsJson(sdk.photoUploads(audit)));
+    });
+}
+
+int verdant_photo_upload(verdant_client* client, verdant_upload_report* out_report) {
+    verdant::client::UploadReport report;
+    const int code = guarded([&] {
+        auto& sdk = clientOf(client);
+        if (out_report && out_report->struct_size < sizeof(verdant_upload_report)) {
+            invalid("report->struct_size must be sizeof(verdant_upload_report).");
+        }
+        report = sdk.uploadPhotos();
+        if (out_report) {
+            verdant_upload_report c{};
+            c.struct_size = sizeof(verdant_upload_report);
+            c.complete = report.complete() ? 1 : 0;
+            c.first_error_code =
+                report.errors.empty() ? VERDANT_OK : static_cast<int>(report.errors[0].first);
+            c.uploaded = report.uploaded;
+            c.deduplicated = report.deduplicated;
+            c.failed = report.failed;
+            c.pending = report.pending;
+            c.bytes_sent = report.bytesSent;
+            c.attempts = report.attempts;
+            *out_report = c;
+        }
+    });
+    if (code == VERDANT_OK && !report.errors.empty()) {
+        const auto& [first, message] = report.errors.front();
+        setLastError(static_cast<int>(first), message.c_str(), "");
+    }
+    return code;
+}
+
+int verdant_photo_download(verdant_client* client, const char* photo_id_or_sha256,
+                           const char* destination_path) {
+    return guarded([&] {
+        auto& sdk = clientOf(client);
+        sdk.downloadPhoto(text(photo_id_or_sha256, "photo_id_or_sha256"),
+                          text(destination_path, "destination_path"));
+    });
+}
+
+int verdant_set_upload_settings(verdant_client* client, int wifi_only,
+                                uint64_t max_bytes_per_second, uint32_t chunk_bytes) {
+    return guarded([&] {
+        auto& sdk = clientOf(client);
+        verdant::client::UploadSettings settings;
+        settings.wifiOnly = wifi_only != 0;
+        settings.maxBytesPerSecond = max_bytes_per_second;
+        if (chunk_bytes != 0) {
+            settings.chunkBytes = chunk_bytes;
+        }
+        sdk.setUploadSettings(settings);
+    });
+}
+
+int verdant_set_network(verdant_client* client, int network) {
+    return guarded([&] {
+        auto& sdk = clientOf(client);
+        if (network < VERDANT_NETWORK_WIFI || network > VERDANT_NETWORK_NONE) {
+            invalid("network must be a verdant_network.");
+        }
+        sdk.setNetwork(static_cast<verdant::client::NetworkKind>(network));
+    });
 }
 
 int verdant_start_background_sync(verdant_client* client, int64_t interval_ms,

@@ -255,6 +255,47 @@ bool Client::backgroundSyncRunning() const {
     return _impl->backgroundRunning();
 }
 
+WriteResult Client::addPhoto(const PhotoDraft& draft) {
+    return _impl->addPhoto(draft);
+}
+
+std::vector<PhotoStatus> Client::photoUploads(const std::optional<RecordId>& auditId) const {
+    return _impl->photoUploads(auditId);
+}
+
+std::optional<PhotoStatus> Client::photoUpload(const RecordId& photoId) const {
+    return _impl->photoUpload(photoId);
+}
+
+bool Client::retryPhoto(const RecordId& photoId) {
+    return _impl->retryPhoto(photoId);
+}
+
+std::string Client::photoPath(const RecordId& photoId) const {
+    return _impl->photoPath(photoId);
+}
+
+UploadReport Client::uploadPhotos(const std::function<void(const PhotoStatus&)>& progress) {
+    return _impl->uploadPhotos(progress);
+}
+
+void Client::setUploadSettings(const UploadSettings& settings) {
+    _impl->setUploadSettings(settings);
+}
+
+UploadSettings Client::uploadSettings() const {
+    return _impl->uploadSettings();
+}
+
+void Client::setNetwork(NetworkKind network) {
+    _impl->setNetwork(network);
+}
+
+PhotoDownload Client::downloadPhoto(const std::string& photoIdOrSha256,
+                                    const std::string& destination) {
+    return _impl->downloadPhoto(photoIdOrSha256, destination);
+}
+
 void Client::setLogCallback(LogCallback callback) {
     _impl->setLog(std::move(callback));
 }

@@ -20,6 +20,11 @@ void Client::Impl::startBackground(std::chrono::milliseconds interval,
     _background = std::thread(
         [this, interval, onReport = std::move(onReport)] { backgroundLoop(interval, onReport); });
     _backgroundId = _background.get_id();
+    if (_uploadThread.joinable()) {
+        _uploadThread.join();  // a loop that ended with the sync loop's auth failure
+    }
+    _uploadThread = std::thread([this, interval] { uploadLoop(interval); });
+    _uploadThreadId = _uploadThread.get_id();
 }
 
 void Client::Impl::stopBackground() {
@@ -34,6 +39,9 @@ void Client::Impl::stopBackground() {
     std::lock_guard control(_backgroundControl);
     if (_background.joinable()) {
         _background.join();
+    }
+    if (_uploadThread.joinable()) {
+        _uploadThread.join();
     }
     _backgroundRunning = false;
 }
@@ -77,6 +85,9 @@ void Client::Impl::backgroundLoop(std::chrono::milliseconds interval,
         } catch (const shared::Error& error) {
             report.errors.push_back(SyncError{error.code(), error.what()});
         }
+        if (report.pushed > 0 || report.complete) {
+            wakeUploads();  // the photos whose records just reached the server may go now
+        }
         if (onReport) {
             try {
                 onReport(report);
@@ -103,6 +114,46 @@ void Client::Impl::backgroundLoop(std::chrono::milliseconds interval,
         _backgroundWake.wait_for(lock, wait, [this] { return _stopping || _requested; });
     }
     _backgroundRunning = false;
+}
+
+void Client::Impl::wakeUploads() {
+    {
+        std::lock_guard lock(_backgroundMutex);
+        _uploadRequested = true;
+    }
+    _backgroundWake.notify_all();
+}
+
+bool Client::Impl::uploadSleep(std::chrono::milliseconds delay) {
+    if (_options.sleep) {
+        _options.sleep(delay);
+        return true;
+    }
+    if (std::this_thread::get_id() != _uploadThreadId) {
+        std::this_thread::sleep_for(delay);  // a foreground uploadPhotos() waits out its retries
+        return true;
+    }
+    std::unique_lock lock(_backgroundMutex);
+    return !_backgroundWake.wait_for(lock, delay, [this] { return _stopping; });
+}
+
+void Client::Impl::uploadLoop(std::chrono::milliseconds interval) {
+    // Photo bytes go on this thread, beside the sync loop: a long upload never delays a sync.
+    for (;;) {
+        {
+            std::unique_lock lock(_backgroundMutex);
+            _backgroundWake.wait_for(lock, interval,
+                                     [this] { return _stopping || _uploadRequested; });
+            if (_stopping) {
+                break;
+            }
+            _uploadRequested = false;
+        }
+        try {
+            uploadPhotos({});
+        } catch (...) {  // NOLINT(bugprone-empty-catch): a storage failure waits for the next round
+        }
+    }
 }
 
 }  // namespace verdant::client

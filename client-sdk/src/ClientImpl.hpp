@@ -1,8 +1,11 @@
 #pragma once
 
+#include "BlobFolder.hpp"
 #include "LocalState.hpp"
 #include "ServerApi.hpp"
 #include "SyncLog.hpp"
+#include "TusApi.hpp"
+#include "UploadQueue.hpp"
 
 #include "verdant/client/Backoff.hpp"
 #include "verdant/client/Client.hpp"
@@ -168,6 +171,19 @@ public:
     bool backgroundRunning() const { return _backgroundRunning; }
 
     void setLog(LogCallback callback) { _log.set(std::move(callback)); }
+
+    // --- photos (ClientPhotos.cpp, ClientUploads.cpp) -------------------------------------------
+
+    WriteResult addPhoto(const PhotoDraft& draft);
+    std::vector<PhotoStatus> photoUploads(const std::optional<shared::RecordId>& auditId);
+    std::optional<PhotoStatus> photoUpload(const shared::RecordId& photoId);
+    bool retryPhoto(const shared::RecordId& photoId);
+    std::string photoPath(const shared::RecordId& photoId);
+    void setUploadSettings(const UploadSettings& settings);
+    UploadSettings uploadSettings();
+    void setNetwork(NetworkKind network);
+    UploadReport uploadPhotos(const std::function<void(const PhotoStatus&)>& progress);
+    PhotoDownload downloadPhoto(const std::string& photoIdOrSha256, const std::string& destination);
 
 private:
     /// What the outbox holds of one record.
@@ -419,6 +435,69 @@ private:
     void backgroundLoop(std::chrono::milliseconds interval,
                         const std::function<void(const SyncReport&)>& onReport);
 
+    // --- photos (ClientPhotos.cpp, ClientUploads.cpp) -------------------------------------------
+
+    /// Paces upload chunks so the average rate since the run began stays under a cap.
+    class UploadPacer {
+    public:
+        explicit UploadPacer(std::uint64_t bytesPerSecond) : _cap(bytesPerSecond) {}
+        /// How long to wait before sending `next` more bytes; counts them as sent.
+        std::chrono::milliseconds delayBefore(std::size_t next);
+
+    private:
+        std::uint64_t _cap;
+        std::uint64_t _sent = 0;
+        std::chrono::steady_clock::time_point _start = std::chrono::steady_clock::now();
+    };
+
+    /// What a run of the queue shares between photos.
+    struct UploadRun {
+        UploadSettings settings;
+        UploadPacer pacer;
+        UploadReport report;
+        const std::function<void(const PhotoStatus&)>* progress = nullptr;
+    };
+
+    /// A photo's status as the app sees it: its stored state, or Pending with what it waits for.
+    PhotoStatus statusOf(const QueuedPhoto& photo, std::uint64_t ackedSeq, NetworkKind network,
+                         const UploadSettings& settings);
+
+    /// What keeps a photo from uploading now ("" = nothing): its record not yet acknowledged,
+    /// no network, or Wi-Fi only on a cellular network.
+    static std::string waitingFor(const QueuedPhoto& photo, std::uint64_t ackedSeq,
+                                  NetworkKind network, const UploadSettings& settings);
+
+    /// A queued photo whose record write never finished (a crash between the two): given the
+    /// record's sequence when the record exists, forgotten when it does not. False if forgotten.
+    bool settleRecordSeq(QueuedPhoto& photo);
+
+    /// Uploads one photo as far as it goes in this run: every step persisted, transient failures
+    /// retried with backoff, refusals marking it failed. Throws shared::Error only when the run
+    /// must stop (the network is gone, the sign-in refused, the run asked to stop).
+    void uploadOne(QueuedPhoto& photo, UploadRun& run);
+
+    /// One tus step of a photo (create, prove possession, ask the offset, send a chunk); true
+    /// once its bytes are on the server. `ask` says the offset must be asked first (HEAD).
+    bool uploadStep(QueuedPhoto& photo, bool& ask, UploadRun& run);
+
+    /// Handles a failed step; returns false when the photo is done with for this run.
+    bool recoverUpload(QueuedPhoto& photo, const shared::Error& error, bool& ask, int& failures,
+                       Backoff& backoff, UploadRun& run);
+
+    /// Marks a photo failed for good with `code` and `message`.
+    void failPhoto(QueuedPhoto& photo, shared::ErrorCode code, const std::string& message,
+                   UploadRun& run);
+
+    /// A tus request with the access token, refreshed once if the server refused it.
+    template <typename Request>
+    auto withToken(Request&& request);
+
+    /// Waits between upload retries; false when the upload thread is asked to stop meanwhile.
+    bool uploadSleep(std::chrono::milliseconds delay);
+
+    void uploadLoop(std::chrono::milliseconds interval);
+    void wakeUploads();
+
     // --- state ----------------------------------------------------------------------------------
 
     ClientOptions _options;
@@ -456,7 +535,41 @@ private:
     bool _stopping = false;
     bool _requested = false;
     std::atomic<bool> _backgroundRunning{false};
+
+    BlobFolder _blobs;
+    std::unique_ptr<UploadQueue> _uploads;
+    std::shared_ptr<Transport> _uploadTransport;
+    std::unique_ptr<TusApi> _tus;
+    std::mutex _addPhotoMutex;        // a photo's queue row and record are written together
+    std::mutex _uploadMutex;          // one run of the queue (and the upload transport) at a time
+    std::mutex _uploadSettingsMutex;  // _uploadSettings
+    UploadSettings _uploadSettings;
+    std::atomic<NetworkKind> _network{NetworkKind::Wifi};
+    std::thread _uploadThread;  // the background upload loop, beside the sync loop
+    std::atomic<std::thread::id> _uploadThreadId;
+    bool _uploadRequested = false;  // under _backgroundMutex
 };
+
+template <typename Request>
+auto Client::Impl::withToken(Request&& request) {
+    const auto token = accessToken();
+    try {
+        return request(token);
+    } catch (const shared::Error& error) {
+        if (!isAuthFailure(error.code()) || error.code() == shared::ErrorCode::NotSignedIn) {
+            throw;
+        }
+    }
+    {
+        // Refreshed under the sync lock, so a sync and the uploads never rotate the tokens at
+        // once (nor share the sync's transport); a sync that refreshed meanwhile is enough.
+        std::lock_guard sync(_syncMutex);
+        if (accessToken() == token) {
+            refreshTokens();
+        }
+    }
+    return request(accessToken());
+}
 
 template <typename Request>
 auto Client::Impl::call(SyncReport& report, Request&& request, std::string token) {

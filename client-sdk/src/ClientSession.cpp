@@ -3,6 +3,8 @@
 #include "verdant/domain/DomainSchema.hpp"
 #include "verdant/shared/IdGenerator.hpp"
 
+#include <filesystem>
+
 namespace verdant::client {
 
 using shared::ErrorCode;
@@ -35,7 +37,10 @@ Client::Impl::Impl(ClientOptions options, const std::string& path)
       _wallClock(_options.clock != nullptr ? *_options.clock : shared::SystemClock::instance()),
       _serverClock(_wallClock),
       _state(path, _options.onOpenDatabase),
-      _log(_options.log) {
+      _log(_options.log),
+      // Beside the database: "<user>.db" keeps its photos in "<user>.blobs/".
+      _blobs(std::filesystem::path(path).replace_extension(".blobs")),
+      _uploadSettings(_options.uploads) {
     auto device = shared::DeviceId::parse(_state.get(kDeviceId).value_or(""));
     if (!device) {
         device = shared::IdGenerator(_wallClock).nextDeviceId();
@@ -69,6 +74,11 @@ Client::Impl::Impl(ClientOptions options, const std::string& path)
     _transport =
         _options.transport ? _options.transport : std::make_shared<HttpsTransport>(_options.server);
     _api = std::make_unique<ServerApi>(_transport, _options.useJson);
+    _uploads = std::make_unique<UploadQueue>(path, _options.onOpenDatabase);
+    _uploadTransport = _options.uploadTransport ? _options.uploadTransport
+                       : _options.transport     ? _options.transport
+                                                : std::make_shared<HttpsTransport>(_options.server);
+    _tus = std::make_unique<TusApi>(_uploadTransport);
 }
 
 Client::Impl::~Impl() {

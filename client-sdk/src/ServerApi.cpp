@@ -21,9 +21,9 @@ std::string stringify(const Poco::JSON::Object& object) {
     return text.str();
 }
 
-/// The server's error body {"error": {"code", "message"}} as an exception; anything else (a
-/// proxy's page, an empty body) by status.
-[[noreturn]] void throwResponseError(const HttpResponse& response) {
+}  // namespace
+
+void throwResponseError(const HttpResponse& response) {
     try {
         Poco::JSON::Parser parser;
         const auto body = parser.parse(response.body).extract<Poco::JSON::Object::Ptr>();
@@ -53,6 +53,8 @@ std::string stringify(const Poco::JSON::Object& object) {
     throw shared::Error(ErrorCode::InvalidRequest,
                         "The server answered " + std::to_string(response.status) + ".");
 }
+
+namespace {
 
 /// An answer the SDK cannot read although the server sent 2xx: its body was cut short on the way
 /// (or garbled). The request went out whole, so it is an answer lost, safe to repeat.

@@ -26,6 +26,11 @@ struct Traffic {
     std::uint64_t received = 0;
 };
 
+/// Throws the server's error body {"error": {"code", "message"}} of a non-2xx answer as
+/// shared::Error; anything else (a proxy's page, an empty body) by status: 5xx, 429 and 408 as
+/// ServerUnreachable (transient), 401 as Unauthenticated, the rest as InvalidRequest.
+[[noreturn]] void throwResponseError(const HttpResponse& response);
+
 /// The server's HTTP API as the SDK uses it: sign-in, refresh, sign-out, push and pull, each one
 /// request. A non-2xx answer is thrown as shared::Error with the server's code and message (a
 /// proxy's bare 5xx becomes ServerUnreachable, transient); transport failures propagate as the

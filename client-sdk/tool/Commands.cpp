@@ -78,6 +78,15 @@ const OptionSpec kAuditType{"type", "TYPE",
 const OptionSpec kSupplier{"supplier", "ID", "the supplier's record id"};
 const OptionSpec kFacility{"facility", "ID", "the facility's record id"};
 const OptionSpec kTemplate{"template", "ID", "the template version's record id"};
+const OptionSpec kCaption{"caption", "TEXT", "photo add: the photo's caption"};
+const OptionSpec kAnswer{"answer", "ID", "photo add: the checklist answer it illustrates"};
+const OptionSpec kFinding{"finding", "ID", "photo add: the finding it proves"};
+const OptionSpec kAudit{"audit", "ID", "photo list: only this audit's photos"};
+const OptionSpec kChunkKiB{"chunk-kib", "N",
+                           "photo upload: KiB per upload request (default 1024): what a broken "
+                           "connection can cost at worst"};
+const OptionSpec kMaxRate{"max-kib-per-second", "N",
+                          "photo upload: average upload rate cap in KiB/s (default 0: none)"};
 
 /// What every command that works on the signed-in user's store accepts.
 std::vector<const OptionSpec*> sessionOptions(std::vector<const OptionSpec*> own) {
@@ -183,6 +192,24 @@ const std::vector<CommandSpec>& table() {
          "as of this device's last sync. A certificate that does not verify exits 1 with its\n"
          "code: certificate_malformed, certificate_forged, certificate_revoked.\n",
          sessionOptions({})},
+        {"photo", "add|list|upload|download [ARGS]", 1, 3,
+         "take photos as evidence and upload their bytes",
+         "photo add AUDIT_ID FILE [--caption T] [--answer ID] [--finding ID]\n"
+         "  Offline: keeps a copy of FILE on this device (named by its SHA-256) and writes its\n"
+         "  photos record, queued for the next sync; the bytes upload after the record.\n"
+         "photo list [--audit ID]\n"
+         "  Offline: each photo this device took with its upload state (pending, uploading N%,\n"
+         "  uploaded, failed with its code) and what a pending photo waits for.\n"
+         "photo upload [--chunk-kib N] [--max-kib-per-second N]\n"
+         "  Uploads the bytes of every photo whose record reached the server, resuming where\n"
+         "  each upload stood; a photo the server already holds is proven, not sent. Exit 1\n"
+         "  when a photo failed or the uploads could not finish. `verdant sync` does this too,\n"
+         "  after the records.\n"
+         "photo download PHOTO_ID OUT_FILE\n"
+         "  Writes the photo's bytes to OUT_FILE (from this device, or downloaded in ranges),\n"
+         "  verified against its SHA-256.\n",
+         sessionOptions(
+             {&kCaption, &kAnswer, &kFinding, &kAudit, &kChunkKiB, &kMaxRate, &kServer, &kCa})},
         {"health",
          "",
          0,
@@ -438,6 +465,10 @@ int runSyncOperation(const Invocation& invocation, SyncOperation operation) {
     } else {
         printReportText(report, operation);
     }
+    if (operation == SyncOperation::Sync && report.complete) {
+        // The records first, all of them; then the bytes of the photos they name.
+        uploadPendingPhotos(*session.client, invocation);
+    }
     for (const auto& error : report.errors) {
         std::cerr << "verdant " << nameOf(operation) << ": " << shared::wireName(error.code) << ": "
                   << error.message << '\n';
@@ -483,6 +514,7 @@ int runCommand(const Invocation& invocation) {
         {"checkout", runCheckOut},
         {"certificate", runCertificate},
         {"verify-certificate", runVerifyCertificate},
+        {"photo", runPhoto},
         {"health", runHealth},
         {"version", runVersion},
     };

@@ -5,6 +5,7 @@
 
 #include "CommandLine.hpp"
 
+#include "verdant/client/Client.hpp"
 #include "verdant/shared/ErrorCode.hpp"
 
 #include <span>
@@ -54,5 +55,11 @@ int runCheckIn(const Invocation& invocation);
 int runCheckOut(const Invocation& invocation);
 int runCertificate(const Invocation& invocation);
 int runVerifyCertificate(const Invocation& invocation);
+// Photos as evidence (PhotoCommands.cpp).
+int runPhoto(const Invocation& invocation);
+
+/// Runs the photo upload queue once, printing each photo's progress on stderr and a summary
+/// (on stdout; as JSON for `photo upload --json`). Used by `photo upload` and `sync`.
+client::UploadReport uploadPendingPhotos(client::Client& client, const Invocation& invocation);
 
 }  // namespace verdant::cli

@@ -172,6 +172,61 @@ TEST_F(FieldExpert, AnswerWrittenWithItsAuditIdLastLandsInTheAssignedAudit) {
     EXPECT_EQ(onServer->fields.at("comment").value, Value::string("Drums unlabelled"));
 }
 
+TEST_F(FieldExpert, APhotoTakenThroughTheCApiSyncsItsRecordAndWaitsForWifiWithItsBytes) {
+    test::TemporaryDirectory work;
+    SignedIn li(harness, work.file("device-data"), "li");
+    ASSERT_EQ(li.code, VERDANT_OK) << verdant_last_error_message();
+    const std::string bytes = "\xFF\xD8\xFF\xE0 a photo of unlabelled drums";
+    std::ofstream(work.file("drums.jpg"), std::ios::binary) << bytes;
+
+    char* photoId = nullptr;
+    ASSERT_EQ(verdant_photo_add(li.client, audit.toString().c_str(), work.file("drums.jpg").c_str(),
+                                R"({"caption":"Drums"})", &photoId),
+              VERDANT_OK)
+        << verdant_last_error_message();
+    const std::string photo = photoId;
+    verdant_string_free(photoId);
+    ASSERT_EQ(verdant_set_upload_settings(li.client, 1, 0, 0), VERDANT_OK);
+    ASSERT_EQ(verdant_set_network(li.client, VERDANT_NETWORK_CELLULAR), VERDANT_OK);
+    EXPECT_EQ(verdant_set_network(li.client, 7), VERDANT_ERROR_INVALID_PARAMETER);
+
+    verdant_sync_report sync{};
+    sync.struct_size = sizeof sync;
+    ASSERT_EQ(verdant_sync(li.client, &sync), VERDANT_OK);
+    EXPECT_EQ(sync.complete, 1) << verdant_last_error_message();
+    verdant_upload_report upload{};
+    upload.struct_size = sizeof upload;
+    ASSERT_EQ(verdant_photo_upload(li.client, &upload), VERDANT_OK);
+    EXPECT_EQ(upload.complete, 0);
+    EXPECT_EQ(upload.pending, 1U);
+    EXPECT_EQ(upload.bytes_sent, 0U);
+
+    char* list = nullptr;
+    ASSERT_EQ(verdant_photo_list_json(li.client, audit.toString().c_str(), &list), VERDANT_OK);
+    const std::string json = list;
+    verdant_string_free(list);
+    EXPECT_THAT(json, ::testing::HasSubstr(R"("photo_id":")" + photo + '"'));
+    EXPECT_THAT(json, ::testing::HasSubstr(R"("state":"pending","state_code":0)"));
+    EXPECT_THAT(json, ::testing::HasSubstr(R"("message":"waiting for Wi-Fi")"));
+
+    const auto onServer = harness.server().stores().with(tenantId, [&](sync::Store& store) {
+        return store.record(c::kPhotos, *RecordId::parse(photo));
+    });
+    ASSERT_TRUE(onServer) << "the record went with the sync, its bytes wait";
+    EXPECT_EQ(onServer->fields.at("caption").value, Value::string("Drums"));
+    EXPECT_EQ(onServer->fields.at("size_bytes").value,
+              Value::integer(static_cast<std::int64_t>(bytes.size())));
+
+    ASSERT_EQ(verdant_photo_download(li.client, photo.c_str(), work.file("copy.jpg").c_str()),
+              VERDANT_OK)
+        << verdant_last_error_message();
+    EXPECT_EQ(readFile(work.file("copy.jpg")), bytes);
+    EXPECT_EQ(verdant_photo_add(li.client, audit.toString().c_str(),
+                                work.file("missing.jpg").c_str(), nullptr, &photoId),
+              VERDANT_ERROR_NOT_FOUND);
+    EXPECT_EQ(photoId, nullptr);
+}
+
 TEST(ErrorCodes, EveryRowOfTheTableHasItsWireNameAndCategoryInC) {
     std::size_t known = 0;
     for (int number = 1; number < 1000; ++number) {

@@ -200,6 +200,52 @@ TEST_F(VerdantCli, ADayOfflineAnswersReachHqAfterOnePush) {
     EXPECT_EQ(serverAnswer(audit, "C.2"), R"({"score":4})");
 }
 
+TEST_F(VerdantCli, APhotoAddedOfflineIsListedAndItsRecordSyncsWhileItsBytesWait) {
+    const auto audit = loginAndPullAnAudit();
+    const std::string bytes = "\xFF\xD8\xFF\xE0 drums without labels";
+    const auto file = _home.path() + "/drums.jpg";
+    std::ofstream(file, std::ios::binary) << bytes;
+
+    const auto added =
+        verdant({"photo", "add", audit.toString(), file, "--caption", "Drums", "--json"});
+    ASSERT_EQ(added.exitCode, 0) << describe(added);
+    const auto photo = jsonOf(added)->getValue<std::string>("photo_id");
+    EXPECT_EQ(jsonOf(added)->getValue<std::size_t>("size_bytes"), bytes.size());
+
+    const auto listed = verdant({"photo", "list", "--audit", audit.toString(), "--json"});
+    ASSERT_EQ(listed.exitCode, 0) << describe(listed);
+    const auto row = jsonOf(listed)->getArray("photos")->getObject(0);
+    EXPECT_EQ(row->getValue<std::string>("photo_id"), photo);
+    EXPECT_EQ(row->getValue<std::string>("state"), "pending");
+    EXPECT_EQ(row->getValue<std::string>("message"), "waiting for its record to reach the server");
+    const auto table = verdant({"photo", "list"});
+    EXPECT_NE(table.out.find(photo), std::string::npos) << describe(table);
+    EXPECT_NE(table.out.find("pending"), std::string::npos) << describe(table);
+
+    // The record syncs; this server takes no bytes yet, and the photo waits for one that does.
+    const auto synced = verdant({"sync"});
+    EXPECT_EQ(synced.exitCode, 0) << describe(synced);
+    EXPECT_NE(synced.out.find("photos: 0 uploaded"), std::string::npos) << describe(synced);
+    _hq.pull();
+    const auto record = _hq.replica().record(c::kPhotos, *RecordId::parse(photo));
+    ASSERT_TRUE(record) << "the photo's record reached HQ before its bytes";
+    EXPECT_EQ(record->fields.at("caption").value, Value::string("Drums"));
+    const auto upload = verdant({"photo", "upload", "--chunk-kib", "64"});
+    EXPECT_EQ(upload.exitCode, 1) << describe(upload);
+    EXPECT_EQ(jsonOf(verdant({"photo", "list", "--json"}))
+                  ->getArray("photos")
+                  ->getObject(0)
+                  ->getValue<std::string>("state"),
+              "pending");
+
+    const auto out = _home.path() + "/copy.jpg";
+    const auto downloaded = verdant({"photo", "download", photo, out});
+    ASSERT_EQ(downloaded.exitCode, 0) << describe(downloaded);
+    std::ifstream copy(out, std::ios::binary);
+    EXPECT_EQ(std::string(std::istreambuf_iterator<char>(copy), {}), bytes);
+    EXPECT_EQ(verdant({"photo", "rename"}).exitCode, 2);
+}
+
 TEST_F(VerdantCli, VerboseSyncLogsEachStepOnStderrAndKeepsJsonOnStdoutClean) {
     login();
     const auto audit = assignAudit(expertUserId());

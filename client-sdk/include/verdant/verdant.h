@@ -496,6 +496,80 @@ VERDANT_API int verdant_stop_background_sync(verdant_client* client);
 VERDANT_API int verdant_background_sync_running(verdant_client* client, int* out_running);
 
 /* ---------------------------------------------------------------------------------------------
+ * Photos (Client.hpp › Photos; the wire protocol is docs/protocol.md › "Photos")
+ * ------------------------------------------------------------------------------------------- */
+
+/** Where a photo's bytes stand (the "state_code" of verdant_photo_list_json()). */
+enum verdant_photo_state {
+    VERDANT_PHOTO_PENDING = 0,   /**< Waiting: its record unsent, Wi-Fi, the network, a retry. */
+    VERDANT_PHOTO_UPLOADING = 1, /**< Some bytes are on the server ("bytes_confirmed"). */
+    VERDANT_PHOTO_UPLOADED = 2,  /**< The server holds the bytes, verified. */
+    VERDANT_PHOTO_FAILED = 3     /**< Refused for good ("error"); the queue went on without it. */
+};
+
+/** The network the device is on (verdant_set_network()). */
+enum verdant_network {
+    VERDANT_NETWORK_WIFI = 0,     /**< Unmetered: the default. */
+    VERDANT_NETWORK_CELLULAR = 1, /**< Metered: no uploads while Wi-Fi only is set. */
+    VERDANT_NETWORK_NONE = 2      /**< Offline: no uploads. */
+};
+
+/** Takes a photo as evidence for `audit_id`, offline: the bytes of the file `source_path` are
+ *  copied into the SDK's blob folder (the app may delete its file afterwards), the `photos`
+ *  record is written and queued for the next sync, and the upload of the bytes is queued.
+ *  `details_json` may be NULL or an object with any of "caption", "answer_id", "finding_id",
+ *  "captured_at" (Unix ms; default now), "gps" and "media_type" (default: judged from the
+ *  bytes). Writes the new photo's id to `*out_photo_id` (free it with verdant_string_free()).
+ *  Fails with NOT_FOUND when the file cannot be read, or the write's own error. */
+VERDANT_API int verdant_photo_add(verdant_client* client, const char* audit_id,
+                                  const char* source_path, const char* details_json,
+                                  char** out_photo_id);
+
+/** The upload queue as a JSON array, in the order photos were taken (all photos, or those of
+ *  `audit_id` when it is not NULL): [{"photo_id", "audit_id", "sha256", "size_bytes", "state"
+ *  ("pending", "uploading", "uploaded", "failed"), "state_code" (a verdant_photo_state),
+ *  "bytes_confirmed", "bytes_sent", "percent" (0-100), "deduplicated", "error" ({"code",
+ *  "name"} or null), "message" (why it failed, or what a pending photo waits for)}]. */
+VERDANT_API int verdant_photo_list_json(verdant_client* client, const char* audit_id,
+                                        char** out_json);
+
+/** What one run of the upload queue did (verdant_photo_upload()). */
+typedef struct verdant_upload_report {
+    /** Set to sizeof(verdant_upload_report) before passing it to verdant_photo_upload(). */
+    size_t struct_size;
+    int complete;          /**< 1: nothing failed and nothing is left to upload. */
+    int first_error_code;  /**< The first problem's code, VERDANT_OK when none. */
+    uint64_t uploaded;     /**< Photos whose bytes the server now holds (this run). */
+    uint64_t deduplicated; /**< Of those, proven possessed: no byte sent. */
+    uint64_t failed;       /**< Photos refused for good in this run. */
+    uint64_t pending;      /**< Photos still waiting after the run. */
+    uint64_t bytes_sent;   /**< Upload body bytes sent in this run. */
+    uint64_t attempts;     /**< Requests retried after transient failures. */
+} verdant_upload_report;
+
+/** Runs the upload queue once, blocking the caller for the uploads (the background sync also
+ *  uploads, on its own thread). Returns VERDANT_OK whenever a report was produced: check
+ *  `complete`; when it is 0 and something went wrong, the thread's last error holds the first
+ *  problem. `out_report` may be NULL. */
+VERDANT_API int verdant_photo_upload(verdant_client* client, verdant_upload_report* out_report);
+
+/** Writes the bytes of a photo (its id, or a SHA-256) to `destination_path`: from the device
+ *  when it holds them, else downloaded in ranges, verified, then renamed into place. Fails with
+ *  NOT_FOUND (no such photo, or not one this user may see), BLOB_HASH_MISMATCH, or the
+ *  network's errors. */
+VERDANT_API int verdant_photo_download(verdant_client* client, const char* photo_id_or_sha256,
+                                       const char* destination_path);
+
+/** Upload settings: Wi-Fi only (0/1), an average rate cap in bytes per second (0 = none), and
+ *  the bytes per upload request (0 = the default, 1 MiB). */
+VERDANT_API int verdant_set_upload_settings(verdant_client* client, int wifi_only,
+                                            uint64_t max_bytes_per_second, uint32_t chunk_bytes);
+
+/** Tells the SDK which network the device is on (a verdant_network); uploads wait on NONE, and
+ *  on CELLULAR while Wi-Fi only is set. */
+VERDANT_API int verdant_set_network(verdant_client* client, int network);
+
+/* ---------------------------------------------------------------------------------------------
  * Log
  * ------------------------------------------------------------------------------------------- */
 

@@ -2,6 +2,7 @@
 
 #include "verdant/client/Backoff.hpp"
 #include "verdant/client/HttpsTransport.hpp"
+#include "verdant/client/Photos.hpp"
 #include "verdant/client/Transport.hpp"
 #include "verdant/shared/Change.hpp"
 #include "verdant/shared/Clock.hpp"
@@ -125,6 +126,12 @@ struct ClientOptions {
     /// (it would deadlock), except setLogCallback(). An exception it throws is caught and
     /// dropped: logging never breaks a sync. The entry is valid only during the call.
     LogCallback log;
+    /// How photo bytes are uploaded at first; setUploadSettings() changes it.
+    UploadSettings uploads;
+    /// Replaces the transport of photo uploads and downloads. Null = `transport` when one is
+    /// given (it must then be safe to use from two threads at once: uploads run beside syncs),
+    /// else an HttpsTransport(server) of their own, so bytes never hold up records.
+    std::shared_ptr<Transport> uploadTransport;
 };
 
 /// One field written by a user action.
@@ -436,6 +443,8 @@ public:
     /// Starts syncing on the SDK's own thread: now, after every `interval`, soon after each
     /// local write, and after requestSync(); transient failures back off (RetryPolicy) and auth
     /// failures stop the loop. `onReport` (may be empty) gets each report on that thread.
+    /// Photo bytes upload on a second thread of the SDK (uploadPhotos()), woken after each sync
+    /// round, after setNetwork(), and every `interval`: records never wait for bytes.
     void startBackgroundSync(std::chrono::milliseconds interval,
                              std::function<void(const SyncReport&)> onReport = {});
 
@@ -447,6 +456,65 @@ public:
 
     /// Whether the background loop runs.
     bool backgroundSyncRunning() const;
+
+    // --- Photos ---------------------------------------------------------------------------------
+
+    /// Takes a photo as evidence, offline: its bytes are hashed (SHA-256) and kept in this
+    /// device's content-addressed blob folder beside the local store (flushed to disk before the
+    /// record names them), its `photos` record is written as one user action through write() (so
+    /// it syncs at once, with the other records), and its upload is queued, persisted. The bytes
+    /// upload later (uploadPhotos(), or the background loop), only after the record reached the
+    /// server. WriteResult::recordId is the photo's id; a refused write returns its error and
+    /// queues nothing. Throws shared::Error: NotFound when `sourcePath` cannot be read,
+    /// StorageUnavailable when the disk refuses, InvalidParameter without bytes.
+    WriteResult addPhoto(const PhotoDraft& draft);
+
+    /// The upload queue's photos, in the order they were taken: every photo this device took,
+    /// or those of `auditId`. Uploaded and failed photos stay listed.
+    std::vector<PhotoStatus> photoUploads(
+        const std::optional<shared::RecordId>& auditId = std::nullopt) const;
+
+    /// One photo of the upload queue, or nullopt when this device did not take it.
+    std::optional<PhotoStatus> photoUpload(const shared::RecordId& photoId) const;
+
+    /// Puts a failed photo back in the queue (after the quota was raised, say); false when the
+    /// photo is not failed.
+    bool retryPhoto(const shared::RecordId& photoId);
+
+    /// Where this device keeps the bytes of a photo it took or downloaded, or "" if it has none.
+    std::string photoPath(const shared::RecordId& photoId) const;
+
+    /// Runs the upload queue once on the caller's thread: each photo whose record the server
+    /// acknowledged is uploaded with tus in chunks, resuming where its upload stood (the
+    /// server's offset, persisted after each answer), deduplicated when the server already
+    /// holds the bytes and this device proves it has them. Photos are independent: a refused one
+    /// is marked failed and the queue goes on; transient failures are retried with backoff per
+    /// photo; a lost network stops the run (the photos wait). Never throws for a network or
+    /// server problem (see the report); storage failures throw. `progress` (may be empty) gets
+    /// a photo's status after each step. One run at a time; a second caller waits. Does nothing
+    /// while the network is None, or not Wi-Fi with UploadSettings::wifiOnly.
+    UploadReport uploadPhotos(const std::function<void(const PhotoStatus&)>& progress = {});
+
+    /// Replaces the upload settings (from the next chunk on). Thread-safe.
+    void setUploadSettings(const UploadSettings& settings);
+
+    /// The upload settings in force.
+    UploadSettings uploadSettings() const;
+
+    /// Tells the SDK which network the device is on (the app learns it from the platform);
+    /// Wifi until told otherwise. Uploads wait while it is None, or Cellular with wifiOnly; a
+    /// change wakes the background uploads. Thread-safe.
+    void setNetwork(NetworkKind network);
+
+    /// Writes the bytes of a photo to `destination`: a photo id (of a `photos` record this
+    /// device holds) or a SHA-256. From this device's blob folder when it holds them, else from
+    /// the server (GET /v1/blobs/{sha256}, in ranged chunks of UploadSettings::chunkBytes, into
+    /// a temporary file beside `destination` that a later call resumes), verified against the
+    /// SHA-256, then renamed into place. Throws shared::Error: NotFound (no such photo, or the
+    /// server will not give it to this user), InvalidParameter (not an id nor a hash),
+    /// BlobHashMismatch (the bytes received are not the blob), StorageUnavailable, and the
+    /// network's errors once retries are spent.
+    PhotoDownload downloadPhoto(const std::string& photoIdOrSha256, const std::string& destination);
 
     // --- Log ------------------------------------------------------------------------------------
 
