@@ -36,6 +36,14 @@ std::string cutShortMessage(const std::string& baseUrl, std::streamsize received
            " of the " + std::to_string(announced) + " bytes of the answer";
 }
 
+/// Longest idle time after which a kept-alive connection is reused.
+constexpr int kIdleReuseSeconds = 4;
+
+/// Methods a client may repeat without changing what the first attempt did (RFC 9110 9.2.2).
+bool safeToRepeat(const std::string& method) {
+    return method == "GET" || method == "HEAD" || method == "OPTIONS";
+}
+
 }  // namespace
 
 class HttpsTransport::Session {
@@ -67,7 +75,15 @@ public:
         }
         session->setTimeout(Poco::Timespan(endpoint.timeoutSeconds, 0));
         session->setKeepAlive(true);
+        // Reconnect rather than reuse a connection idle for longer than the server keeps one
+        // (verdant-server: 5 s). Poco's default of 8 s sent requests into connections the server
+        // had already closed.
+        session->setKeepAliveTimeout(Poco::Timespan(kIdleReuseSeconds, 0));
     }
+
+    /// One attempt of send() on this connection (a new one if it is closed).
+    HttpResponse exchange(Poco::Net::HTTPRequest& request, const std::string& body,
+                          const std::string& baseUrl);
 
     std::unique_ptr<Poco::Net::HTTPClientSession> session;
 };
@@ -111,14 +127,31 @@ HttpResponse HttpsTransport::send(const std::string& method, const std::string& 
                                                      "': " + e.displayText());
         }
     }
+    // A connection kept alive may have been closed by the server (or a proxy) while idle, which
+    // shows only when it is used: a request that may be repeated gets one fresh connection.
+    const bool reused = _session->session->connected();
+    try {
+        return _session->exchange(request, body, _endpoint.baseUrl);
+    } catch (const Error& e) {
+        if (!reused || !safeToRepeat(method) || e.code() == ErrorCode::TlsUntrusted) {
+            throw;
+        }
+    }
+    return _session->exchange(request, body, _endpoint.baseUrl);
+}
+
+HttpResponse HttpsTransport::Session::exchange(Poco::Net::HTTPRequest& request,
+                                               const std::string& body,
+                                               const std::string& baseUrl) {
+    const auto& method = request.getMethod();
     // Once the whole request went out, a broken connection may have lost only the answer.
     bool sent = false;
     try {
-        auto& out = _session->session->sendRequest(request);
+        auto& out = session->sendRequest(request);
         out.write(body.data(), static_cast<std::streamsize>(body.size()));
         sent = static_cast<bool>(out.flush());
         Poco::Net::HTTPResponse response;
-        auto& in = _session->session->receiveResponse(response);
+        auto& in = session->receiveResponse(response);
         HttpResponse result;
         result.status = static_cast<int>(response.getStatus());
         result.contentType = response.getContentType();
@@ -137,18 +170,18 @@ HttpResponse HttpsTransport::send(const std::string& method, const std::string& 
         // not pass for a whole one. (A HEAD answer announces the length of a body it never has.)
         if (method != "HEAD" && response.hasContentLength() &&
             counted.chars() < response.getContentLength64()) {
-            _session->session->reset();
+            session->reset();
             throw AnswerLost(
-                cutShortMessage(_endpoint.baseUrl, counted.chars(), response.getContentLength64()));
+                cutShortMessage(baseUrl, counted.chars(), response.getContentLength64()));
         }
         result.body = text.str();
         return result;
     } catch (const Poco::Net::CertificateValidationException& e) {
-        _session->session->reset();
+        session->reset();
         throw Error(ErrorCode::TlsUntrusted,
                     "the server's TLS certificate is not trusted: " + e.displayText());
     } catch (const Poco::Net::SSLException& e) {
-        _session->session->reset();
+        session->reset();
         // OpenSSL reports a chain it cannot verify as "certificate verify failed"; anything
         // else (a handshake cut short, a connection closed mid-stream) is a network fault.
         if (e.displayText().find("certificate") != std::string::npos) {
@@ -156,17 +189,17 @@ HttpResponse HttpsTransport::send(const std::string& method, const std::string& 
                         "the server's TLS certificate is not trusted: " + e.displayText());
         }
         if (sent) {
-            throw AnswerLost(answerLostMessage(_endpoint.baseUrl, e));
+            throw AnswerLost(answerLostMessage(baseUrl, e));
         }
         throw Error(ErrorCode::ServerUnreachable,
-                    "TLS connection to " + _endpoint.baseUrl + " failed: " + e.displayText());
+                    "TLS connection to " + baseUrl + " failed: " + e.displayText());
     } catch (const Poco::Exception& e) {
-        _session->session->reset();
+        session->reset();
         if (sent) {
-            throw AnswerLost(answerLostMessage(_endpoint.baseUrl, e));
+            throw AnswerLost(answerLostMessage(baseUrl, e));
         }
         throw Error(ErrorCode::ServerUnreachable,
-                    "cannot reach " + _endpoint.baseUrl + ": " + e.displayText());
+                    "cannot reach " + baseUrl + ": " + e.displayText());
     }
 }
 

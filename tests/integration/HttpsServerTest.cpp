@@ -11,6 +11,9 @@
 #include <Poco/String.h>
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <thread>
+
 namespace verdant {
 namespace {
 
@@ -178,6 +181,16 @@ TEST(Metrics, NeedTheTokenWhenOneIsConfigured) {
               401);
     EXPECT_EQ(client.send("GET", "/metrics", "", "", {{"Authorization", "Bearer s3cret"}}).status,
               200);
+}
+
+TEST(HttpsTransport, AGetOnAConnectionTheServerClosedWhileIdleGoesThroughOnAFreshOne) {
+    ServerHarness harness([](server::ServerConfig& config) { config.keepAliveTimeoutSeconds = 1; });
+    auto client = harness.client();
+    EXPECT_EQ(client.send("GET", "/v1/health").status, 200);
+    // Idle past the server's keep-alive (not the client's): the server has closed the connection
+    // the client still holds.
+    std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+    EXPECT_EQ(client.send("GET", "/v1/health").status, 200);
 }
 
 }  // namespace
