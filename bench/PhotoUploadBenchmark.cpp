@@ -7,9 +7,10 @@
 //       connection to a route that reads each body whole and then refuses it (POST
 //       /v1/sync/push with a body that is not a push): TLS, HTTP parsing, nothing else.
 //   verdant_photo_bench photos --server URL --ca FILE --work DIR --tenant SLUG --user USER
-//                              --photos N --mib M [--chunk-kib K]
-//       An HQ tablet creates an audit, takes N photos of M MiB (random bytes behind a JPEG
-//       header: nothing to compress), syncs the records, then times Client::uploadPhotos().
+//                              --photos N --mib M [--chunk-kib K] [--devices D]
+//       D HQ tablets (default 1) each create an audit, take their share of N photos of M MiB
+//       (random bytes behind a JPEG header: nothing to compress) and sync the records; then
+//       the time of Client::uploadPhotos() on every tablet at once.
 //
 // The password comes from the first line of standard input. A photo that is not uploaded fails
 // the command (exit 1): a figure is only printed for work that was done.
@@ -33,6 +34,8 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <thread>
+#include <vector>
 
 namespace {
 
@@ -120,12 +123,15 @@ Poco::JSON::Object raw(const Arguments& args, const std::string& password) {
     return wire(relay, secondsSince(start), photos * body.size());
 }
 
-Poco::JSON::Object photos(const Arguments& args, const std::string& password) {
-    test::CuttingProxy relay(serverPort(args));
+/// A tablet that took `count` photos of `size` bytes for an audit of its own, and synced their
+/// records.
+std::unique_ptr<Client> tabletWithPhotos(const Arguments& args, const std::string& password,
+                                         const test::CuttingProxy& relay, std::size_t index,
+                                         std::size_t count, std::size_t size) {
     client::ClientOptions options;
-    options.dataDirectory = args.text("work") + "/tablet";
+    options.dataDirectory = args.text("work") + "/tablet" + std::to_string(index);
     options.server = throughRelay(args, relay);
-    options.deviceName = "photo benchmark";
+    options.deviceName = "photo benchmark " + std::to_string(index);
     options.uploads.chunkBytes = static_cast<std::uint32_t>(args.number("chunk-kib", 1024) << 10);
     auto tablet = Client::signIn(options, args.text("tenant"), args.text("user"), password);
     const auto audit =
@@ -133,9 +139,7 @@ Poco::JSON::Object photos(const Arguments& args, const std::string& password) {
     if (!audit.ok) {
         throw std::runtime_error("the audit was refused: " + audit.message);
     }
-    std::mt19937_64 random(2);
-    const auto count = args.number("photos", 100);
-    const auto size = args.number("mib", 4) << 20;
+    std::mt19937_64 random(1000 + index);
     for (std::size_t i = 0; i < count; ++i) {
         client::PhotoDraft draft;
         draft.auditId = audit.recordId;
@@ -148,16 +152,46 @@ Poco::JSON::Object photos(const Arguments& args, const std::string& password) {
     if (!tablet->sync().complete) {
         throw std::runtime_error("the records did not sync");
     }
+    return tablet;
+}
+
+Poco::JSON::Object photos(const Arguments& args, const std::string& password) {
+    test::CuttingProxy relay(serverPort(args));
+    const auto count = args.number("photos", 100);
+    const auto devices = std::max<std::size_t>(1, args.number("devices", 1));
+    const auto size = args.number("mib", 4) << 20;
+    std::vector<std::unique_ptr<Client>> tablets;
+    for (std::size_t d = 0; d < devices; ++d) {
+        tablets.push_back(tabletWithPhotos(args, password, relay, d,
+                                           count / devices + (d < count % devices ? 1 : 0), size));
+    }
     const auto before = relay.bytesRelayed();
+    std::vector<client::UploadReport> reports(devices);
     const auto start = Clock::now();
-    const auto report = tablet->uploadPhotos();
+    std::vector<std::thread> uploads;
+    for (std::size_t d = 0; d < devices; ++d) {
+        uploads.emplace_back([&, d] { reports[d] = tablets[d]->uploadPhotos(); });
+    }
+    for (auto& upload : uploads) {
+        upload.join();
+    }
     const auto seconds = secondsSince(start);
-    if (!report.complete() || report.uploaded != count) {
+    std::size_t uploaded = 0;
+    std::uint64_t sent = 0;
+    for (const auto& report : reports) {
+        if (!report.complete()) {
+            throw std::runtime_error("not every photo was uploaded");
+        }
+        uploaded += report.uploaded;
+        sent += report.bytesSent;
+    }
+    if (uploaded != count) {
         throw std::runtime_error("not every photo was uploaded");
     }
     auto result = wire(relay, seconds, count * size);
+    result.set("devices", static_cast<std::int64_t>(devices));
     result.set("bytes_before_upload", before);
-    result.set("upload_body_bytes", static_cast<std::int64_t>(report.bytesSent));
+    result.set("upload_body_bytes", static_cast<std::int64_t>(sent));
     return result;
 }
 

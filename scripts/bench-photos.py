@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """Photo uploads end to end: a real verdant-server over loopback TLS (Release build, embedded
 SQLite), an HQ tablet taking N photos of M MiB through the device SDK and uploading them (tus,
-1 MiB chunks), against the same server's raw HTTPS body throughput measured by the same driver.
+1 MiB chunks), against the same server's raw HTTPS body throughput measured by the same driver;
+then the same photos from several tablets at once.
 
-    python3 scripts/bench-photos.py [--photos 100] [--mib 4] [--large-mib 16] [--runs 3] [--no-build]
+    python3 scripts/bench-photos.py [--photos 100] [--mib 4] [--devices 4] [--large-mib 16]
+                                    [--runs 3] [--no-build]
 
 Prints a table (medians over the runs) and writes JSON to bench-results/photos-DATE.json:
 upload throughput as a share of the raw throughput, bytes on the wire per photo against its
@@ -69,10 +71,13 @@ def run(args):
                                                   mib=args.mib))
             photos = measured(server, lambda: driver("photos", server, os.path.join(work, "a"),
                                                      photos=args.photos, mib=args.mib))
+            devices = measured(server, lambda: driver("photos", server, os.path.join(work, "d"),
+                                                      photos=args.photos, mib=args.mib,
+                                                      devices=args.devices))
             large_count = max(1, args.photos * args.mib // args.large_mib)
             large = measured(server, lambda: driver("photos", server, os.path.join(work, "b"),
                                                     photos=large_count, mib=args.large_mib))
-            return {"raw": raw, "photos": photos, "large": large}
+            return {"raw": raw, "photos": photos, "devices": devices, "large": large}
         finally:
             server.stop()
 
@@ -90,6 +95,8 @@ def summarise(results, args):
         "raw_mib_per_second": raw,
         "upload_mib_per_second": photos,
         "share_of_raw": photos / raw,
+        "devices_mib_per_second": median(results, "devices", "mib_per_second"),
+        "devices_share_of_raw": median(results, "devices", "mib_per_second") / raw,
         "wire_bytes_per_photo": wire_per_photo,
         "wire_per_size": wire_per_photo / size,
         "rss_mib": median(results, "photos", "server_peak_rss_mib"),
@@ -103,6 +110,8 @@ def main():
     parser.add_argument("--photos", type=int, default=100)
     parser.add_argument("--mib", type=int, default=4)
     parser.add_argument("--large-mib", type=int, default=16)
+    parser.add_argument("--devices", type=int, default=4,
+                        help="tablets uploading at once in the second photo phase")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--no-build", action="store_true", help="use the binaries as they are")
     args = parser.parse_args()
@@ -120,6 +129,9 @@ def main():
     print("| raw HTTPS body throughput | %.0f MiB/s |" % summary["raw_mib_per_second"])
     print("| photo upload throughput | %.0f MiB/s (%.0f %% of raw) |" %
           (summary["upload_mib_per_second"], 100 * summary["share_of_raw"]))
+    print("| the same photos from %d tablets at once | %.0f MiB/s (%.0f %% of raw) |" %
+          (args.devices, summary["devices_mib_per_second"],
+           100 * summary["devices_share_of_raw"]))
     print("| bytes on the wire per photo (device to server) | %.0f (%.3f x its size) |" %
           (summary["wire_bytes_per_photo"], summary["wire_per_size"]))
     print("| server peak RSS: %d MiB photos; %d MiB photos; raw bodies | %.0f; %.0f; %.0f MiB |" %

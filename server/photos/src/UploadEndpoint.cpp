@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <array>
+#include <filesystem>
 #include <optional>
 
 namespace verdant::server {
@@ -249,8 +250,20 @@ UploadRecord UploadEndpoint::writeChunk(HttpExchange& exchange, const Principal&
         digest.emplace(checksum->algorithm);
     }
     UploadFile staged(stagedPath(principal.tenantId, upload.id));
-    const auto written =
-        staged.append(upload.offset, exchange.bodyStream(), chunk, digest ? &*digest : nullptr);
+    // A whole first chunk without a checksum (often the whole photo) is renamed into place from
+    // the listener's spool instead of copied: the bytes are written once, not twice.
+    std::optional<std::string> spooled;
+    if (upload.offset == 0 && !checksum && exchange.bodyComplete() && chunk > 0) {
+        spooled = exchange.takeBodyFile();
+    }
+    const bool adopted = spooled && staged.adoptFirstChunk(*spooled);
+    const auto written = adopted ? chunk
+                                 : staged.append(upload.offset, exchange.bodyStream(), chunk,
+                                                 digest ? &*digest : nullptr);
+    if (spooled && !adopted) {
+        std::error_code ignored;
+        std::filesystem::remove(*spooled, ignored);  // taken from the listener: ours to remove
+    }
     const bool whole = exchange.bodyComplete() && written == chunk;
     if (checksum && (!whole || !equalInConstantTime(digest->finish(), checksum->digest))) {
         staged.truncate(upload.offset);

@@ -94,6 +94,14 @@ std::int64_t UploadFile::append(std::int64_t offset, std::istream& in, std::int6
     return appended;
 }
 
+bool UploadFile::adoptFirstChunk(const std::string& received) {
+    if (size() > 0 || ::rename(received.c_str(), _path.c_str()) != 0) {
+        return false;
+    }
+    sync();
+    return true;
+}
+
 void UploadFile::truncate(std::int64_t size) {
     if (::truncate(_path.c_str(), size) != 0 && errno != ENOENT) {
         diskFailed("cut");

@@ -26,6 +26,12 @@ public:
     /// Returns the bytes appended: fewer than `count` when `in` ends early.
     std::int64_t append(std::int64_t offset, std::istream& in, std::int64_t count, Digest* digest);
 
+    /// Takes `received` (a whole chunk the listener spooled to a file on the same disk) as the
+    /// upload's first bytes by renaming it into place, when the upload holds no byte yet:
+    /// no copy. Fsyncs it. Returns false, leaving `received` alone, when the upload already has
+    /// bytes or the rename fails (then append() copies).
+    bool adoptFirstChunk(const std::string& received);
+
     /// Cuts the file to `size` bytes (nothing when it does not exist).
     void truncate(std::int64_t size);
 
