@@ -87,8 +87,7 @@ void BlobDownloadEndpoint::registerRoutes(Router& router) {
     router.add("GET", "/v1/blobs/{sha256}/thumbnail", [this](HttpExchange& e) { thumbnail(e); });
 }
 
-BlobFile BlobDownloadEndpoint::allowedBlob(const Principal& principal,
-                                             const std::string& sha256) {
+BlobFile BlobDownloadEndpoint::allowedBlob(const Principal& principal, const std::string& sha256) {
     // The claims of this hash, not the store's size, bound the work: each names one record.
     const auto claimed = _blobs.claimedPhotoIds(principal.tenantId, sha256);
     bool allowed = false;
