@@ -1,11 +1,13 @@
 #include "BlobDigest.hpp"
 
-#include <openssl/core_names.h>
+#include "verdant/shared/PossessionProof.hpp"
+
 #include <openssl/evp.h>
 
 #include <array>
 #include <fstream>
 #include <memory>
+#include <stdexcept>
 #include <vector>
 
 namespace verdant::client::digest {
@@ -33,8 +35,6 @@ bool readPieces(const std::filesystem::path& path, Update&& update) {
 }
 
 using DigestContext = std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)>;
-using Mac = std::unique_ptr<EVP_MAC, decltype(&EVP_MAC_free)>;
-using MacContext = std::unique_ptr<EVP_MAC_CTX, decltype(&EVP_MAC_CTX_free)>;
 
 int sextet(char c) {
     if (c >= 'A' && c <= 'Z') {
@@ -91,31 +91,24 @@ std::optional<std::string> sha256OfFile(const std::filesystem::path& path) {
     return hex(out.data(), size);
 }
 
-std::optional<std::string> hmacSha256OfFile(const std::filesystem::path& path,
-                                            std::string_view key) {
-    Mac mac(EVP_MAC_fetch(nullptr, "HMAC", nullptr), EVP_MAC_free);
-    MacContext context(mac ? EVP_MAC_CTX_new(mac.get()) : nullptr, EVP_MAC_CTX_free);
-    if (!context) {
+std::optional<std::string> possessionProofOfFile(const std::filesystem::path& path,
+                                                 std::string_view nonce, std::int64_t size) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
         return std::nullopt;
     }
-    char digestName[] = "SHA256";
-    const std::array<OSSL_PARAM, 2> params = {
-        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digestName, 0),
-        OSSL_PARAM_construct_end()};
-    if (EVP_MAC_init(context.get(), reinterpret_cast<const unsigned char*>(key.data()), key.size(),
-                     params.data()) != 1) {
-        return std::nullopt;
+    try {
+        return shared::proofOf(nonce, size, [&in](std::int64_t offset, std::int64_t length) {
+            std::string bytes(static_cast<std::size_t>(length), '\0');
+            in.clear();
+            in.seekg(offset);
+            in.read(bytes.data(), length);
+            bytes.resize(static_cast<std::size_t>(in.gcount()));
+            return bytes;
+        });
+    } catch (const std::runtime_error&) {
+        return std::nullopt;  // shorter than its size, or unreadable
     }
-    const bool read = readPieces(path, [&](const char* data, std::size_t size) {
-        return EVP_MAC_update(context.get(), reinterpret_cast<const unsigned char*>(data), size) ==
-               1;
-    });
-    std::array<unsigned char, EVP_MAX_MD_SIZE> out{};
-    std::size_t size = 0;
-    if (!read || EVP_MAC_final(context.get(), out.data(), &size, out.size()) != 1) {
-        return std::nullopt;
-    }
-    return hex(out.data(), size);
 }
 
 std::string base64(std::string_view bytes) {

@@ -9,7 +9,7 @@
 namespace verdant::client {
 
 /// The digests the photo path needs, through OpenSSL's EVP interfaces: SHA-256 names a blob,
-/// HMAC-SHA256 under the server's nonce proves this device holds its bytes (protocol.md,
+/// the possession proof under the server's nonce shows this device holds its bytes (protocol.md,
 /// "Deduplication that proves possession"). Files are read in 1 MiB pieces: a 30 MB photo never
 /// sits in memory whole.
 namespace digest {
@@ -23,10 +23,10 @@ std::string sha256Hex(std::string_view bytes);
 /// SHA-256 of the file at `path`, as sha256Hex(); nullopt when it cannot be read.
 std::optional<std::string> sha256OfFile(const std::filesystem::path& path);
 
-/// HMAC-SHA256 of the file at `path` keyed with `key`, in lower-case hex; nullopt when the file
-/// cannot be read.
-std::optional<std::string> hmacSha256OfFile(const std::filesystem::path& path,
-                                            std::string_view key);
+/// The possession proof (shared::proofOf) of the file at `path`, `size` bytes long, under the
+/// server's `nonce`, in lower-case hex; nullopt when the file cannot be read.
+std::optional<std::string> possessionProofOfFile(const std::filesystem::path& path,
+                                                 std::string_view nonce, std::int64_t size);
 
 /// Standard base64 with padding (tus Upload-Metadata values).
 std::string base64(std::string_view bytes);

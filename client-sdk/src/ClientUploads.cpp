@@ -157,12 +157,14 @@ bool Client::Impl::uploadStep(QueuedPhoto& photo, bool& ask, UploadRun& run) {
         photo.possessionTried = true;
         _uploads->save(photo);
         const auto key = digest::fromBase64(photo.nonce);
-        const auto hmac = key ? digest::hmacSha256OfFile(file, *key) : std::nullopt;
-        if (!hmac) {
+        const auto proof = key ? digest::possessionProofOfFile(
+                                     file, *key, static_cast<std::int64_t>(photo.sizeBytes))
+                               : std::nullopt;
+        if (!proof) {
             return false;  // an unreadable nonce: upload the bytes instead
         }
         const auto answer = withToken([&](const std::string& token) {
-            return _tus->provePossession(token, photo.uploadPath, *hmac);
+            return _tus->provePossession(token, photo.uploadPath, *proof);
         });
         if (answer.deduplicated) {
             photo.deduplicated = true;

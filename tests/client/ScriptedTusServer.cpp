@@ -1,6 +1,7 @@
 #include "ScriptedTusServer.hpp"
 
 #include "verdant/shared/ErrorCode.hpp"
+#include "verdant/shared/PossessionProof.hpp"
 
 #include <Poco/Base64Decoder.h>
 #include <Poco/Base64Encoder.h>
@@ -34,13 +35,13 @@ std::string sha256(const std::string& bytes) {
     return hex(out.data(), size);
 }
 
-std::string hmacSha256(const std::string& key, const std::string& bytes) {
-    std::array<unsigned char, EVP_MAX_MD_SIZE> out{};
-    std::size_t size = 0;
-    EVP_Q_mac(nullptr, "HMAC", nullptr, "SHA256", nullptr, key.data(), key.size(),
-              reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), out.data(),
-              out.size(), &size);
-    return hex(out.data(), size);
+/// The possession proof a Verdant server expects of `bytes` under `nonce`.
+std::string proofOf(const std::string& nonce, const std::string& bytes) {
+    return shared::proofOf(nonce, static_cast<std::int64_t>(bytes.size()),
+                           [&](std::int64_t offset, std::int64_t length) {
+                               return bytes.substr(static_cast<std::size_t>(offset),
+                                                   static_cast<std::size_t>(length));
+                           });
 }
 
 std::string base64(const std::string& bytes, int options = 0) {
@@ -160,7 +161,7 @@ HttpResponse ScriptedTusServer::possession(const std::string& id, const std::str
         parser.parse(body).extract<Poco::JSON::Object::Ptr>()->getValue<std::string>("hmac");
     const auto held = _blobs.find(upload.sha256);
     if (held != _blobs.end() && held->second.size() == upload.length &&
-        hmacSha256(upload.nonce, held->second) == hmac) {
+        proofOf(upload.nonce, held->second) == hmac) {
         const auto length = upload.length;
         _uploads.erase(id);
         return HttpResponse{

@@ -49,10 +49,15 @@ std::string hex(const unsigned char* bytes, std::size_t size) {
     return text;
 }
 
-std::string sha256Hex(const std::string& bytes) {
+std::string sha256Raw(const std::string& bytes) {
     unsigned char digest[SHA256_DIGEST_LENGTH];
     SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest);
-    return hex(digest, sizeof digest);
+    return std::string(reinterpret_cast<const char*>(digest), sizeof digest);
+}
+
+std::string sha256Hex(const std::string& bytes) {
+    const auto digest = sha256Raw(bytes);
+    return hex(reinterpret_cast<const unsigned char*>(digest.data()), digest.size());
 }
 
 std::string base64(const std::string& bytes) {
@@ -82,11 +87,27 @@ std::string fromBase64Url(const std::string& text) {
     return bytes;
 }
 
-std::string hmacHex(const std::string& key, const std::string& bytes) {
+/// The possession proof, written out from protocol.md rather than taken from the shared code:
+/// HMAC-SHA256 under the nonce of 16 ranges of 4 KiB, range i starting at the first 8 bytes of
+/// SHA-256(nonce || i), big-endian, modulo (size - 4095); a blob of at most 64 KiB whole.
+std::string proofHex(const std::string& nonce, const std::string& bytes) {
+    std::string covered = bytes;
+    if (bytes.size() > 64 * 1024) {
+        covered.clear();
+        for (int i = 0; i < 16; ++i) {
+            const auto digest = sha256Raw(nonce + static_cast<char>(i));
+            std::uint64_t seed = 0;
+            for (int b = 0; b < 8; ++b) {
+                seed =
+                    (seed << 8) | static_cast<unsigned char>(digest[static_cast<std::size_t>(b)]);
+            }
+            covered += bytes.substr(seed % (bytes.size() - 4095), 4096);
+        }
+    }
     unsigned char mac[EVP_MAX_MD_SIZE];
     unsigned int size = 0;
-    HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-         reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), mac, &size);
+    HMAC(EVP_sha256(), nonce.data(), static_cast<int>(nonce.size()),
+         reinterpret_cast<const unsigned char*>(covered.data()), covered.size(), mac, &size);
     return hex(mac, size);
 }
 
@@ -449,11 +470,38 @@ TEST_F(PhotoUploads, AProvenPossessionCompletesTheUploadWithoutItsBytes) {
     const auto nonce = fromBase64Url(created.headers.at("Verdant-Proof-Nonce"));
 
     const auto proof = _wang.send("POST", location + "/possession", "application/json",
-                                  R"({"hmac":")" + hmacHex(nonce, photo) + R"("})", tus({}));
+                                  R"({"hmac":")" + proofHex(nonce, photo) + R"("})", tus({}));
 
     EXPECT_EQ(proof.status, 200) << proof.body;
     EXPECT_EQ(proof.body, R"({"deduplicated":true,"upload_offset":50000})");
     EXPECT_EQ(head(_wang, location).headers.at("Upload-Offset"), "50000");
+    EXPECT_EQ(claimsFor(sha).size(), 2U);
+    EXPECT_EQ(filesUnder(tenantFolder()), std::set<std::string>{blobFile(sha)});
+}
+
+TEST_F(PhotoUploads, ALargePhotoIsProvenByTheRangesTheNonceChoosesNotByItsWholeBytes) {
+    const auto photo = fakePhoto(300'000, 19);
+    const auto sha = sha256Hex(photo);
+    upload(_li, photo);
+    auto proveWith = [&](auto proof) {
+        const auto created = create(_wang, static_cast<std::int64_t>(photo.size()), sha);
+        const auto nonce = fromBase64Url(created.headers.at("Verdant-Proof-Nonce"));
+        return _wang
+            .send("POST", locationOf(created) + "/possession", "application/json",
+                  R"({"hmac":")" + proof(nonce) + R"("})", tus({}))
+            .body;
+    };
+    auto wholeBlobHmac = [&](const std::string& nonce) {
+        unsigned char mac[EVP_MAX_MD_SIZE];
+        unsigned int size = 0;
+        HMAC(EVP_sha256(), nonce.data(), static_cast<int>(nonce.size()),
+             reinterpret_cast<const unsigned char*>(photo.data()), photo.size(), mac, &size);
+        return hex(mac, size);
+    };
+
+    EXPECT_EQ(proveWith(wholeBlobHmac), R"({"deduplicated":false,"upload_offset":0})");
+    EXPECT_EQ(proveWith([&](const std::string& nonce) { return proofHex(nonce, photo); }),
+              R"({"deduplicated":true,"upload_offset":300000})");
     EXPECT_EQ(claimsFor(sha).size(), 2U);
     EXPECT_EQ(filesUnder(tenantFolder()), std::set<std::string>{blobFile(sha)});
 }
@@ -500,7 +548,7 @@ TEST_F(PhotoUploads, OnlyTheFirstProofOfAnUploadCounts) {
 
     EXPECT_EQ(prove(std::string(64, 'c')), R"({"deduplicated":false,"upload_offset":0})");
     // A guesser gets no second try, even with the right answer.
-    EXPECT_EQ(prove(hmacHex(nonce, photo)), R"({"deduplicated":false,"upload_offset":0})");
+    EXPECT_EQ(prove(proofHex(nonce, photo)), R"({"deduplicated":false,"upload_offset":0})");
     EXPECT_EQ(claimsFor(sha256Hex(photo)).size(), 1U);
 }
 

@@ -68,8 +68,9 @@ private:
     /// Where an upload's bytes wait: `<tenant>/uploads/<id>.part`.
     std::string stagedPath(const std::string& tenantId, const std::string& id) const;
 
-    /// The HMAC-SHA256 of the tenant's blob under `nonce`; when the tenant lacks a blob of that
-    /// hash and length, the HMAC of as many zero bytes (so that both take the same time).
+    /// The upload's possession proof (shared::proofOf: HMAC-SHA256 under its nonce of byte ranges
+    /// the nonce chooses) of the tenant's blob, in lower-case hex; "" when the tenant lacks a blob
+    /// of that hash and length, after proving as many zero bytes (so both take about as long).
     std::string possessionMac(const std::string& tenantId, const UploadRecord& upload);
 
     void sweepTenant(const std::string& tenantId);
