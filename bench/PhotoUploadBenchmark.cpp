@@ -17,6 +17,7 @@
 
 #include "BenchArguments.hpp"
 #include "CuttingProxy.hpp"
+#include "PhotoBytes.hpp"
 
 #include "verdant/audit/Collections.hpp"
 #include "verdant/client/Client.hpp"
@@ -30,7 +31,6 @@
 #include <chrono>
 #include <cstring>
 #include <iostream>
-#include <random>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -49,19 +49,6 @@ using Clock = std::chrono::steady_clock;
 
 double secondsSince(Clock::time_point start) {
     return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-/// `size` bytes that do not compress, behind a JPEG header (the server judges media types by
-/// their first bytes).
-std::string cameraPhoto(std::size_t size, std::mt19937_64& random) {
-    std::string bytes(size, '\0');
-    for (std::size_t i = 0; i + 8 <= size; i += 8) {
-        const auto word = random();
-        std::memcpy(bytes.data() + i, &word, 8);
-    }
-    const unsigned char jfif[] = {0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, 'J', 'F', 'I', 'F', 0x00};
-    std::copy(std::begin(jfif), std::end(jfif), bytes.begin());
-    return bytes;
 }
 
 /// The server's URL with the relay's port in place of its own.
@@ -109,8 +96,7 @@ Poco::JSON::Object raw(const Arguments& args, const std::string& password) {
     test::CuttingProxy relay(serverPort(args));
     client::HttpsTransport transport(throughRelay(args, relay));
     const auto token = accessToken(transport, args, password);
-    std::mt19937_64 random(1);
-    const auto body = cameraPhoto(args.number("mib", 4) << 20, random);
+    const auto body = test::cameraPhoto(args.number("mib", 4) << 20, 1);
     const auto photos = args.number("photos", 100);
     const auto start = Clock::now();
     for (std::size_t i = 0; i < photos; ++i) {
@@ -139,11 +125,10 @@ std::unique_ptr<Client> tabletWithPhotos(const Arguments& args, const std::strin
     if (!audit.ok) {
         throw std::runtime_error("the audit was refused: " + audit.message);
     }
-    std::mt19937_64 random(1000 + index);
     for (std::size_t i = 0; i < count; ++i) {
         client::PhotoDraft draft;
         draft.auditId = audit.recordId;
-        draft.bytes = cameraPhoto(size, random);
+        draft.bytes = test::cameraPhoto(size, 1000 * (index + 1) + i);
         draft.caption = "Photo " + std::to_string(i);
         if (const auto taken = tablet->addPhoto(draft); !taken.ok) {
             throw std::runtime_error("a photo was refused: " + taken.message);

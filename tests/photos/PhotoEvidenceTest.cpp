@@ -5,6 +5,7 @@
 // nothing; a corrupted transfer caught and sent again.
 
 #include "CuttingProxy.hpp"
+#include "PhotoBytes.hpp"
 #include "ServerHarness.hpp"
 #include "TemporaryDirectory.hpp"
 #include "TestDevice.hpp"
@@ -18,13 +19,10 @@
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 #include <gtest/gtest.h>
-#include <openssl/evp.h>
 
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <iomanip>
-#include <random>
 #include <sstream>
 
 namespace verdant {
@@ -35,34 +33,12 @@ using client::PhotoUploadState;
 using server::Role;
 using shared::RecordId;
 using shared::Value;
+using test::cameraPhoto;
+using test::sha256Hex;
 using test::TestDevice;
 namespace c = audit::collections;
 
 constexpr std::size_t kMiB = 1024 * 1024;
-
-std::string sha256Hex(const std::string& bytes) {
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int length = 0;
-    EVP_Digest(bytes.data(), bytes.size(), digest, &length, EVP_sha256(), nullptr);
-    std::ostringstream hex;
-    for (unsigned int i = 0; i < length; ++i) {
-        hex << std::hex << std::setw(2) << std::setfill('0') << static_cast<int>(digest[i]);
-    }
-    return hex.str();
-}
-
-/// A photo as a camera writes one: the JPEG magic, then bytes that do not compress.
-std::string cameraPhoto(std::size_t size, std::uint64_t seed) {
-    std::mt19937_64 random(seed);
-    std::string bytes(size, '\0');
-    for (std::size_t i = 0; i + 8 <= size; i += 8) {
-        const auto word = random();
-        std::memcpy(bytes.data() + i, &word, 8);
-    }
-    const unsigned char jfif[] = {0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, 'J', 'F', 'I', 'F', 0x00};
-    std::copy(std::begin(jfif), std::end(jfif), bytes.begin());
-    return bytes;
-}
 
 std::string readFile(const std::string& path) {
     std::ifstream file(path, std::ios::binary);

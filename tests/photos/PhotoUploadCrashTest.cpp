@@ -6,6 +6,7 @@
 #include "ChildProcess.hpp"
 #include "CliProcess.hpp"
 #include "CuttingProxy.hpp"
+#include "PhotoBytes.hpp"
 #include "ServerHarness.hpp"
 #include "TemporaryDirectory.hpp"
 #include "TestCertificates.hpp"
@@ -22,7 +23,6 @@
 #include <csignal>
 #include <cstring>
 #include <fstream>
-#include <random>
 #include <thread>
 
 namespace verdant {
@@ -35,18 +35,6 @@ namespace c = audit::collections;
 
 constexpr std::int64_t kChunkBytes = 1024 * 1024;
 constexpr std::size_t kPhotoBytes = 6 * 1024 * 1024;
-
-std::string cameraPhoto(std::uint64_t seed) {
-    std::mt19937_64 random(seed);
-    std::string bytes(kPhotoBytes, '\0');
-    for (std::size_t i = 0; i + 8 <= bytes.size(); i += 8) {
-        const auto word = random();
-        std::memcpy(bytes.data() + i, &word, 8);
-    }
-    const unsigned char jfif[] = {0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, 'J', 'F', 'I', 'F', 0x00};
-    std::copy(std::begin(jfif), std::end(jfif), bytes.begin());
-    return bytes;
-}
 
 class PhotoUploadCrash : public ::testing::Test {
 protected:
@@ -77,7 +65,7 @@ protected:
     /// Signs Li in through the relay, takes a photo and pushes its record (not its bytes).
     void takePhotoAndPushItsRecord(std::uint64_t seed) {
         const auto file = _home.file("photo" + std::to_string(seed) + ".jpg");
-        std::ofstream(file, std::ios::binary) << cameraPhoto(seed);
+        std::ofstream(file, std::ios::binary) << test::cameraPhoto(kPhotoBytes, seed);
         ASSERT_EQ(verdant({"photo", "add", _audit.toString(), file}).exitCode, 0);
         ASSERT_EQ(verdant({"push"}).exitCode, 0);
     }

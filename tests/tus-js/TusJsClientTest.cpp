@@ -5,6 +5,7 @@
 
 #include "ChildProcess.hpp"
 #include "CuttingProxy.hpp"
+#include "PhotoBytes.hpp"
 #include "ServerHarness.hpp"
 #include "TemporaryDirectory.hpp"
 #include "TestCertificates.hpp"
@@ -14,12 +15,9 @@
 #include "verdant/shared/IdGenerator.hpp"
 
 #include <gtest/gtest.h>
-#include <openssl/evp.h>
 
 #include <cstdlib>
 #include <fstream>
-#include <iomanip>
-#include <random>
 #include <sstream>
 
 namespace verdant {
@@ -31,29 +29,6 @@ using test::TestDevice;
 constexpr std::int64_t kCutAfterBytes = 256 * 1024;
 constexpr std::size_t kPhotoBytes = 3 * 1024 * 1024 + 12345;
 
-std::string sha256Hex(const std::string& bytes) {
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int length = 0;
-    EVP_Digest(bytes.data(), bytes.size(), digest, &length, EVP_sha256(), nullptr);
-    std::ostringstream hex;
-    for (unsigned int i = 0; i < length; ++i) {
-        hex << std::hex << std::setw(2) << std::setfill('0') << static_cast<int>(digest[i]);
-    }
-    return hex.str();
-}
-
-/// A photo as a camera writes one: the JPEG magic, then bytes that do not compress.
-std::string cameraPhoto(std::size_t size, unsigned seed) {
-    std::mt19937 random(seed);
-    std::string bytes(size, '\0');
-    for (auto& byte : bytes) {
-        byte = static_cast<char>(random() & 0xFF);
-    }
-    const unsigned char jfif[] = {0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, 'J', 'F', 'I', 'F', 0x00};
-    std::copy(std::begin(jfif), std::end(jfif), bytes.begin());
-    return bytes;
-}
-
 std::string readAll(const std::string& path) {
     std::ifstream file(path);
     return {std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>()};
@@ -64,10 +39,10 @@ TEST(TusJsClient, UploadsThroughDroppedConnectionsAndResumes) {
     test::seedTenant(server, "acme", {{"li", Role::FieldExpert}});
     TestDevice li(server.endpoint(), "acme", "li", "li-password", shared::SystemClock::instance());
     test::TemporaryDirectory work;
-    const auto photo = cameraPhoto(kPhotoBytes, 7);
+    const auto photo = test::cameraPhoto(kPhotoBytes, 7);
     const auto file = work.file("evidence.jpg");
     std::ofstream(file, std::ios::binary) << photo;
-    const auto hash = sha256Hex(photo);
+    const auto hash = test::sha256Hex(photo);
     const auto photoId =
         shared::IdGenerator(shared::SystemClock::instance()).nextRecordId().toString();
 
