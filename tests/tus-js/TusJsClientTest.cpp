@@ -18,6 +18,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 
 namespace verdant {
@@ -57,6 +58,9 @@ TEST(TusJsClient, UploadsThroughDroppedConnectionsAndResumes) {
     ASSERT_TRUE(exitCode.has_value()) << "tus-js-client did not finish";
     ASSERT_EQ(*exitCode, 0) << readAll(log);
 
+    std::cout << "[ figures  ] tus-js-client, " << kPhotoBytes << " bytes through a 256 KiB cut: "
+              << weakNetwork.bytesRelayed() << " bytes crossed, " << weakNetwork.cuts()
+              << " cuts\n";
     // It had to resume: the relay cut the upload many times.
     EXPECT_GE(weakNetwork.cuts(), static_cast<int>(kPhotoBytes / kCutAfterBytes) - 1);
     // The partial bytes of each cut request were kept: the client did not send the photo twice.
