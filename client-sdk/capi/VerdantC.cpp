@@ -1,13 +1,15 @@
 // The C API (verdant.h): a thin shim over verdant::client::Client. Every entry point checks its
 // arguments, runs the C++ call inside guarded(), which turns every exception into an error code
 // and the calling thread's last-error message, and copies results out as caller-owned UTF-8.
+// This file holds the error codes and the core: errors, version, ids, opening and closing, records,
+// writes, subscriptions and the log; the photo, training and sync functions have files of their
+// own (VerdantPhotosC.cpp, VerdantTrainingC.cpp, VerdantSyncC.cpp).
 
-#include "JsonWriter.hpp"
-#include "PhotoJson.hpp"
+#include "CapiSupport.hpp"
 #include "RecordJson.hpp"
 
+#include "verdant/audit/Collections.hpp"
 #include "verdant/client/Client.hpp"
-#include "verdant/domain/DomainSchema.hpp"
 #include "verdant/shared/Clock.hpp"
 #include "verdant/shared/ErrorCode.hpp"
 #include "verdant/shared/IdGenerator.hpp"
@@ -15,29 +17,17 @@
 #include "verdant/verdant.h"
 
 #include <algorithm>
-#include <chrono>
-#include <cstddef>
+#include <cstdint>
 #include <cstdlib>
-#include <cstring>
-#include <functional>
 #include <iterator>
 #include <limits>
-#include <memory>
-#include <new>
-#include <optional>
 #include <string>
 #include <utility>
-
-/// The opaque handle of verdant.h: owns one Client.
-struct verdant_client {
-    std::unique_ptr<verdant::client::Client> client;
-};
 
 namespace verdant::capi {
 namespace {
 
 using client::Client;
-using client::RecordSyncState;
 using shared::ErrorCode;
 
 // --- The C constants are the C++ values --------------------------------------------------------
@@ -170,253 +160,10 @@ static_assert(VERDANT_CATEGORY_CLOCK_SKEW == static_cast<int>(shared::ErrorCateg
 static_assert(VERDANT_CATEGORY_TRANSIENT == static_cast<int>(shared::ErrorCategory::Transient));
 static_assert(VERDANT_CATEGORY_INTERNAL == static_cast<int>(shared::ErrorCategory::Internal));
 
-static_assert(VERDANT_SYNC_STATE_LOCAL == static_cast<int>(RecordSyncState::Local));
-static_assert(VERDANT_SYNC_STATE_QUEUED == static_cast<int>(RecordSyncState::Queued));
-static_assert(VERDANT_SYNC_STATE_SENT == static_cast<int>(RecordSyncState::Sent));
-static_assert(VERDANT_SYNC_STATE_SYNCED == static_cast<int>(RecordSyncState::Synced));
-static_assert(VERDANT_SYNC_STATE_CONFLICT == static_cast<int>(RecordSyncState::Conflict));
-static_assert(VERDANT_SYNC_STATE_QUARANTINED == static_cast<int>(RecordSyncState::Quarantined));
-static_assert(VERDANT_PHOTO_PENDING == static_cast<int>(client::PhotoUploadState::Pending));
-static_assert(VERDANT_PHOTO_UPLOADING == static_cast<int>(client::PhotoUploadState::Uploading));
-static_assert(VERDANT_PHOTO_UPLOADED == static_cast<int>(client::PhotoUploadState::Uploaded));
-static_assert(VERDANT_PHOTO_FAILED == static_cast<int>(client::PhotoUploadState::Failed));
-static_assert(VERDANT_NETWORK_WIFI == static_cast<int>(client::NetworkKind::Wifi));
-static_assert(VERDANT_NETWORK_CELLULAR == static_cast<int>(client::NetworkKind::Cellular));
-static_assert(VERDANT_NETWORK_NONE == static_cast<int>(client::NetworkKind::None));
 static_assert(VERDANT_LOG_DEBUG == static_cast<int>(client::LogLevel::Debug));
 static_assert(VERDANT_LOG_INFO == static_cast<int>(client::LogLevel::Info));
 static_assert(VERDANT_LOG_WARNING == static_cast<int>(client::LogLevel::Warning));
 static_assert(VERDANT_LOG_ERROR == static_cast<int>(client::LogLevel::Error));
-
-// The sizes of the first versions of the versioned structs: a caller compiled against any later
-// header passes at least this much. Freeze these when members are added.
-constexpr std::size_t kOptionsV1Size =
-    offsetof(verdant_options, retry_initial_delay_ms) + sizeof(int);
-constexpr std::size_t kSyncReportV1Size =
-    offsetof(verdant_sync_report, server_offset_ms) + sizeof(std::int64_t);
-
-// --- Last error, per thread ----------------------------------------------------------------------
-
-struct LastError {
-    int code = VERDANT_OK;
-    std::string message;
-    std::string field;
-};
-
-thread_local LastError tLastError;
-
-void setLastError(int code, const char* message, const char* field) noexcept {
-    tLastError.code = code;
-    try {
-        tLastError.message = message;
-        tLastError.field = field;
-    } catch (...) {  // out of memory: keep the code, drop the words
-        tLastError.message.clear();
-        tLastError.field.clear();
-    }
-}
-
-int fail(ErrorCode code, const char* message, const char* field = "") noexcept {
-    setLastError(static_cast<int>(code), message, field);
-    return static_cast<int>(code);
-}
-
-/// Runs `body`, returning VERDANT_OK or the code of whatever it threw; no exception escapes.
-template <class Body>
-int guarded(Body&& body) noexcept {
-    try {
-        body();
-        setLastError(VERDANT_OK, "", "");
-        return VERDANT_OK;
-    } catch (const FieldInputError& error) {
-        return fail(error.code(), error.what(), error.field().c_str());
-    } catch (const shared::Error& error) {
-        return fail(error.code(), error.what());
-    } catch (const std::bad_alloc&) {
-        return fail(ErrorCode::InternalError, "Out of memory.");
-    } catch (...) {
-        // Foreign exceptions (Poco, the standard library) may carry internals in what():
-        // never show those, the code's default message says enough.
-        return fail(ErrorCode::InternalError, "An internal error occurred.");
-    }
-}
-
-// --- Arguments -------------------------------------------------------------------------------
-
-[[noreturn]] void invalid(const std::string& message) {
-    throw shared::Error(ErrorCode::InvalidParameter, message);
-}
-
-/// A required UTF-8 string argument.
-std::string text(const char* value, const char* name) {
-    if (!value) {
-        invalid(std::string(name) + " is NULL.");
-    }
-    std::string copy(value);
-    if (!isValidUtf8(copy)) {
-        invalid(std::string(name) + " is not valid UTF-8.");
-    }
-    return copy;
-}
-
-/// An optional UTF-8 string argument (NULL = empty).
-std::string optionalText(const char* value, const char* name) {
-    return value ? text(value, name) : std::string();
-}
-
-template <class T>
-T& required(T* pointer, const char* name) {
-    if (!pointer) {
-        invalid(std::string(name) + " is NULL.");
-    }
-    return *pointer;
-}
-
-Client& clientOf(verdant_client* handle) {
-    if (!handle || !handle->client) {
-        invalid("client is NULL.");
-    }
-    return *handle->client;
-}
-
-const shared::CollectionSpec& collectionOf(const char* name) {
-    const auto collection = text(name, "collection");
-    const auto* spec = domain::domainSchema().collection(collection);
-    if (!spec) {
-        throw shared::Error(ErrorCode::UnknownCollection,
-                            "The collection " + collection + " is not part of the schema.");
-    }
-    return *spec;
-}
-
-shared::RecordId recordIdOf(const char* value, const char* name) {
-    const auto id = shared::RecordId::parse(text(value, name));
-    if (!id) {
-        invalid(std::string(name) + " is not a record id (UUID text).");
-    }
-    return *id;
-}
-
-/// Sets an out-pointer to NULL before anything can fail, so a failed call leaves NULL behind.
-template <class T>
-void clearOut(T** out) noexcept {
-    if (out) {
-        *out = nullptr;
-    }
-}
-
-/// A caller-owned copy of `value`, freed with verdant_string_free().
-char* copyOut(const std::string& value) {
-    auto* copy = static_cast<char*>(std::malloc(value.size() + 1));
-    if (!copy) {
-        throw std::bad_alloc();
-    }
-    std::memcpy(copy, value.c_str(), value.size() + 1);
-    return copy;
-}
-
-client::ClientOptions clientOptionsOf(const verdant_options* options) {
-    const auto& given = required(options, "options");
-    if (given.struct_size < kOptionsV1Size) {
-        invalid("options->struct_size is too small; fill the options with verdant_options_init().");
-    }
-    client::ClientOptions result;
-    result.dataDirectory = text(given.data_directory, "options->data_directory");
-    result.server.baseUrl = text(given.server_url, "options->server_url");
-    if (result.dataDirectory.empty() || result.server.baseUrl.empty()) {
-        invalid("options->data_directory and options->server_url are required.");
-    }
-    result.server.caFile = optionalText(given.ca_file, "options->ca_file");
-    if (given.device_name) {
-        result.deviceName = text(given.device_name, "options->device_name");
-    }
-    if (given.timeout_seconds < 0 || given.retry_max_attempts < 0 ||
-        given.retry_initial_delay_ms < 0) {
-        invalid("options: timeouts, attempts and delays must not be negative.");
-    }
-    if (given.timeout_seconds > 0) {
-        result.server.timeoutSeconds = given.timeout_seconds;
-    }
-    result.durable = given.durable != 0;
-    if (given.retry_max_attempts > 0) {
-        result.retry.maxAttempts = given.retry_max_attempts;
-    }
-    if (given.retry_initial_delay_ms > 0) {
-        result.retry.initialDelay = std::chrono::milliseconds(given.retry_initial_delay_ms);
-    }
-    return result;
-}
-
-/// Adopts a new Client as a handle the caller owns.
-verdant_client* handleOf(std::unique_ptr<Client> client) {
-    auto handle = std::make_unique<verdant_client>();
-    handle->client = std::move(client);
-    return handle.release();
-}
-
-/// Turns a refused write into the exception guarded() reports.
-void requireWritten(const client::WriteResult& result) {
-    if (!result.ok) {
-        throw FieldInputError(result.error.value_or(ErrorCode::InvalidChange), result.field,
-                              result.message);
-    }
-}
-
-// --- Sync reports --------------------------------------------------------------------------------
-
-verdant_sync_report reportOf(const client::SyncReport& report) {
-    verdant_sync_report out{};
-    out.struct_size = sizeof(verdant_sync_report);
-    out.complete = report.complete ? 1 : 0;
-    out.error_count = static_cast<int>(
-        std::min<std::size_t>(report.errors.size(), std::numeric_limits<int>::max()));
-    out.first_error_code =
-        report.errors.empty() ? VERDANT_OK : static_cast<int>(report.errors.front().code);
-    out.pushed = report.pushed;
-    out.pulled = report.pulled;
-    out.conflicts_raised = report.conflictsRaised;
-    out.quarantined = report.quarantined;
-    out.restamped = report.restamped;
-    out.purged_scopes = report.purgedScopes;
-    out.repaired_scopes = report.repairedScopes;
-    out.open_conflicts = report.openConflicts;
-    out.pending_changes = report.pendingChanges;
-    out.bytes_sent = report.bytesSent;
-    out.bytes_received = report.bytesReceived;
-    out.attempts = report.attempts;
-    out.server_offset_ms = report.serverOffsetMs;
-    return out;
-}
-
-/// Copies as much of `report` as the caller's struct (struct_size) holds.
-void copyReport(const verdant_sync_report& report, verdant_sync_report* out) noexcept {
-    auto copy = report;
-    copy.struct_size = std::min(out->struct_size, sizeof(verdant_sync_report));
-    std::memcpy(out, &copy, copy.struct_size);
-}
-
-using SyncCall =
-    client::SyncReport (Client::*)(const std::function<void(const client::SyncProgress&)>&);
-
-int runSync(verdant_client* handle, verdant_sync_report* out, SyncCall call) noexcept {
-    client::SyncReport report;
-    const int code = guarded([&] {
-        auto& sdk = clientOf(handle);
-        if (out && out->struct_size < kSyncReportV1Size) {
-            invalid("report->struct_size must be sizeof(verdant_sync_report).");
-        }
-        report = (sdk.*call)({});
-        if (out) {
-            copyReport(reportOf(report), out);
-        }
-    });
-    if (code == VERDANT_OK && !report.complete && !report.errors.empty()) {
-        // The report is the result; its first problem is what the caller shows or acts on.
-        const auto& first = report.errors.front();
-        setLastError(static_cast<int>(first.code), first.message.c_str(), "");
-    }
-    return code;
-}
 
 }  // namespace
 }  // namespace verdant::capi
@@ -424,7 +171,7 @@ int runSync(verdant_client* handle, verdant_sync_report* out, SyncCall call) noe
 // The entry points below name their handle parameter `client` (as verdant.h does), which hides
 // the namespace verdant::client inside them: they spell out verdant::client:: and
 // verdant::shared::.
-using namespace verdant::capi;  // NOLINT(google-build-using-namespace): this file's own helpers
+using namespace verdant::capi;  // NOLINT(google-build-using-namespace): the C API's own helpers
 
 extern "C" {
 
@@ -462,15 +209,15 @@ int verdant_error_is_retryable(int code) {
 }
 
 int verdant_last_error_code(void) {
-    return tLastError.code;
+    return lastError().code;
 }
 
 const char* verdant_last_error_message(void) {
-    return tLastError.message.c_str();
+    return lastError().message.c_str();
 }
 
 const char* verdant_last_error_field(void) {
-    return tLastError.field.c_str();
+    return lastError().field.c_str();
 }
 
 void verdant_string_free(char* string) {
@@ -620,52 +367,6 @@ int verdant_audit_records_json(verdant_client* client, const char* audit_id, cha
     });
 }
 
-int verdant_session_records_json(verdant_client* client, const char* session_id, char** out_json) {
-    clearOut(out_json);
-    return guarded([&] {
-        auto& sdk = clientOf(client);
-        const auto id = recordIdOf(session_id, "session_id");
-        auto& out = required(out_json, "out_json");
-        out = copyOut(recordsJson(sdk.sessionRecords(id)));
-    });
-}
-
-// --- Training at the door ----------------------------------------------------------------------
-
-int verdant_check_in(verdant_client* client, const char* session_id, const char* token,
-                     char** out_result_json) {
-    clearOut(out_result_json);
-    return guarded([&] {
-        auto& sdk = clientOf(client);
-        const auto id = recordIdOf(session_id, "session_id");
-        const auto result = sdk.checkIn(id, text(token, "token"));
-        if (!result.ok) {
-            throw FieldInputError(result.error.value_or(ErrorCode::InvalidChange), "",
-                                  result.message);
-        }
-        if (out_result_json) {
-            *out_result_json = copyOut(checkInResultJson(result));
-        }
-    });
-}
-
-int verdant_check_out(verdant_client* client, const char* registration_id) {
-    return guarded([&] {
-        auto& sdk = clientOf(client);
-        requireWritten(sdk.checkOut(recordIdOf(registration_id, "registration_id")));
-    });
-}
-
-int verdant_roster_json(verdant_client* client, const char* session_id, char** out_json) {
-    clearOut(out_json);
-    return guarded([&] {
-        auto& sdk = clientOf(client);
-        const auto id = recordIdOf(session_id, "session_id");
-        auto& out = required(out_json, "out_json");
-        out = copyOut(rosterJson(sdk.roster(id)));
-    });
-}
-
 // --- Writes
 // ----------------------------------------------------------------------------------------
 
@@ -709,55 +410,6 @@ int verdant_remove(verdant_client* client, const char* collection, const char* r
     });
 }
 
-// --- Sync state, conflicts, quarantine -----------------------------------------------------------
-
-int verdant_sync_state(verdant_client* client, const char* collection, const char* record_id,
-                       int* out_state) {
-    return guarded([&] {
-        auto& sdk = clientOf(client);
-        const auto& spec = collectionOf(collection);
-        const auto id = recordIdOf(record_id, "record_id");
-        auto& out = required(out_state, "out_state");
-        out = static_cast<int>(sdk.syncState(spec.name(), id));
-    });
-}
-
-int verdant_status_json(verdant_client* client, char** out_json) {
-    clearOut(out_json);
-    return guarded([&] {
-        auto& sdk = clientOf(client);
-        auto& out = required(out_json, "out_json");
-        out = copyOut(statusJson(sdk.status()));
-    });
-}
-
-int verdant_conflicts_json(verdant_client* client, char** out_json) {
-    clearOut(out_json);
-    return guarded([&] {
-        auto& sdk = clientOf(client);
-        auto& out = required(out_json, "out_json");
-        out = copyOut(conflictsJson(sdk.conflicts()));
-    });
-}
-
-int verdant_quarantine_json(verdant_client* client, char** out_json) {
-    clearOut(out_json);
-    return guarded([&] {
-        auto& sdk = clientOf(client);
-        auto& out = required(out_json, "out_json");
-        out = copyOut(quarantineJson(sdk.quarantine()));
-    });
-}
-
-int verdant_pending_changes_json(verdant_client* client, char** out_json) {
-    clearOut(out_json);
-    return guarded([&] {
-        auto& sdk = clientOf(client);
-        auto& out = required(out_json, "out_json");
-        out = copyOut(changesJson(sdk.pendingChanges()));
-    });
-}
-
 // --- Subscriptions -------------------------------------------------------------------------------
 
 int verdant_subscribe(verdant_client* client, verdant_record_callback callback, void* user_data,
@@ -789,150 +441,6 @@ int verdant_subscribe(verdant_client* client, verdant_record_callback callback, 
 
 int verdant_unsubscribe(verdant_client* client, uint64_t handle) {
     return guarded([&] { clientOf(client).unsubscribe(handle); });
-}
-
-// --- Sync
-// ------------------------------------------------------------------------------------------
-
-int verdant_sync(verdant_client* client, verdant_sync_report* out_report) {
-    return runSync(client, out_report, &Client::sync);
-}
-
-int verdant_push(verdant_client* client, verdant_sync_report* out_report) {
-    return runSync(client, out_report, &Client::push);
-}
-
-int verdant_pull(verdant_client* client, verdant_sync_report* out_report) {
-    return runSync(client, out_report, &Client::pull);
-}
-
-int verdant_photo_add(verdant_client* client, const char* audit_id, const char* source_path,
-                      const char* details_json, char** out_photo_id) {
-    clearOut(out_photo_id);
-    return guarded([&] {
-        auto& sdk = clientOf(client);
-        auto& out = required(out_photo_id, "out_photo_id");
-        verdant::client::PhotoDraft draft;
-        draft.auditId = recordIdOf(audit_id, "audit_id");
-        draft.sourcePath = text(source_path, "source_path");
-        if (draft.sourcePath.empty()) {
-            invalid("source_path is empty.");
-        }
-        readPhotoDetails(optionalText(details_json, "details_json"), draft);
-        const auto result = sdk.addPhoto(draft);
-        requireWritten(result);
-        out = copyOut(result.recordId.toString());
-    });
-}
-
-int verdant_photo_list_json(verdant_client* client, const char* audit_id, char** out_json) {
-    clearOut(out_json);
-    return guarded([&] {
-        auto& sdk = clientOf(client);
-        auto& out = required(out_json, "out_json");
-        std::optional<verdant::shared::RecordId> audit;
-        if (audit_id) {
-            audit = recordIdOf(audit_id, "audit_id");
-        }
-        out = copyOut(photoUploadsJson(sdk.photoUploads(audit)));
-    });
-}
-
-int verdant_photo_upload(verdant_client* client, verdant_upload_report* out_report) {
-    verdant::client::UploadReport report;
-    const int code = guarded([&] {
-        auto& sdk = clientOf(client);
-        if (out_report && out_report->struct_size < sizeof(verdant_upload_report)) {
-            invalid("report->struct_size must be sizeof(verdant_upload_report).");
-        }
-        report = sdk.uploadPhotos();
-        if (out_report) {
-            verdant_upload_report c{};
-            c.struct_size = sizeof(verdant_upload_report);
-            c.complete = report.complete() ? 1 : 0;
-            c.first_error_code =
-                report.errors.empty() ? VERDANT_OK : static_cast<int>(report.errors[0].first);
-            c.uploaded = report.uploaded;
-            c.deduplicated = report.deduplicated;
-            c.failed = report.failed;
-            c.pending = report.pending;
-            c.bytes_sent = report.bytesSent;
-            c.attempts = report.attempts;
-            *out_report = c;
-        }
-    });
-    if (code == VERDANT_OK && !report.errors.empty()) {
-        const auto& [first, message] = report.errors.front();
-        setLastError(static_cast<int>(first), message.c_str(), "");
-    }
-    return code;
-}
-
-int verdant_photo_download(verdant_client* client, const char* photo_id_or_sha256,
-                           const char* destination_path) {
-    return guarded([&] {
-        auto& sdk = clientOf(client);
-        sdk.downloadPhoto(text(photo_id_or_sha256, "photo_id_or_sha256"),
-                          text(destination_path, "destination_path"));
-    });
-}
-
-int verdant_set_upload_settings(verdant_client* client, int wifi_only,
-                                uint64_t max_bytes_per_second, uint32_t chunk_bytes) {
-    return guarded([&] {
-        auto& sdk = clientOf(client);
-        verdant::client::UploadSettings settings;
-        settings.wifiOnly = wifi_only != 0;
-        settings.maxBytesPerSecond = max_bytes_per_second;
-        if (chunk_bytes != 0) {
-            settings.chunkBytes = chunk_bytes;
-        }
-        sdk.setUploadSettings(settings);
-    });
-}
-
-int verdant_set_network(verdant_client* client, int network) {
-    return guarded([&] {
-        auto& sdk = clientOf(client);
-        if (network < VERDANT_NETWORK_WIFI || network > VERDANT_NETWORK_NONE) {
-            invalid("network must be a verdant_network.");
-        }
-        sdk.setNetwork(static_cast<verdant::client::NetworkKind>(network));
-    });
-}
-
-int verdant_start_background_sync(verdant_client* client, int64_t interval_ms,
-                                  verdant_sync_report_callback on_report, void* user_data) {
-    return guarded([&] {
-        auto& sdk = clientOf(client);
-        if (interval_ms <= 0) {
-            invalid("interval_ms must be positive.");
-        }
-        std::function<void(const verdant::client::SyncReport&)> forward;
-        if (on_report) {
-            forward = [on_report, user_data](const verdant::client::SyncReport& report) noexcept {
-                const auto c = reportOf(report);
-                on_report(user_data, &c);
-            };
-        }
-        sdk.startBackgroundSync(std::chrono::milliseconds(interval_ms), std::move(forward));
-    });
-}
-
-int verdant_request_sync(verdant_client* client) {
-    return guarded([&] { clientOf(client).requestSync(); });
-}
-
-int verdant_stop_background_sync(verdant_client* client) {
-    return guarded([&] { clientOf(client).stopBackgroundSync(); });
-}
-
-int verdant_background_sync_running(verdant_client* client, int* out_running) {
-    return guarded([&] {
-        auto& sdk = clientOf(client);
-        auto& out = required(out_running, "out_running");
-        out = sdk.backgroundSyncRunning() ? 1 : 0;
-    });
 }
 
 // --- Log -----------------------------------------------------------------------------------------
