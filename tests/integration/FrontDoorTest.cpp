@@ -269,6 +269,19 @@ TEST(FrontDoor, ALargeBodyWithoutAValidTokenIsRefusedBeforeItIsRead) {
     EXPECT_EQ(errorCodeOf(tooLarge), "payload_too_large");
 }
 
+TEST(FrontDoor, AnUploadWithoutATokenIsUnauthenticatedSoTheClientSignsInAgain) {
+    ServerHarness harness;
+    RawTlsConnection connection(harness.port());
+    connection.send(
+        "PATCH /v1/uploads/0123456789abcdef HTTP/1.1\r\nHost: localhost\r\n"
+        "Tus-Resumable: 1.0.0\r\nUpload-Offset: 0\r\n"
+        "Content-Type: application/offset+octet-stream\r\n"
+        "Content-Length: 1000000\r\nExpect: 100-continue\r\n\r\n");
+    const auto response = connection.read();  // refused from its head, the body not wanted
+    EXPECT_EQ(response.status, 401);
+    EXPECT_EQ(errorCodeOf(response), "unauthenticated");
+}
+
 // Answers to a connection that was reset meet EPIPE/ECONNRESET mid-write, and the connection is
 // closed while answers for it are still coming back from workers.
 TEST(FrontDoor, AClientThatHangsUpMidAnswerDoesNotStopTheServer) {

@@ -228,7 +228,11 @@ void SyncServer::start() {
     options.bodyGate = [this](const ParsedRequest& head) -> std::optional<Error> {
         const auto authorization = head.header("Authorization");
         if (!authorization) {
-            // Sign-in and other anonymous bodies are small by nature.
+            // An upload without a token is unauthenticated (so a client signs in again); sign-in
+            // and other anonymous bodies are small by nature.
+            if (_router->streams(head.method, pathOf(head.target))) {
+                return Error(ErrorCode::Unauthenticated);
+            }
             return Error(ErrorCode::PayloadTooLarge,
                          "A request body over 64 KiB needs a bearer token.");
         }
