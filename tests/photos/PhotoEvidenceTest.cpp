@@ -335,5 +335,18 @@ TEST_F(PhotoEvidence, ACorruptedTransferIsCaughtNothingKeptAndSentAgain) {
     EXPECT_EQ(sha256Hex(readFile(copy)), sha256Hex(bytes));
 }
 
+TEST(PhotoUploadBodies, AChunkLargerThanTheLargestBlobIsRefusedFromItsHead) {
+    test::ServerHarness server([](server::ServerConfig& config) { config.maxBlobBytes = 1 << 20; });
+    test::seedTenant(server, "acme", {{"li", Role::FieldExpert}});
+    TestDevice li(server.endpoint(), "acme", "li", "li-password", shared::SystemClock::instance());
+    const auto answer = li.send("PATCH", "/v1/uploads/0123456789abcdef0123456789abcdef",
+                                "application/offset+octet-stream", std::string(2 << 20, 'x'),
+                                {{"Tus-Resumable", "1.0.0"}, {"Upload-Offset", "0"}});
+    EXPECT_EQ(answer.status, 413) << answer.body;
+    EXPECT_EQ(std::filesystem::directory_iterator(server.server().config().dataDir + "/spool"),
+              std::filesystem::directory_iterator())
+        << "nothing of it spooled";
+}
+
 }  // namespace
 }  // namespace verdant

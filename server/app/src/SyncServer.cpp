@@ -138,6 +138,8 @@ HttpListener::Options listenerOptions(const ServerConfig& config) {
     options.headerTimeoutSeconds = config.headerTimeoutSeconds;
     options.requestTimeoutSeconds = config.requestTimeoutSeconds;
     options.limits.maxBodyBytes = config.maxBodyBytes;
+    // A streamed body is an upload's chunk: never larger than the largest blob.
+    options.limits.maxStreamedBodyBytes = config.maxBlobBytes;
     options.bodyBudgetBytes = std::max<std::int64_t>(256 << 20, 4 * config.maxBodyBytes);
     return options;
 }
