@@ -5,6 +5,7 @@
 #include "ServerHarness.hpp"
 #include "TestDevice.hpp"
 
+#include "verdant/audit/Collections.hpp"
 #include "verdant/server/app/BuiltInModules.hpp"
 #include "verdant/server/photos/PhotosModule.hpp"
 #include "verdant/shared/IdGenerator.hpp"
@@ -33,7 +34,10 @@ namespace verdant {
 namespace {
 
 using server::Role;
+using shared::RecordId;
+using shared::Value;
 using test::TestDevice;
+namespace c = audit::collections;
 
 constexpr std::int64_t kStartMs = 1'800'000'000'000;
 constexpr std::int64_t kHourMs = 3'600'000;
@@ -142,11 +146,45 @@ protected:
     explicit PhotoUploads(const std::function<void(server::ServerConfig&)>& adjust = {})
         : _server(adjust, seams()),
           _tenantId(test::seedTenant(_server, "acme",
-                                     {{"li", Role::FieldExpert},
+                                     {{"hq", Role::HqReviewer},
+                                      {"li", Role::FieldExpert},
                                       {"wang", Role::FieldExpert},
                                       {"zhou", Role::FieldExpert}})),
           _li(_server.endpoint(), "acme", "li", "li-password", _clock),
-          _wang(_server.endpoint(), "acme", "wang", "wang-password", _clock) {}
+          _wang(_server.endpoint(), "acme", "wang", "wang-password", _clock) {
+        TestDevice hq(_server.endpoint(), "acme", "hq", "hq-password", _clock);
+        TestDevice zhou(_server.endpoint(), "acme", "zhou", "zhou-password", _clock);
+        _audit = audit(hq, _li, {_wang.userId(), zhou.userId()});
+        _wangsAudit = audit(hq, _wang, {});
+        for (const auto& result : hq.push().results) {
+            EXPECT_EQ(result.outcome, "applied") << result.message;
+        }
+    }
+
+    /// An audit led by `lead` with `team`, written by HQ (pushed by the caller).
+    RecordId audit(TestDevice& hq, TestDevice& lead, const std::vector<std::string>& team) {
+        const auto id = _ids.nextRecordId();
+        hq.set(c::kAudits, id, "assignee_id", Value::string(lead.userId()));
+        hq.set(c::kAudits, id, "state", Value::string("in_progress"));
+        for (const auto& member : team) {
+            hq.add(c::kAudits, id, "team", member);
+        }
+        return id;
+    }
+
+    /// A `photos` record of `audit` naming `sha` and `length`, pushed by `device`: what the SDK
+    /// syncs before it uploads the bytes.
+    RecordId photoRecord(TestDevice& device, const std::string& sha, std::int64_t length,
+                         std::optional<RecordId> audit = {}) {
+        const auto id = _ids.nextRecordId();
+        device.set(c::kPhotos, id, "audit_id", Value::id(audit.value_or(_audit)));
+        device.set(c::kPhotos, id, "sha256", Value::string(sha));
+        device.set(c::kPhotos, id, "size_bytes", Value::integer(length));
+        for (const auto& result : device.push().results) {
+            EXPECT_EQ(result.outcome, "applied") << result.message;
+        }
+        return id;
+    }
 
     /// The built-in modules, remembering the photos module (to sweep and to read claims).
     server::SyncServer::Seams seams() {
@@ -169,16 +207,26 @@ protected:
     }
 
     /// POST /v1/uploads for `bytes` (named by `sha`, their hash unless a test lies), with
-    /// `chunk` as the creation's body.
+    /// `chunk` as the creation's body, for a photos record the device pushes first.
     client::HttpResponse create(TestDevice& device, std::int64_t length, const std::string& sha,
                                 const std::string& chunk = "",
                                 std::map<std::string, std::string> headers = {}) {
+        return createFor(device, photoRecord(device, sha, length), length, sha, chunk, headers);
+    }
+
+    /// POST /v1/uploads naming `photo` as the record the bytes belong to.
+    client::HttpResponse createFor(TestDevice& device, const RecordId& photo, std::int64_t length,
+                                   const std::string& sha, const std::string& chunk = "",
+                                   std::map<std::string, std::string> headers = {}) {
         headers["Upload-Length"] = std::to_string(length);
-        headers["Upload-Metadata"] = "sha256 " + base64(sha) + ",photo_id " +
-                                     base64(_ids.nextRecordId().toString()) + ",filetype " +
-                                     base64("image/jpeg") + ",filename " + base64("IMG_0001.jpg");
+        headers["Upload-Metadata"] = metadataOf(sha, photo);
         return device.send("POST", "/v1/uploads", chunk.empty() ? "" : kChunkType, chunk,
                            tus(headers));
+    }
+
+    static std::string metadataOf(const std::string& sha, const RecordId& photo) {
+        return "sha256 " + base64(sha) + ",photo_id " + base64(photo.toString()) + ",filetype " +
+               base64("image/jpeg") + ",filename " + base64("IMG_0001.jpg");
     }
 
     /// The Location of a 201, or a failed expectation.
@@ -257,6 +305,8 @@ protected:
     TestDevice _li;
     TestDevice _wang;
     shared::IdGenerator _ids{_clock};
+    RecordId _audit;       ///< Li's, with Wang and Zhou on its team.
+    RecordId _wangsAudit;  ///< Wang's alone.
 };
 
 TEST_F(PhotoUploads, OptionsAdvertisesTheProtocolAndItsExtensions) {
@@ -570,14 +620,81 @@ TEST_F(PhotoUploadLimits, ABlobPastTheLargestIsRefusedAtCreation) {
 
 TEST_F(PhotoUploadLimits, ATenantOverItsQuotaIsRefused) {
     upload(_li, fakePhoto(60 * 1024, 17));
-    const auto open = create(_wang, 30 * 1024, sha256Hex("y"));  // reserved while open
-    ASSERT_EQ(open.status, 201);
 
-    const auto refused = create(_wang, 20 * 1024, sha256Hex("z"));
+    const auto refused = create(_wang, 50 * 1024, sha256Hex("z"));
 
     EXPECT_EQ(refused.status, 403);
     EXPECT_EQ(errorCode(refused), "quota_exceeded");
     EXPECT_EQ(filesUnder(tenantFolder()).size(), 1U);  // the stored photo only
+}
+
+TEST_F(PhotoUploadLimits, AChunkThatWouldPassTheQuotaIsRefusedAndKeepsNothing) {
+    const auto first = fakePhoto(60 * 1024, 20);
+    const auto second = fakePhoto(60 * 1024, 21);
+    const auto firstAt = locationOf(create(_li, 60 * 1024, sha256Hex(first)));
+    const auto secondAt = locationOf(create(_wang, 60 * 1024, sha256Hex(second)));
+    ASSERT_EQ(patch(_li, firstAt, 0, first).status, 204);  // 60 KiB of 100 KiB stored
+
+    const auto refused = patch(_wang, secondAt, 0, second.substr(0, 50 * 1024));
+
+    EXPECT_EQ(refused.status, 403);
+    EXPECT_EQ(errorCode(refused), "quota_exceeded");
+    EXPECT_EQ(head(_wang, secondAt).headers.at("Upload-Offset"), "0");
+    EXPECT_EQ(filesUnder(tenantFolder()), std::set<std::string>{blobFile(sha256Hex(first))});
+    // What fits is taken.
+    EXPECT_EQ(patch(_wang, secondAt, 0, second.substr(0, 40 * 1024)).status, 204);
+}
+
+class PhotoUploadQuota : public PhotoUploads {
+protected:
+    PhotoUploadQuota()
+        : PhotoUploads([](server::ServerConfig& config) {
+              config.maxBlobBytes = 4'000'000;
+              config.photoQuotaBytes = 10'000'000;
+          }) {}
+};
+
+TEST_F(PhotoUploadQuota, EmptyUploadsDoNotHoldTheTenantsQuota) {
+    for (unsigned i = 0; i < 4; ++i) {
+        locationOf(create(_wang, 2'000'000, sha256Hex(fakePhoto(2'000'000, 30 + i))));
+    }
+    const auto photo = fakePhoto(3'000'000, 40);
+
+    const auto created = create(_li, 3'000'000, sha256Hex(photo), photo);
+
+    EXPECT_EQ(created.status, 201) << created.body;
+    EXPECT_EQ(filesUnder(tenantFolder()), std::set<std::string>{blobFile(sha256Hex(photo))});
+}
+
+TEST_F(PhotoUploads, ACreationForNoRecordTheCallerMayReadNamingTheHashIsRefused) {
+    const auto photo = fakePhoto(20'000, 22);
+    const auto sha = sha256Hex(photo);
+    const auto length = static_cast<std::int64_t>(photo.size());
+    const auto otherHash = photoRecord(_li, sha256Hex("another photo"), length);
+    const auto otherSize = photoRecord(_li, sha, length + 1);
+    const auto wangsOwn = photoRecord(_wang, sha, length, _wangsAudit);
+
+    for (const auto& photoId : {_ids.nextRecordId(), otherHash, otherSize, wangsOwn}) {
+        const auto refused = createFor(_li, photoId, length, sha, photo);
+        EXPECT_EQ(refused.status, 400) << refused.body;
+        EXPECT_EQ(errorCode(refused), "invalid_parameter");
+        EXPECT_NE(refused.body.find("sync the record first"), std::string::npos);
+    }
+    EXPECT_TRUE(filesUnder(tenantFolder()).empty());
+    // Wang may upload for his own record.
+    EXPECT_EQ(createFor(_wang, wangsOwn, length, sha, photo).status, 201);
+}
+
+TEST_F(PhotoUploads, HeadGivesBackTheMetadataOfTheCreation) {
+    const auto photo = fakePhoto(20'000, 23);
+    const auto record = photoRecord(_li, sha256Hex(photo), 20'000);
+    const auto location = locationOf(createFor(_li, record, 20'000, sha256Hex(photo)));
+
+    const auto answer = head(_li, location);
+
+    EXPECT_EQ(answer.status, 200);
+    ASSERT_EQ(answer.headers.count("Upload-Metadata"), 1U);
+    EXPECT_EQ(answer.headers.at("Upload-Metadata"), metadataOf(sha256Hex(photo), record));
 }
 
 }  // namespace

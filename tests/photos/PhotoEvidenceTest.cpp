@@ -304,8 +304,17 @@ TEST_F(PhotoEvidence, ADeviceThatKnowsOnlyTheHashGetsNeitherTheBytesNorALink) {
     }
     // ...and asks for deduplication without the bytes: she gets the answer a hash the server
     // does not hold gets, and no byte.
+    // (a second forged record names a hash the server does not hold, for comparison)
+    const auto unknownHash = sha256Hex("no such photo");
+    const auto forgedUnknown = _ids.nextRecordId();
+    mallory.set(c::kPhotos, forgedUnknown, "audit_id", Value::id(_otherAudit));
+    mallory.set(c::kPhotos, forgedUnknown, "sha256", Value::string(unknownHash));
+    mallory.set(c::kPhotos, forgedUnknown, "size_bytes", Value::integer(1 << 20));
+    for (const auto& result : mallory.push().results) {
+        EXPECT_EQ(result.outcome, "applied") << result.message;
+    }
     const auto heldAnswer = possessionAnswer(mallory, hash, forged);
-    const auto unknownAnswer = possessionAnswer(mallory, sha256Hex("no such photo"), forged);
+    const auto unknownAnswer = possessionAnswer(mallory, unknownHash, forgedUnknown);
     EXPECT_EQ(heldAnswer, unknownAnswer);
     EXPECT_NE(heldAnswer.find("\"deduplicated\":false"), std::string::npos) << heldAnswer;
     EXPECT_EQ(mallory.send("GET", "/v1/blobs/" + hash).status, 404);

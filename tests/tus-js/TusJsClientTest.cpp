@@ -11,6 +11,7 @@
 #include "TestCertificates.hpp"
 #include "TestDevice.hpp"
 
+#include "verdant/audit/Collections.hpp"
 #include "verdant/server/auth/AccountStore.hpp"
 #include "verdant/shared/IdGenerator.hpp"
 
@@ -25,7 +26,9 @@ namespace verdant {
 namespace {
 
 using server::Role;
+using shared::Value;
 using test::TestDevice;
+namespace c = audit::collections;
 
 constexpr std::int64_t kCutAfterBytes = 256 * 1024;
 constexpr std::size_t kPhotoBytes = 3 * 1024 * 1024 + 12345;
@@ -37,15 +40,28 @@ std::string readAll(const std::string& path) {
 
 TEST(TusJsClient, UploadsThroughDroppedConnectionsAndResumes) {
     test::ServerHarness server;
-    test::seedTenant(server, "acme", {{"li", Role::FieldExpert}});
+    test::seedTenant(server, "acme", {{"hq", Role::HqReviewer}, {"li", Role::FieldExpert}});
     TestDevice li(server.endpoint(), "acme", "li", "li-password", shared::SystemClock::instance());
     test::TemporaryDirectory work;
     const auto photo = test::cameraPhoto(kPhotoBytes, 7);
     const auto file = work.file("evidence.jpg");
     std::ofstream(file, std::ios::binary) << photo;
     const auto hash = test::sha256Hex(photo);
-    const auto photoId =
-        shared::IdGenerator(shared::SystemClock::instance()).nextRecordId().toString();
+    // The server takes bytes only for a photos record the uploader may read: HQ gives Li an
+    // audit, and her record of the photo is synced first, as the SDK does.
+    shared::IdGenerator ids(shared::SystemClock::instance());
+    const auto audit = ids.nextRecordId();
+    TestDevice hq(server.endpoint(), "acme", "hq", "hq-password", shared::SystemClock::instance());
+    hq.set(c::kAudits, audit, "assignee_id", Value::string(li.userId()));
+    hq.set(c::kAudits, audit, "state", Value::string("in_progress"));
+    ASSERT_EQ(hq.push().results.at(0).outcome, "applied");
+    const auto record = ids.nextRecordId();
+    li.set(c::kPhotos, record, "audit_id", Value::id(audit));
+    li.set(c::kPhotos, record, "sha256", Value::string(hash));
+    li.set(c::kPhotos, record, "size_bytes",
+           Value::integer(static_cast<std::int64_t>(photo.size())));
+    ASSERT_EQ(li.push().results.at(0).outcome, "applied");
+    const auto photoId = record.toString();
 
     test::CuttingProxy weakNetwork(server.port(), kCutAfterBytes);
     ::setenv("NODE_EXTRA_CA_CERTS", test::TestCertificates::primary().caFile.c_str(), 1);
@@ -58,9 +74,9 @@ TEST(TusJsClient, UploadsThroughDroppedConnectionsAndResumes) {
     ASSERT_TRUE(exitCode.has_value()) << "tus-js-client did not finish";
     ASSERT_EQ(*exitCode, 0) << readAll(log);
 
-    std::cout << "[ figures  ] tus-js-client, " << kPhotoBytes << " bytes through a 256 KiB cut: "
-              << weakNetwork.bytesRelayed() << " bytes crossed, " << weakNetwork.cuts()
-              << " cuts\n";
+    std::cout << "[ figures  ] tus-js-client, " << kPhotoBytes
+              << " bytes through a 256 KiB cut: " << weakNetwork.bytesRelayed()
+              << " bytes crossed, " << weakNetwork.cuts() << " cuts\n";
     // It had to resume: the relay cut the upload many times.
     EXPECT_GE(weakNetwork.cuts(), static_cast<int>(kPhotoBytes / kCutAfterBytes) - 1);
     // The partial bytes of each cut request were kept: the client did not send the photo twice.

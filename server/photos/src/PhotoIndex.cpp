@@ -20,7 +20,7 @@ using sync::sqlite::Transaction;
 namespace {
 
 /// Ordered, named migration steps; step i brings the index to user_version i + 1.
-constexpr std::array<std::pair<std::string_view, std::string_view>, 1> kMigrations = {{
+constexpr std::array<std::pair<std::string_view, std::string_view>, 2> kMigrations = {{
     {"create photo index",
      R"sql(
 CREATE TABLE blobs (
@@ -54,6 +54,35 @@ CREATE TABLE uploads (
 ) WITHOUT ROWID;
 CREATE INDEX uploads_by_expiry ON uploads (expires_at_ms);
 )sql"},
+    // The quota's running total: stored blobs plus the bytes unfinished uploads hold, kept by
+    // triggers in the transaction of every change, so no request sums the store.
+    {"keep the bytes used",
+     R"sql(
+CREATE TABLE usage (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    bytes INTEGER NOT NULL
+);
+INSERT INTO usage (id, bytes) SELECT 1,
+    (SELECT COALESCE(SUM(size), 0) FROM blobs) +
+    (SELECT COALESCE(SUM(upload_offset), 0) FROM uploads WHERE completed = 0);
+CREATE TRIGGER usage_blob_added AFTER INSERT ON blobs BEGIN
+    UPDATE usage SET bytes = bytes + NEW.size WHERE id = 1;
+END;
+CREATE TRIGGER usage_blob_removed AFTER DELETE ON blobs BEGIN
+    UPDATE usage SET bytes = bytes - OLD.size WHERE id = 1;
+END;
+CREATE TRIGGER usage_upload_added AFTER INSERT ON uploads WHEN NEW.completed = 0 BEGIN
+    UPDATE usage SET bytes = bytes + NEW.upload_offset WHERE id = 1;
+END;
+CREATE TRIGGER usage_upload_changed AFTER UPDATE OF upload_offset, completed ON uploads BEGIN
+    UPDATE usage SET bytes = bytes
+        + (CASE WHEN NEW.completed = 0 THEN NEW.upload_offset ELSE 0 END)
+        - (CASE WHEN OLD.completed = 0 THEN OLD.upload_offset ELSE 0 END) WHERE id = 1;
+END;
+CREATE TRIGGER usage_upload_removed AFTER DELETE ON uploads WHEN OLD.completed = 0 BEGIN
+    UPDATE usage SET bytes = bytes - OLD.upload_offset WHERE id = 1;
+END;
+)sql"},
 }};
 
 constexpr const char* kUploadColumns =
@@ -81,9 +110,7 @@ UploadRecord readUpload(const Statement& row) {
 }
 
 std::int64_t usedBytesOf(sync::sqlite::Database& db) {
-    auto used = db.cached(
-        "SELECT (SELECT COALESCE(SUM(size), 0) FROM blobs) + "
-        "(SELECT COALESCE(SUM(length), 0) FROM uploads WHERE completed = 0)");
+    auto used = db.cached("SELECT bytes FROM usage WHERE id = 1");
     used->step();
     return used->integer(0);
 }
@@ -173,10 +200,24 @@ std::int64_t PhotoIndex::usedBytes() {
     return usedBytesOf(*_db);
 }
 
+bool PhotoIndex::reserve(std::int64_t bytes, std::int64_t quotaBytes) {
+    std::lock_guard lock(_mutex);
+    if (usedBytesOf(*_db) + _reservedBytes + bytes > quotaBytes) {
+        return false;
+    }
+    _reservedBytes += bytes;
+    return true;
+}
+
+void PhotoIndex::release(std::int64_t bytes) {
+    std::lock_guard lock(_mutex);
+    _reservedBytes -= bytes;
+}
+
 bool PhotoIndex::createUpload(const UploadRecord& upload, std::int64_t quotaBytes) {
     std::lock_guard lock(_mutex);
     Transaction transaction(*_db);
-    if (usedBytesOf(*_db) + upload.length > quotaBytes) {
+    if (usedBytesOf(*_db) + _reservedBytes + upload.length > quotaBytes) {
         return false;
     }
     {

@@ -35,8 +35,7 @@ void PhotosModule::mountRoutes(Router& router, const ModuleServices& services) {
     _indexes =
         std::make_unique<PhotoIndexes>(Poco::Path(services.dataDir).append("blobs").toString());
     _blobs = std::make_unique<FileBlobStore>(*_indexes, services.clock);
-    _uploads = std::make_unique<UploadEndpoint>(services.auth, services.clock, *_indexes, *_blobs,
-                                                services.uploads);
+    _uploads = std::make_unique<UploadEndpoint>(services, *_indexes, *_blobs);
     _uploads->registerRoutes(router);
     _blobFiles = std::make_unique<StoreBlobFiles>(*_blobs, *_indexes);
     _downloads = std::make_unique<BlobDownloadEndpoint>(services, *_blobFiles);

@@ -1,13 +1,16 @@
 #include "UploadEndpoint.hpp"
 
 #include "Digest.hpp"
+#include "PhotoReadAccess.hpp"
 #include "UploadFile.hpp"
 
+#include "verdant/audit/Collections.hpp"
 #include "verdant/server/auth/AuthService.hpp"
 #include "verdant/server/http/HttpExchange.hpp"
 #include "verdant/server/http/Router.hpp"
 #include "verdant/server/photos/MediaType.hpp"
 #include "verdant/server/photos/TusHeaders.hpp"
+#include "verdant/server/storage/TenantStores.hpp"
 #include "verdant/shared/ErrorCode.hpp"
 #include "verdant/shared/Id.hpp"
 #include "verdant/shared/PossessionProof.hpp"
@@ -94,11 +97,45 @@ CreationMetadata creationMetadata(const HttpExchange& exchange) {
     return metadata;
 }
 
+/// Bytes of the tenant's quota set aside while a chunk is written, given back when it is saved
+/// or refused (the saved bytes then count as the upload's offset).
+class ChunkReservation {
+public:
+    ChunkReservation(PhotoIndex& index, std::int64_t bytes, std::int64_t quotaBytes)
+        : _index(index), _bytes(bytes) {
+        if (!_index.reserve(_bytes, quotaBytes)) {
+            throw Error(ErrorCode::QuotaExceeded);
+        }
+    }
+    ~ChunkReservation() { _index.release(_bytes); }
+    ChunkReservation(const ChunkReservation&) = delete;
+    ChunkReservation& operator=(const ChunkReservation&) = delete;
+
+private:
+    PhotoIndex& _index;
+    std::int64_t _bytes;
+};
+
+/// Whether `record` declares a size other than `length` (a record without one declares none).
+bool declaresOtherSize(const sync::Record& record, std::int64_t length) {
+    const auto size = record.fields.find("size_bytes");
+    return size != record.fields.end() && size->second.value.kind() == shared::ValueKind::Int &&
+           size->second.value.as<std::int64_t>() != length;
+}
+
 }  // namespace
 
-UploadEndpoint::UploadEndpoint(AuthService& auth, const shared::Clock& clock, PhotoIndexes& indexes,
-                               BlobStore& blobs, UploadLimits limits)
-    : _auth(auth), _clock(clock), _indexes(indexes), _blobs(blobs), _limits(limits) {}
+UploadEndpoint::UploadEndpoint(const ModuleServices& services, PhotoIndexes& indexes,
+                               BlobStore& blobs)
+    : _auth(services.auth),
+      _stores(services.stores),
+      _clock(services.clock),
+      _access(std::make_unique<PhotoReadAccess>(services.modules)),
+      _indexes(indexes),
+      _blobs(blobs),
+      _limits(services.uploads) {}
+
+UploadEndpoint::~UploadEndpoint() = default;
 
 void UploadEndpoint::registerRoutes(Router& router) {
     router.add("OPTIONS", "/v1/uploads", [this](HttpExchange& e) { describe(e); });
@@ -146,6 +183,7 @@ void UploadEndpoint::create(HttpExchange& exchange) {
         throw Error(ErrorCode::MediaTypeNotAllowed);  // no JPEG, PNG, HEIC or PDF is empty
     }
     const auto metadata = creationMetadata(exchange);
+    requireReadablePhoto(principal, metadata.photoId, metadata.sha256, *length);
     const bool withChunk = exchange.bodySize() > 0;
     if (withChunk) {
         requireChunkType(exchange);
@@ -184,6 +222,23 @@ void UploadEndpoint::create(HttpExchange& exchange) {
     exchange.send(Status::HTTP_CREATED, "", "");
 }
 
+void UploadEndpoint::requireReadablePhoto(const Principal& principal, const std::string& photoId,
+                                          const std::string& sha256, std::int64_t length) {
+    const auto id = shared::RecordId::parse(photoId);
+    bool readable = false;
+    _stores.read(principal.tenantId, [&](const sync::Store& store) {
+        const auto record = id ? photoNaming(store, *id, sha256) : std::nullopt;
+        readable =
+            record && !declaresOtherSize(*record, length) &&
+            _access->mayRead(principal, store, store.scopeOf(audit::collections::kPhotos, *id));
+    });
+    if (!readable) {
+        throw Error(ErrorCode::InvalidParameter,
+                    "photo_id must name a photos record you may read that names this sha256; "
+                    "sync the record first.");
+    }
+}
+
 UploadRecord UploadEndpoint::ownUpload(HttpExchange& exchange, const Principal& principal) {
     const auto& parameters = exchange.pathParameters();
     const auto id = parameters.count("id") != 0 ? parameters.at("id") : std::string();
@@ -204,6 +259,9 @@ void UploadEndpoint::report(HttpExchange& exchange) {
     const auto upload = ownUpload(exchange, principal);
     setProgress(exchange, upload);
     exchange.setHeader("Upload-Length", std::to_string(upload.length));
+    if (!upload.metadata.empty()) {
+        exchange.setHeader("Upload-Metadata", upload.metadata);  // as given at creation
+    }
     exchange.send(Status::HTTP_OK, "", "");  // Cache-Control: no-store, as every answer
 }
 
@@ -241,6 +299,8 @@ UploadRecord UploadEndpoint::writeChunk(HttpExchange& exchange, const Principal&
     if (chunk > upload.length - upload.offset) {
         throw Error(ErrorCode::InvalidParameter, "The chunk would pass Upload-Length.");
     }
+    // Checked before a byte is read: a chunk past the quota leaves nothing.
+    const ChunkReservation reservation(_indexes.of(principal.tenantId), chunk, _limits.quotaBytes);
     std::optional<UploadChecksum> checksum;
     std::optional<Digest> digest;
     if (const auto header = exchange.header("Upload-Checksum"); !header.empty()) {

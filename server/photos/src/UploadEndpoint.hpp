@@ -8,11 +8,14 @@
 #include "verdant/server/sync/DomainModule.hpp"
 #include "verdant/shared/Clock.hpp"
 
+#include <memory>
 #include <string>
 
 namespace verdant::server {
 
 class AuthService;
+class PhotoReadAccess;
+class TenantStores;
 class HttpExchange;
 class Router;
 
@@ -20,7 +23,7 @@ class Router;
 /// creation-with-upload, checksum, termination and expiration, and Verdant's possession proof:
 ///  - OPTIONS /v1/uploads: what the server supports (no authentication);
 ///  - POST /v1/uploads: a new upload (its first chunk in the body, optionally);
-///  - HEAD /v1/uploads/{id}: its offset;
+///  - HEAD /v1/uploads/{id}: its offset, length and metadata;
 ///  - PATCH /v1/uploads/{id}: a chunk at its offset;
 ///  - DELETE /v1/uploads/{id}: termination;
 ///  - POST /v1/uploads/{id}/possession: the proof that the device holds a blob the tenant holds.
@@ -30,8 +33,8 @@ class Router;
 class UploadEndpoint {
 public:
     /// Keeps references to what serves the routes (all outlive the endpoint).
-    UploadEndpoint(AuthService& auth, const shared::Clock& clock, PhotoIndexes& indexes,
-                   BlobStore& blobs, UploadLimits limits);
+    UploadEndpoint(const ModuleServices& services, PhotoIndexes& indexes, BlobStore& blobs);
+    ~UploadEndpoint();
 
     /// Registers the routes (the chunk-carrying ones streamed).
     void registerRoutes(Router& router);
@@ -47,6 +50,12 @@ private:
     void append(HttpExchange& exchange);
     void terminate(HttpExchange& exchange);
     void provePossession(HttpExchange& exchange);
+
+    /// Refuses (InvalidParameter) a creation whose photo_id names no live `photos` record of the
+    /// tenant that names `sha256` (and, when it has size_bytes, `length`) and that `principal`
+    /// may read, by the scopes downloads use: bytes no readable record names are not taken.
+    void requireReadablePhoto(const Principal& principal, const std::string& photoId,
+                              const std::string& sha256, std::int64_t length);
 
     /// The route's upload as `principal` may see it. Throws UploadNotFound (unknown, or another
     /// user's) and UploadExpired (unfinished past its expiry).
@@ -76,7 +85,9 @@ private:
     void sweepTenant(const std::string& tenantId);
 
     AuthService& _auth;
+    TenantStores& _stores;
     const shared::Clock& _clock;
+    std::unique_ptr<PhotoReadAccess> _access;
     PhotoIndexes& _indexes;
     BlobStore& _blobs;
     UploadLimits _limits;

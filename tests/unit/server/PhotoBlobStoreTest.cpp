@@ -129,20 +129,69 @@ TEST_F(FileBlobStoreTest, ClaimsNameEachPhotoOnceAndOnlyForTheirHash) {
     EXPECT_TRUE(_store.claimsFor(kTenant, "not a hash").empty());
 }
 
-TEST_F(FileBlobStoreTest, QuotaCountsStoredBlobsAndOpenUploads) {
+/// An unfinished upload of `length` bytes, with id `id`.
+UploadRecord openUpload(const std::string& id, std::int64_t length) {
+    UploadRecord upload;
+    upload.id = id;
+    upload.userId = "u";
+    upload.length = length;
+    upload.sha256 = sha256Hex(id);
+    upload.proofNonce = std::string(32, '\0');
+    upload.expiresAtMs = 1;
+    return upload;
+}
+
+TEST_F(FileBlobStoreTest, QuotaCountsStoredBlobsAndTheBytesOpenUploadsHold) {
     const std::string bytes(1000, 'x');
     _store.put(kTenant, sha256Hex(bytes), "image/png", stage("a.part", bytes));
-    UploadRecord upload;
-    upload.id = "a";
-    upload.userId = "u";
-    upload.length = 500;
-    upload.sha256 = sha256Hex("y");
-    upload.proofNonce = std::string(32, '\0');
     auto& index = _indexes.of(kTenant);
 
-    EXPECT_FALSE(index.createUpload(upload, 1499));
-    EXPECT_TRUE(index.createUpload(upload, 1500));
-    EXPECT_EQ(index.usedBytes(), 1500);
+    // Creation checks this upload's length against what is used, and reserves nothing.
+    EXPECT_FALSE(index.createUpload(openUpload("a", 500), 1499));
+    EXPECT_TRUE(index.createUpload(openUpload("a", 500), 1500));
+    EXPECT_EQ(index.usedBytes(), 1000);
+    index.saveProgress("a", 200, "image/png", 1);
+    EXPECT_EQ(index.usedBytes(), 1200);
+    index.completeUpload("a", {sha256Hex("a"), "photo-1", "u", 1}, 1);
+    EXPECT_EQ(index.usedBytes(), 1000);  // its blob counts once it is stored
+}
+
+TEST_F(FileBlobStoreTest, EmptyUploadsDoNotBlockTheQuota) {
+    auto& index = _indexes.of(kTenant);
+    for (const auto* id : {"a", "b", "c", "d"}) {
+        ASSERT_TRUE(index.createUpload(openUpload(id, 2'000'000), 10'000'000));
+    }
+    EXPECT_TRUE(index.createUpload(openUpload("e", 9'000'000), 10'000'000));
+    EXPECT_EQ(index.usedBytes(), 0);
+}
+
+TEST_F(FileBlobStoreTest, ReservedChunkBytesCountUntilReleased) {
+    auto& index = _indexes.of(kTenant);
+    ASSERT_TRUE(index.createUpload(openUpload("a", 800), 1000));
+    index.saveProgress("a", 300, "image/png", 1);
+
+    EXPECT_TRUE(index.reserve(600, 1000));
+    EXPECT_FALSE(index.reserve(200, 1000));  // 300 held + 600 set aside + 200 > 1000
+    EXPECT_FALSE(index.createUpload(openUpload("b", 200), 1000));
+    index.release(600);
+    EXPECT_TRUE(index.reserve(200, 1000));
+    index.release(200);
+}
+
+TEST_F(FileBlobStoreTest, TheBytesUsedSurviveARestartAndARemovedUpload) {
+    const auto path = _dir.file("restart.db");
+    {
+        PhotoIndex index(path);
+        index.addBlob({sha256Hex("x"), 700, "image/png", 1});
+        index.addBlob({sha256Hex("x"), 700, "image/png", 2});  // already there: counted once
+        ASSERT_TRUE(index.createUpload(openUpload("a", 500), 10'000));
+        ASSERT_TRUE(index.createUpload(openUpload("b", 500), 10'000));
+        index.saveProgress("a", 100, "image/png", 1);
+        index.saveProgress("b", 50, "image/png", 1);
+        index.removeUpload("b");
+    }
+    PhotoIndex reopened(path);
+    EXPECT_EQ(reopened.usedBytes(), 800);
 }
 
 }  // namespace

@@ -54,11 +54,21 @@ public:
     /// The distinct photo ids claiming `sha256`.
     std::vector<std::string> photosClaiming(const std::string& sha256);
 
-    /// Bytes counted against the quota: stored blobs plus the lengths of unfinished uploads.
+    /// Bytes counted against the quota: stored blobs plus the bytes unfinished uploads hold
+    /// (their offsets, not their declared lengths). A running total the index keeps in the
+    /// transactions that change it: reading it costs the same however much the tenant stores.
     std::int64_t usedBytes();
 
-    /// Records a new upload unless it would bring usedBytes() past `quotaBytes` (checked and
-    /// written in one transaction); returns whether it was recorded.
+    /// Sets `bytes` aside for a chunk being written, unless usedBytes(), the bytes set aside for
+    /// other chunks and `bytes` would pass `quotaBytes`; returns whether it did. Each granted
+    /// reservation is given back with release() once the chunk is saved or refused.
+    bool reserve(std::int64_t bytes, std::int64_t quotaBytes);
+    /// Gives back bytes reserve() set aside.
+    void release(std::int64_t bytes);
+
+    /// Records a new upload (holding no bytes yet) unless its declared length, with
+    /// usedBytes() and the reserved bytes, would pass `quotaBytes` (checked and written under
+    /// the index's lock); returns whether it was recorded.
     bool createUpload(const UploadRecord& upload, std::int64_t quotaBytes);
     /// The upload, or nullopt.
     std::optional<UploadRecord> upload(const std::string& id);
@@ -79,6 +89,7 @@ public:
 private:
     std::mutex _mutex;
     std::unique_ptr<sync::sqlite::Database> _db;
+    std::int64_t _reservedBytes = 0;  ///< Set aside for chunks being written.
 };
 
 /// The tenants' photo indexes under one root folder (`<data-dir>/blobs`), each in
