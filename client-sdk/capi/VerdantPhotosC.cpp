@@ -102,6 +102,20 @@ int verdant_photo_download(verdant_client* client, const char* photo_id_or_sha25
     });
 }
 
+int verdant_photo_retry(verdant_client* client, const char* photo_id) {
+    return guarded([&] {
+        auto& sdk = clientOf(client);
+        const auto photo = recordIdOf(photo_id, "photo_id");
+        if (!sdk.photoUpload(photo)) {
+            throw verdant::shared::Error(verdant::shared::ErrorCode::NotFound,
+                                         "This device took no photo with that id.");
+        }
+        if (!sdk.retryPhoto(photo)) {
+            invalid("The photo has not failed: only a failed photo can be retried.");
+        }
+    });
+}
+
 int verdant_set_upload_settings(verdant_client* client, int wifi_only,
                                 uint64_t max_bytes_per_second, uint32_t chunk_bytes) {
     return guarded([&] {

@@ -484,6 +484,14 @@ private:
     bool recoverUpload(QueuedPhoto& photo, const shared::Error& error, bool& ask, int& failures,
                        Backoff& backoff, UploadRun& run);
 
+    /// Leaves a photo the server refused for its tenant's full quota pending, with the error
+    /// quota_exceeded: a later run tries it again (more storage, or space freed).
+    void waitForStorage(QueuedPhoto& photo, UploadRun& run);
+
+    /// After a run: the next background try of photos waiting for storage, later each time the
+    /// server still refuses (Backoff), soon again once it accepted a photo.
+    void scheduleStorageRetry(const UploadReport& report);
+
     /// Marks a photo failed for good with `code` and `message`.
     void failPhoto(QueuedPhoto& photo, shared::ErrorCode code, const std::string& message,
                    UploadRun& run);
@@ -548,6 +556,10 @@ private:
     std::thread _uploadThread;  // the background upload loop, beside the sync loop
     std::atomic<std::thread::id> _uploadThreadId;
     bool _uploadRequested = false;  // under _backgroundMutex
+    // Background rounds leave photos waiting for server storage (quota_exceeded) alone until
+    // _storageRetryAt; each round the server still refuses pushes it further (under _uploadMutex).
+    Backoff _storageBackoff{_options.retry};
+    std::chrono::steady_clock::time_point _storageRetryAt{};
 };
 
 template <typename Request>

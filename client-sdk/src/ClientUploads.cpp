@@ -4,6 +4,7 @@
 #include "BlobDigest.hpp"
 #include "ClientImpl.hpp"
 
+#include <algorithm>
 #include <fstream>
 
 namespace verdant::client {
@@ -13,12 +14,12 @@ using shared::ErrorCode;
 
 namespace {
 
-/// Refusals that no retry changes: the photo fails and the queue moves on.
+/// Refusals that no retry changes: the photo fails and the queue moves on. (quota_exceeded is
+/// not one: the tenant's storage can grow or free up, so the photo waits for it.)
 bool refusesPhoto(ErrorCode code) {
     return code == ErrorCode::MediaTypeNotAllowed || code == ErrorCode::BlobTooLarge ||
-           code == ErrorCode::QuotaExceeded || code == ErrorCode::InvalidParameter ||
-           code == ErrorCode::UnsupportedMediaType || code == ErrorCode::TusVersionNotSupported ||
-           code == ErrorCode::PayloadTooLarge;
+           code == ErrorCode::InvalidParameter || code == ErrorCode::UnsupportedMediaType ||
+           code == ErrorCode::TusVersionNotSupported || code == ErrorCode::PayloadTooLarge;
 }
 
 /// Failures that say no photo can upload now (a server without photo uploads, a network gone):
@@ -42,6 +43,9 @@ std::string readChunk(const std::filesystem::path& path, std::uint64_t offset, s
     }
     return chunk;
 }
+
+constexpr std::string_view kWaitingForStorage =
+    "waiting for storage on the server: the organisation's photo quota is full";
 
 void forgetUpload(QueuedPhoto& photo) {
     photo.uploadPath.clear();
@@ -75,6 +79,10 @@ UploadReport Client::Impl::uploadPhotos(const std::function<void(const PhotoStat
         acked = _ackedSeq;
     }
     const bool signedIn = hasTokens();
+    // A background round does not ask again for storage the server just refused; an explicit
+    // run (the user asking to upload now) does.
+    const bool storageDue = std::this_thread::get_id() != _uploadThreadId ||
+                            std::chrono::steady_clock::now() >= _storageRetryAt;
     bool stopped = false;
     for (auto& photo : _uploads->all()) {
         if (photo.state == PhotoUploadState::Uploaded || photo.state == PhotoUploadState::Failed) {
@@ -83,7 +91,9 @@ UploadReport Client::Impl::uploadPhotos(const std::function<void(const PhotoStat
         if (!photo.recordSeq && !settleRecordSeq(photo)) {
             continue;
         }
-        if (stopped || !signedIn || !waitingFor(photo, acked, network, settings).empty()) {
+        const bool heldForStorage = photo.error == ErrorCode::QuotaExceeded && !storageDue;
+        if (stopped || !signedIn || heldForStorage ||
+            !waitingFor(photo, acked, network, settings).empty()) {
             ++run.report.pending;
             continue;
         }
@@ -101,7 +111,20 @@ UploadReport Client::Impl::uploadPhotos(const std::function<void(const PhotoStat
         run.report.errors.emplace_back(ErrorCode::NotSignedIn,
                                        std::string(shared::defaultMessage(ErrorCode::NotSignedIn)));
     }
+    scheduleStorageRetry(run.report);
     return run.report;
+}
+
+void Client::Impl::scheduleStorageRetry(const UploadReport& report) {
+    const bool refused =
+        std::any_of(report.errors.begin(), report.errors.end(),
+                    [](const auto& error) { return error.first == ErrorCode::QuotaExceeded; });
+    if (refused) {
+        _storageRetryAt = std::chrono::steady_clock::now() + _storageBackoff.nextDelay();
+    } else if (report.uploaded > 0) {
+        _storageBackoff.reset();
+        _storageRetryAt = {};
+    }
 }
 
 void Client::Impl::uploadOne(QueuedPhoto& photo, UploadRun& run) {
@@ -222,6 +245,10 @@ bool Client::Impl::recoverUpload(QueuedPhoto& photo, const Error& error, bool& a
         failPhoto(photo, code, error.what(), run);
         return false;
     }
+    if (code == ErrorCode::QuotaExceeded) {
+        waitForStorage(photo, run);
+        return false;
+    }
     if (code == ErrorCode::BlobHashMismatch) {
         // The server removed the upload. Bytes spoiled on the way: upload again. A local file
         // that no longer has its name's hash (a bad disk): no upload can ever succeed.
@@ -259,6 +286,15 @@ bool Client::Impl::recoverUpload(QueuedPhoto& photo, const Error& error, bool& a
         throw Error(ErrorCode::ShuttingDown, "The uploads were asked to stop.");
     }
     return true;
+}
+
+void Client::Impl::waitForStorage(QueuedPhoto& photo, UploadRun& run) {
+    forgetUpload(photo);  // refused at creation: the server holds no upload of it
+    photo.state = PhotoUploadState::Pending;
+    photo.error = ErrorCode::QuotaExceeded;
+    photo.message = std::string(kWaitingForStorage);
+    _uploads->save(photo);
+    run.report.errors.emplace_back(ErrorCode::QuotaExceeded, photo.message);
 }
 
 void Client::Impl::failPhoto(QueuedPhoto& photo, ErrorCode code, const std::string& message,

@@ -192,7 +192,7 @@ const std::vector<CommandSpec>& table() {
          "as of this device's last sync. A certificate that does not verify exits 1 with its\n"
          "code: certificate_malformed, certificate_forged, certificate_revoked.\n",
          sessionOptions({})},
-        {"photo", "add|list|upload|download [ARGS]", 1, 3,
+        {"photo", "add|list|upload|retry|download [ARGS]", 1, 3,
          "take photos as evidence and upload their bytes",
          "photo add AUDIT_ID FILE [--caption T] [--answer ID] [--finding ID]\n"
          "  Offline: keeps a copy of FILE on this device (named by its SHA-256) and writes its\n"
@@ -205,6 +205,9 @@ const std::vector<CommandSpec>& table() {
          "  each upload stood; a photo the server already holds is proven, not sent. Exit 1\n"
          "  when a photo failed or the uploads could not finish. `verdant sync` does this too,\n"
          "  after the records.\n"
+         "photo retry PHOTO_ID\n"
+         "  Offline: puts a failed photo back in the queue, pending, to upload from the start.\n"
+         "  Exit 1 when the photo is not failed (a photo over the quota waits by itself).\n"
          "photo download PHOTO_ID OUT_FILE\n"
          "  Writes the photo's bytes to OUT_FILE (from this device, or downloaded in ranges),\n"
          "  verified against its SHA-256.\n",

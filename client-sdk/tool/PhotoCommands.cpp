@@ -1,5 +1,5 @@
-// verdant photo add|list|upload|download: photos as evidence, their bytes uploaded after their
-// records (docs/cli.md › photo).
+// verdant photo add|list|upload|retry|download: photos as evidence, their bytes uploaded after
+// their records (docs/cli.md › photo).
 
 #include "Commands.hpp"
 #include "Formatting.hpp"
@@ -151,6 +151,32 @@ int photoUpload(const Invocation& invocation) {
     return report.failed == 0 && report.errors.empty() ? kExitOk : kExitFailed;
 }
 
+int photoRetry(const Invocation& invocation) {
+    if (invocation.arguments.size() != 2) {
+        throw UsageError("photo retry needs PHOTO_ID", invocation.command);
+    }
+    const auto photo = idArgument(invocation.arguments[1], "a photo id");
+    auto session = Session::open(invocation);
+    if (!session.client->photoUpload(photo)) {
+        printError(invocation, shared::ErrorCode::NotFound, "This device took no such photo.");
+        return kExitFailed;
+    }
+    if (!session.client->retryPhoto(photo)) {
+        printError(invocation, shared::ErrorCode::InvalidParameter,
+                   "The photo has not failed: only a failed photo can be retried.");
+        return kExitFailed;
+    }
+    const auto status = session.client->photoUpload(photo);
+    if (invocation.json()) {
+        printJson(std::cout, photoJson(*status));
+    } else {
+        std::cout << "Photo " << photo.toString()
+                  << " is pending again: it uploads from the start with the next sync or "
+                     "`verdant photo upload`.\n";
+    }
+    return kExitOk;
+}
+
 int photoDownload(const Invocation& invocation) {
     if (invocation.arguments.size() != 3) {
         throw UsageError("photo download needs PHOTO_ID OUT_FILE", invocation.command);
@@ -213,10 +239,13 @@ int runPhoto(const Invocation& invocation) {
     if (action == "upload" && invocation.arguments.size() == 1) {
         return photoUpload(invocation);
     }
+    if (action == "retry") {
+        return photoRetry(invocation);
+    }
     if (action == "download") {
         return photoDownload(invocation);
     }
-    throw UsageError("unknown photo command '" + action + "' (add, list, upload, download)",
+    throw UsageError("unknown photo command '" + action + "' (add, list, upload, retry, download)",
                      invocation.command);
 }
 

@@ -227,6 +227,44 @@ TEST_F(FieldExpert, APhotoTakenThroughTheCApiSyncsItsRecordAndWaitsForWifiWithIt
     EXPECT_EQ(photoId, nullptr);
 }
 
+TEST_F(FieldExpert, AFailedPhotoRetriedThroughTheCApiIsPendingAgain) {
+    test::TemporaryDirectory work;
+    SignedIn li(harness, work.file("device-data"), "li");
+    ASSERT_EQ(li.code, VERDANT_OK) << verdant_last_error_message();
+    std::ofstream(work.file("notes.jpg"), std::ios::binary) << "plain text, not a JPEG at all";
+    char* photoId = nullptr;
+    ASSERT_EQ(verdant_photo_add(li.client, audit.toString().c_str(), work.file("notes.jpg").c_str(),
+                                nullptr, &photoId),
+              VERDANT_OK)
+        << verdant_last_error_message();
+    const std::string photo = photoId;
+    verdant_string_free(photoId);
+    verdant_sync_report sync{};
+    sync.struct_size = sizeof sync;
+    ASSERT_EQ(verdant_sync(li.client, &sync), VERDANT_OK);
+    verdant_upload_report upload{};
+    upload.struct_size = sizeof upload;
+    ASSERT_EQ(verdant_photo_upload(li.client, &upload), VERDANT_OK);
+    ASSERT_EQ(upload.failed, 1U);
+    EXPECT_EQ(upload.first_error_code, VERDANT_ERROR_MEDIA_TYPE_NOT_ALLOWED);
+
+    const auto stateOf = [&] {
+        char* list = nullptr;
+        EXPECT_EQ(verdant_photo_list_json(li.client, nullptr, &list), VERDANT_OK);
+        const std::string json = list ? list : "";
+        verdant_string_free(list);
+        return json;
+    };
+    EXPECT_THAT(stateOf(), ::testing::HasSubstr(R"("state":"failed")"));
+    ASSERT_EQ(verdant_photo_retry(li.client, photo.c_str()), VERDANT_OK)
+        << verdant_last_error_message();
+    EXPECT_THAT(stateOf(), ::testing::HasSubstr(R"("state":"pending","state_code":0)"));
+    // Pending now, so not retried twice; a photo this device never took is not found.
+    EXPECT_EQ(verdant_photo_retry(li.client, photo.c_str()), VERDANT_ERROR_INVALID_PARAMETER);
+    EXPECT_EQ(verdant_photo_retry(li.client, audit.toString().c_str()), VERDANT_ERROR_NOT_FOUND);
+    EXPECT_EQ(verdant_photo_retry(li.client, nullptr), VERDANT_ERROR_INVALID_PARAMETER);
+}
+
 TEST(ErrorCodes, EveryRowOfTheTableHasItsWireNameAndCategoryInC) {
     std::size_t known = 0;
     for (int number = 1; number < 1000; ++number) {

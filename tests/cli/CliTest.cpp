@@ -247,6 +247,35 @@ TEST_F(VerdantCli, APhotoAddedOfflineIsListedThenSyncsItsRecordBeforeItsBytes) {
     EXPECT_EQ(verdant({"photo", "rename"}).exitCode, 2);
 }
 
+TEST_F(VerdantCli, PhotoRetryPutsAFailedPhotoBackAndRefusesOneThatHasNotFailed) {
+    const auto audit = loginAndPullAnAudit();
+    const auto file = _home.path() + "/notes.jpg";
+    std::ofstream(file, std::ios::binary) << "plain text, not a JPEG at all";
+    const auto added = verdant({"photo", "add", audit.toString(), file, "--json"});
+    ASSERT_EQ(added.exitCode, 0) << describe(added);
+    const auto photo = jsonOf(added)->getValue<std::string>("photo_id");
+
+    const auto pending = verdant({"photo", "retry", photo, "--json"});
+    EXPECT_EQ(pending.exitCode, 1) << "not failed yet: " << describe(pending);
+    EXPECT_EQ(jsonOf(pending)->getObject("error")->getValue<std::string>("code"),
+              "invalid_parameter");
+
+    verdant({"sync"});  // the server refuses its bytes: 415 media_type_not_allowed
+    const auto stateOf = [&] {
+        return jsonOf(verdant({"photo", "list", "--json"}))
+            ->getArray("photos")
+            ->getObject(0)
+            ->getValue<std::string>("state");
+    };
+    ASSERT_EQ(stateOf(), "failed");
+    const auto retried = verdant({"photo", "retry", photo});
+    EXPECT_EQ(retried.exitCode, 0) << describe(retried);
+    EXPECT_NE(retried.out.find("pending again"), std::string::npos) << describe(retried);
+    EXPECT_EQ(stateOf(), "pending");
+    EXPECT_EQ(verdant({"photo", "retry", audit.toString()}).exitCode, 1) << "no such photo";
+    EXPECT_EQ(verdant({"photo", "retry"}).exitCode, 2);
+}
+
 TEST_F(VerdantCli, VerboseSyncLogsEachStepOnStderrAndKeepsJsonOnStdoutClean) {
     login();
     const auto audit = assignAudit(expertUserId());

@@ -271,6 +271,41 @@ TEST_F(PhotoUploads, ARefusedPhotoFailsWithItsCodeAndDoesNotBlockTheNext) {
     EXPECT_EQ(_tus->requests().size(), requests);
 }
 
+TEST_F(PhotoUploads, APhotoOverTheQuotaWaitsForStorageAndUploadsOnceTheServerHasRoom) {
+    const auto large = jpegBytes(200 * 1024, 7);
+    const auto small = jpegBytes(20 * 1024, 8);
+    const auto big = take(large);
+    const auto fits = take(small);
+    ASSERT_TRUE(_li->sync().complete);
+    _tus->setQuotaBytes(100 * 1024);  // room for the small photo only
+
+    const auto full = _li->uploadPhotos();
+    EXPECT_EQ(full.failed, 0U);
+    EXPECT_EQ(full.uploaded, 1U);
+    EXPECT_EQ(full.pending, 1U);
+    ASSERT_FALSE(full.errors.empty());
+    EXPECT_EQ(full.errors[0].first, shared::ErrorCode::QuotaExceeded);
+    EXPECT_EQ(requestsOf("POST /v1/uploads"), 2);  // refused once, not retried in the run
+    const auto waiting = statusOf(big);
+    EXPECT_EQ(waiting.state, PhotoUploadState::Pending);
+    EXPECT_EQ(waiting.error, shared::ErrorCode::QuotaExceeded);
+    EXPECT_NE(waiting.message.find("waiting for storage on the server"), std::string::npos);
+    EXPECT_EQ(statusOf(fits).state, PhotoUploadState::Uploaded);
+    EXPECT_EQ(_tus->blobs()[sha256(small)], small);
+
+    // The administrator raises the quota; an app restart and the next run upload it.
+    _tus->setQuotaBytes(1024 * 1024);
+    _li.reset();
+    _li = tablet(false);
+    const auto later = _li->uploadPhotos();
+    EXPECT_TRUE(later.complete());
+    EXPECT_EQ(later.uploaded, 1U);
+    const auto uploaded = statusOf(big);
+    EXPECT_EQ(uploaded.state, PhotoUploadState::Uploaded);
+    EXPECT_FALSE(uploaded.error);
+    EXPECT_EQ(_tus->blobs()[sha256(large)], large);
+}
+
 TEST_F(PhotoUploads, AMissingLocalFileFailsThatPhotoOnly) {
     const auto lost = take(jpegBytes(10 * 1024, 5));
     const auto kept = take(jpegBytes(10 * 1024, 6));

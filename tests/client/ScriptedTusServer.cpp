@@ -138,6 +138,18 @@ HttpResponse ScriptedTusServer::create(const std::map<std::string, std::string>&
             upload.photoId = value;
         }
     }
+    if (_quota > 0) {
+        auto held = upload.length;
+        for (const auto& [sha, bytes] : _blobs) {
+            held += bytes.size();
+        }
+        for (const auto& [id, open] : _uploads) {
+            held += open.bytes.size() < open.length ? open.length : 0;  // completed: a blob
+        }
+        if (held > _quota) {
+            return error(403, shared::ErrorCode::QuotaExceeded);
+        }
+    }
     upload.nonce = std::string(32, '\0');
     for (std::size_t i = 0; i < upload.nonce.size(); ++i) {
         upload.nonce[i] = static_cast<char>((_created * 31 + static_cast<int>(i) * 7) & 0xFF);
@@ -287,6 +299,11 @@ void ScriptedTusServer::setOffline(bool offline) {
 void ScriptedTusServer::spoilNextCompletion() {
     std::lock_guard lock(_mutex);
     _spoil = true;
+}
+
+void ScriptedTusServer::setQuotaBytes(std::uint64_t quota) {
+    std::lock_guard lock(_mutex);
+    _quota = quota;
 }
 
 }  // namespace verdant::test

@@ -49,6 +49,9 @@ public:
     /// The next upload to complete fails its hash check (460 blob_hash_mismatch), as bytes
     /// spoiled on the way would.
     void spoilNextCompletion();
+    /// The tenant's photo quota: a creation whose length, with the blobs stored and the uploads
+    /// under way, exceeds it is refused (403 quota_exceeded). 0 = no quota (the default).
+    void setQuotaBytes(std::uint64_t quota);
 
 private:
     struct Upload {
@@ -77,6 +80,7 @@ private:
     bool _loseAnswer = false;
     bool _offline = false;
     bool _spoil = false;
+    std::uint64_t _quota = 0;
 };
 
 }  // namespace verdant::test

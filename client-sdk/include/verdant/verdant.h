@@ -560,6 +560,13 @@ VERDANT_API int verdant_photo_upload(verdant_client* client, verdant_upload_repo
 VERDANT_API int verdant_photo_download(verdant_client* client, const char* photo_id_or_sha256,
                                        const char* destination_path);
 
+/** Puts a failed photo back in the upload queue, pending, to upload from the start with the next
+ *  run (after its refusal was dealt with: the file restored, the server's limits changed). Fails
+ *  with NOT_FOUND when this device did not take `photo_id`, and INVALID_PARAMETER when the photo
+ *  is not failed (a photo waiting for storage on the server, quota_exceeded, is pending and is
+ *  tried again by itself). */
+VERDANT_API int verdant_photo_retry(verdant_client* client, const char* photo_id);
+
 /** Upload settings: Wi-Fi only (0/1), an average rate cap in bytes per second (0 = none), and
  *  the bytes per upload request (0 = the default, 1 MiB). */
 VERDANT_API int verdant_set_upload_settings(verdant_client* client, int wifi_only,

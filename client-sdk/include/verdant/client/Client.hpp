@@ -477,8 +477,9 @@ public:
     /// One photo of the upload queue, or nullopt when this device did not take it.
     std::optional<PhotoStatus> photoUpload(const shared::RecordId& photoId) const;
 
-    /// Puts a failed photo back in the queue (after the quota was raised, say); false when the
-    /// photo is not failed.
+    /// Puts a failed photo back in the queue, to upload from the start (after its file was
+    /// restored or the server's limits changed, say); false when the photo is not failed. A
+    /// photo over the tenant's quota is not failed: it stays pending and is tried again.
     bool retryPhoto(const shared::RecordId& photoId);
 
     /// Where this device keeps the bytes of a photo it took or downloaded, or "" if it has none.

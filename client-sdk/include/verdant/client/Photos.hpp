@@ -52,9 +52,10 @@ struct PhotoStatus {
     /// (bytes a broken connection lost count too): the cost of its upload.
     std::uint64_t bytesSent = 0;
     bool deduplicated = false;  ///< Uploaded without sending bytes: possession was proven.
-    /// Failed: why (media_type_not_allowed, blob_too_large, quota_exceeded, not_found for a
-    /// missing local file, blob_hash_mismatch for a local file that no longer matches its hash).
-    /// Pending: the last transient failure, if any.
+    /// Failed: why (media_type_not_allowed, blob_too_large, not_found for a missing local
+    /// file, blob_hash_mismatch for a local file that no longer matches its hash). Pending: the
+    /// last transient failure, if any, or quota_exceeded while it waits for storage on the
+    /// server.
     std::optional<shared::ErrorCode> error;
     /// For a person: why it failed, or what a pending photo waits for ("waiting for Wi-Fi").
     std::string message;
