@@ -35,11 +35,22 @@ struct ImageUnref {
 
 }  // namespace
 
-Thumbnailer::Thumbnailer() {
+Thumbnailer::Thumbnailer(std::int64_t maxPixels) : _maxPixels(maxPixels) {
     startVips();
 }
 
 std::optional<std::string> Thumbnailer::jpeg(const std::string& source, int width) const {
+    // Opening reads the header only; the pixels are decoded by vips_thumbnail below.
+    VipsImage* header = vips_image_new_from_file(source.c_str(), nullptr);
+    if (header == nullptr) {
+        vips_error_clear();
+        return std::nullopt;
+    }
+    const std::unique_ptr<VipsImage, ImageUnref> opened(header);
+    if (static_cast<std::int64_t>(vips_image_get_width(header)) * vips_image_get_height(header) >
+        _maxPixels) {
+        return std::nullopt;
+    }
     VipsImage* made = nullptr;
     // Only the width is bounded: a tall photo keeps its full height at that width.
     if (vips_thumbnail(source.c_str(), &made, width, "height", VIPS_MAX_COORD, "size",
