@@ -365,6 +365,30 @@ TEST_F(PhotoUploads, ChunksResumeFromTheOffsetAndTheBlobIsStoredVerified) {
     EXPECT_EQ(head(_li, location).headers.at("Upload-Offset"), "300000");
 }
 
+TEST_F(PhotoUploads, AClientThatCannotSendPatchOrDeleteOverridesPost) {
+    const auto photo = fakePhoto(200'000, 9);
+    const auto sha = sha256Hex(photo);
+    const auto location =
+        locationOf(create(_li, static_cast<std::int64_t>(photo.size()), sha256Hex(photo)));
+    const auto half = _li.send("POST", location, kChunkType, photo.substr(0, 100'000),
+                               tus({{"Upload-Offset", "0"}, {"X-HTTP-Method-Override", "PATCH"}}));
+    EXPECT_EQ(half.status, 204) << half.body;
+    EXPECT_EQ(half.headers.at("Upload-Offset"), "100000");
+    const auto rest =
+        _li.send("POST", location, kChunkType, photo.substr(100'000),
+                 tus({{"Upload-Offset", "100000"}, {"X-HTTP-Method-Override", "PATCH"}}));
+    EXPECT_EQ(rest.status, 204) << rest.body;
+    EXPECT_EQ(readFile(blobFile(sha)), photo);
+
+    const auto other =
+        locationOf(create(_li, static_cast<std::int64_t>(photo.size()), sha256Hex(photo)));
+    EXPECT_EQ(_li.send("POST", other, "", "", tus({{"X-HTTP-Method-Override", "GET"}})).status,
+              405);
+    EXPECT_EQ(_li.send("POST", other, "", "", tus({{"X-HTTP-Method-Override", "DELETE"}})).status,
+              204);
+    EXPECT_EQ(head(_li, other).status, 404);
+}
+
 TEST_F(PhotoUploads, CreationWithUploadStoresASmallPhotoInOneRequest) {
     const auto photo = fakePhoto(5'000, 2);
     upload(_li, photo);

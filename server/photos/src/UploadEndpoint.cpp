@@ -143,6 +143,8 @@ void UploadEndpoint::registerRoutes(Router& router) {
     router.add("HEAD", "/v1/uploads/{id}", [this](HttpExchange& e) { report(e); });
     router.addStreamed("PATCH", "/v1/uploads/{id}", [this](HttpExchange& e) { append(e); });
     router.add("DELETE", "/v1/uploads/{id}", [this](HttpExchange& e) { terminate(e); });
+    // tus: a client that cannot send PATCH or DELETE sends POST with X-HTTP-Method-Override.
+    router.addStreamed("POST", "/v1/uploads/{id}", [this](HttpExchange& e) { overridden(e); });
     router.add("POST", "/v1/uploads/{id}/possession",
                [this](HttpExchange& e) { provePossession(e); });
 }
@@ -374,6 +376,20 @@ void UploadEndpoint::complete(const Principal& principal, UploadRecord& upload) 
 void UploadEndpoint::discard(const std::string& tenantId, const UploadRecord& upload) {
     UploadFile(stagedPath(tenantId, upload.id)).remove();
     _indexes.of(tenantId).removeUpload(upload.id);
+}
+
+void UploadEndpoint::overridden(HttpExchange& exchange) {
+    const auto method = exchange.header("X-HTTP-Method-Override");
+    if (method == "PATCH") {
+        append(exchange);
+    } else if (method == "DELETE") {
+        terminate(exchange);
+    } else {
+        exchange.setHeader("Allow", "HEAD, PATCH, DELETE");
+        throw Error(ErrorCode::MethodNotAllowed,
+                    "An upload takes PATCH or DELETE (or POST with X-HTTP-Method-Override: PATCH "
+                    "or DELETE).");
+    }
 }
 
 void UploadEndpoint::terminate(HttpExchange& exchange) {

@@ -48,6 +48,8 @@ private:
     void create(HttpExchange& exchange);
     void report(HttpExchange& exchange);
     void append(HttpExchange& exchange);
+    /// POST with X-HTTP-Method-Override: PATCH or DELETE, for clients that cannot send those.
+    void overridden(HttpExchange& exchange);
     void terminate(HttpExchange& exchange);
     void provePossession(HttpExchange& exchange);
 
