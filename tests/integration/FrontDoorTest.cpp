@@ -280,6 +280,9 @@ TEST(FrontDoor, AnUploadWithoutATokenIsUnauthenticatedSoTheClientSignsInAgain) {
     const auto response = connection.read();  // refused from its head, the body not wanted
     EXPECT_EQ(response.status, 401);
     EXPECT_EQ(errorCodeOf(response), "unauthenticated");
+    // tus asks for Tus-Resumable on every answer: this refusal came before any handler ran.
+    EXPECT_EQ(response.headers.count("tus-resumable") ? response.headers.at("tus-resumable") : "",
+              "1.0.0");
 }
 
 // Answers to a connection that was reset meet EPIPE/ECONNRESET mid-write, and the connection is

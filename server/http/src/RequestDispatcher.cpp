@@ -66,6 +66,7 @@ void RequestDispatcher::dispatch(Poco::Net::HTTPServerRequest& request,
         if (!exchange.hasValidUri()) {
             throw Error(ErrorCode::InvalidRequest, "The request URI is not valid.");
         }
+        addAnswerHeaders(exchange);
         if (_shuttingDown) {
             throw Error(ErrorCode::ShuttingDown);
         }
@@ -104,8 +105,17 @@ void RequestDispatcher::refuse(Poco::Net::HTTPServerRequest& request,
     const auto started = std::chrono::steady_clock::now();
     HttpExchange exchange(request, response, _maxBodyBytes, requestIdFor(request));
     response.setKeepAlive(false);
+    if (exchange.hasValidUri()) {
+        addAnswerHeaders(exchange);
+    }
     exchange.sendError(code, message);
     finish(request, exchange, "unmatched", std::string(shared::wireName(code)), started);
+}
+
+void RequestDispatcher::addAnswerHeaders(HttpExchange& exchange) const {
+    for (const auto& [name, value] : _router.answerHeadersFor(exchange.path())) {
+        exchange.setHeader(name, value);
+    }
 }
 
 void RequestDispatcher::finish(const Poco::Net::HTTPServerRequest& request,

@@ -53,6 +53,24 @@ void Router::addStreamed(const std::string& method, const std::string& pattern,
     _routes.back().streamed = true;
 }
 
+void Router::addAnswerHeader(const std::string& pathPrefix, const std::string& name,
+                             const std::string& value) {
+    _answerHeaders.push_back({pathPrefix, name, value});
+}
+
+std::vector<std::pair<std::string, std::string>> Router::answerHeadersFor(
+    const std::string& path) const {
+    std::vector<std::pair<std::string, std::string>> headers;
+    for (const auto& header : _answerHeaders) {
+        const auto& prefix = header.pathPrefix;
+        if (path.compare(0, prefix.size(), prefix) == 0 &&
+            (path.size() == prefix.size() || path[prefix.size()] == '/')) {
+            headers.emplace_back(header.name, header.value);
+        }
+    }
+    return headers;
+}
+
 bool Router::streams(const std::string& method, const std::string& path) const {
     const auto segments = segmentsOf(path);
     for (const auto& route : _routes) {

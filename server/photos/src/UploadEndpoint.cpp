@@ -138,6 +138,8 @@ UploadEndpoint::UploadEndpoint(const ModuleServices& services, PhotoIndexes& ind
 UploadEndpoint::~UploadEndpoint() = default;
 
 void UploadEndpoint::registerRoutes(Router& router) {
+    // tus: every answer under /v1/uploads names the protocol, the listener's refusals included.
+    router.addAnswerHeader("/v1/uploads", "Tus-Resumable", "1.0.0");
     router.add("OPTIONS", "/v1/uploads", [this](HttpExchange& e) { describe(e); });
     router.addStreamed("POST", "/v1/uploads", [this](HttpExchange& e) { create(e); });
     router.add("HEAD", "/v1/uploads/{id}", [this](HttpExchange& e) { report(e); });

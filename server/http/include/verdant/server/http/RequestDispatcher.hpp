@@ -42,6 +42,8 @@ public:
 
 private:
     /// Metrics and the one log line of a request.
+    /// Router::addAnswerHeader's headers for the exchange's path.
+    void addAnswerHeaders(HttpExchange& exchange) const;
     void finish(const Poco::Net::HTTPServerRequest& request, const HttpExchange& exchange,
                 const std::string& route, const std::string& code,
                 std::chrono::steady_clock::time_point started);

@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace verdant::server {
@@ -33,6 +34,16 @@ public:
     /// HttpExchange::bodyComplete).
     void addStreamed(const std::string& method, const std::string& pattern, RouteHandler handler);
 
+    /// Puts `name: value` on every answer to a path under `pathPrefix` (the prefix itself, or it
+    /// followed by "/..."), errors and the listener's refusals included: a protocol that asks for
+    /// a header on every response (tus: Tus-Resumable) gets it even when no handler ran.
+    void addAnswerHeader(const std::string& pathPrefix, const std::string& name,
+                         const std::string& value);
+
+    /// The headers addAnswerHeader put on answers to `path`.
+    std::vector<std::pair<std::string, std::string>> answerHeadersFor(
+        const std::string& path) const;
+
     /// Whether a request with this method and path goes to a streamed route.
     bool streams(const std::string& method, const std::string& path) const;
 
@@ -45,7 +56,14 @@ public:
     const std::vector<Route>& routes() const { return _routes; }
 
 private:
+    struct AnswerHeader {
+        std::string pathPrefix;
+        std::string name;
+        std::string value;
+    };
+
     std::vector<Route> _routes;
+    std::vector<AnswerHeader> _answerHeaders;
 };
 
 }  // namespace verdant::server
