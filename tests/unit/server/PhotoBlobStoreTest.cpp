@@ -11,6 +11,7 @@
 #include <Poco/File.h>
 #include <gtest/gtest.h>
 #include <openssl/sha.h>
+#include <sqlite3.h>
 
 #include <fstream>
 #include <iterator>
@@ -192,6 +193,39 @@ TEST_F(FileBlobStoreTest, TheBytesUsedSurviveARestartAndARemovedUpload) {
     }
     PhotoIndex reopened(path);
     EXPECT_EQ(reopened.usedBytes(), 800);
+}
+
+TEST_F(FileBlobStoreTest, AnIndexOfTheFirstVersionOpensWithItsBytesCounted) {
+    // Version 1 kept no running total: the step to version 2 adds it from the rows already there.
+    const auto path = _dir.file("version1.db");
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    const char* version1 = R"sql(
+CREATE TABLE blobs (sha256 TEXT PRIMARY KEY, size INTEGER NOT NULL, media_type TEXT NOT NULL,
+    stored_at_ms INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE claims (sha256 TEXT NOT NULL, photo_id TEXT NOT NULL, user_id TEXT NOT NULL,
+    at_ms INTEGER NOT NULL, PRIMARY KEY (sha256, photo_id, user_id)) WITHOUT ROWID;
+CREATE TABLE uploads (id TEXT PRIMARY KEY, user_id TEXT NOT NULL, device_id TEXT,
+    length INTEGER NOT NULL, upload_offset INTEGER NOT NULL, sha256 TEXT NOT NULL,
+    photo_id TEXT NOT NULL, metadata TEXT NOT NULL, media_type TEXT NOT NULL DEFAULT '',
+    proof_nonce BLOB NOT NULL, proof_tried INTEGER NOT NULL DEFAULT 0,
+    completed INTEGER NOT NULL DEFAULT 0, created_at_ms INTEGER NOT NULL,
+    expires_at_ms INTEGER NOT NULL) WITHOUT ROWID;
+CREATE INDEX uploads_by_expiry ON uploads (expires_at_ms);
+INSERT INTO blobs VALUES ('a', 700, 'image/png', 1), ('b', 300, 'image/jpeg', 1);
+INSERT INTO uploads (id, user_id, length, upload_offset, sha256, photo_id, metadata, proof_nonce,
+    completed, created_at_ms, expires_at_ms)
+    VALUES ('open', 'u', 5000, 120, 'c', 'p', '', x'00', 0, 1, 9),
+           ('done', 'u', 300, 300, 'b', 'q', '', x'00', 1, 1, 9);
+PRAGMA user_version = 1;
+)sql";
+    ASSERT_EQ(sqlite3_exec(db, version1, nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+
+    PhotoIndex upgraded(path);
+    EXPECT_EQ(upgraded.usedBytes(), 700 + 300 + 120);
+    upgraded.saveProgress("open", 200, "image/png", 1);
+    EXPECT_EQ(upgraded.usedBytes(), 700 + 300 + 200);
 }
 
 }  // namespace
