@@ -221,6 +221,7 @@ protected:
             return _router.streams(request.method, Poco::URI(request.target).getPath());
         };
         options.spoolDirectory = spoolDirectory();
+        options.spoolBudgetBytes = _spoolBudgetBytes;
         _listener = std::make_unique<HttpListener>(std::move(socket), tls, *_dispatcher, options);
         _listener->start();
     }
@@ -288,6 +289,7 @@ protected:
     std::unique_ptr<HttpListener> _listener;
     std::uint16_t _port = 0;
     int _requestTimeoutSeconds = 30;
+    std::int64_t _spoolBudgetBytes = std::int64_t{1} << 30;
     std::string _download;
     std::int64_t _downloadOffset = 0;
     std::int64_t _downloadLength = 0;
@@ -407,6 +409,37 @@ TEST_F(StreamedBodyTest, AnUploadOverTheStreamedLimitIsRefused413) {
     }
     EXPECT_FALSE(_seen.has_value());
     EXPECT_EQ(spoolFiles(), 0U);
+}
+
+TEST_F(StreamedBodyTest, UploadsPastTheSpoolBudgetAreRefusedBusyAndOthersStillPass) {
+    stop();
+    _spoolBudgetBytes = 1 << 20;
+    start();
+    {
+        // Declared: refused from its head, nothing written.
+        RawTlsConnection client(_port);
+        client.send(head("PUT", "/upload", contentLength(2 << 20)));
+        const auto response = client.read();
+        EXPECT_EQ(response.status, 503);
+        EXPECT_EQ(errorCodeOf(response), "server_busy");
+    }
+    {
+        // Chunked: refused once what it wrote passes the budget.
+        RawTlsConnection client(_port);
+        client.send(head("PUT", "/upload", "Transfer-Encoding: chunked\r\n"));
+        for (int i = 0; i < 3; ++i) {
+            client.send("80000\r\n" + patternBytes(i * 0x80000, 0x80000) + "\r\n");
+        }
+        const auto response = client.read();
+        EXPECT_EQ(response.status, 503);
+        EXPECT_EQ(errorCodeOf(response), "server_busy");
+    }
+    EXPECT_FALSE(_seen.has_value());
+    EXPECT_EQ(spoolFiles(), 0U);
+    // Within the budget, an upload goes through: the refused ones gave their bytes back.
+    RawTlsConnection client(_port);
+    client.send(head("PUT", "/upload", contentLength(512 << 10)) + patternBytes(0, 512 << 10));
+    EXPECT_EQ(client.read().status, 200);
 }
 
 TEST_F(StreamedBodyTest, TheBodyGateRunsBeforeAnyOfAStreamedBodyIsKept) {

@@ -506,6 +506,11 @@ bool HttpListener::Loop::admitHead(Connection& connection) {
         }
     }
     if (connection.parser.streaming()) {
+        if (SpoolFile::bytesHeld() + declared > _options.spoolBudgetBytes) {
+            refuse(connection, ErrorCode::ServerBusy,
+                   "The server is receiving too many uploads at once; retry shortly.");
+            return false;
+        }
         // Admitted: from here on the body goes to disk as it arrives, outside the budget.
         try {
             connection.spool = SpoolFile::create(_options.spoolDirectory);
@@ -554,6 +559,11 @@ bool HttpListener::Loop::spoolBody(Connection& connection) {
         _log.error("a request body could not be written to the spool directory");
         refuse(connection, ErrorCode::StorageUnavailable,
                "The server cannot store the request body now; retry shortly.");
+        return false;
+    }
+    if (SpoolFile::bytesHeld() > _options.spoolBudgetBytes) {  // chunked: no length declared
+        refuse(connection, ErrorCode::ServerBusy,
+               "The server is receiving too many uploads at once; retry shortly.");
         return false;
     }
     return true;

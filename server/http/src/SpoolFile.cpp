@@ -43,7 +43,18 @@ void SpoolFile::prepareDirectory(const std::string& directory) {
     }
 }
 
+namespace {
+
+std::atomic<std::int64_t> spooledBytes{0};
+
+}  // namespace
+
+std::int64_t SpoolFile::bytesHeld() noexcept {
+    return spooledBytes.load();
+}
+
 SpoolFile::~SpoolFile() {
+    spooledBytes.fetch_sub(_size);
     if (_fd >= 0) {
         ::close(_fd);
     }
@@ -63,6 +74,7 @@ bool SpoolFile::append(std::string_view bytes) {
         }
         bytes.remove_prefix(static_cast<std::size_t>(written));
         _size += written;
+        spooledBytes.fetch_add(written);
     }
     return true;
 }

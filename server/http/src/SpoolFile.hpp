@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -25,6 +26,11 @@ public:
     /// (a crash, a kill); other files are left alone. Throws std::runtime_error when the
     /// directory cannot be created.
     static void prepareDirectory(const std::string& directory);
+
+    /// Bytes in every spool file alive in this process: what spooled bodies take on disk now,
+    /// for the listener's spool budget. A file leaves this count when its SpoolFile is
+    /// destroyed, whether it was removed or handed over (it is then an upload's, counted there).
+    static std::int64_t bytesHeld() noexcept;
 
     ~SpoolFile();
     SpoolFile(const SpoolFile&) = delete;

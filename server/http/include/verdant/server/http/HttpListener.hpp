@@ -59,6 +59,10 @@ public:
         /// Where streamed bodies are written; created at start, and spool files left there by an
         /// earlier process are removed at start and stop.
         std::string spoolDirectory;
+        /// Streamed bodies on disk at once, all clients: past it a new one (by its declared
+        /// length) or a growing one is refused 503 `server_busy`, so many uploads at once
+        /// cannot fill the disk.
+        std::int64_t spoolBudgetBytes = std::int64_t{4} << 30;
     };
 
     /// `socket` is bound and listening; `tls` is null for plain HTTP. The dispatcher must outlive
