@@ -2,6 +2,7 @@
 
 #include "BufferedExchange.hpp"
 #include "FilePart.hpp"
+#include "ListenerConnection.hpp"
 #include "SpoolFile.hpp"
 #include "WorkerPool.hpp"
 
@@ -33,6 +34,10 @@ namespace verdant::server {
 using shared::ErrorCode;
 using Clock = std::chrono::steady_clock;
 
+using listener::Completion;
+using listener::Connection;
+using listener::Job;
+
 namespace {
 
 constexpr std::uint64_t kListenKey = 0;
@@ -43,59 +48,6 @@ constexpr auto kLingerTime = std::chrono::seconds(2);
 constexpr std::size_t kMaxLingerBytes = 64 << 20;
 constexpr auto kSweepInterval = std::chrono::milliseconds(100);
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-
-/// One client connection, owned by the event loop thread.
-struct Connection {
-    enum class Phase { Handshake, Reading, Dispatched, Writing, Lingering };
-
-    Connection(std::uint64_t connectionId, int socket, Poco::Net::SocketAddress client,
-               HttpRequestParser::Limits limits, HttpRequestParser::StreamPredicate streamBody)
-        : id(connectionId),
-          fd(socket),
-          peer(std::move(client)),
-          parser(limits, std::move(streamBody)) {}
-    ~Connection() {
-        if (ssl != nullptr) {
-            SSL_free(ssl);
-        }
-        ::close(fd);
-    }
-    Connection(const Connection&) = delete;
-    Connection& operator=(const Connection&) = delete;
-
-    std::uint64_t id;
-    int fd;
-    SSL* ssl = nullptr;
-    Poco::Net::SocketAddress peer;
-    Phase phase = Phase::Reading;
-    HttpRequestParser parser;
-    std::unique_ptr<SpoolFile> spool;  ///< The streamed body being received.
-    std::string out;
-    std::size_t outSent = 0;
-    std::unique_ptr<FilePart> outFile;  ///< The rest of a file-backed answer, sent after `out`.
-    bool closeAfterWrite = false;
-    bool headSeen = false;        ///< The current request's head was admitted.
-    bool firstBytesSeen = false;  ///< The first bytes were checked for plain HTTP.
-    bool awaitingRequest = true;  ///< No byte of the next request yet (keep-alive idle).
-    std::int64_t reserved = 0;    ///< Body budget held for the request being read.
-    std::size_t lingered = 0;
-    std::uint32_t interest = 0;
-    Clock::time_point deadline;
-};
-
-/// A finished answer on its way back from a worker to the event loop.
-struct Completion {
-    std::uint64_t connection;
-    std::string bytes;
-    bool keepAlive;
-    std::unique_ptr<FilePart> file;  ///< The body, when it is a file's (sent after `bytes`).
-};
-
-/// A request on its way to a worker: with its streamed body's file, if any.
-struct Job {
-    ParsedRequest request;
-    std::unique_ptr<SpoolFile> spool;
-};
 
 std::string httpDate() {
     return Poco::DateTimeFormatter::format(Poco::Timestamp(), Poco::DateTimeFormat::HTTP_FORMAT);
