@@ -2,6 +2,7 @@
 // when the client breaks off) and file-backed answers (downloads read as the socket drains), over
 // real TLS sockets on port 0.
 
+#include "RawTlsConnection.hpp"
 #include "ServerHarness.hpp"
 #include "TemporaryDirectory.hpp"
 #include "TestCertificates.hpp"
@@ -66,96 +67,9 @@ struct SeenUpload {
     std::size_t spoolFiles = 0;           ///< Files in the spool directory then.
 };
 
-struct RawResponse {
-    int status = 0;
-    std::map<std::string, std::string> headers;  ///< Names lower-cased.
-    std::string body;
-};
-
-/// One TLS connection that sends exactly the bytes a test gives it.
-class RawTlsConnection {
-public:
-    explicit RawTlsConnection(std::uint16_t port) {
-        Poco::Net::Context::Params params;
-        params.caLocation = test::TestCertificates::primary().caFile;
-        params.verificationMode = Poco::Net::Context::VERIFY_RELAXED;
-        params.loadDefaultCAs = false;
-        auto context = Poco::Net::Context::Ptr(
-            new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, params));
-        _socket = std::make_unique<Poco::Net::SecureStreamSocket>(
-            Poco::Net::SocketAddress("127.0.0.1", port), "localhost", context);
-        _socket->setReceiveTimeout(Poco::Timespan(10, 0));
-    }
-
-    void send(const std::string& bytes) {
-        std::size_t sent = 0;
-        while (sent < bytes.size()) {
-            sent += static_cast<std::size_t>(
-                _socket->sendBytes(bytes.data() + sent, static_cast<int>(bytes.size() - sent)));
-        }
-    }
-
-    void close() { _socket->close(); }
-
-    /// Reads one response; `head` = an answer to HEAD (no body whatever Content-Length says).
-    RawResponse read(bool head = false) {
-        while (_buffer.find("\r\n\r\n") == std::string::npos) {
-            fill();
-        }
-        const auto headEnd = _buffer.find("\r\n\r\n");
-        RawResponse response;
-        response.status = std::stoi(_buffer.substr(9, 3));
-        std::size_t position = _buffer.find("\r\n") + 2;
-        while (position < headEnd) {
-            const auto lineEnd = _buffer.find("\r\n", position);
-            const auto line = _buffer.substr(position, lineEnd - position);
-            const auto colon = line.find(':');
-            std::string name = line.substr(0, colon);
-            for (auto& c : name) {
-                c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-            }
-            response.headers[name] = line.substr(colon + 2);
-            position = lineEnd + 2;
-        }
-        const auto length = head ? 0 : std::stoul(response.headers.at("content-length"));
-        while (_buffer.size() < headEnd + 4 + length) {
-            fill();
-        }
-        response.body = _buffer.substr(headEnd + 4, length);
-        _buffer.erase(0, headEnd + 4 + length);
-        return response;
-    }
-
-    /// Bytes that arrived beyond the responses read so far, waiting `wait` for any.
-    bool moreArrives(std::chrono::milliseconds wait) {
-        _socket->setReceiveTimeout(Poco::Timespan(wait.count() * 1000));
-        try {
-            fill();
-        } catch (const Poco::TimeoutException&) {
-            return !_buffer.empty();
-        }
-        return true;
-    }
-
-private:
-    void fill() {
-        char chunk[65536];
-        const int count = _socket->receiveBytes(chunk, sizeof chunk);
-        if (count <= 0) {
-            throw std::runtime_error("the server closed the connection without an answer");
-        }
-        _buffer.append(chunk, static_cast<std::size_t>(count));
-    }
-
-    std::unique_ptr<Poco::Net::SecureStreamSocket> _socket;
-    std::string _buffer;
-};
-
-std::string errorCodeOf(const RawResponse& response) {
-    Poco::JSON::Parser parser;
-    const auto body = parser.parse(response.body).extract<Poco::JSON::Object::Ptr>();
-    return body->getObject("error")->getValue<std::string>("code");
-}
+using test::errorCodeOf;
+using test::RawResponse;
+using test::RawTlsConnection;
 
 std::string head(const std::string& method, const std::string& target, const std::string& framing) {
     return method + " " + target + " HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer t\r\n" +
