@@ -1,9 +1,7 @@
 #include "Digest.hpp"
 
-#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/params.h>
 #include <openssl/rand.h>
 
 #include <cstdint>
@@ -13,13 +11,7 @@ namespace verdant::server {
 
 struct Digest::State {
     EVP_MD_CTX* md = nullptr;
-    EVP_MAC* macAlgorithm = nullptr;
-    EVP_MAC_CTX* mac = nullptr;
-    ~State() {
-        EVP_MD_CTX_free(md);
-        EVP_MAC_CTX_free(mac);
-        EVP_MAC_free(macAlgorithm);
-    }
+    ~State() { EVP_MD_CTX_free(md); }
 };
 
 namespace {
@@ -54,46 +46,20 @@ Digest::Digest(std::string_view algorithm) : _state(std::make_unique<State>()) {
     }
 }
 
-Digest Digest::hmacSha256(std::string_view key) {
-    Digest digest;
-    digest._state = std::make_unique<State>();
-    auto& state = *digest._state;
-    state.macAlgorithm = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
-    state.mac = state.macAlgorithm != nullptr ? EVP_MAC_CTX_new(state.macAlgorithm) : nullptr;
-    char sha256[] = "SHA256";
-    const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, sha256, 0),
-                                 OSSL_PARAM_END};
-    if (state.mac == nullptr ||
-        EVP_MAC_init(state.mac, reinterpret_cast<const unsigned char*>(key.data()), key.size(),
-                     params) != 1) {
-        throw std::runtime_error("cannot start an HMAC");
-    }
-    return digest;
-}
-
 Digest::~Digest() = default;
 Digest::Digest(Digest&&) noexcept = default;
 
 void Digest::update(const void* data, std::size_t size) {
-    const auto* bytes = static_cast<const unsigned char*>(data);
-    const int ok = _state->md != nullptr ? EVP_DigestUpdate(_state->md, bytes, size)
-                                         : EVP_MAC_update(_state->mac, bytes, size);
-    if (ok != 1) {
+    if (EVP_DigestUpdate(_state->md, data, size) != 1) {
         throw std::runtime_error("digest update failed");
     }
 }
 
 std::string Digest::finish() {
     unsigned char out[EVP_MAX_MD_SIZE];
-    std::size_t size = 0;
-    if (_state->md != nullptr) {
-        unsigned int mdSize = 0;
-        if (EVP_DigestFinal_ex(_state->md, out, &mdSize) != 1) {
-            throw std::runtime_error("digest final failed");
-        }
-        size = mdSize;
-    } else if (EVP_MAC_final(_state->mac, out, &size, sizeof out) != 1) {
-        throw std::runtime_error("HMAC final failed");
+    unsigned int size = 0;
+    if (EVP_DigestFinal_ex(_state->md, out, &size) != 1) {
+        throw std::runtime_error("digest final failed");
     }
     return std::string(reinterpret_cast<const char*>(out), size);
 }

@@ -8,7 +8,7 @@
 namespace verdant::server {
 
 /// A running message digest (OpenSSL EVP) of one of the algorithms tus clients send in
-/// `Upload-Checksum`: sha1, sha256, md5; or an HMAC-SHA256 under a key. Not thread-safe.
+/// `Upload-Checksum`: sha1, sha256, md5. Not thread-safe.
 class Digest {
 public:
     /// Whether `algorithm` (lower-case) is one Digest computes.
@@ -16,8 +16,6 @@ public:
 
     /// A digest of `algorithm`; throws std::invalid_argument when it is not supported.
     explicit Digest(std::string_view algorithm);
-    /// An HMAC-SHA256 keyed with `key`.
-    static Digest hmacSha256(std::string_view key);
     ~Digest();
     Digest(Digest&&) noexcept;
     Digest& operator=(Digest&&) = delete;
@@ -30,7 +28,6 @@ public:
     std::string finish();
 
 private:
-    Digest() = default;
     struct State;
     std::unique_ptr<State> _state;
 };
