@@ -19,8 +19,6 @@ import importlib.util
 import json
 import os
 import statistics
-import subprocess
-import sys
 import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -28,27 +26,16 @@ _spec = importlib.util.spec_from_file_location("bench_sync", os.path.join(ROOT, 
                                                                           "bench-sync.py"))
 bench_sync = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(bench_sync)
-DRIVER = os.path.join(bench_sync.BUILD, "bench", "verdant_photo_bench")
 PASSWORD = "photo-benchmark-password"
 
 
 def build():
-    bench_sync.log("building Release binaries (cmake --preset bench)")
-    subprocess.run(["cmake", "--preset", "bench"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
-    subprocess.run(["cmake", "--build", "--preset", "bench", "--parallel", str(os.cpu_count()),
-                    "--target", "verdant-server", "verdant_photo_bench"],
-                   cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    bench_sync.build_targets("verdant_photo_bench")
 
 
 def driver(command, server, work, **options):
-    arguments = [DRIVER, command, "--server", server.url, "--ca", server.ca, "--work", work,
-                 "--tenant", "acme", "--user", "hq"]
-    for name, value in options.items():
-        arguments += ["--" + name.replace("_", "-"), str(value)]
-    done = subprocess.run(arguments, input=PASSWORD + "\n", text=True, capture_output=True)
-    if done.returncode != 0:
-        sys.exit("verdant_photo_bench %s failed: %s" % (command, done.stderr.strip()))
-    return json.loads(done.stdout)
+    return bench_sync.bench_driver("verdant_photo_bench", command, server, work, PASSWORD, "--tenant", "acme",
+                                   "--user", "hq", **options)
 
 
 def measured(server, action):

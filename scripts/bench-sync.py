@@ -68,12 +68,30 @@ def log(message):
     print("[bench-sync] " + message, file=sys.stderr, flush=True)
 
 
-def build():
+def build_targets(*targets):
+    """Builds verdant-server and `targets` with the Release `bench` preset."""
     log("building Release binaries (cmake --preset bench)")
     subprocess.run(["cmake", "--preset", "bench"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
     subprocess.run(["cmake", "--build", "--preset", "bench", "--parallel", str(os.cpu_count()),
-                    "--target", "verdant-server", "verdant", "verdant_sync_bench"],
+                    "--target", "verdant-server", *targets],
                    cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+
+
+def build():
+    build_targets("verdant", "verdant_sync_bench")
+
+
+def bench_driver(program, command, server, work, password, *fixed, **options):
+    """Runs a benchmark driver of build/bench/bench against `server` with the password on stdin;
+    its JSON output. Options become --name value (underscores as dashes)."""
+    arguments = [os.path.join(BUILD, "bench", program), command, "--server", server.url,
+                 "--ca", server.ca, "--work", work, *fixed]
+    for name, value in options.items():
+        arguments += ["--" + name.replace("_", "-"), str(value)]
+    done = subprocess.run(arguments, input=password + "\n", text=True, capture_output=True)
+    if done.returncode != 0:
+        sys.exit("%s %s failed: %s" % (program, command, done.stderr.strip()))
+    return json.loads(done.stdout)
 
 
 class Server:
@@ -210,14 +228,8 @@ def write_checklist(path, questions):
 
 
 def run_driver(server, command, work, tenant, password, **options):
-    arguments = [DRIVER, command, "--server", server.url, "--ca", server.ca, "--work", work,
-                 "--tenant", tenant, "--template", server.checklist]
-    for name, value in options.items():
-        arguments += ["--" + name.replace("_", "-"), str(value)]
-    done = subprocess.run(arguments, input=password + "\n", text=True, capture_output=True)
-    if done.returncode != 0:
-        sys.exit("verdant_sync_bench %s failed: %s" % (command, done.stderr.strip()))
-    return json.loads(done.stdout)
+    return bench_driver("verdant_sync_bench", command, server, work, password, "--tenant", tenant,
+                        "--template", server.checklist, **options)
 
 
 def cli(server, data_dir, *arguments, password=None, timeout=None):

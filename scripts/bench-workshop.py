@@ -18,8 +18,6 @@ import json
 import os
 import ssl
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 import urllib.request
@@ -29,27 +27,16 @@ _spec = importlib.util.spec_from_file_location("bench_sync", os.path.join(ROOT, 
                                                                           "bench-sync.py"))
 bench_sync = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(bench_sync)
-DRIVER = os.path.join(bench_sync.BUILD, "bench", "verdant_workshop_bench")
 PASSWORD = "workshop-benchmark-password"
 
 
 def build():
-    bench_sync.log("building Release binaries (cmake --preset bench)")
-    subprocess.run(["cmake", "--preset", "bench"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
-    subprocess.run(["cmake", "--build", "--preset", "bench", "--parallel", str(os.cpu_count()),
-                    "--target", "verdant-server", "verdant_workshop_bench"],
-                   cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    bench_sync.build_targets("verdant_workshop_bench")
 
 
 def driver(command, server, work, **options):
-    arguments = [DRIVER, command, "--server", server.url, "--ca", server.ca, "--work", work,
-                 "--tenant", "acme", "--user", "coordinator"]
-    for name, value in options.items():
-        arguments += ["--" + name, str(value)]
-    done = subprocess.run(arguments, input=PASSWORD + "\n", text=True, capture_output=True)
-    if done.returncode != 0:
-        sys.exit("verdant_workshop_bench %s failed: %s" % (command, done.stderr.strip()))
-    return json.loads(done.stdout)
+    return bench_sync.bench_driver("verdant_workshop_bench", command, server, work, PASSWORD, "--tenant", "acme",
+                                   "--user", "coordinator", **options)
 
 
 def tokens(server, session):
