@@ -1,5 +1,7 @@
 #include "LocalState.hpp"
 
+#include "SideConnection.hpp"
+
 #include "verdant/shared/ChangeCodec.hpp"
 
 namespace verdant::client {
@@ -39,16 +41,10 @@ constexpr std::string_view kDecide =
 
 LocalState::LocalState(const std::string& path, const std::function<void(sqlite3*)>& onOpen)
     : _db(path) {
-    if (onOpen) {
-        onOpen(_db.handle());
-    }
     // The device's state shares the file with its store; its commits are small and must not
     // checkpoint the store's WAL (that is the store connection's job, held during a pull).
+    prepareSideConnection(_db, onOpen);
     _db.exec(R"sql(
-        PRAGMA busy_timeout = 5000;
-        PRAGMA journal_mode = WAL;
-        PRAGMA synchronous = NORMAL;
-        PRAGMA wal_autocheckpoint = 0;
         CREATE TABLE IF NOT EXISTS client_settings (
             key   TEXT PRIMARY KEY,
             value TEXT NOT NULL

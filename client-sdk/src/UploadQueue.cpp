@@ -1,5 +1,7 @@
 #include "UploadQueue.hpp"
 
+#include "SideConnection.hpp"
+
 namespace verdant::client {
 
 namespace {
@@ -55,14 +57,8 @@ QueuedPhoto rowOf(sync::sqlite::Statement& row) {
 
 UploadQueue::UploadQueue(const std::string& path, const std::function<void(sqlite3*)>& onOpen)
     : _db(path) {
-    if (onOpen) {
-        onOpen(_db.handle());
-    }
+    prepareSideConnection(_db, onOpen);
     _db.exec(R"sql(
-        PRAGMA busy_timeout = 5000;
-        PRAGMA journal_mode = WAL;
-        PRAGMA synchronous = NORMAL;
-        PRAGMA wal_autocheckpoint = 0;
         -- Photos whose bytes this device uploads, and how far each tus upload got.
         CREATE TABLE IF NOT EXISTS client_photo_uploads (
             position         INTEGER PRIMARY KEY,
